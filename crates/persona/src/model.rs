@@ -1,0 +1,247 @@
+//! The one persona model every supported style is parsed into.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use agentctl_protocol::{Gate, Permissions, ToolName};
+use serde::{Deserialize, Serialize};
+
+/// A persona (a role the model plays) or a stage command (a prompt bound to a persona).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PersonaKind {
+    Persona,
+    Command,
+}
+
+/// Which style a file was written in. Detected from the file's content, never its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceFormat {
+    /// Markdown with YAML front matter using agentctl's fields (SPEC §4).
+    Canonical,
+    /// `# Role:` sheet with Metadata bullets and `Handoff To` (seed 000).
+    RoleSheet,
+    /// Stage command with `params` front matter and `## Active Role:` (seed 001).
+    StageCommand,
+    /// Heading-only role prompt with `{{include:…}}` lines and `{{VARIABLES}}` (seed 002).
+    RolePrompt,
+    /// Agent front matter with `capabilities`, `use_when`, `avoid_when`, `tools` (seed 003).
+    AgentFrontMatter,
+    /// `# Persona: name` swarm persona with `## Does NOT`, `## Context Scope` (seed 004).
+    SwarmPersona,
+}
+
+impl SourceFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceFormat::Canonical => "canonical",
+            SourceFormat::RoleSheet => "role-sheet",
+            SourceFormat::StageCommand => "stage-command",
+            SourceFormat::RolePrompt => "role-prompt",
+            SourceFormat::AgentFrontMatter => "agent-front-matter",
+            SourceFormat::SwarmPersona => "swarm-persona",
+        }
+    }
+}
+
+/// Where a field's value came from, so `agentctl show` can explain every field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    /// The file, relative to the project root where possible.
+    pub path: PathBuf,
+    /// 1-based line, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// How it was obtained, e.g. `front matter`, `Metadata bullet "Prefix"`, `heading`,
+    /// `[personas.ops-devops] overlay`, `default`.
+    pub how: String,
+}
+
+/// A file loaded into the persona's context when it becomes active.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContextRef {
+    /// Path relative to the library root (or, starting with `/branch/`, to the workspace).
+    pub path: String,
+    /// Skipped without error when missing (`(if exists)`, `(optional)`).
+    pub optional: bool,
+    /// Free text that came with the reference, e.g. `(gate status)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// How much of the previous persona's conversation a handoff target receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HandoffContext {
+    /// Only the rendered handoff packet (the default).
+    #[default]
+    Packet,
+    /// The packet plus the previous persona's transcript.
+    Full,
+}
+
+/// One allowed handoff edge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandoffTarget {
+    /// The target as written (`release-manager`, `Release Manager [RM]`).
+    pub written: String,
+    /// The persona name it resolves to; filled by the library, `None` while unresolved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved: Option<String>,
+    /// A ceiling on the tools the target may use when entered through this edge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tools: Option<Vec<ToolName>>,
+    #[serde(default)]
+    pub context: HandoffContext,
+    /// Items the sender is expected to pass along (seed 000 `Handoff Items`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<String>,
+}
+
+impl HandoffTarget {
+    /// The name to route to: the resolved persona when known, else what was written.
+    pub fn name(&self) -> &str {
+        self.resolved.as_deref().unwrap_or(&self.written)
+    }
+}
+
+/// Run limits declared by a persona (`limits:`); the config's `[limits]` fills the rest.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_turns: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_handoffs: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_budget: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_denials: Option<u32>,
+}
+
+/// A stage command parameter (seed 001 `params`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Param {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+}
+
+/// What makes a stage command a command.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandSpec {
+    pub params: Vec<Param>,
+    /// The role as written after `## Active Role:` (e.g. `DEVOPS`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_role: Option<String>,
+    /// The persona it resolves to; filled by the library.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_role: Option<String>,
+    /// Parameter values that make a run a production run needing S08 (e.g. `env=production`),
+    /// found from `--env=production` with a `CHECKPOINT` marker or declared.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub production_when: Vec<(String, String)>,
+}
+
+/// A persona or stage command, whatever style it was written in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Persona {
+    pub name: String,
+    pub kind: PersonaKind,
+    pub format: SourceFormat,
+    /// The file it was loaded from, relative to the project root where possible.
+    pub source: PathBuf,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// Short tag such as `[DEVOPS]`, used to resolve handoffs written as `Release Manager [RM]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+    pub stages: Vec<Gate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    pub permissions: Permissions,
+    /// Whether `permissions` were declared anywhere (file or overlay) or are the safe default.
+    pub permissions_declared: bool,
+    pub handoffs: Vec<HandoffTarget>,
+    pub context: Vec<ContextRef>,
+    /// Gates this persona may record through `gate_report` (only S06 and S07 are honoured).
+    pub reports: Vec<Gate>,
+    pub limits: Limits,
+    /// Present for stage commands.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<CommandSpec>,
+    /// The system prompt template: the file's body, with includes and variables unresolved.
+    pub body: String,
+    /// The 1-based line of the file where `body` starts (for diagnostics in includes).
+    pub body_line: usize,
+    /// Everything else the style says, kept and shown: `capabilities`, `use_when`,
+    /// `avoid_when`, `tags`, `priority`, `entry_criteria`, `exit_criteria`, `does_not`,
+    /// `constraints`, `primary_outputs`, `templates_used`, `checklists_used`,
+    /// `slash_commands`, … Lists are JSON arrays of strings, scalars JSON strings.
+    pub metadata: BTreeMap<String, serde_json::Value>,
+    /// For each field name above (`name`, `prefix`, `permissions.write`, `metadata.tags`, …),
+    /// where its value came from.
+    pub origins: BTreeMap<String, Origin>,
+}
+
+impl Persona {
+    /// The tools offered to a model: the granted tools, plus `handoff` when there are targets
+    /// and `gate_report` when it reports gates. Sorted and without duplicates.
+    pub fn offered_tools(&self) -> Vec<ToolName> {
+        let mut tools: Vec<ToolName> = self
+            .permissions
+            .tools
+            .iter()
+            .copied()
+            .filter(|tool| !tool.is_derived())
+            .collect();
+        if !self.handoffs.is_empty() {
+            tools.push(ToolName::Handoff);
+        }
+        if !self.reports.is_empty() {
+            tools.push(ToolName::GateReport);
+        }
+        tools.sort();
+        tools.dedup();
+        tools
+    }
+}
+
+/// `env` of a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Environment {
+    Staging,
+    Production,
+}
+
+/// A task file `tasks/ID.md`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Task {
+    pub id: String,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env: Option<Environment>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<Gate>,
+    /// Gates every persona at a later stage must see passed.
+    #[serde(default)]
+    pub prerequisites: Vec<Gate>,
+    #[serde(default)]
+    pub acceptance: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback: Option<String>,
+    /// Variables the task supplies to prompts (`vars:` in front matter), lowest precedence.
+    #[serde(default)]
+    pub vars: BTreeMap<String, String>,
+    /// The Markdown body: the task's description.
+    pub description: String,
+    pub source: PathBuf,
+}
