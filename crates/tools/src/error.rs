@@ -1,0 +1,142 @@
+//! Why a tool call failed, as a stable kind plus a message the model can act on.
+//!
+//! Owns: [`ToolError`] and its kind names. Does not know how errors are rendered, audited or
+//! sent back to the model; the run loop turns them into tool results.
+
+use std::io;
+use std::time::Duration;
+
+use agentctl_protocol::ToolName;
+
+/// A tool call that could not be carried out. Every message names the path or command and says
+/// what to do next, because it goes back to the model verbatim.
+#[derive(Debug, thiserror::Error)]
+pub enum ToolError {
+    #[error(
+        "`{path}` does not exist; list its parent directory with fs_list to find the right name"
+    )]
+    NotFound { path: String },
+
+    #[error("`{path}` is not a regular file; use fs_list for a directory")]
+    NotAFile { path: String },
+
+    #[error("`{path}` is not a directory; use fs_read to read a file")]
+    NotADirectory { path: String },
+
+    #[error("`{path}` is {size} bytes, more than the {limit}-byte limit for {what}")]
+    TooLarge {
+        path: String,
+        size: u64,
+        limit: u64,
+        what: &'static str,
+    },
+
+    #[error("`{path}` is not UTF-8 text (invalid byte at offset {offset}); these tools only handle text files")]
+    NotUtf8 { path: String, offset: usize },
+
+    #[error("`{path}` looks like a binary file (NUL byte at offset {offset}); fs_read only returns text")]
+    Binary { path: String, offset: usize },
+
+    #[error("`{path}` is a symbolic link; fs_write does not write through links, write to the file it points at instead")]
+    Symlink { path: String },
+
+    #[error(
+        "`{path}` resolves outside the workspace; only paths inside the workspace can be written"
+    )]
+    OutsideWorkspace { path: String },
+
+    #[error("could not {action} `{path}`: {source}")]
+    Io {
+        action: &'static str,
+        path: String,
+        #[source]
+        source: io::Error,
+    },
+
+    #[error(
+        "`{command}` was killed at its {limit:?} time limit but had not exited {grace:?} later"
+    )]
+    Timeout {
+        command: String,
+        limit: Duration,
+        grace: Duration,
+    },
+
+    #[error("could not start `{program}` in `{directory}`: {source}; check that the program is installed and on PATH and that the workspace exists")]
+    SpawnFailed {
+        program: String,
+        directory: String,
+        #[source]
+        source: io::Error,
+    },
+
+    #[error("invalid arguments for {tool}: {problem}; expected a JSON object matching {schema}")]
+    InvalidArguments {
+        tool: ToolName,
+        problem: String,
+        schema: String,
+    },
+}
+
+impl ToolError {
+    /// A stable snake_case name for the failure, used in audit entries and tool results.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ToolError::NotFound { .. } => "not_found",
+            ToolError::NotAFile { .. } => "not_a_file",
+            ToolError::NotADirectory { .. } => "not_a_directory",
+            ToolError::TooLarge { .. } => "too_large",
+            ToolError::NotUtf8 { .. } => "not_utf8",
+            ToolError::Binary { .. } => "binary",
+            ToolError::Symlink { .. } => "symlink",
+            ToolError::OutsideWorkspace { .. } => "outside_workspace",
+            ToolError::Io { .. } => "io",
+            ToolError::Timeout { .. } => "timeout",
+            ToolError::SpawnFailed { .. } => "spawn_failed",
+            ToolError::InvalidArguments { .. } => "invalid_arguments",
+        }
+    }
+
+    /// Maps an I/O error on `path` to the most specific kind, so a missing file reads as
+    /// `not_found` rather than a generic `io`.
+    pub(crate) fn from_io(action: &'static str, path: &str, source: io::Error) -> ToolError {
+        match source.kind() {
+            io::ErrorKind::NotFound => ToolError::NotFound {
+                path: path.to_owned(),
+            },
+            io::ErrorKind::NotADirectory => ToolError::NotADirectory {
+                path: path.to_owned(),
+            },
+            io::ErrorKind::IsADirectory => ToolError::NotAFile {
+                path: path.to_owned(),
+            },
+            _ => ToolError::Io {
+                action,
+                path: path.to_owned(),
+                source,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn io_errors_map_to_specific_kinds() {
+        let missing = ToolError::from_io("read", "a.txt", io::Error::from(io::ErrorKind::NotFound));
+        assert_eq!(missing.kind(), "not_found");
+        assert_eq!(
+            missing.to_string(),
+            "`a.txt` does not exist; list its parent directory with fs_list to find the right name"
+        );
+        let denied = ToolError::from_io(
+            "read",
+            "a.txt",
+            io::Error::from(io::ErrorKind::PermissionDenied),
+        );
+        assert_eq!(denied.kind(), "io");
+        assert!(denied.to_string().starts_with("could not read `a.txt`: "));
+    }
+}
