@@ -1,0 +1,43 @@
+//! How to reach one OpenAI-compatible endpoint and how patiently to retry it.
+//!
+//! Owns: [`EndpointSettings`] and its defaults. Does not read agentctl.toml or environment
+//! variables; the config crate resolves those and hands the result here.
+
+use std::time::Duration;
+
+/// Connection and retry settings for one endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointSettings {
+    /// Base URL including the version path, e.g. `http://127.0.0.1:8080/v1`.
+    pub base_url: String,
+    /// Sent as `Authorization: Bearer …`; no header at all when `None`.
+    pub api_key: Option<String>,
+    /// Limit for one attempt of a non-streaming request, and for the silence between two
+    /// pieces of a streamed one (a long stream that keeps talking is never cut off).
+    pub timeout: Duration,
+    /// Retries after the first attempt; 0 means try once.
+    pub max_retries: u32,
+    /// Ceiling of the first backoff; doubles with each retry.
+    pub backoff_base: Duration,
+    /// Largest wait between attempts, including waits asked for by `Retry-After`.
+    pub backoff_max: Duration,
+}
+
+impl EndpointSettings {
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+    pub const DEFAULT_MAX_RETRIES: u32 = 3;
+    pub const DEFAULT_BACKOFF_BASE: Duration = Duration::from_millis(500);
+    pub const DEFAULT_BACKOFF_MAX: Duration = Duration::from_secs(30);
+
+    /// Settings for `base_url` with every other field at its default.
+    pub fn new(base_url: impl Into<String>) -> Self {
+        EndpointSettings {
+            base_url: base_url.into(),
+            api_key: None,
+            timeout: Self::DEFAULT_TIMEOUT,
+            max_retries: Self::DEFAULT_MAX_RETRIES,
+            backoff_base: Self::DEFAULT_BACKOFF_BASE,
+            backoff_max: Self::DEFAULT_BACKOFF_MAX,
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! The HTTP service async-openai sends through.
+//!
+//! Owns: executing one request with our own `reqwest::Client`, and turning any non-2xx answer
+//! into an [`HttpStatusFailure`] that keeps the status, the `Retry-After` header and the raw
+//! body. async-openai's default transport would retry by itself and drop the headers; this one
+//! makes exactly one attempt so the policy in `retry.rs` is the only one in force. Does not know
+//! about JSON, retries or streaming.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use async_openai::error::OpenAIError;
+use async_openai::middleware::HttpRequestFactory;
+use reqwest::header::{AUTHORIZATION, RETRY_AFTER};
+
+/// A non-success HTTP answer, carried through async-openai inside `OpenAIError::Boxed`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("HTTP {status}: {body}")]
+pub(crate) struct HttpStatusFailure {
+    pub(crate) status: u16,
+    pub(crate) retry_after: Option<String>,
+    pub(crate) body: String,
+}
+
+/// Error bodies beyond this size are cut; the message is at the start.
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+
+#[derive(Debug, Clone)]
+pub(crate) struct HttpTransport {
+    pub(crate) http: reqwest::Client,
+    /// async-openai always sets `Authorization`; with no key we remove it rather than send an
+    /// empty bearer token, which some proxies treat as a failed login.
+    pub(crate) send_authorization: bool,
+}
+
+type Answer = Pin<Box<dyn Future<Output = Result<reqwest::Response, OpenAIError>> + Send>>;
+
+impl tower::Service<HttpRequestFactory> for HttpTransport {
+    type Response = reqwest::Response;
+    type Error = OpenAIError;
+    type Future = Answer;
+
+    fn poll_ready(&mut self, _context: &mut Context<'_>) -> Poll<Result<(), OpenAIError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, factory: HttpRequestFactory) -> Answer {
+        let http = self.http.clone();
+        let send_authorization = self.send_authorization;
+        Box::pin(async move {
+            let mut request = factory.build().await?;
+            if !send_authorization {
+                request.headers_mut().remove(AUTHORIZATION);
+            }
+            let response = http.execute(request).await?;
+            let status = response.status();
+            if status.is_success() {
+                return Ok(response);
+            }
+            let retry_after = response
+                .headers()
+                .get(RETRY_AFTER)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned);
+            let bytes = response.bytes().await?;
+            let cut = bytes.len().min(ERROR_BODY_LIMIT);
+            let failure = HttpStatusFailure {
+                status: status.as_u16(),
+                retry_after,
+                body: String::from_utf8_lossy(&bytes[..cut]).into_owned(),
+            };
+            Err(OpenAIError::Boxed(Box::new(failure)))
+        })
+    }
+}
