@@ -1,0 +1,321 @@
+//! The persona library: every file under `personas/` and `prompts/`, parsed, overlaid,
+//! cross-checked and resolved in one pass that reports every problem it finds.
+//!
+//! Owns: walking the library directories (recursive, `.md`/`.txt`, `README.md` skipped,
+//! sorted), duplicate names, overlays naming nothing, and resolving handoffs and active roles.
+//!
+//! Does not know about: `agentctl.toml` (overlays arrive already parsed), prompt assembly, or
+//! whether context files exist.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use agentctl_protocol::Diagnostic;
+use walkdir::WalkDir;
+
+use crate::model::{Persona, PersonaKind};
+use crate::overlay::{apply, PersonaOverlay};
+use crate::resolve::{resolve_command, resolve_handoffs, Identity};
+use crate::source::load_file;
+use crate::suggest::closest;
+
+/// Where the library lives. All absolute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LibraryPaths {
+    /// The library root; diagnostics and origins show paths relative to it.
+    pub root: PathBuf,
+    /// Persona files (recursively).
+    pub personas: PathBuf,
+    /// Stage command files (recursively).
+    pub prompts: PathBuf,
+}
+
+/// Which directory a file was found in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Area {
+    Personas,
+    Prompts,
+}
+
+/// One candidate file of the library.
+#[derive(Debug, Clone)]
+pub(crate) struct LibraryFile {
+    pub disk: PathBuf,
+    pub display: PathBuf,
+    pub area: Area,
+}
+
+impl LibraryFile {
+    pub(crate) fn stem(&self) -> Option<&str> {
+        self.disk.file_stem().and_then(|stem| stem.to_str())
+    }
+}
+
+/// Where overlays are written, as shown in diagnostics.
+pub(crate) const CONFIG_FILE: &str = "agentctl.toml";
+
+impl LibraryPaths {
+    /// `path` relative to the library root when it is inside it.
+    pub fn display(&self, path: &Path) -> PathBuf {
+        path.strip_prefix(&self.root)
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|_| path.to_path_buf())
+    }
+
+    /// Every library file, personas first, each directory sorted by path.
+    pub(crate) fn files(&self) -> (Vec<LibraryFile>, Vec<Diagnostic>) {
+        let mut files = Vec::new();
+        let mut diagnostics = Vec::new();
+        for (directory, area) in [
+            (&self.personas, Area::Personas),
+            (&self.prompts, Area::Prompts),
+        ] {
+            if !directory.is_dir() {
+                if area == Area::Personas {
+                    diagnostics.push(
+                        Diagnostic::error(
+                            self.display(directory),
+                            None,
+                            "the persona directory does not exist",
+                        )
+                        .with_hint("create it, run `agentctl init`, or set `[paths] personas` in agentctl.toml"),
+                    );
+                }
+                continue;
+            }
+            let mut found = Vec::new();
+            let walker = WalkDir::new(directory)
+                .follow_links(true)
+                .into_iter()
+                .filter_entry(|entry| entry.depth() == 0 || !is_hidden(entry.file_name()));
+            for entry in walker {
+                match entry {
+                    Ok(entry) if entry.file_type().is_file() && is_library_file(entry.path()) => {
+                        found.push(entry.into_path());
+                    }
+                    Ok(_) => {}
+                    Err(error) => {
+                        let path = error.path().unwrap_or(directory).to_path_buf();
+                        diagnostics.push(
+                            Diagnostic::error(
+                                self.display(&path),
+                                None,
+                                format!("cannot read the library: {error}"),
+                            )
+                            .with_hint("check the directory's permissions and symbolic links"),
+                        );
+                    }
+                }
+            }
+            found.sort();
+            files.extend(found.into_iter().map(|disk| LibraryFile {
+                display: self.display(&disk),
+                disk,
+                area,
+            }));
+        }
+        (files, diagnostics)
+    }
+}
+
+fn is_hidden(name: &std::ffi::OsStr) -> bool {
+    name.to_str().is_some_and(|name| name.starts_with('.'))
+}
+
+fn is_library_file(path: &Path) -> bool {
+    let extension = path
+        .extension()
+        .and_then(|extension| extension.to_str())
+        .map(str::to_ascii_lowercase);
+    let is_readme = path
+        .file_stem()
+        .and_then(|stem| stem.to_str())
+        .is_some_and(|stem| stem.eq_ignore_ascii_case("readme"));
+    matches!(extension.as_deref(), Some("md" | "txt")) && !is_readme
+}
+
+/// The label recorded in origins for fields an overlay sets.
+pub(crate) fn overlay_label(name: &str) -> String {
+    format!("[personas.{name}] overlay")
+}
+
+/// Applies `overlay` to a persona, refusing persona-only fields on a stage command.
+pub(crate) fn apply_overlay(
+    persona: &mut Persona,
+    overlay: &PersonaOverlay,
+) -> Result<(), Diagnostic> {
+    let sets_persona_only = overlay.declares_permissions()
+        || overlay.handoffs.is_some()
+        || overlay.reports.is_some()
+        || overlay.limits.is_some()
+        || overlay.prefix.is_some()
+        || overlay.role.is_some();
+    if persona.kind == PersonaKind::Command && sets_persona_only {
+        return Err(Diagnostic::error(
+            CONFIG_FILE,
+            None,
+            format!(
+                "overlay `[personas.{}]` sets persona fields on a stage command",
+                persona.name
+            ),
+        )
+        .with_hint("a stage command runs as its active role; overlay that persona instead (only description, model, stages and context apply to a command)"));
+    }
+    apply(persona, overlay, &overlay_label(&persona.name));
+    Ok(())
+}
+
+/// Every persona and stage command of a library, by name.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Library {
+    entries: BTreeMap<String, Persona>,
+}
+
+impl Library {
+    /// Loads the whole library: parses every file, applies `overlays`, resolves handoffs and
+    /// active roles. Problems in one file never stop the others; every problem found is
+    /// returned, and the library holds everything that parsed.
+    pub fn load(
+        paths: &LibraryPaths,
+        overlays: &BTreeMap<String, PersonaOverlay>,
+    ) -> (Library, Vec<Diagnostic>) {
+        let (files, mut diagnostics) = paths.files();
+        let mut entries: BTreeMap<String, Persona> = BTreeMap::new();
+        for file in &files {
+            let persona = match load_file(&file.disk, &file.display) {
+                Ok(persona) => persona,
+                Err(problems) => {
+                    diagnostics.extend(problems);
+                    continue;
+                }
+            };
+            diagnostics.extend(area_mismatch(file, &persona));
+            if let Some(existing) = entries.get(&persona.name) {
+                diagnostics.push(duplicate(existing, &persona));
+                continue;
+            }
+            entries.insert(persona.name.clone(), persona);
+        }
+        for (name, overlay) in overlays {
+            match entries.get_mut(name) {
+                Some(persona) => {
+                    if let Err(problem) = apply_overlay(persona, overlay) {
+                        diagnostics.push(problem);
+                    }
+                }
+                None => diagnostics.push(unknown_overlay(name, entries.keys())),
+            }
+        }
+        let identities: Vec<Identity> = entries
+            .values()
+            .filter(|persona| persona.kind == PersonaKind::Persona)
+            .map(Identity::of)
+            .collect();
+        for persona in entries.values_mut() {
+            diagnostics.extend(resolve_handoffs(persona, &identities));
+            if let Err(problem) = resolve_command(persona, &identities) {
+                diagnostics.push(problem);
+            }
+        }
+        diagnostics.sort_by(|left, right| {
+            (&left.path, left.line, &left.message).cmp(&(&right.path, right.line, &right.message))
+        });
+        (Library { entries }, diagnostics)
+    }
+
+    /// Personas (not stage commands), by name.
+    pub fn personas(&self) -> impl Iterator<Item = &Persona> {
+        self.iter()
+            .filter(|persona| persona.kind == PersonaKind::Persona)
+    }
+
+    /// Stage commands, by name.
+    pub fn commands(&self) -> impl Iterator<Item = &Persona> {
+        self.iter()
+            .filter(|persona| persona.kind == PersonaKind::Command)
+    }
+
+    /// A persona or stage command by name.
+    pub fn get(&self, name: &str) -> Option<&Persona> {
+        self.entries.get(name)
+    }
+
+    /// Everything, by name.
+    pub fn iter(&self) -> impl Iterator<Item = &Persona> {
+        self.entries.values()
+    }
+
+    /// The persona a stage command runs as, once resolved.
+    pub fn active_role(&self, command: &Persona) -> Option<&Persona> {
+        let name = command.command.as_ref()?.resolved_role.as_deref()?;
+        self.get(name)
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+fn duplicate(existing: &Persona, later: &Persona) -> Diagnostic {
+    Diagnostic::error(
+        &later.source,
+        later.origins.get("name").and_then(|origin| origin.line),
+        format!(
+            "name `{}` is defined twice: {} and {}",
+            later.name,
+            existing.source.display(),
+            later.source.display()
+        ),
+    )
+    .with_hint("names must be unique across personas/ and prompts/; rename one (`name:` in front matter, or its heading) or remove it")
+}
+
+/// A file whose content says "stage command" under personas/, or "persona" under prompts/.
+fn area_mismatch(file: &LibraryFile, persona: &Persona) -> Option<Diagnostic> {
+    let message = match (file.area, persona.kind) {
+        (Area::Personas, PersonaKind::Command) => {
+            "this file is a stage command (it has `params` or an `## Active Role:` line) but sits under personas/"
+        }
+        (Area::Prompts, PersonaKind::Persona) => {
+            "this file is a persona (it has no `## Active Role:` line) but sits under prompts/"
+        }
+        _ => return None,
+    };
+    Some(
+        Diagnostic::warning(&file.display, None, message)
+            .with_hint("it is loaded as what its content says; move it to keep the library tidy"),
+    )
+}
+
+pub(crate) fn unknown_overlay<'a>(
+    name: &str,
+    known: impl Iterator<Item = &'a String> + Clone,
+) -> Diagnostic {
+    let suggestion = closest(name, known.clone().map(String::as_str))
+        .map(|candidate| format!("did you mean `[personas.{candidate}]`? "))
+        .unwrap_or_default();
+    let names: Vec<&str> = known.map(String::as_str).collect();
+    Diagnostic::error(
+        CONFIG_FILE,
+        None,
+        format!("overlay `[personas.{name}]` names no persona or stage command"),
+    )
+    .with_hint(format!("{suggestion}known names: {}", names.join(", ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_markdown_and_text_files_count() {
+        assert!(is_library_file(Path::new("personas/a.md")));
+        assert!(is_library_file(Path::new("personas/team/b.TXT")));
+        assert!(!is_library_file(Path::new("personas/README.md")));
+        assert!(!is_library_file(Path::new("personas/c.yaml")));
+    }
+}
