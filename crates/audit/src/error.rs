@@ -1,0 +1,59 @@
+//! Errors of the audit crate, each naming the log file and, where it applies, the line.
+//!
+//! Damage found by `verify` is not an error: it is a [`crate::VerifyOutcome`]. These errors are
+//! the cases where the crate could not do its work at all.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    /// The log file does not exist (only `read_entries` and `verify` report this; the writer
+    /// creates the file).
+    #[error("audit log {path} does not exist")]
+    NotFound { path: PathBuf },
+    /// Reading, writing or syncing failed. The source comes from `fs_err` and names the path.
+    #[error("audit log I/O failed: {source}")]
+    Io {
+        #[from]
+        source: std::io::Error,
+    },
+    /// The exclusive file lock could not be taken or released.
+    #[error("cannot lock audit log {path}: {source}")]
+    Lock {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A machine line could not be read back.
+    #[error("audit log {path}, line {line}: {message}")]
+    Malformed {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    /// A record's details could not be turned into canonical JSON.
+    #[error("cannot encode audit entry {seq} as JSON: {source}")]
+    Encode { seq: u64, source: serde_json::Error },
+}
+
+impl AuditError {
+    /// What the user should do next.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            AuditError::NotFound { .. } => Some(
+                "no audit log has been written yet; it is created by the first `agentctl run`"
+                    .to_owned(),
+            ),
+            AuditError::Io { .. } => {
+                Some("check that the file and its directory exist and are writable".to_owned())
+            }
+            AuditError::Lock { .. } => Some(
+                "another process may hold the lock; check that the file system supports locks"
+                    .to_owned(),
+            ),
+            AuditError::Malformed { .. } => {
+                Some("run `agentctl audit verify` to find the first damaged entry".to_owned())
+            }
+            AuditError::Encode { .. } => None,
+        }
+    }
+}

@@ -1,0 +1,317 @@
+//! The audit writer: appends one sealed entry per call, under an exclusive file lock, with one
+//! `write_all` and an `fsync` before the lock is released.
+//!
+//! Does not verify the log (it trusts the last complete machine line as the chain tail) and never
+//! rewrites bytes already in the file.
+//!
+//! Torn tails. A crash can leave the last block cut short. The writer leaves those bytes where
+//! they are and, in the same write as the next entry, first adds what makes the file end in a
+//! blank line again (a newline, a closing code fence if the cut-off block was inside one, and the
+//! blank line). The new entry chains from the last entry whose machine line is complete, and
+//! takes the next sequence number, so `verify` reports the cut-off block as torn, not as damage,
+//! and every entry after it verifies. When only the final newlines of a block are missing, its
+//! machine line is complete: the writer adds the newlines and chains from that entry.
+
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use fs_err::File;
+use time::OffsetDateTime;
+
+use crate::entry::{format_timestamp, AuditEntry, AuditRecord, GENESIS_HASH};
+use crate::reader::{is_complete_machine_line, MachineLine};
+use crate::redact::redact_value;
+use crate::render::{push_machine_line, render_visible, EntryView, HEADER};
+use crate::AuditError;
+
+/// First look-back window when searching the end of the file for the last machine line.
+const TAIL_WINDOW: u64 = 16 * 1024;
+
+type Clock = Box<dyn Fn() -> OffsetDateTime + Send>;
+
+/// Appends entries to one AUDIT_LOG.md. Several writers, in this process or others, may append
+/// to the same file at once; the file lock orders them.
+pub struct AuditWriter {
+    path: PathBuf,
+    file: File,
+    tail: Option<Tail>,
+    clock: Clock,
+    buffer: String,
+}
+
+/// What the writer knows about the end of the file, valid while the file length is unchanged.
+#[derive(Debug, Clone, PartialEq)]
+struct Tail {
+    length: u64,
+    seq: u64,
+    hash: String,
+    /// Text to write before the next entry so it starts on a clean line (empty normally).
+    separator: String,
+}
+
+impl std::fmt::Debug for AuditWriter {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("AuditWriter")
+            .field("path", &self.path)
+            .field("tail", &self.tail)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuditWriter {
+    /// Opens (creating it and its parent directories if needed) the log at `path` for appending.
+    /// A new or empty file gets the header right away.
+    pub fn open(path: &Path) -> Result<Self, AuditError> {
+        if let Some(parent) = path
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+        {
+            fs_err::create_dir_all(parent)?;
+        }
+        let file = fs_err::OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(path)?;
+        let mut writer = Self {
+            path: path.to_path_buf(),
+            file,
+            tail: None,
+            clock: Box::new(OffsetDateTime::now_utc),
+            buffer: String::with_capacity(4096),
+        };
+        writer.with_lock(|writer| {
+            if writer.file.metadata()?.len() == 0 {
+                writer.file.write_all(HEADER.as_bytes())?;
+                writer.file.sync_data()?;
+            }
+            Ok(())
+        })?;
+        Ok(writer)
+    }
+
+    /// Replaces the clock that stamps `at` (tests use a fixed one for stable output).
+    pub fn with_clock(mut self, clock: impl Fn() -> OffsetDateTime + Send + 'static) -> Self {
+        self.clock = Box::new(clock);
+        self
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends one entry and returns it as written. String details are passed through
+    /// [`crate::redact`] first, so a secret a caller forgot to scrub still never reaches the file.
+    pub fn append(&mut self, mut record: AuditRecord) -> Result<AuditEntry, AuditError> {
+        for value in record.details.values_mut() {
+            redact_value(value);
+        }
+        self.with_lock(|writer| writer.append_locked(record))
+    }
+
+    fn append_locked(&mut self, record: AuditRecord) -> Result<AuditEntry, AuditError> {
+        let length = self.file.metadata()?.len();
+        let tail = match self.tail.take() {
+            Some(tail) if tail.length == length => tail,
+            _ => read_tail(&mut self.file, length)?,
+        };
+        let at = format_timestamp((self.clock)());
+        let (entry, canonical) = AuditEntry::seal(tail.seq + 1, at, tail.hash, record)?;
+
+        self.buffer.clear();
+        self.buffer.push_str(&tail.separator);
+        render_visible(&EntryView::of(&entry), &mut self.buffer);
+        push_machine_line(&mut self.buffer, &entry.hash, &entry.prev, &canonical);
+        self.buffer.push_str("\n\n");
+
+        // One write_all: with O_APPEND and the lock held, the block lands whole and contiguous,
+        // or (on a crash) as a prefix that verify reports as torn.
+        self.file.write_all(self.buffer.as_bytes())?;
+        self.file.sync_data()?;
+        self.tail = Some(Tail {
+            length: length + self.buffer.len() as u64,
+            seq: entry.seq,
+            hash: entry.hash.clone(),
+            separator: String::new(),
+        });
+        Ok(entry)
+    }
+
+    fn with_lock<T>(
+        &mut self,
+        action: impl FnOnce(&mut Self) -> Result<T, AuditError>,
+    ) -> Result<T, AuditError> {
+        fs4::FileExt::lock(self.file.file()).map_err(|source| AuditError::Lock {
+            path: self.path.clone(),
+            source,
+        })?;
+        let result = action(self);
+        if result.is_err() {
+            // After a failed write the cached tail may be wrong; read it again next time.
+            self.tail = None;
+        }
+        let unlocked = fs4::FileExt::unlock(self.file.file()).map_err(|source| AuditError::Lock {
+            path: self.path.clone(),
+            source,
+        });
+        let value = result?;
+        unlocked?;
+        Ok(value)
+    }
+}
+
+/// Reads backwards from the end of the file, widening the window until it holds the last
+/// complete machine line (or the whole file), so an append never rereads the whole log.
+fn read_tail(file: &mut File, length: u64) -> Result<Tail, AuditError> {
+    if length == 0 {
+        return Ok(Tail {
+            length,
+            seq: 0,
+            hash: GENESIS_HASH.to_owned(),
+            separator: HEADER.to_owned(),
+        });
+    }
+    let mut window = TAIL_WINDOW.min(length);
+    loop {
+        let start = length - window;
+        let mut bytes = Vec::with_capacity(window as usize);
+        file.seek(SeekFrom::Start(start))?;
+        Read::take(&mut *file, window).read_to_end(&mut bytes)?;
+        if let Some((seq, hash, line_end)) = last_readable_entry(&bytes, start == 0) {
+            return Ok(Tail {
+                length,
+                seq,
+                hash,
+                separator: separator_after(&bytes[line_end..], &bytes),
+            });
+        }
+        if start == 0 {
+            // No readable entry at all: header only, perhaps with a torn first entry.
+            return Ok(Tail {
+                length,
+                seq: 0,
+                hash: GENESIS_HASH.to_owned(),
+                separator: separator_after(&bytes, &bytes),
+            });
+        }
+        window = (window * 4).min(length);
+    }
+}
+
+/// Sequence number, hash and end offset of the last machine line in `bytes` that reads as an
+/// entry. The first line of the window only counts when the window starts the file, since
+/// otherwise it may be the cut-off end of a longer line.
+fn last_readable_entry(bytes: &[u8], starts_at_file_start: bool) -> Option<(u64, String, usize)> {
+    let mut end = bytes.len();
+    loop {
+        let newline = bytes[..end].iter().rposition(|&byte| byte == b'\n');
+        let start = match newline {
+            Some(position) => position + 1,
+            None if starts_at_file_start => 0,
+            None => return None,
+        };
+        let line = &bytes[start..end];
+        if is_complete_machine_line(line) {
+            if let Some((seq, hash)) = seq_and_hash(line) {
+                return Some((seq, hash, end));
+            }
+        }
+        end = newline?;
+    }
+}
+
+fn seq_and_hash(line: &[u8]) -> Option<(u64, String)> {
+    let machine = MachineLine {
+        line: 0,
+        start: 0,
+        end: line.len(),
+        text: line,
+    };
+    let fields = machine.fields().ok()?;
+    let content = fields.content().ok()?;
+    Some((content.seq, fields.hash.to_owned()))
+}
+
+/// What to write before the next entry, given the bytes after the last complete machine line
+/// (`trailer`) and the window that ends the file (`file_end`): whatever makes the file end in a
+/// blank line outside any code fence.
+fn separator_after(trailer: &[u8], file_end: &[u8]) -> String {
+    let mut separator = String::new();
+    if !file_end.is_empty() && !file_end.ends_with(b"\n") {
+        separator.push('\n');
+    }
+    if let Some(fence) = open_fence(trailer) {
+        separator.extend(std::iter::repeat_n('`', fence));
+        separator.push('\n');
+    }
+    let mut last_bytes = file_end[file_end.len().saturating_sub(2)..].to_vec();
+    last_bytes.extend_from_slice(separator.as_bytes());
+    if !file_end.is_empty() && !last_bytes.ends_with(b"\n\n") {
+        separator.push('\n');
+    }
+    separator
+}
+
+/// The length of a code fence left open in `text`, if any. Fences in rendered entries are lines
+/// made only of backticks, and no other line of a block is.
+fn open_fence(text: &[u8]) -> Option<usize> {
+    let mut open: Option<usize> = None;
+    for line in text.split(|&byte| byte == b'\n') {
+        if line.len() < 3 || !line.iter().all(|&byte| byte == b'`') {
+            continue;
+        }
+        open = match open {
+            None => Some(line.len()),
+            Some(length) if line.len() >= length => None,
+            still_open => still_open,
+        };
+    }
+    open
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn separator_for_clean_and_torn_ends() {
+        assert_eq!(separator_after(b"\n\n", b"x -->\n\n"), "");
+        assert_eq!(separator_after(b"\n", b"x -->\n"), "\n");
+        assert_eq!(separator_after(b"", b"x -->"), "\n\n");
+        assert_eq!(
+            separator_after(b"\n\n### 3 \xc2\xb7 2026", b"### 3 \xc2\xb7 2026"),
+            "\n\n"
+        );
+        assert_eq!(
+            separator_after(b"\n\n### 3\n\n- diff:\n\n````\n+a\n", b"+a\n"),
+            "````\n\n"
+        );
+    }
+
+    #[test]
+    fn open_fence_tracks_length() {
+        assert_eq!(open_fence(b"```\nx\n```\n"), None);
+        assert_eq!(open_fence(b"````\n```\nx"), Some(4));
+        assert_eq!(open_fence(b"``\n"), None);
+    }
+
+    #[test]
+    fn last_readable_entry_ignores_a_partial_first_line() {
+        let (entry, canonical) = AuditEntry::seal(
+            4,
+            "2026-11-22T05:00:00.123Z".to_owned(),
+            GENESIS_HASH.to_owned(),
+            AuditRecord::new(agentctl_protocol::EventKind::Handoff),
+        )
+        .unwrap();
+        let mut line = String::new();
+        push_machine_line(&mut line, &entry.hash, &entry.prev, &canonical);
+        let window = format!("{line}\n\n### 5");
+        assert_eq!(
+            last_readable_entry(window.as_bytes(), true),
+            Some((4, entry.hash.clone(), line.len()))
+        );
+        assert_eq!(last_readable_entry(&window.as_bytes()[1..], false), None);
+    }
+}
