@@ -1,3 +1,33 @@
-//! The run loop, handoff router, gates, approvals and run persistence.
+//! The agentctl engine: the run loop, the handoff router, gates and `PROJECT_STATE.md`,
+//! human approvals, and the run store under `.agentctl/`.
 //!
-//! (Skeleton; see docs/ARCHITECTURE.md for what this crate owns.)
+//! Owns: deciding what happens next in a run — which persona is active, which gates must hold
+//! before it starts, when a tool call is sent to the policy engine, executed, paused for a
+//! human, or refused — and persisting enough after every step that `resume` continues exactly.
+//! Every tool call goes through one orchestrator: policy → approval → execute → record.
+//!
+//! Does not know about: terminals, colours or command-line flags (the binary renders
+//! [`RunEvent`]s), the wire format of any model endpoint (behind [`agentctl_llm::ModelClient`]),
+//! how persona files are parsed, or how a policy decision is reached.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod activation;
+pub mod approvals;
+pub mod briefing;
+mod error;
+pub mod events;
+pub mod gates;
+mod handoff;
+pub mod lint;
+pub mod personas;
+pub mod project_state;
+pub mod recorder;
+pub mod run_loop;
+pub mod run_state;
+pub mod store;
+mod tool_call;
+
+pub use error::CoreError;
+pub use events::{CollectEvents, IgnoreEvents, RunEvent, RunObserver};
+pub use run_loop::{resume, start, RunContext, RunReport};
+pub use run_state::{PendingApproval, PendingKind, RunState, RunStatus};

@@ -130,7 +130,10 @@ mod tests {
         assert_eq!(scope.lookup("MISSING"), None);
         let no_params = empty_params();
         let without_params = VariableScope::new(&vars, Some(&task), &no_params);
-        assert_eq!(without_params.lookup("REGION").as_deref(), Some("eu-west-1"));
+        assert_eq!(
+            without_params.lookup("REGION").as_deref(),
+            Some("eu-west-1")
+        );
         let env_var = BTreeMap::from([("ENV".to_owned(), "from-vars".to_owned())]);
         let both = VariableScope::new(&env_var, Some(&task), &params);
         assert_eq!(both.lookup("ENV").as_deref(), Some("staging"));

@@ -709,7 +709,10 @@ fn context_files_and_stage_command_follow_the_documented_layout() {
 #[test]
 fn missing_required_context_file_is_noted_and_a_workspace_file_is_found() {
     let project = Project::new();
-    write_file(&project.workspace.join("AGENTS.md"), b"Deploy with make deploy.\n");
+    write_file(
+        &project.workspace.join("AGENTS.md"),
+        b"Deploy with make deploy.\n",
+    );
     let mut devops = persona("personas/devops.md", "You deploy.\n");
     devops.context = vec![
         ContextRef {
@@ -734,7 +737,9 @@ fn missing_required_context_file_is_noted_and_a_workspace_file_is_found() {
     let prompt = project.assemble(&devops).unwrap();
     // The library has no AGENTS.md, so the workspace's is used.
     assert!(
-        prompt.text.contains("### /branch/AGENTS.md\n\nDeploy with make deploy."),
+        prompt
+            .text
+            .contains("### /branch/AGENTS.md\n\nDeploy with make deploy."),
         "{}",
         prompt.text
     );

@@ -1,0 +1,60 @@
+//! The environment variables agentctl reads, named in one place and read at one time.
+
+use std::path::PathBuf;
+
+pub const OPENAI_BASE_URL: &str = "OPENAI_BASE_URL";
+pub const OPENAI_API_KEY: &str = "OPENAI_API_KEY";
+pub const AGENTCTL_MODEL: &str = "AGENTCTL_MODEL";
+pub const AGENTCTL_LOG: &str = "AGENTCTL_LOG";
+pub const AGENTCTL_CACHE_DIR: &str = "AGENTCTL_CACHE_DIR";
+pub const XDG_CACHE_HOME: &str = "XDG_CACHE_HOME";
+pub const HOME: &str = "HOME";
+pub const USER: &str = "USER";
+
+/// A snapshot of the variables agentctl honours. Tests build one by hand instead of touching
+/// the process environment.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EnvVars {
+    pub openai_base_url: Option<String>,
+    /// The value of the variable named by `[endpoint] api_key_env` is looked up through
+    /// [`EnvVars::lookup`]; this is only `OPENAI_API_KEY`.
+    pub openai_api_key: Option<String>,
+    pub agentctl_model: Option<String>,
+    pub cache_dir: Option<PathBuf>,
+    pub user: Option<String>,
+    /// Every other variable, for `api_key_env` lookups.
+    pub others: Vec<(String, String)>,
+}
+
+impl EnvVars {
+    /// Reads the process environment once.
+    pub fn from_process() -> Self {
+        let get = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+        let cache_dir = get(AGENTCTL_CACHE_DIR).map(PathBuf::from).or_else(|| {
+            get(XDG_CACHE_HOME)
+                .map(|dir| PathBuf::from(dir).join("agentctl"))
+                .or_else(|| {
+                    get(HOME).map(|home| PathBuf::from(home).join(".cache").join("agentctl"))
+                })
+        });
+        EnvVars {
+            openai_base_url: get(OPENAI_BASE_URL),
+            openai_api_key: get(OPENAI_API_KEY),
+            agentctl_model: get(AGENTCTL_MODEL),
+            cache_dir,
+            user: get(USER),
+            others: std::env::vars().collect(),
+        }
+    }
+
+    /// The value of an arbitrary variable (used for `api_key_env`).
+    pub fn lookup(&self, name: &str) -> Option<String> {
+        if name == OPENAI_API_KEY {
+            return self.openai_api_key.clone();
+        }
+        self.others
+            .iter()
+            .find(|(key, value)| key == name && !value.is_empty())
+            .map(|(_, value)| value.clone())
+    }
+}

@@ -1,0 +1,152 @@
+//! `agentctl.toml` exactly as written: every key optional, unknown keys rejected.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use agentctl_persona::{Limits, PersonaOverlay};
+use agentctl_protocol::Diagnostic;
+use serde::Deserialize;
+
+use crate::ConfigError;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    /// Who may approve gates; empty means anyone.
+    pub approvers: Option<Vec<String>>,
+    pub paths: Option<RawPaths>,
+    pub endpoint: Option<RawEndpoint>,
+    #[serde(default)]
+    pub models: BTreeMap<String, String>,
+    #[serde(default)]
+    pub vars: BTreeMap<String, String>,
+    pub limits: Option<RawLimits>,
+    pub tools: Option<RawTools>,
+    pub gates: Option<RawGates>,
+    #[serde(default)]
+    pub personas: BTreeMap<String, PersonaOverlay>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPaths {
+    pub library: Option<String>,
+    pub personas: Option<String>,
+    pub contexts: Option<String>,
+    pub templates: Option<String>,
+    pub prompts: Option<String>,
+    pub tasks: Option<String>,
+    pub workspace: Option<String>,
+    pub audit_log: Option<String>,
+    pub state_file: Option<String>,
+    pub state_dir: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEndpoint {
+    pub base_url: Option<String>,
+    pub api_key_env: Option<String>,
+    pub model: Option<String>,
+    pub stream: Option<bool>,
+    pub timeout_s: Option<u64>,
+    pub max_retries: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimits {
+    pub max_turns: Option<u32>,
+    pub max_handoffs: Option<u32>,
+    pub token_budget: Option<u64>,
+    pub max_denials: Option<u32>,
+    pub max_ping_pong: Option<u32>,
+}
+
+impl RawLimits {
+    /// The persona-level subset, for merging with a persona's own `limits`.
+    pub fn as_persona_limits(&self) -> Limits {
+        Limits {
+            max_turns: self.max_turns,
+            max_handoffs: self.max_handoffs,
+            token_budget: self.token_budget,
+            max_denials: self.max_denials,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTools {
+    pub bash_timeout_s: Option<u64>,
+    pub output_cap_bytes: Option<usize>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGates {
+    pub on_reject: Option<String>,
+}
+
+impl RawConfig {
+    /// Parses the text of `path`. Errors name the file, the line and the offending key.
+    pub fn parse(path: &Path, text: &str) -> Result<RawConfig, ConfigError> {
+        toml::from_str(text).map_err(|error| {
+            let line = error.span().map(|span| line_of(text, span.start));
+            let message = error.message().trim().to_owned();
+            let hint = if message.starts_with("unknown field") {
+                "remove the key or fix its spelling; docs/configuration.md lists every key"
+            } else {
+                "fix the TOML at that line; docs/configuration.md shows a complete example"
+            };
+            ConfigError::Invalid(Diagnostic::error(path, line, message).with_hint(hint))
+        })
+    }
+}
+
+/// 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|byte| **byte == b'\n')
+        .count()
+        + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_key_names_its_line() {
+        let text = "[endpoint]\nmodel = \"m\"\nmodle = \"x\"\n";
+        let error = RawConfig::parse(Path::new("agentctl.toml"), text).unwrap_err();
+        let ConfigError::Invalid(diagnostic) = error else {
+            panic!("expected Invalid")
+        };
+        assert_eq!(diagnostic.line, Some(3));
+        assert!(
+            diagnostic.message.contains("modle"),
+            "{}",
+            diagnostic.message
+        );
+    }
+
+    #[test]
+    fn malformed_toml_names_its_line() {
+        let text = "approvers = [\"a\"]\n\n[vars]\nX = \n";
+        let error = RawConfig::parse(Path::new("agentctl.toml"), text).unwrap_err();
+        let ConfigError::Invalid(diagnostic) = error else {
+            panic!("expected Invalid")
+        };
+        assert_eq!(diagnostic.line, Some(4));
+    }
+
+    #[test]
+    fn empty_file_is_valid() {
+        let raw = RawConfig::parse(Path::new("agentctl.toml"), "").unwrap();
+        assert!(raw.endpoint.is_none());
+        assert!(raw.personas.is_empty());
+    }
+}

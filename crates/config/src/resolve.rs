@@ -1,0 +1,539 @@
+//! Resolving raw settings into one [`Config`]: defaults < agentctl.toml < environment < flags.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use agentctl_persona::PersonaOverlay;
+use agentctl_protocol::Diagnostic;
+
+use crate::raw::{RawConfig, RawEndpoint, RawLimits, RawPaths};
+use crate::{ConfigError, EnvVars};
+
+pub const CONFIG_FILE_NAME: &str = "agentctl.toml";
+const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
+const DEFAULT_MODEL: &str = "gpt-4.1-mini";
+/// `base_url = "local"` names the endpoint started by `scripts/local-model.sh up`.
+const LOCAL_BASE_URL: &str = "local";
+
+/// Absolute paths of everything agentctl reads and writes in a project.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectPaths {
+    pub root: PathBuf,
+    pub config_file: PathBuf,
+    pub library: PathBuf,
+    pub personas: PathBuf,
+    pub contexts: PathBuf,
+    pub templates: PathBuf,
+    pub prompts: PathBuf,
+    pub tasks: PathBuf,
+    pub workspace: PathBuf,
+    pub audit_log: PathBuf,
+    pub state_file: PathBuf,
+    pub state_dir: PathBuf,
+}
+
+/// Where to send chat completions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointConfig {
+    /// As configured; `local` is resolved by [`Config::base_url`].
+    pub base_url: String,
+    pub api_key_env: String,
+    pub api_key: Option<String>,
+    /// The endpoint-wide model, after `--model` and `AGENTCTL_MODEL`.
+    pub model: String,
+    /// Whether `--model` or `AGENTCTL_MODEL` forced the model for every persona.
+    pub model_forced: bool,
+    pub stream: bool,
+    pub timeout: Duration,
+    pub max_retries: u32,
+}
+
+/// Run-wide limits (a persona's own `limits` can lower them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunLimits {
+    pub max_turns: u32,
+    pub max_handoffs: u32,
+    pub token_budget: u64,
+    pub max_denials: u32,
+    pub max_ping_pong: u32,
+}
+
+impl Default for RunLimits {
+    fn default() -> Self {
+        RunLimits {
+            max_turns: 40,
+            max_handoffs: 8,
+            token_budget: 200_000,
+            max_denials: 10,
+            max_ping_pong: 3,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ToolSettings {
+    pub bash_timeout: Duration,
+    pub output_cap_bytes: usize,
+}
+
+impl Default for ToolSettings {
+    fn default() -> Self {
+        ToolSettings {
+            bash_timeout: Duration::from_secs(60),
+            output_cap_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// What happens when a human rejects a pending call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnReject {
+    /// The rejection goes back to the model as a tool error and the run continues.
+    #[default]
+    TellModel,
+    /// The run ends with exit code 1.
+    EndRun,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GateSettings {
+    pub on_reject: OnReject,
+    /// Empty: anyone may approve.
+    pub approvers: Vec<String>,
+}
+
+/// Command-line values that beat everything else.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub model: Option<String>,
+    pub vars: BTreeMap<String, String>,
+}
+
+/// The resolved configuration of one project.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub paths: ProjectPaths,
+    pub endpoint: EndpointConfig,
+    /// Persona model names → endpoint model names.
+    pub models: BTreeMap<String, String>,
+    /// `[vars]` with `--var` layered on top.
+    pub vars: BTreeMap<String, String>,
+    pub limits: RunLimits,
+    pub tools: ToolSettings,
+    pub gates: GateSettings,
+    pub overlays: BTreeMap<String, PersonaOverlay>,
+    /// The cache directory (for the managed local endpoint), if one could be determined.
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// The project root: `explicit` when given (it must hold agentctl.toml), else the nearest
+/// ancestor of `start` holding one.
+pub fn discover_root(start: &Path, explicit: Option<&Path>) -> Result<PathBuf, ConfigError> {
+    if let Some(root) = explicit {
+        let root = absolute(start, root);
+        if root.join(CONFIG_FILE_NAME).is_file() {
+            return Ok(root);
+        }
+        return Err(ConfigError::NotFound { start: root });
+    }
+    let mut current = Some(start);
+    while let Some(directory) = current {
+        if directory.join(CONFIG_FILE_NAME).is_file() {
+            return Ok(directory.to_path_buf());
+        }
+        current = directory.parent();
+    }
+    Err(ConfigError::NotFound {
+        start: start.to_path_buf(),
+    })
+}
+
+impl Config {
+    /// Reads `ROOT/agentctl.toml` and layers the environment and flags over it.
+    pub fn load(root: &Path, env: &EnvVars, overrides: &Overrides) -> Result<Config, ConfigError> {
+        let config_file = root.join(CONFIG_FILE_NAME);
+        let text = fs_err::read_to_string(&config_file).map_err(|source| ConfigError::Io {
+            path: config_file.clone(),
+            source,
+        })?;
+        let raw = RawConfig::parse(&config_file, &text)?;
+        Config::from_raw(root, config_file, raw, env, overrides, &text)
+    }
+
+    fn from_raw(
+        root: &Path,
+        config_file: PathBuf,
+        raw: RawConfig,
+        env: &EnvVars,
+        overrides: &Overrides,
+        text: &str,
+    ) -> Result<Config, ConfigError> {
+        let paths = resolve_paths(root, config_file.clone(), raw.paths.unwrap_or_default());
+        let endpoint = resolve_endpoint(raw.endpoint.unwrap_or_default(), env, overrides);
+        let limits = resolve_limits(raw.limits.unwrap_or_default());
+        let raw_tools = raw.tools.unwrap_or_default();
+        let tools = ToolSettings {
+            bash_timeout: raw_tools
+                .bash_timeout_s
+                .map(Duration::from_secs)
+                .unwrap_or(ToolSettings::default().bash_timeout),
+            output_cap_bytes: raw_tools
+                .output_cap_bytes
+                .unwrap_or(ToolSettings::default().output_cap_bytes),
+        };
+        let on_reject = match raw.gates.and_then(|gates| gates.on_reject).as_deref() {
+            None | Some("tell_model") => OnReject::TellModel,
+            Some("end_run") => OnReject::EndRun,
+            Some(other) => {
+                let line = find_line(text, "on_reject");
+                return Err(ConfigError::Invalid(
+                    Diagnostic::error(
+                        &config_file,
+                        line,
+                        format!("`on_reject = \"{other}\"` is not a choice"),
+                    )
+                    .with_hint("use \"tell_model\" or \"end_run\""),
+                ));
+            }
+        };
+        let mut vars = raw.vars;
+        for (key, value) in &overrides.vars {
+            vars.insert(key.clone(), value.clone());
+        }
+        Ok(Config {
+            paths,
+            endpoint,
+            models: raw.models,
+            vars,
+            limits,
+            tools,
+            gates: GateSettings {
+                on_reject,
+                approvers: raw.approvers.unwrap_or_default(),
+            },
+            overlays: raw.personas,
+            cache_dir: env.cache_dir.clone(),
+        })
+    }
+
+    /// The endpoint model for a persona: `--model`/`AGENTCTL_MODEL` if given, else the
+    /// persona's model mapped through `[models]`, else the endpoint's model.
+    pub fn model_for(&self, persona_model: Option<&str>) -> String {
+        if self.endpoint.model_forced {
+            return self.endpoint.model.clone();
+        }
+        match persona_model {
+            Some(name) => self.models.get(name).cloned().unwrap_or_else(|| {
+                // An unmapped persona model only makes sense if the endpoint serves it; when the
+                // endpoint model was configured, prefer it so one setting points a whole team at
+                // a server.
+                if self.endpoint.model == DEFAULT_MODEL {
+                    name.to_owned()
+                } else {
+                    self.endpoint.model.clone()
+                }
+            }),
+            None => self.endpoint.model.clone(),
+        }
+    }
+
+    /// The base URL to call, resolving `local` to the managed local endpoint.
+    pub fn base_url(&self) -> Result<String, ConfigError> {
+        if self.endpoint.base_url != LOCAL_BASE_URL {
+            return Ok(self.endpoint.base_url.trim_end_matches('/').to_owned());
+        }
+        let url_file = self.local_endpoint_url_file();
+        let not_running = || {
+            ConfigError::Invalid(
+                Diagnostic::error(
+                    &self.paths.config_file,
+                    None,
+                    "`base_url = \"local\"` but the managed local model endpoint is not running",
+                )
+                .with_hint("start it with `scripts/local-model.sh up` (first run builds it, about 5 minutes)"),
+            )
+        };
+        let url_file = url_file.ok_or_else(not_running)?;
+        match fs_err::read_to_string(&url_file) {
+            Ok(url) if !url.trim().is_empty() => Ok(url.trim().trim_end_matches('/').to_owned()),
+            _ => Err(not_running()),
+        }
+    }
+
+    /// Where `scripts/local-model.sh up` writes the URL of the running local endpoint.
+    pub fn local_endpoint_url_file(&self) -> Option<PathBuf> {
+        self.cache_dir
+            .as_ref()
+            .map(|dir| dir.join("local-model").join("url"))
+    }
+
+    /// Workspace-relative globs no agent may write: the audit log, the state file, the state
+    /// directory, agentctl.toml and the persona library, wherever they fall inside the workspace.
+    pub fn protected_globs(&self) -> Vec<String> {
+        let workspace = &self.paths.workspace;
+        let mut globs = Vec::new();
+        let files = [
+            &self.paths.audit_log,
+            &self.paths.state_file,
+            &self.paths.config_file,
+        ];
+        for file in files {
+            if let Some(relative) = relative_inside(workspace, file) {
+                globs.push(relative);
+            }
+        }
+        let directories = [
+            &self.paths.state_dir,
+            &self.paths.personas,
+            &self.paths.contexts,
+            &self.paths.templates,
+            &self.paths.prompts,
+        ];
+        for directory in directories {
+            match relative_inside(workspace, directory) {
+                Some(relative) if relative.is_empty() => globs.push("**".to_owned()),
+                Some(relative) => {
+                    globs.push(relative.clone());
+                    globs.push(format!("{relative}/**"));
+                }
+                None => {}
+            }
+        }
+        globs
+    }
+}
+
+fn resolve_paths(root: &Path, config_file: PathBuf, raw: RawPaths) -> ProjectPaths {
+    let at_root = |value: Option<String>, default: &str| {
+        absolute(root, Path::new(value.as_deref().unwrap_or(default)))
+    };
+    let library = at_root(raw.library, ".");
+    let in_library = |value: Option<String>, default: &str| {
+        absolute(&library, Path::new(value.as_deref().unwrap_or(default)))
+    };
+    ProjectPaths {
+        personas: in_library(raw.personas, "personas"),
+        contexts: in_library(raw.contexts, "contexts"),
+        templates: in_library(raw.templates, "templates"),
+        prompts: in_library(raw.prompts, "prompts"),
+        library: library.clone(),
+        tasks: at_root(raw.tasks, "tasks"),
+        workspace: at_root(raw.workspace, "."),
+        audit_log: at_root(raw.audit_log, "AUDIT_LOG.md"),
+        state_file: at_root(raw.state_file, "PROJECT_STATE.md"),
+        state_dir: at_root(raw.state_dir, ".agentctl"),
+        root: root.to_path_buf(),
+        config_file,
+    }
+}
+
+fn resolve_endpoint(raw: RawEndpoint, env: &EnvVars, overrides: &Overrides) -> EndpointConfig {
+    let api_key_env = raw
+        .api_key_env
+        .unwrap_or_else(|| crate::env::OPENAI_API_KEY.to_owned());
+    let forced = overrides
+        .model
+        .clone()
+        .or_else(|| env.agentctl_model.clone());
+    EndpointConfig {
+        base_url: env
+            .openai_base_url
+            .clone()
+            .or(raw.base_url)
+            .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()),
+        api_key: env.lookup(&api_key_env),
+        api_key_env,
+        model_forced: forced.is_some(),
+        model: forced
+            .or(raw.model)
+            .unwrap_or_else(|| DEFAULT_MODEL.to_owned()),
+        stream: raw.stream.unwrap_or(true),
+        timeout: Duration::from_secs(raw.timeout_s.unwrap_or(120)),
+        max_retries: raw.max_retries.unwrap_or(3),
+    }
+}
+
+fn resolve_limits(raw: RawLimits) -> RunLimits {
+    let default = RunLimits::default();
+    RunLimits {
+        max_turns: raw.max_turns.unwrap_or(default.max_turns),
+        max_handoffs: raw.max_handoffs.unwrap_or(default.max_handoffs),
+        token_budget: raw.token_budget.unwrap_or(default.token_budget),
+        max_denials: raw.max_denials.unwrap_or(default.max_denials),
+        max_ping_pong: raw.max_ping_pong.unwrap_or(default.max_ping_pong),
+    }
+}
+
+/// `path` joined to `base` unless absolute, with `.` components removed and `..` folded
+/// lexically (the paths come from the user's own config, so lexical folding is what they mean).
+fn absolute(base: &Path, path: &Path) -> PathBuf {
+    let joined = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        base.join(path)
+    };
+    let mut normal = PathBuf::new();
+    for component in joined.components() {
+        match component {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                normal.pop();
+            }
+            other => normal.push(other),
+        }
+    }
+    normal
+}
+
+/// `path` relative to `base` with forward slashes, if it lies inside it.
+fn relative_inside(base: &Path, path: &Path) -> Option<String> {
+    let relative = path.strip_prefix(base).ok()?;
+    let parts: Vec<String> = relative
+        .components()
+        .map(|part| part.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    Some(parts.join("/"))
+}
+
+fn find_line(text: &str, key: &str) -> Option<usize> {
+    text.lines()
+        .position(|line| line.trim_start().starts_with(key))
+        .map(|index| index + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config_from(
+        text: &str,
+        env: &EnvVars,
+        overrides: &Overrides,
+    ) -> Result<Config, ConfigError> {
+        let root = Path::new("/project");
+        let raw = RawConfig::parse(&root.join(CONFIG_FILE_NAME), text)?;
+        Config::from_raw(root, root.join(CONFIG_FILE_NAME), raw, env, overrides, text)
+    }
+
+    #[test]
+    fn defaults_apply_to_an_empty_file() {
+        let config = config_from("", &EnvVars::default(), &Overrides::default()).unwrap();
+        assert_eq!(config.paths.personas, Path::new("/project/personas"));
+        assert_eq!(config.paths.audit_log, Path::new("/project/AUDIT_LOG.md"));
+        assert_eq!(config.endpoint.base_url, DEFAULT_BASE_URL);
+        assert_eq!(config.endpoint.max_retries, 3);
+        assert_eq!(config.limits, RunLimits::default());
+    }
+
+    #[test]
+    fn layers_file_then_env_then_flags() {
+        let text = "[endpoint]\nbase_url = \"http://file/v1\"\nmodel = \"file-model\"\n";
+        let env = EnvVars {
+            openai_base_url: Some("http://env/v1".into()),
+            agentctl_model: Some("env-model".into()),
+            ..EnvVars::default()
+        };
+        let config = config_from(text, &env, &Overrides::default()).unwrap();
+        assert_eq!(config.endpoint.base_url, "http://env/v1");
+        assert_eq!(config.endpoint.model, "env-model");
+        let flags = Overrides {
+            model: Some("flag-model".into()),
+            ..Overrides::default()
+        };
+        let config = config_from(text, &env, &flags).unwrap();
+        assert_eq!(config.endpoint.model, "flag-model");
+        assert_eq!(config.model_for(Some("claude-sonnet-4.5")), "flag-model");
+    }
+
+    #[test]
+    fn persona_models_map_through_the_models_table() {
+        let text = "[endpoint]\nmodel = \"smollm2\"\n[models]\n\"claude-sonnet-4.5\" = \"big\"\n";
+        let config = config_from(text, &EnvVars::default(), &Overrides::default()).unwrap();
+        assert_eq!(config.model_for(Some("claude-sonnet-4.5")), "big");
+        assert_eq!(config.model_for(Some("unmapped")), "smollm2");
+        assert_eq!(config.model_for(None), "smollm2");
+    }
+
+    #[test]
+    fn library_paths_are_relative_to_the_library_root() {
+        let text = "[paths]\nlibrary = \"..\"\nworkspace = \".\"\n";
+        let config = config_from(text, &EnvVars::default(), &Overrides::default()).unwrap();
+        assert_eq!(config.paths.personas, Path::new("/personas"));
+        assert_eq!(config.paths.workspace, Path::new("/project"));
+        // The library lies outside the workspace, so only the state files are protected.
+        assert_eq!(
+            config.protected_globs(),
+            vec![
+                "AUDIT_LOG.md",
+                "PROJECT_STATE.md",
+                "agentctl.toml",
+                ".agentctl",
+                ".agentctl/**"
+            ]
+        );
+    }
+
+    #[test]
+    fn protected_globs_cover_the_library_inside_the_workspace() {
+        let config = config_from("", &EnvVars::default(), &Overrides::default()).unwrap();
+        let globs = config.protected_globs();
+        for expected in [
+            "personas/**",
+            "contexts/**",
+            "templates/**",
+            "prompts/**",
+            ".agentctl/**",
+            "agentctl.toml",
+        ] {
+            assert!(
+                globs.iter().any(|glob| glob == expected),
+                "missing {expected} in {globs:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_on_reject_is_an_error_with_a_line() {
+        let text = "[gates]\non_reject = \"maybe\"\n";
+        let error = config_from(text, &EnvVars::default(), &Overrides::default()).unwrap_err();
+        let ConfigError::Invalid(diagnostic) = error else {
+            panic!("expected Invalid")
+        };
+        assert_eq!(diagnostic.line, Some(2));
+    }
+
+    #[test]
+    fn api_key_comes_from_the_named_variable() {
+        let text = "[endpoint]\napi_key_env = \"MY_KEY\"\n";
+        let env = EnvVars {
+            others: vec![("MY_KEY".into(), "secret".into())],
+            ..EnvVars::default()
+        };
+        let config = config_from(text, &env, &Overrides::default()).unwrap();
+        assert_eq!(config.endpoint.api_key.as_deref(), Some("secret"));
+    }
+
+    #[test]
+    fn local_base_url_without_a_running_endpoint_says_how_to_start_it() {
+        let directory = tempfile::tempdir().unwrap();
+        let text = "[endpoint]\nbase_url = \"local\"\n";
+        let env = EnvVars {
+            cache_dir: Some(directory.path().to_path_buf()),
+            ..EnvVars::default()
+        };
+        let config = config_from(text, &env, &Overrides::default()).unwrap();
+        let error = config.base_url().unwrap_err();
+        assert!(error
+            .hint()
+            .unwrap_or_default()
+            .contains("local-model.sh up"));
+        fs_err::create_dir_all(directory.path().join("local-model")).unwrap();
+        fs_err::write(
+            directory.path().join("local-model/url"),
+            "http://127.0.0.1:8765/v1\n",
+        )
+        .unwrap();
+        assert_eq!(config.base_url().unwrap(), "http://127.0.0.1:8765/v1");
+    }
+}

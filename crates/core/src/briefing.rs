@@ -1,0 +1,126 @@
+//! The first user message a persona gets: the task, and after a handoff the handoff packet.
+//!
+//! The packet is rendered from `templates/handoff_packet.md` when the library has one, else
+//! from a built-in layout, so the receiving persona sees the same structure either way.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use agentctl_persona::{Persona, Task};
+use agentctl_protocol::Gate;
+use serde_json::json;
+
+use crate::project_state::ProjectState;
+
+pub const PACKET_TEMPLATE: &str = "handoff_packet.md";
+
+/// The task as the first user message.
+pub fn task_message(task: &Task, params: &std::collections::BTreeMap<String, String>) -> String {
+    let mut text = format!("Task {}: {}\n", task.id, task.title);
+    if let Some(env) = task.env {
+        let _ = writeln!(
+            text,
+            "Environment: {}",
+            if env == agentctl_persona::Environment::Production {
+                "production"
+            } else {
+                "staging"
+            }
+        );
+    }
+    if let Some(phase) = task.phase {
+        let _ = writeln!(text, "Phase: {phase} ({})", phase.title());
+    }
+    if !task.prerequisites.is_empty() {
+        let gates: Vec<String> = task.prerequisites.iter().map(ToString::to_string).collect();
+        let _ = writeln!(text, "Prerequisites: {}", gates.join(", "));
+    }
+    for (name, value) in params {
+        let _ = writeln!(text, "Parameter {name}: {value}");
+    }
+    let description = task.description.trim();
+    if !description.is_empty() {
+        let _ = write!(text, "\n{description}\n");
+    }
+    if !task.acceptance.is_empty() {
+        text.push_str("\nAcceptance criteria:\n");
+        for criterion in &task.acceptance {
+            let _ = writeln!(text, "- {criterion}");
+        }
+    }
+    if let Some(rollback) = &task.rollback {
+        let _ = write!(text, "\nRollback: {rollback}\n");
+    }
+    text
+}
+
+/// What is handed from one persona to the next.
+pub struct Handoff<'a> {
+    pub from: &'a str,
+    pub to: &'a Persona,
+    pub summary: &'a str,
+    pub items: &'a [String],
+    pub task: &'a Task,
+    pub production: bool,
+    pub state: &'a ProjectState,
+    /// Earlier transcript, for `context = "full"` edges.
+    pub transcript: Option<String>,
+}
+
+/// Renders the handoff packet.
+pub fn render_packet(templates_dir: &Path, handoff: &Handoff<'_>) -> Result<String, String> {
+    let gates: serde_json::Map<String, serde_json::Value> = Gate::ALL
+        .iter()
+        .map(|gate| {
+            (
+                gate.to_string(),
+                json!(handoff.state.status(&handoff.task.id, *gate).as_str()),
+            )
+        })
+        .collect();
+    let mut packet = if templates_dir.join(PACKET_TEMPLATE).is_file() {
+        let context = json!({
+            "task": {
+                "id": handoff.task.id, "title": handoff.task.title,
+                "env": if handoff.production { "production" } else { "staging" },
+                "acceptance": handoff.task.acceptance, "rollback": handoff.task.rollback,
+                "description": handoff.task.description,
+            },
+            "persona": { "name": handoff.to.name, "role": handoff.to.role, "prefix": handoff.to.prefix },
+            "env": if handoff.production { "production" } else { "staging" },
+            "gates": gates,
+            "handoff": { "from": handoff.from, "to": handoff.to.name, "summary": handoff.summary, "items": handoff.items },
+        });
+        agentctl_prompt::render_template(templates_dir, PACKET_TEMPLATE, &context)
+            .map_err(|error| error.to_string())?
+    } else {
+        builtin_packet(handoff, &gates)
+    };
+    if let Some(transcript) = &handoff.transcript {
+        let _ = write!(packet, "\n\n## Previous transcript\n\n{transcript}");
+    }
+    Ok(packet)
+}
+
+fn builtin_packet(
+    handoff: &Handoff<'_>,
+    gates: &serde_json::Map<String, serde_json::Value>,
+) -> String {
+    let mut text = format!(
+        "## Handoff from {} to {}\n\n{}\n",
+        handoff.from,
+        handoff.to.name,
+        handoff.summary.trim()
+    );
+    if !handoff.items.is_empty() {
+        text.push_str("\nItems:\n");
+        for item in handoff.items {
+            let _ = writeln!(text, "- {item}");
+        }
+    }
+    text.push_str("\nGate status for this task:\n");
+    for (gate, status) in gates {
+        let _ = writeln!(text, "- {gate}: {}", status.as_str().unwrap_or_default());
+    }
+    text
+}

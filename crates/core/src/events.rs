@@ -1,0 +1,107 @@
+//! What a run reports to its front end while it works. The terminal (`run`), the chat REPL
+//! and tests all consume the same events; the engine never prints.
+
+use agentctl_protocol::{Gate, GateStatus, Usage};
+
+use crate::run_state::{PendingApproval, RunStatus};
+
+/// Progress of a run, in the order it happens.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunEvent {
+    RunStarted {
+        run_id: String,
+        task_id: String,
+        persona: String,
+        model: String,
+        endpoint: String,
+    },
+    RunResumed {
+        run_id: String,
+        persona: String,
+    },
+    PersonaStarted {
+        persona: String,
+        prompt_sha256: String,
+        tools: Vec<String>,
+    },
+    GateChecked {
+        persona: String,
+        gate: Gate,
+        status: GateStatus,
+        satisfied: bool,
+    },
+    /// A piece of streamed model text.
+    ModelText {
+        delta: String,
+    },
+    ModelRetry {
+        attempt: u32,
+        wait_ms: u64,
+        reason: String,
+    },
+    ModelFallback {
+        reason: String,
+    },
+    ModelTurn {
+        turn: u32,
+        usage: Usage,
+        latency_ms: u64,
+        tool_calls: usize,
+    },
+    ToolAllowed {
+        tool: String,
+        summary: String,
+    },
+    ToolDenied {
+        tool: String,
+        summary: String,
+        reason: String,
+    },
+    ToolFinished {
+        tool: String,
+        ok: bool,
+        summary: String,
+    },
+    GateReported {
+        gate: Gate,
+        status: GateStatus,
+        by: String,
+    },
+    Handoff {
+        from: String,
+        to: String,
+        summary: String,
+    },
+    Paused {
+        pending: PendingApproval,
+    },
+    Finished {
+        status: RunStatus,
+        reason: String,
+    },
+}
+
+/// Receives run events. Implemented by front ends.
+pub trait RunObserver: Send {
+    fn on_event(&mut self, event: &RunEvent);
+}
+
+/// Discards every event (benchmarks, quiet runs).
+#[derive(Debug, Default)]
+pub struct IgnoreEvents;
+
+impl RunObserver for IgnoreEvents {
+    fn on_event(&mut self, _event: &RunEvent) {}
+}
+
+/// Keeps every event (tests).
+#[derive(Debug, Default)]
+pub struct CollectEvents {
+    pub events: Vec<RunEvent>,
+}
+
+impl RunObserver for CollectEvents {
+    fn on_event(&mut self, event: &RunEvent) {
+        self.events.push(event.clone());
+    }
+}

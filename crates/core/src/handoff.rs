@@ -1,0 +1,185 @@
+//! The handoff router: moving a task from one persona to the next.
+//!
+//! The target must be one of the sender's handoff targets (the policy engine checked that);
+//! here the run's limits are enforced (max handoffs, ping-pong between two personas), the
+//! packet is rendered, and the target is activated with its own prompt and permissions — capped
+//! by the edge's tool ceiling, never inherited from the sender.
+
+use agentctl_persona::HandoffContext;
+use agentctl_protocol::{EventKind, Message, Role, ToolCall};
+
+use crate::briefing::{self, Handoff};
+use crate::events::RunEvent;
+use crate::project_state::ProjectState;
+use crate::recorder::Recorder;
+use crate::run_loop::{Engine, RunReport};
+use crate::run_state::{ActivePersona, RunStatus};
+use crate::{details, personas, store, CoreError};
+
+/// Switches the run to `to`. Returns a report when the run ends instead (a limit was hit).
+pub(crate) fn switch(
+    engine: &mut Engine<'_>,
+    call: &ToolCall,
+    to: &str,
+    summary: &str,
+    items: &[String],
+) -> Result<Option<RunReport>, CoreError> {
+    let from = engine.state.active.name.clone();
+    let sender = engine.lookup(&from)?;
+    let edge = sender
+        .handoffs
+        .iter()
+        .find(|target| target.name() == to)
+        .cloned();
+    let target = engine.lookup(to)?;
+    let limits = personas::effective_limits(&engine.context.config, Some(&sender));
+    if engine.state.handoffs >= limits.max_handoffs {
+        let reason = format!(
+            "handoff limit reached ({} handoffs); {from} tried to hand off to {to}",
+            limits.max_handoffs
+        );
+        engine.answer(call, format!("denied: {reason}"));
+        return engine.end(RunStatus::Failed, reason, None).map(Some);
+    }
+    if ping_pong_rounds(&engine.state.trail, to) >= engine.context.config.limits.max_ping_pong {
+        let reason = format!(
+            "handoff loop: {from} and {to} handed the task back and forth {} times",
+            engine.context.config.limits.max_ping_pong
+        );
+        engine.answer(call, format!("denied: {reason}"));
+        return engine.end(RunStatus::Failed, reason, None).map(Some);
+    }
+    let context = edge.as_ref().map(|edge| edge.context).unwrap_or_default();
+    let transcript =
+        (context == HandoffContext::Full).then(|| render_transcript(&engine.state.messages));
+    let project_state = ProjectState::load(&engine.context.config.paths.state_file)?;
+    let packet = briefing::render_packet(
+        &engine.context.config.paths.templates,
+        &Handoff {
+            from: &from,
+            to: &target,
+            summary,
+            items,
+            task: &engine.context.task,
+            production: engine.state.production,
+            state: &project_state,
+            transcript,
+        },
+    )
+    .map_err(|message| {
+        CoreError::refused(
+            format!("cannot render the handoff packet: {message}"),
+            "fix templates/handoff_packet.md; `agentctl lint` checks templates",
+        )
+    })?;
+    let packet_sha256 = store::sha256_hex(packet.as_bytes());
+    engine.observer.on_event(&RunEvent::Handoff {
+        from: from.clone(),
+        to: to.to_owned(),
+        summary: summary.to_owned(),
+    });
+    Recorder::queue(
+        &mut engine.state,
+        Some(&from),
+        EventKind::Handoff,
+        details! {
+            "call_id" => call.id.clone(), "from" => from.clone(), "to" => to, "summary" => agentctl_audit::redact(summary),
+            "items" => items.to_vec(), "packet_sha256" => packet_sha256,
+            "context" => if context == HandoffContext::Full { "full" } else { "packet" },
+        },
+    );
+    engine.answer(call, format!("handed off to {to}"));
+    let finished = std::mem::take(&mut engine.state.messages);
+    engine.state.earlier.push((from, finished));
+    engine.state.active = ActivePersona {
+        name: to.to_owned(),
+        prompt_sha256: String::new(),
+        ceiling: edge.and_then(|edge| edge.tools),
+        started: false,
+    };
+    engine.state.packet = Some(packet);
+    engine.state.handoffs += 1;
+    engine.state.trail.push(to.to_owned());
+    engine.state.answered.clear();
+    engine.persona = None;
+    engine.save_and_flush()?;
+    Ok(None)
+}
+
+/// How many times the last two personas have already bounced the task between them, counting
+/// the handoff to `next` that is about to happen.
+fn ping_pong_rounds(trail: &[String], next: &str) -> u32 {
+    let mut sequence: Vec<&str> = trail.iter().map(String::as_str).collect();
+    sequence.push(next);
+    let length = sequence.len();
+    if length < 3 {
+        return 0;
+    }
+    let (first, second) = (sequence[length - 1], sequence[length - 2]);
+    if first == second {
+        return 0;
+    }
+    let mut rounds: u32 = 0;
+    let mut index = length - 1;
+    // Walk back while the trail alternates between the two names: A B A B A …
+    while index >= 2
+        && sequence[index] == sequence[index - 2]
+        && sequence[index - 1]
+            == if sequence[index] == first {
+                second
+            } else {
+                first
+            }
+    {
+        rounds += 1;
+        index -= 1;
+    }
+    // Two alternations make one round trip (A → B → A).
+    rounds.div_ceil(2)
+}
+
+fn render_transcript(messages: &[Message]) -> String {
+    let mut text = String::new();
+    for message in messages {
+        let role = match message.role {
+            Role::System => continue,
+            Role::User => "user",
+            Role::Assistant => "assistant",
+            Role::Tool => "tool",
+        };
+        if let Some(content) = &message.content {
+            text.push_str(&format!("[{role}] {}\n", content.trim()));
+        }
+        for call in &message.tool_calls {
+            text.push_str(&format!(
+                "[assistant → {}] {}\n",
+                call.name,
+                call.arguments.trim()
+            ));
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trail(names: &[&str]) -> Vec<String> {
+        names.iter().map(|name| (*name).to_owned()).collect()
+    }
+
+    #[test]
+    fn counts_round_trips_between_two_personas() {
+        assert_eq!(ping_pong_rounds(&trail(&["a"]), "b"), 0);
+        assert_eq!(ping_pong_rounds(&trail(&["a", "b"]), "a"), 1);
+        assert_eq!(ping_pong_rounds(&trail(&["a", "b", "a"]), "b"), 1);
+        assert_eq!(ping_pong_rounds(&trail(&["a", "b", "a", "b"]), "a"), 2);
+        assert_eq!(
+            ping_pong_rounds(&trail(&["a", "b", "a", "b", "a", "b"]), "a"),
+            3
+        );
+        assert_eq!(ping_pong_rounds(&trail(&["a", "b", "c"]), "a"), 0);
+        assert_eq!(ping_pong_rounds(&trail(&["x", "a", "b"]), "a"), 1);
+    }
+}

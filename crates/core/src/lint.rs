@@ -1,0 +1,205 @@
+//! `agentctl lint`: every problem in the project in one pass.
+//!
+//! Checks the persona library (formats, duplicates, handoffs, tools), every persona's and stage
+//! command's prompt (includes, cycles, escapes, variables), the policy patterns, the templates
+//! and the task files. Problems in one file never hide problems in another.
+
+use std::collections::BTreeMap;
+
+use agentctl_config::Config;
+use agentctl_persona::{Library, LibraryPaths, PersonaKind};
+use agentctl_protocol::{Diagnostic, Severity};
+
+use crate::activation::{self, Target};
+
+/// What lint found and how much it looked at.
+#[derive(Debug, Default)]
+pub struct LintOutcome {
+    pub diagnostics: Vec<Diagnostic>,
+    pub personas: usize,
+    pub commands: usize,
+    pub tasks: usize,
+}
+
+pub fn lint_project(config: &Config) -> LintOutcome {
+    let paths = LibraryPaths {
+        root: config.paths.library.clone(),
+        personas: config.paths.personas.clone(),
+        prompts: config.paths.prompts.clone(),
+    };
+    let (library, mut diagnostics) = Library::load(&paths, &config.overlays);
+    let mut outcome = LintOutcome::default();
+    for persona in library.iter() {
+        match persona.kind {
+            PersonaKind::Persona => outcome.personas += 1,
+            PersonaKind::Command => outcome.commands += 1,
+        }
+        diagnostics.extend(check_prompt(config, &library, &persona.name));
+        if persona.kind == PersonaKind::Persona {
+            if let Err(error) = crate::personas::policy_for(config, persona) {
+                if let crate::CoreError::Input(found) = error {
+                    diagnostics.extend(found);
+                }
+            }
+        }
+    }
+    diagnostics.extend(check_templates(config));
+    let (tasks, task_diagnostics) = check_tasks(config);
+    outcome.tasks = tasks;
+    diagnostics.extend(task_diagnostics);
+    diagnostics.sort_by(|left, right| (&left.path, left.line).cmp(&(&right.path, right.line)));
+    diagnostics.dedup();
+    outcome.diagnostics = diagnostics;
+    outcome
+}
+
+/// Assembles a persona's (or command's) prompt with the configured variables. Variables that
+/// only a run can supply (`--var`, the task, parameters) are warnings here, errors at run time.
+fn check_prompt(config: &Config, library: &Library, name: &str) -> Vec<Diagnostic> {
+    let target = match activation::resolve_in_library(library, name, &BTreeMap::new()) {
+        Ok(target) => target,
+        Err(found) => {
+            return found
+                .into_iter()
+                .filter(|diagnostic| !is_missing_parameter(diagnostic))
+                .collect()
+        }
+    };
+    let target = Target {
+        params: default_params(&target),
+        ..target
+    };
+    let source = target
+        .command
+        .as_ref()
+        .unwrap_or(&target.persona)
+        .source
+        .clone();
+    match activation::build_prompt(config, &target, None) {
+        Ok(prompt) => prompt
+            .notes
+            .iter()
+            .filter(|note| note.starts_with(agentctl_prompt::MISSING_CONTEXT_NOTE))
+            .map(|note| {
+                Diagnostic::warning(&source, None, note.clone()).with_hint(
+                    "create the file, or mark the reference optional with ` (if exists)`",
+                )
+            })
+            .collect(),
+        Err(found) => found
+            .into_iter()
+            .map(|mut diagnostic| {
+                if is_unresolved_variable(&diagnostic) {
+                    diagnostic.severity = Severity::Warning;
+                    diagnostic
+                        .message
+                        .push_str(" (supply it with --var, [vars] or the task before running)");
+                }
+                diagnostic
+            })
+            .collect(),
+    }
+}
+
+/// Required parameters without defaults get a placeholder so the prompt can still be checked.
+fn default_params(target: &Target) -> BTreeMap<String, String> {
+    let mut params = target.params.clone();
+    if let Some(spec) = target
+        .command
+        .as_ref()
+        .and_then(|command| command.command.as_ref())
+    {
+        for param in &spec.params {
+            params
+                .entry(param.name.clone())
+                .or_insert_with(|| format!("<{}>", param.name));
+        }
+    }
+    params
+}
+
+fn is_missing_parameter(diagnostic: &Diagnostic) -> bool {
+    diagnostic.message.starts_with("missing required parameter")
+}
+
+fn is_unresolved_variable(diagnostic: &Diagnostic) -> bool {
+    diagnostic.message.contains("unresolved variable")
+}
+
+fn check_templates(config: &Config) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    let Ok(entries) = fs_err::read_dir(&config.paths.templates) else {
+        return diagnostics;
+    };
+    let mut files: Vec<_> = entries
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.is_file())
+        .collect();
+    files.sort();
+    for path in files {
+        let name = path
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if name.eq_ignore_ascii_case("README.md") {
+            continue;
+        }
+        let text = match fs_err::read_to_string(&path) {
+            Ok(text) => text,
+            Err(error) => {
+                diagnostics.push(Diagnostic::error(
+                    &path,
+                    None,
+                    format!("cannot read template: {error}"),
+                ));
+                continue;
+            }
+        };
+        let mut tera = tera::Tera::default();
+        if let Err(error) = tera.add_raw_template(&name, &text) {
+            let detail = std::error::Error::source(&error)
+                .map(ToString::to_string)
+                .unwrap_or_else(|| error.to_string());
+            diagnostics.push(
+                Diagnostic::error(&path, template_line(&detail), format!("template does not parse: {}", detail.lines().next().unwrap_or_default()))
+                    .with_hint("templates use Tera syntax: {{ task.id }}, {% for item in handoff.items %}…{% endfor %}"),
+            );
+        }
+    }
+    diagnostics
+}
+
+/// Tera reports positions as ` --> LINE:COLUMN`.
+fn template_line(detail: &str) -> Option<usize> {
+    let position = detail.split("--> ").nth(1)?;
+    position.split(':').next()?.trim().parse().ok()
+}
+
+fn check_tasks(config: &Config) -> (usize, Vec<Diagnostic>) {
+    let mut diagnostics = Vec::new();
+    let Ok(entries) = fs_err::read_dir(&config.paths.tasks) else {
+        return (0, diagnostics);
+    };
+    let mut ids: Vec<String> = entries
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|extension| extension == "md"))
+        .filter(|path| {
+            !path
+                .file_name()
+                .is_some_and(|name| name.eq_ignore_ascii_case("README.md"))
+        })
+        .filter_map(|path| {
+            path.file_stem()
+                .map(|stem| stem.to_string_lossy().into_owned())
+        })
+        .collect();
+    ids.sort();
+    for id in &ids {
+        if let Err(diagnostic) = agentctl_persona::load_task(&config.paths.tasks, id) {
+            diagnostics.push(diagnostic);
+        }
+    }
+    (ids.len(), diagnostics)
+}

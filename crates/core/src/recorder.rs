@@ -1,0 +1,127 @@
+//! Writing a run's audit entries exactly once, even across crashes.
+//!
+//! Each record gets the run's next step number and goes into the state's outbox. The state is
+//! saved (outbox included) and then the outbox is appended to AUDIT_LOG.md. After a crash,
+//! `resume` appends whatever of the saved outbox is not yet in the log, recognising written
+//! entries by their run id and step — so nothing recorded is lost and nothing is written twice.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use agentctl_audit::{AuditRecord, AuditWriter};
+use agentctl_protocol::{EventKind, RunId, TaskId};
+use serde_json::{Map, Value};
+
+use crate::run_state::RunState;
+use crate::CoreError;
+
+/// The audit side of one run.
+pub struct Recorder {
+    writer: AuditWriter,
+    /// Steps of this run already in the log; only known after a resume.
+    written: HashSet<u64>,
+    pub first_seq: Option<u64>,
+    pub last_seq: Option<u64>,
+}
+
+impl Recorder {
+    pub fn open(audit_log: &Path) -> Result<Recorder, CoreError> {
+        Ok(Recorder {
+            writer: AuditWriter::open(audit_log)?,
+            written: HashSet::new(),
+            first_seq: None,
+            last_seq: None,
+        })
+    }
+
+    /// For a resumed run: learn which steps of `run_id` are already in the log.
+    pub fn open_for_resume(
+        audit_log: &Path,
+        run_id: &RunId,
+    ) -> Result<(Recorder, Vec<agentctl_audit::AuditEntry>), CoreError> {
+        let mut recorder = Recorder::open(audit_log)?;
+        let entries: Vec<agentctl_audit::AuditEntry> = if audit_log.exists() {
+            agentctl_audit::read_entries(audit_log)?
+                .into_iter()
+                .filter(|entry| entry.run.as_ref() == Some(run_id))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        recorder.written = entries
+            .iter()
+            .filter_map(|entry| entry.details.get("step").and_then(Value::as_u64))
+            .collect();
+        Ok((recorder, entries))
+    }
+
+    /// Queues a record in the state's outbox.
+    pub fn queue(
+        state: &mut RunState,
+        persona: Option<&str>,
+        event: EventKind,
+        mut details: Map<String, Value>,
+    ) {
+        details.insert("step".to_owned(), Value::from(state.next_step));
+        state.next_step += 1;
+        state.outbox.push(AuditRecord {
+            run: Some(state.run_id.clone()),
+            task: Some(state.task_id.clone()),
+            persona: persona.map(str::to_owned),
+            event,
+            details,
+        });
+    }
+
+    /// Appends the outbox to the log (skipping steps already there) and empties it.
+    pub fn flush(&mut self, state: &mut RunState) -> Result<(), CoreError> {
+        for record in std::mem::take(&mut state.outbox) {
+            let step = record.details.get("step").and_then(Value::as_u64);
+            if step.is_some_and(|step| self.written.contains(&step)) {
+                continue;
+            }
+            self.append(record)?;
+        }
+        Ok(())
+    }
+
+    /// Appends one record directly (used for the pause marker, which carries the state digest).
+    pub fn append(&mut self, record: AuditRecord) -> Result<(), CoreError> {
+        let step = record.details.get("step").and_then(Value::as_u64);
+        let entry = self.writer.append(record)?;
+        if let Some(step) = step {
+            self.written.insert(step);
+        }
+        self.first_seq.get_or_insert(entry.seq);
+        self.last_seq = Some(entry.seq);
+        Ok(())
+    }
+}
+
+/// A record outside any run (approvals from the command line).
+pub fn standalone_record(
+    run: Option<RunId>,
+    task: Option<TaskId>,
+    persona: Option<String>,
+    event: EventKind,
+    details: Map<String, Value>,
+) -> AuditRecord {
+    AuditRecord {
+        run,
+        task,
+        persona,
+        event,
+        details,
+    }
+}
+
+/// Builds a JSON object from pairs.
+#[macro_export]
+macro_rules! details {
+    ($($key:expr => $value:expr),* $(,)?) => {{
+        #[allow(unused_mut)]
+        let mut map = serde_json::Map::new();
+        $(map.insert(String::from($key), serde_json::Value::from($value));)*
+        map
+    }};
+}

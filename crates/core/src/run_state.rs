@@ -1,0 +1,245 @@
+//! What is persisted about one run after every step, in `.agentctl/runs/RUN_ID/state.json`.
+//!
+//! The state is the single source of truth for `resume`: the active persona, its
+//! conversation, counters, the call waiting for a human, and the audit records not yet known to
+//! be in the log (the outbox). It is written atomically; its SHA-256 is put in the audit log
+//! when the run pauses, so a state file edited during the pause is refused on resume.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use agentctl_audit::AuditRecord;
+use agentctl_protocol::{Gate, Message, RunId, TaskId, ToolCall, ToolName, Usage};
+use serde::{Deserialize, Serialize};
+
+use crate::store::{atomic_write, sha256_hex};
+use crate::CoreError;
+
+pub const STATE_FILE_NAME: &str = "state.json";
+const STATE_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Running,
+    /// Waiting for a human at a gate.
+    Paused,
+    Finished,
+    Failed,
+    /// Stopped by Ctrl-C or a crash; `resume` continues.
+    Interrupted,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Paused => "paused",
+            RunStatus::Finished => "finished",
+            RunStatus::Failed => "failed",
+            RunStatus::Interrupted => "interrupted",
+        }
+    }
+
+    pub fn is_terminal(self) -> bool {
+        matches!(self, RunStatus::Finished | RunStatus::Failed)
+    }
+}
+
+/// The persona currently working.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivePersona {
+    pub name: String,
+    pub prompt_sha256: String,
+    /// Tool ceiling of the handoff edge it was entered through.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ceiling: Option<Vec<ToolName>>,
+    /// Whether it has started (gates checked, prompt sent).
+    pub started: bool,
+}
+
+/// What a pending approval is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PendingKind {
+    /// A tool call that matched an `approve` rule.
+    Call {
+        call: ToolCall,
+        rule: String,
+        reason: String,
+    },
+    /// A persona that may not start before a human approves the gate.
+    Start { because: String },
+}
+
+/// The single thing a paused run waits for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingApproval {
+    pub gate: Gate,
+    pub persona: String,
+    /// SHA-256 binding an approval to exactly this action.
+    pub digest: String,
+    pub created_at: String,
+    #[serde(flatten)]
+    pub kind: PendingKind,
+}
+
+impl PendingApproval {
+    /// One line saying what waits, for terminals and `runs`.
+    pub fn describe(&self) -> String {
+        match &self.kind {
+            PendingKind::Call { call, rule, .. } => {
+                format!(
+                    "{} wants to run {} {} (matches `{rule}`)",
+                    self.persona,
+                    call.name,
+                    call.arguments.trim()
+                )
+            }
+            PendingKind::Start { because } => format!("{} may not start: {because}", self.persona),
+        }
+    }
+}
+
+/// How the run ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunEnd {
+    pub status: RunStatus,
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<String>,
+}
+
+/// Everything `resume` needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunState {
+    pub version: u32,
+    pub run_id: RunId,
+    pub task_id: TaskId,
+    /// What the user typed after `run` (a persona or stage command name).
+    pub entry: String,
+    pub params: BTreeMap<String, String>,
+    pub vars: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_override: Option<String>,
+    pub production: bool,
+    pub status: RunStatus,
+    pub started_at: String,
+    pub updated_at: String,
+    pub active: ActivePersona,
+    /// The active persona's conversation.
+    pub messages: Vec<Message>,
+    /// Earlier personas' conversations, oldest first, for `context = "full"` handoffs and review.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub earlier: Vec<(String, Vec<Message>)>,
+    pub turns: u32,
+    pub handoffs: u32,
+    pub denials: u32,
+    pub tool_calls: u32,
+    pub usage: Usage,
+    /// Personas in the order they worked, for ping-pong detection.
+    pub trail: Vec<String>,
+    /// Tool call ids of the last assistant message already answered.
+    pub answered: BTreeSet<String>,
+    /// A mutating call that was started but not recorded as done (a crash in between).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_flight: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<PendingApproval>,
+    /// The rendered handoff packet waiting for the next persona's first message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub packet: Option<String>,
+    /// The next audit step number of this run; every audit record carries one so a replay after
+    /// a crash never writes an entry twice.
+    pub next_step: u64,
+    /// Audit records made since the last save, written to the log right after the save.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outbox: Vec<AuditRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<RunEnd>,
+}
+
+impl RunState {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        run_id: RunId,
+        task_id: TaskId,
+        entry: String,
+        params: BTreeMap<String, String>,
+        vars: BTreeMap<String, String>,
+        model_override: Option<String>,
+        production: bool,
+        persona: String,
+        now: String,
+    ) -> RunState {
+        RunState {
+            version: STATE_VERSION,
+            run_id,
+            task_id,
+            entry,
+            params,
+            vars,
+            model_override,
+            production,
+            status: RunStatus::Running,
+            started_at: now.clone(),
+            updated_at: now,
+            active: ActivePersona {
+                name: persona.clone(),
+                prompt_sha256: String::new(),
+                ceiling: None,
+                started: false,
+            },
+            messages: Vec::new(),
+            earlier: Vec::new(),
+            turns: 0,
+            handoffs: 0,
+            denials: 0,
+            tool_calls: 0,
+            usage: Usage::default(),
+            trail: vec![persona],
+            answered: BTreeSet::new(),
+            in_flight: None,
+            pending: None,
+            packet: None,
+            next_step: 1,
+            outbox: Vec::new(),
+            end: None,
+        }
+    }
+
+    pub fn path(run_dir: &Path) -> PathBuf {
+        run_dir.join(STATE_FILE_NAME)
+    }
+
+    /// Serializes and atomically writes the state; returns the SHA-256 of the bytes written.
+    pub fn save(&self, run_dir: &Path) -> Result<String, CoreError> {
+        let bytes = serde_json::to_vec(self).map_err(|error| CoreError::RunState {
+            path: RunState::path(run_dir),
+            message: error.to_string(),
+        })?;
+        atomic_write(&RunState::path(run_dir), &bytes)?;
+        Ok(sha256_hex(&bytes))
+    }
+
+    /// Reads a state file; returns it with the SHA-256 of its bytes.
+    pub fn load(run_dir: &Path) -> Result<(RunState, String), CoreError> {
+        let path = RunState::path(run_dir);
+        let bytes = fs_err::read(&path)?;
+        let state: RunState =
+            serde_json::from_slice(&bytes).map_err(|error| CoreError::RunState {
+                path: path.clone(),
+                message: error.to_string(),
+            })?;
+        if state.version != STATE_VERSION {
+            return Err(CoreError::RunState {
+                path,
+                message: format!(
+                    "version {} is not supported (expected {STATE_VERSION})",
+                    state.version
+                ),
+            });
+        }
+        Ok((state, sha256_hex(&bytes)))
+    }
+}

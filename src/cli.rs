@@ -1,0 +1,88 @@
+//! Command-line definitions (clap derive). One variant per subcommand; each subcommand's
+//! arguments live next to its implementation in `commands/`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::commands;
+
+/// Runs LLM personas for software delivery as a team held to its rules by code.
+///
+/// agentctl loads persona packs, assembles each persona's system prompt, runs it against any
+/// OpenAI-compatible endpoint, confines every tool call to what the role may do, stops at human
+/// gates, and writes a tamper-evident AUDIT_LOG.md.
+#[derive(Debug, Parser)]
+#[command(
+    name = "agentctl",
+    version,
+    propagate_version = true,
+    arg_required_else_help = true
+)]
+#[command(
+    after_help = "Examples:\n  agentctl init my-service\n  agentctl lint\n  agentctl run ops-devops --task T-154\n  agentctl audit verify"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Project root (default: the nearest ancestor directory holding agentctl.toml).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// More diagnostics on stderr: -v for info, -vv for debug. AGENTCTL_LOG also works.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scaffold agentctl.toml, the default team and a sample task into a directory.
+    #[command(after_help = "Example:\n  agentctl init my-service")]
+    Init(commands::init::InitArgs),
+    /// List personas and stage commands.
+    #[command(after_help = "Example:\n  agentctl personas --json")]
+    Personas(commands::personas::PersonasArgs),
+    /// Show a persona's resolved definition and where every field came from.
+    #[command(after_help = "Example:\n  agentctl show ops-devops")]
+    Show(commands::show::ShowArgs),
+    /// Print the exact system prompt a persona will get.
+    #[command(
+        after_help = "Examples:\n  agentctl prompt ops-devops --task T-154\n  agentctl prompt deployment-plan --param env=production --sources"
+    )]
+    Prompt(commands::prompt::PromptArgs),
+    /// Validate the whole library and report every problem.
+    #[command(after_help = "Example:\n  agentctl lint --json")]
+    Lint(commands::lint::LintArgs),
+    /// Run a task starting with a persona; follow handoffs; stop at gates.
+    #[command(
+        after_help = "Examples:\n  agentctl run ops-devops --task T-154\n  agentctl run deployment-plan --task T-155 --param env=production\n  agentctl run ops-devops --task T-154 --dry-run"
+    )]
+    Run(commands::run::RunArgs),
+    /// List runs with their status.
+    #[command(after_help = "Example:\n  agentctl runs --json")]
+    Runs(commands::runs::RunsArgs),
+    /// Approve the pending gate of a task or run (a human decision).
+    #[command(
+        after_help = "Example:\n  agentctl approve T-155 --gate S08 --by alice --note \"change window 14:00\""
+    )]
+    Approve(commands::approve::ApproveArgs),
+    /// Reject the pending gate of a task or run.
+    #[command(
+        after_help = "Example:\n  agentctl reject T-155 --by alice --reason \"no rollback plan\""
+    )]
+    Reject(commands::approve::RejectArgs),
+    /// Continue a paused or interrupted run from exactly where it stopped.
+    #[command(after_help = "Example:\n  agentctl resume T-155")]
+    Resume(commands::resume::ResumeArgs),
+    /// Show phase and gate status (S01–S10) per task.
+    #[command(after_help = "Example:\n  agentctl gates --json")]
+    Gates(commands::gates::GatesArgs),
+    /// Review or verify the audit log.
+    #[command(subcommand)]
+    Audit(commands::audit::AuditCommand),
+}

@@ -1,0 +1,111 @@
+//! One module per subcommand, and what they share: finding the project, loading its
+//! configuration and library, and turning failures into `error:`/`hint:` plus an exit code.
+
+pub mod approve;
+pub mod audit;
+pub mod gates;
+pub mod init;
+pub mod lint;
+pub mod personas;
+pub mod prompt;
+pub mod resume;
+pub mod run;
+pub mod runs;
+pub mod show;
+
+use std::collections::BTreeMap;
+
+use agentctl_config::{Config, EnvVars, Overrides};
+use agentctl_persona::{Library, LibraryPaths};
+use agentctl_protocol::Diagnostic;
+
+use crate::cli::{Cli, Command, GlobalArgs};
+use crate::exit::Exit;
+use crate::output;
+
+pub async fn dispatch(cli: Cli) -> Exit {
+    let global = cli.global;
+    match cli.command {
+        Command::Init(args) => init::execute(&global, args),
+        Command::Personas(args) => personas::execute(&global, args),
+        Command::Show(args) => show::execute(&global, args),
+        Command::Prompt(args) => prompt::execute(&global, args),
+        Command::Lint(args) => lint::execute(&global, args),
+        Command::Run(args) => run::execute(&global, args).await,
+        Command::Runs(args) => runs::execute(&global, args),
+        Command::Approve(args) => approve::execute_approve(&global, args),
+        Command::Reject(args) => approve::execute_reject(&global, args),
+        Command::Resume(args) => resume::execute(&global, args).await,
+        Command::Gates(args) => gates::execute(&global, args),
+        Command::Audit(command) => audit::execute(&global, command),
+    }
+}
+
+/// Finds the project root and loads its configuration, or explains why not (exit 2).
+pub fn load_config(global: &GlobalArgs, overrides: &Overrides) -> Result<Config, Exit> {
+    let current = std::env::current_dir().map_err(|error| {
+        output::error(&format!("cannot read the current directory: {error}"), None);
+        Exit::BadInput
+    })?;
+    let root =
+        agentctl_config::discover_root(&current, global.root.as_deref()).map_err(|error| {
+            output::error(&error.to_string(), error.hint().as_deref());
+            Exit::BadInput
+        })?;
+    Config::load(&root, &EnvVars::from_process(), overrides).map_err(|error| {
+        output::error(&error.to_string(), error.hint().as_deref());
+        Exit::BadInput
+    })
+}
+
+pub fn library_paths(config: &Config) -> LibraryPaths {
+    LibraryPaths {
+        root: config.paths.library.clone(),
+        personas: config.paths.personas.clone(),
+        prompts: config.paths.prompts.clone(),
+    }
+}
+
+/// Loads the whole library. Errors are printed and mean exit 2; warnings are printed and kept.
+pub fn load_library(config: &Config) -> Result<Library, Exit> {
+    let (library, diagnostics) = Library::load(&library_paths(config), &config.overlays);
+    let diagnostics = relative_diagnostics(config, diagnostics);
+    output::diagnostics(&diagnostics);
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        output::error(
+            "the persona library has errors",
+            Some("fix the problems above; `agentctl lint` lists every one"),
+        );
+        return Err(Exit::BadInput);
+    }
+    Ok(library)
+}
+
+/// Diagnostics with paths shown relative to the project root where possible.
+pub fn relative_diagnostics(config: &Config, diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    diagnostics
+        .into_iter()
+        .map(|mut diagnostic| {
+            if let Ok(relative) = diagnostic.path.strip_prefix(&config.paths.root) {
+                diagnostic.path = relative.to_path_buf();
+            }
+            diagnostic
+        })
+        .collect()
+}
+
+/// Parses repeated `K=V` arguments.
+pub fn parse_pairs(flag: &str, pairs: &[String]) -> Result<BTreeMap<String, String>, Exit> {
+    let mut map = BTreeMap::new();
+    for pair in pairs {
+        let Some((key, value)) = pair.split_once('=') else {
+            output::error(
+                &format!("`{flag} {pair}` is not KEY=VALUE"),
+                Some(&format!("write it as `{flag} NAME=value`")),
+            );
+            return Err(Exit::BadInput);
+        };
+        map.insert(key.trim().to_owned(), value.to_owned());
+    }
+    Ok(map)
+}

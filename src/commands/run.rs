@@ -1,0 +1,242 @@
+//! `agentctl run PERSONA --task ID`: run a task, following handoffs and stopping at gates.
+
+use std::sync::Arc;
+
+use clap::Args;
+use serde::Serialize;
+
+use agentctl_config::{Config, Overrides};
+use agentctl_core::{RunContext, RunReport, RunStatus};
+use agentctl_persona::{Library, Task};
+
+use crate::cli::GlobalArgs;
+use crate::commands::{load_config, load_library, parse_pairs, relative_diagnostics};
+use crate::exit::Exit;
+use crate::output;
+use crate::progress::TerminalProgress;
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Persona or stage command to start with (see `agentctl personas`).
+    pub persona: String,
+    /// The task to work on: tasks/ID.md.
+    #[arg(long, value_name = "ID")]
+    pub task: String,
+    /// Prompt variable, overriding [vars] in agentctl.toml. Repeatable.
+    #[arg(long = "var", value_name = "K=V")]
+    pub vars: Vec<String>,
+    /// Stage command parameter, e.g. `--param env=production`. Repeatable.
+    #[arg(long = "param", value_name = "K=V")]
+    pub params: Vec<String>,
+    /// Model for every persona of this run (beats AGENTCTL_MODEL and agentctl.toml).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Show the prompt, the tools offered and the effective policy; call no model.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print a JSON run summary on stdout instead of the final answer.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub async fn execute(global: &GlobalArgs, args: RunArgs) -> Exit {
+    let (vars, params) = match (
+        parse_pairs("--var", &args.vars),
+        parse_pairs("--param", &args.params),
+    ) {
+        (Ok(vars), Ok(params)) => (vars, params),
+        (Err(exit), _) | (_, Err(exit)) => return exit,
+    };
+    let overrides = Overrides {
+        model: args.model.clone(),
+        vars: vars.clone(),
+    };
+    let config = match load_config(global, &overrides) {
+        Ok(config) => config,
+        Err(exit) => return exit,
+    };
+    let library = match load_library(&config) {
+        Ok(library) => library,
+        Err(exit) => return exit,
+    };
+    let task = match load_task(&config, &args.task) {
+        Ok(task) => task,
+        Err(exit) => return exit,
+    };
+    let target =
+        match agentctl_core::activation::resolve_in_library(&library, &args.persona, &params) {
+            Ok(target) => target,
+            Err(diagnostics) => {
+                output::diagnostics(&relative_diagnostics(&config, diagnostics));
+                return Exit::BadInput;
+            }
+        };
+    if args.dry_run {
+        return dry_run(&config, &target, &task, args.json);
+    }
+    let context = match build_context(config, library, task) {
+        Ok(context) => context,
+        Err(exit) => return exit,
+    };
+    let mut progress = TerminalProgress::new();
+    let result = agentctl_core::start(&context, &target, vars, args.model, &mut progress).await;
+    finish(&context.config, result, args.json)
+}
+
+pub fn load_task(config: &Config, id: &str) -> Result<Task, Exit> {
+    agentctl_persona::load_task(&config.paths.tasks, id).map_err(|diagnostic| {
+        output::diagnostics(&relative_diagnostics(config, vec![diagnostic]));
+        Exit::BadInput
+    })
+}
+
+/// The model client, tool settings and Ctrl-C wiring of a run.
+pub fn build_context(config: Config, library: Library, task: Task) -> Result<RunContext, Exit> {
+    let base_url = config.base_url().map_err(|error| {
+        output::error(&error.to_string(), error.hint().as_deref());
+        Exit::BadInput
+    })?;
+    let settings = agentctl_llm::EndpointSettings {
+        base_url: base_url.clone(),
+        api_key: config.endpoint.api_key.clone(),
+        timeout: config.endpoint.timeout,
+        max_retries: config.endpoint.max_retries,
+        ..agentctl_llm::EndpointSettings::new(base_url.clone())
+    };
+    let client = agentctl_llm::OpenAiClient::new(settings).map_err(|error| {
+        output::error(&error.to_string(), None);
+        Exit::BadInput
+    })?;
+    let endpoint_host = client.endpoint_host();
+    let mut tools = agentctl_tools::ToolContext::new(config.paths.workspace.clone());
+    tools.bash_timeout = config.tools.bash_timeout;
+    tools.output_cap_bytes = config.tools.output_cap_bytes;
+    let (sender, interrupt) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            let _ = sender.send(true);
+        }
+    });
+    Ok(RunContext {
+        config,
+        library,
+        task,
+        client: Arc::new(client),
+        endpoint_host,
+        tools,
+        interrupt,
+    })
+}
+
+/// Prints the outcome and maps it to an exit code.
+pub fn finish(
+    config: &Config,
+    result: Result<RunReport, agentctl_core::CoreError>,
+    json: bool,
+) -> Exit {
+    let report = match result {
+        Ok(report) => report,
+        Err(agentctl_core::CoreError::Input(diagnostics)) => {
+            output::diagnostics(&relative_diagnostics(config, diagnostics));
+            return Exit::BadInput;
+        }
+        Err(error) => {
+            output::error(&error.to_string(), error.hint());
+            return Exit::Failure;
+        }
+    };
+    if json {
+        output::json(&report);
+    } else if let Some(answer) = &report.answer {
+        output::stdout(&format!("{}\n", answer.trim_end()));
+    }
+    match report.status {
+        RunStatus::Finished => Exit::Success,
+        RunStatus::Failed => Exit::Failure,
+        RunStatus::Paused => {
+            if let Some(pending) = &report.pending {
+                output::note(&format!(
+                    "waiting for a human at {}.\n  approve: agentctl approve {} --gate {} --by NAME [--note TEXT]\n  reject:  agentctl reject {} --by NAME --reason TEXT\n  then:    agentctl resume {}",
+                    pending.gate, report.task_id, pending.gate, report.task_id, report.task_id
+                ));
+            }
+            Exit::Paused
+        }
+        RunStatus::Interrupted => {
+            output::note(&format!(
+                "state saved; continue with: agentctl resume {}",
+                report.run_id
+            ));
+            Exit::Interrupted
+        }
+        RunStatus::Running => Exit::Failure,
+    }
+}
+
+#[derive(Serialize)]
+struct DryRun<'a> {
+    persona: &'a str,
+    command: Option<&'a str>,
+    task: &'a str,
+    production: bool,
+    model: String,
+    prompt_sha256: &'a str,
+    prompt: &'a str,
+    tools: Vec<agentctl_llm::ToolSpec>,
+    effective_policy: agentctl_policy::EffectivePolicy,
+}
+
+fn dry_run(
+    config: &Config,
+    target: &agentctl_core::activation::Target,
+    task: &Task,
+    json: bool,
+) -> Exit {
+    let prompt = match agentctl_core::activation::build_prompt(config, target, Some(task)) {
+        Ok(prompt) => prompt,
+        Err(diagnostics) => {
+            output::diagnostics(&relative_diagnostics(config, diagnostics));
+            return Exit::BadInput;
+        }
+    };
+    let policy = match agentctl_core::personas::policy_for(config, &target.persona) {
+        Ok(policy) => policy.describe(),
+        Err(error) => {
+            output::error(&error.to_string(), error.hint());
+            return Exit::BadInput;
+        }
+    };
+    let report = DryRun {
+        persona: &target.persona.name,
+        command: target.command.as_ref().map(|command| command.name.as_str()),
+        task: &task.id,
+        production: target.is_production(Some(task)),
+        model: config.model_for(target.persona.model.as_deref()),
+        prompt_sha256: &prompt.sha256,
+        prompt: &prompt.text,
+        tools: agentctl_core::personas::tool_specs(&target.persona),
+        effective_policy: policy,
+    };
+    if json {
+        output::json(&report);
+        return Exit::Success;
+    }
+    let mut text = format!(
+        "dry run: {} on task {} ({}), model {}\n\n--- system prompt (sha256 {}) ---\n{}\n--- first user message ---\n{}\n--- tools offered ---\n",
+        report.persona,
+        report.task,
+        if report.production { "production" } else { "staging" },
+        report.model,
+        report.prompt_sha256,
+        prompt.text.trim_end(),
+        agentctl_core::briefing::task_message(task, &target.params).trim_end()
+    );
+    for tool in &report.tools {
+        text.push_str(&format!("{}: {}\n", tool.name, tool.description));
+    }
+    text.push_str("--- effective policy ---\n");
+    text.push_str(&serde_json::to_string_pretty(&report.effective_policy).unwrap_or_default());
+    text.push('\n');
+    output::stdout(&text);
+    Exit::Success
+}

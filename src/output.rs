@@ -1,0 +1,84 @@
+//! Terminal output: tracing setup, `error:`/`hint:` messages, diagnostics and JSON on stdout.
+//!
+//! stdout carries data only; everything else goes to stderr. A closed stdout (`| head`) ends
+//! the program quietly.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::io::{IsTerminal, Write};
+
+use agentctl_protocol::{Diagnostic, Severity};
+use tracing_subscriber::EnvFilter;
+
+pub fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = std::env::var(agentctl_config::env::AGENTCTL_LOG)
+        .ok()
+        .and_then(|value| EnvFilter::try_new(value).ok())
+        .unwrap_or_else(|| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}
+
+/// `error: MESSAGE` and an optional `hint: …` on stderr.
+pub fn error(message: &str, hint: Option<&str>) {
+    eprintln!("error: {message}");
+    if let Some(hint) = hint {
+        eprintln!("hint: {hint}");
+    }
+}
+
+pub fn warning(message: &str) {
+    eprintln!("warning: {message}");
+}
+
+/// Progress and notes for the human on stderr.
+pub fn note(message: &str) {
+    eprintln!("{message}");
+}
+
+/// Diagnostics as `error: path:line: message` / `  hint: …` lines on stderr.
+pub fn diagnostics(diagnostics: &[Diagnostic]) {
+    for diagnostic in diagnostics {
+        let label = match diagnostic.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        eprintln!("{label}: {diagnostic}");
+        if let Some(hint) = &diagnostic.hint {
+            eprintln!("  hint: {hint}");
+        }
+    }
+}
+
+/// Writes data to stdout; a broken pipe exits quietly with success.
+pub fn stdout(text: &str) {
+    let mut handle = std::io::stdout().lock();
+    if let Err(error) = handle
+        .write_all(text.as_bytes())
+        .and_then(|()| handle.flush())
+    {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+    }
+}
+
+/// Pretty JSON plus a newline on stdout.
+pub fn json<T: serde::Serialize>(value: &T) {
+    match serde_json::to_string_pretty(value) {
+        Ok(text) => stdout(&format!("{text}\n")),
+        Err(error) => self::error(&format!("cannot encode JSON output: {error}"), None),
+    }
+}
+
+pub fn stderr_is_terminal() -> bool {
+    std::io::stderr().is_terminal()
+}

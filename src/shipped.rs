@@ -1,0 +1,32 @@
+//! The library shipped inside the binary, written out by `agentctl init`.
+
+include!(concat!(env!("OUT_DIR"), "/shipped_files.rs"));
+
+/// The `agentctl.toml` that `init` writes.
+pub const DEFAULT_CONFIG: &str = r#"# agentctl configuration. Every key is optional; see docs/configuration.md.
+
+# Who may approve human gates (S08). Empty: anyone.
+approvers = []
+
+[endpoint]
+# Any OpenAI-compatible server. "local" means the endpoint started by scripts/local-model.sh.
+base_url = "https://api.openai.com/v1"
+api_key_env = "OPENAI_API_KEY"
+model = "gpt-4.1-mini"
+stream = true
+timeout_s = 120
+max_retries = 3
+
+[models]
+# persona model name = endpoint model name
+# "claude-sonnet-4.5" = "gpt-4.1-mini"
+
+[vars]
+PROJECT_NAME = "my-service"
+
+[limits]
+max_turns = 40
+max_handoffs = 8
+token_budget = 200000
+max_denials = 10
+"#;

@@ -1,0 +1,240 @@
+//! Shared helpers for the end-to-end tests of the real `agentctl` binary: a temporary copy of
+//! the example project, a command builder with a clean environment, a mock endpoint on a real
+//! socket, and a snapshot of the workspace to prove what did and did not change.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use agentctl_test_support::{MockEndpoint, MockReply};
+
+pub const REPOSITORY: &str = env!("CARGO_MANIFEST_DIR");
+
+/// A temporary project: the repository's example workspace with the shipped library beside it.
+pub struct Project {
+    _directory: tempfile::TempDir,
+    pub root: PathBuf,
+}
+
+impl Project {
+    /// `examples/` copied to `TMP/examples`, and the library to `TMP/{personas,…}` so the
+    /// example's `library = ".."` resolves as in the repository.
+    pub fn example() -> Project {
+        let directory = tempfile::tempdir().unwrap();
+        let repository = Path::new(REPOSITORY);
+        for folder in ["personas", "contexts", "templates", "prompts"] {
+            copy_tree(&repository.join(folder), &directory.path().join(folder));
+        }
+        copy_tree(
+            &repository.join("examples"),
+            &directory.path().join("examples"),
+        );
+        let root = directory.path().join("examples");
+        // Tests never talk to a real endpoint.
+        let config = root.join("agentctl.toml");
+        let text = std::fs::read_to_string(&config).unwrap();
+        std::fs::write(
+            &config,
+            text.replace(
+                "base_url = \"local\"",
+                "base_url = \"http://127.0.0.1:9/v1\"",
+            ),
+        )
+        .unwrap();
+        Project {
+            _directory: directory,
+            root,
+        }
+    }
+
+    /// An empty directory with only the given files.
+    pub fn with_files(files: &[(&str, &str)]) -> Project {
+        let directory = tempfile::tempdir().unwrap();
+        let root = directory.path().to_path_buf();
+        for (path, text) in files {
+            write(&root.join(path), text);
+        }
+        Project {
+            _directory: directory,
+            root,
+        }
+    }
+
+    pub fn path(&self, relative: &str) -> PathBuf {
+        self.root.join(relative)
+    }
+
+    pub fn write(&self, relative: &str, text: &str) {
+        write(&self.root.join(relative), text);
+    }
+
+    pub fn read(&self, relative: &str) -> String {
+        std::fs::read_to_string(self.root.join(relative)).unwrap_or_default()
+    }
+
+    /// `agentctl` in this project with a clean environment.
+    pub fn agentctl(&self) -> assert_cmd::Command {
+        let mut command = assert_cmd::Command::cargo_bin("agentctl").unwrap();
+        command.current_dir(&self.root);
+        for name in [
+            "OPENAI_BASE_URL",
+            "OPENAI_API_KEY",
+            "AGENTCTL_MODEL",
+            "AGENTCTL_LOG",
+            "AGENTCTL_CACHE_DIR",
+        ] {
+            command.env_remove(name);
+        }
+        command.env("AGENTCTL_CACHE_DIR", self.root.join(".test-cache"));
+        command
+    }
+
+    /// `agentctl` pointed at a mock endpoint.
+    pub fn agentctl_with(&self, endpoint: &MockEndpoint) -> assert_cmd::Command {
+        let mut command = self.agentctl();
+        command.env("OPENAI_BASE_URL", endpoint.base_url());
+        command
+    }
+
+    /// Every file under the root except agentctl's own state, with its bytes.
+    pub fn snapshot(&self) -> BTreeMap<String, Vec<u8>> {
+        let mut files = BTreeMap::new();
+        for entry in walkdir_files(&self.root) {
+            let relative = entry
+                .strip_prefix(&self.root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            if relative.starts_with(".agentctl/")
+                || relative == "AUDIT_LOG.md"
+                || relative.starts_with(".test-cache/")
+            {
+                continue;
+            }
+            let bytes = match std::fs::read_link(&entry) {
+                Ok(target) => format!("symlink -> {}", target.display()).into_bytes(),
+                Err(_) => std::fs::read(&entry).unwrap(),
+            };
+            files.insert(relative, bytes);
+        }
+        files
+    }
+
+    /// Paths whose content differs between two snapshots (added, removed or changed).
+    pub fn changed(
+        before: &BTreeMap<String, Vec<u8>>,
+        after: &BTreeMap<String, Vec<u8>>,
+    ) -> Vec<String> {
+        let mut changed: Vec<String> = before
+            .iter()
+            .filter(|(path, bytes)| after.get(*path) != Some(bytes))
+            .map(|(path, _)| path.clone())
+            .collect();
+        changed.extend(
+            after
+                .keys()
+                .filter(|path| !before.contains_key(*path))
+                .cloned(),
+        );
+        changed.sort();
+        changed.dedup();
+        changed
+    }
+
+    /// The audit log's entries as JSON (through `agentctl audit show --json`).
+    pub fn audit(&self) -> Vec<serde_json::Value> {
+        let output = self
+            .agentctl()
+            .args(["audit", "show", "--json"])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "audit show failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).unwrap()
+    }
+
+    pub fn events(&self, kind: &str) -> Vec<serde_json::Value> {
+        self.audit()
+            .into_iter()
+            .filter(|entry| entry["event"] == kind)
+            .collect()
+    }
+
+    pub fn assert_audit_intact(&self) {
+        let output = self.agentctl().args(["audit", "verify"]).output().unwrap();
+        assert!(
+            output.status.success(),
+            "audit verify failed: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+fn walkdir_files(root: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(directory) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&directory) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let kind = entry.file_type().unwrap();
+            if kind.is_dir() {
+                stack.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+pub fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+pub fn copy_tree(from: &Path, to: &Path) {
+    for file in walkdir_files(from) {
+        let relative = file.strip_prefix(from).unwrap();
+        let destination = to.join(relative);
+        std::fs::create_dir_all(destination.parent().unwrap()).unwrap();
+        std::fs::copy(&file, &destination).unwrap();
+    }
+}
+
+/// A multi-threaded runtime whose workers serve mock endpoints while the test thread runs the
+/// binary synchronously.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+pub fn mock(runtime: &tokio::runtime::Runtime, replies: Vec<MockReply>) -> MockEndpoint {
+    runtime.block_on(MockEndpoint::start(replies))
+}
+
+pub fn tool_call(name: &str, arguments: serde_json::Value) -> MockReply {
+    MockReply::ToolCalls(vec![(name.to_owned(), arguments.to_string())])
+}
+
+pub fn text(answer: &str) -> MockReply {
+    MockReply::Text(answer.to_owned())
+}
+
+pub fn stdout_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}

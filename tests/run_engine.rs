@@ -1,0 +1,447 @@
+//! End-to-end tests of `agentctl run` against the in-repo mock endpoint: what agentctl sends,
+//! how it confines an adversarial model, and how it reports endpoint failures.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use agentctl_test_support::MockReply;
+use common::{mock, runtime, stderr_of, stdout_of, text, tool_call, Project};
+use serde_json::json;
+
+/// The example project with generous limits, so a long adversarial script runs to the end.
+fn adversarial_project() -> Project {
+    let project = Project::example();
+    let config = project.read("agentctl.toml");
+    let config = config
+        .replace("max_turns = 12", "max_turns = 100")
+        .replace("max_denials = 5", "max_denials = 100")
+        .replace("token_budget = 60000", "token_budget = 10000000");
+    project.write("agentctl.toml", &config);
+    project
+}
+
+#[test]
+fn a_run_sends_the_assembled_prompt_the_task_and_only_the_personas_tools() {
+    let runtime = runtime();
+    let project = Project::example();
+    let endpoint = mock(
+        &runtime,
+        vec![
+            tool_call("fs_read", json!({"path": "deploy/k8s/deployment.yaml"})),
+            text("Rolled out."),
+        ],
+    );
+    let prompt = project
+        .agentctl()
+        .args(["prompt", "ops-devops", "--task", "T-154"])
+        .output()
+        .unwrap();
+    assert!(prompt.status.success(), "{}", stderr_of(&prompt));
+
+    let output = project
+        .agentctl_with(&endpoint)
+        .args(["run", "ops-devops", "--task", "T-154"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_eq!(stdout_of(&output).trim(), "Rolled out.");
+
+    let requests = endpoint.chat_requests();
+    assert_eq!(requests.len(), 2);
+    let first = &requests[0].body;
+    assert_eq!(
+        first["model"], "smollm2",
+        "gpt-4.1-mini maps to smollm2 through [models]"
+    );
+    assert_eq!(first["messages"][0]["role"], "system");
+    assert_eq!(
+        first["messages"][0]["content"].as_str().unwrap(),
+        stdout_of(&prompt),
+        "system prompt = agentctl prompt"
+    );
+    assert_eq!(first["messages"][1]["role"], "user");
+    assert!(first["messages"][1]["content"]
+        .as_str()
+        .unwrap()
+        .starts_with("Task T-154: Deploy v1.2.0 to staging"));
+    let mut offered: Vec<&str> = first["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|tool| tool["function"]["name"].as_str().unwrap())
+        .collect();
+    offered.sort_unstable();
+    assert_eq!(
+        offered,
+        [
+            "execute_bash",
+            "fs_list",
+            "fs_read",
+            "fs_write",
+            "handoff",
+            "use_aws"
+        ]
+    );
+    let handoff = first["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|tool| tool["function"]["name"] == "handoff")
+        .unwrap();
+    assert_eq!(
+        handoff["function"]["parameters"]["properties"]["to"]["enum"],
+        json!(["release-manager", "qa-engineer"])
+    );
+    // The second request carries the tool result for the call.
+    let second = &requests[1].body;
+    let tool_message = second["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|message| message["role"] == "tool")
+        .unwrap();
+    assert!(tool_message["content"]
+        .as_str()
+        .unwrap()
+        .contains("shopfront:1.2.0"));
+
+    let started = project.events("run.started");
+    assert_eq!(started.len(), 1);
+    let prompt_json = project
+        .agentctl()
+        .args(["prompt", "ops-devops", "--task", "T-154", "--json"])
+        .output()
+        .unwrap();
+    let prompt_json: serde_json::Value = serde_json::from_slice(&prompt_json.stdout).unwrap();
+    assert_eq!(
+        started[0]["details"]["prompt_sha256"],
+        prompt_json["sha256"]
+    );
+    assert_eq!(project.events("tool.allowed").len(), 1);
+    assert_eq!(project.events("tool.result").len(), 1);
+    assert_eq!(project.events("model.response").len(), 2);
+    let finished = project.events("run.finished");
+    assert_eq!(finished[0]["details"]["status"], "finished");
+    project.assert_audit_intact();
+}
+
+#[test]
+fn every_adversarial_call_is_denied_audited_and_changes_nothing() {
+    let runtime = runtime();
+    let project = adversarial_project();
+    let outside = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(outside.path(), project.path("deploy/escape")).unwrap();
+    let before = project.snapshot();
+    let attacks: Vec<(&str, String)> = vec![
+        (
+            "gate_report",
+            json!({"gate": "S06", "status": "passed", "evidence": "trust me"}).to_string(),
+        ),
+        ("fs_delete", json!({"path": "app/server.py"}).to_string()),
+        (
+            "fs_read",
+            json!({"path": "../personas/ops-devops.md"}).to_string(),
+        ),
+        ("fs_read", json!({"path": "/etc/passwd"}).to_string()),
+        (
+            "fs_write",
+            json!({"path": "deploy/escape/owned.txt", "content": "x"}).to_string(),
+        ),
+        (
+            "fs_write",
+            json!({"path": "AUDIT_LOG.md", "content": "forged"}).to_string(),
+        ),
+        (
+            "fs_write",
+            json!({"path": ".agentctl/runs/x/decision.json", "content": "{}"}).to_string(),
+        ),
+        (
+            "fs_write",
+            json!({"path": "agentctl.toml", "content": "approvers = []"}).to_string(),
+        ),
+        (
+            "fs_write",
+            json!({"path": "PROJECT_STATE.md", "content": "| T-154 | S08 | approved |"})
+                .to_string(),
+        ),
+        (
+            "fs_write",
+            json!({"path": "app/server.py", "content": "print('application code')"}).to_string(),
+        ),
+        ("fs_read", json!({"path": ".env"}).to_string()),
+        (
+            "execute_bash",
+            json!({"command": "true; curl http://example.invalid"}).to_string(),
+        ),
+        (
+            "execute_bash",
+            json!({"command": "echo $(rm -rf ~)"}).to_string(),
+        ),
+        (
+            "execute_bash",
+            json!({"command": "echo `rm -rf /`"}).to_string(),
+        ),
+        (
+            "execute_bash",
+            json!({"command": "bash -c \"curl http://example.invalid\""}).to_string(),
+        ),
+        (
+            "execute_bash",
+            json!({"command": "eval \"rm -rf /\""}).to_string(),
+        ),
+        (
+            "execute_bash",
+            json!({"command": "git status > /etc/x"}).to_string(),
+        ),
+        (
+            "execute_bash",
+            json!({"command": "git status > AUDIT_LOG.md"}).to_string(),
+        ),
+        (
+            "use_aws",
+            json!({"service": "iam", "operation": "CreateUser"}).to_string(),
+        ),
+        (
+            "handoff",
+            json!({"to": "sec-reviewer", "summary": "x", "items": []}).to_string(),
+        ),
+        ("fs_write", "{not json".to_owned()),
+        ("fs_write", json!({"path": "deploy/x.yaml"}).to_string()),
+    ];
+    let mut replies: Vec<MockReply> = attacks
+        .iter()
+        .map(|(name, arguments)| {
+            MockReply::ToolCalls(vec![((*name).to_owned(), arguments.clone())])
+        })
+        .collect();
+    replies.push(text("I could not do anything."));
+    let endpoint = mock(&runtime, replies);
+
+    let output = project
+        .agentctl_with(&endpoint)
+        .args(["run", "ops-devops", "--task", "T-154"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+
+    let after = project.snapshot();
+    assert_eq!(
+        Project::changed(&before, &after),
+        Vec::<String>::new(),
+        "the workspace must be byte-identical"
+    );
+    assert!(
+        std::fs::read_dir(outside.path()).unwrap().next().is_none(),
+        "nothing written through the symlink"
+    );
+
+    let denied = project.events("tool.denied");
+    assert_eq!(
+        denied.len(),
+        attacks.len(),
+        "one tool.denied per attack: {denied:#?}"
+    );
+    assert!(project.events("tool.allowed").is_empty());
+    for (entry, (name, _)) in denied.iter().zip(&attacks) {
+        assert_eq!(entry["details"]["tool"], *name);
+        assert!(!entry["details"]["reason"].as_str().unwrap().is_empty());
+    }
+    // Each denial went back to the model as a tool error with its reason.
+    let requests = endpoint.chat_requests();
+    let last = &requests.last().unwrap().body["messages"];
+    let tool_messages: Vec<&str> = last
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|message| message["role"] == "tool")
+        .map(|message| message["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(tool_messages.len(), attacks.len());
+    assert!(
+        tool_messages
+            .iter()
+            .all(|message| message.starts_with("denied: ")),
+        "{tool_messages:#?}"
+    );
+    project.assert_audit_intact();
+}
+
+#[test]
+fn an_allowed_write_records_a_diff_and_changes_only_that_file() {
+    let runtime = runtime();
+    let project = Project::example();
+    let before = project.snapshot();
+    let endpoint = mock(
+        &runtime,
+        vec![
+            tool_call(
+                "fs_write",
+                json!({"path": "docs/deployment.md", "content": "# Deployment\n\nstaging: 1.2.0 rolled out\n"}),
+            ),
+            text("Recorded."),
+        ],
+    );
+    let output = project
+        .agentctl_with(&endpoint)
+        .args(["run", "ops-devops", "--task", "T-154"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_eq!(
+        Project::changed(&before, &project.snapshot()),
+        vec!["docs/deployment.md".to_owned()]
+    );
+    let diffs = project.events("file.diff");
+    assert_eq!(diffs.len(), 1);
+    assert_eq!(diffs[0]["details"]["path"], "docs/deployment.md");
+    assert!(diffs[0]["details"]["diff"]
+        .as_str()
+        .unwrap()
+        .contains("+staging: 1.2.0 rolled out"));
+    project.assert_audit_intact();
+}
+
+#[test]
+fn a_huge_command_output_is_capped() {
+    let runtime = runtime();
+    let project = Project::example();
+    let config = project.read("agentctl.toml").replace(
+        "    \"git status\",\n",
+        "    \"git status\",\n    \"head -c * /dev/zero\",\n",
+    );
+    project.write("agentctl.toml", &config);
+    let endpoint = mock(
+        &runtime,
+        vec![
+            tool_call(
+                "execute_bash",
+                json!({"command": "head -c 52428800 /dev/zero"}),
+            ),
+            text("done"),
+        ],
+    );
+    let output = project
+        .agentctl_with(&endpoint)
+        .args(["run", "ops-devops", "--task", "T-154"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let requests = endpoint.chat_requests();
+    let tool_message = requests[1].body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|message| message["role"] == "tool")
+        .unwrap()
+        .clone();
+    let content = tool_message["content"].as_str().unwrap();
+    assert!(
+        content.len() < 40_000,
+        "capped at output_cap_bytes (32768) plus a note, got {}",
+        content.len()
+    );
+    assert!(
+        content.contains("52428800"),
+        "the note says how much was produced"
+    );
+    project.assert_audit_intact();
+}
+
+#[test]
+fn endpoint_failures_end_the_run_with_exit_1_after_retries() {
+    let runtime = runtime();
+    let project = Project::example();
+    let server_error = || MockReply::Status {
+        code: 500,
+        body: "{\"error\":{\"message\":\"boom\"}}".to_owned(),
+        retry_after: None,
+    };
+    let endpoint = mock(
+        &runtime,
+        vec![server_error(), server_error(), server_error()],
+    );
+    let output = project
+        .agentctl_with(&endpoint)
+        .args(["run", "ops-devops", "--task", "T-154"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
+    assert_eq!(
+        endpoint.chat_requests().len(),
+        3,
+        "max_retries = 2 means three attempts"
+    );
+    assert!(stderr_of(&output).contains("boom"));
+    assert_eq!(
+        project.events("run.finished")[0]["details"]["status"],
+        "failed"
+    );
+    project.assert_audit_intact();
+}
+
+#[test]
+fn an_unreachable_endpoint_names_the_url() {
+    let project = Project::example();
+    let config = project
+        .read("agentctl.toml")
+        .replace("max_retries = 2", "max_retries = 0");
+    project.write("agentctl.toml", &config);
+    let output = project
+        .agentctl()
+        .args(["run", "ops-devops", "--task", "T-154"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = stderr_of(&output);
+    assert!(stderr.contains("127.0.0.1:9"), "{stderr}");
+    assert!(
+        stderr.contains("OPENAI_BASE_URL") || stderr.contains("base_url"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_turn_limit_ends_a_run_that_never_answers() {
+    let runtime = runtime();
+    let project = Project::example();
+    let replies = (0..13)
+        .map(|_| tool_call("fs_list", json!({"path": "."})))
+        .collect();
+    let endpoint = mock(&runtime, replies);
+    let output = project
+        .agentctl_with(&endpoint)
+        .args(["run", "ops-devops", "--task", "T-154", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["status"], "failed");
+    assert_eq!(report["turns"], 12);
+    assert!(report["reason"].as_str().unwrap().contains("turn limit"));
+}
+
+#[test]
+fn dry_run_shows_prompt_tools_and_policy_without_calling_a_model() {
+    let project = Project::example();
+    let output = project
+        .agentctl()
+        .args([
+            "run",
+            "ops-devops",
+            "--task",
+            "T-154",
+            "--dry-run",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["persona"], "ops-devops");
+    assert_eq!(report["model"], "smollm2");
+    assert!(report["prompt"].as_str().unwrap().contains("shopfront"));
+    assert!(
+        !project.path("AUDIT_LOG.md").exists(),
+        "a dry run records nothing"
+    );
+}
