@@ -131,6 +131,7 @@ impl RunObserver for TerminalProgress {
                     RunStatus::Interrupted => "interrupted",
                     RunStatus::Paused => "paused",
                     RunStatus::Running => "running",
+                    RunStatus::Waiting => "waiting",
                 };
                 self.line(&format!("run {label}: {reason}"));
             }

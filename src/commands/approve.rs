@@ -6,12 +6,10 @@
 
 use clap::Args;
 
-use agentctl_config::{Config, EnvVars};
+use agentctl_config::EnvVars;
 use agentctl_core::approvals::{self, Decision, Verdict};
-use agentctl_core::project_state::{self, GateRecord};
-use agentctl_core::recorder::standalone_record;
-use agentctl_core::{details, store, PendingKind, RunState, RunStatus};
-use agentctl_protocol::{EventKind, Gate, GateStatus};
+use agentctl_core::{store, RunStatus};
+use agentctl_protocol::Gate;
 
 use crate::cli::GlobalArgs;
 use crate::commands::{load_config, runs};
@@ -138,12 +136,7 @@ fn decide(
         note: note.clone(),
         used: false,
     };
-    match record(
-        &config,
-        &state,
-        &decision,
-        matches!(pending.kind, PendingKind::Start { .. }),
-    ) {
+    match approvals::record_decision(&config, &state, &decision) {
         Ok(()) => {
             let word = if verdict == Verdict::Approved {
                 "approved"
@@ -158,58 +151,4 @@ fn decide(
             Exit::Failure
         }
     }
-}
-
-fn record(
-    config: &Config,
-    state: &RunState,
-    decision: &Decision,
-    start_gate: bool,
-) -> Result<(), agentctl_core::CoreError> {
-    let run_dir = store::run_dir(&config.paths.state_dir, state.run_id.as_str());
-    decision.save(&run_dir)?;
-    if start_gate && decision.gate == Gate::S08 {
-        let status = if decision.verdict == Verdict::Approved {
-            GateStatus::Approved
-        } else {
-            GateStatus::Rejected
-        };
-        let record = GateRecord {
-            status,
-            by: format!("{} ({})", decision.by, decision.os_user),
-            at: decision.at.clone(),
-            evidence: decision.note.clone().unwrap_or_default(),
-        };
-        project_state::record_gate(
-            &config.paths.state_file,
-            &project_state::lock_dir(&config.paths.state_dir),
-            state.task_id.as_str(),
-            Gate::S08,
-            record,
-        )?;
-    }
-    let event = if decision.verdict == Verdict::Approved {
-        EventKind::GateApproved
-    } else {
-        EventKind::GateRejected
-    };
-    let mut recorded = details! {
-        "gate" => decision.gate.as_str(), "digest" => decision.digest.clone(),
-        "by" => decision.by.clone(), "os_user" => decision.os_user.clone(),
-    };
-    if let Some(note) = &decision.note {
-        recorded.insert("note".to_owned(), serde_json::Value::from(note.clone()));
-    }
-    let mut writer = agentctl_audit::AuditWriter::open(&config.paths.audit_log)?;
-    writer.append(standalone_record(
-        Some(state.run_id.clone()),
-        Some(state.task_id.clone()),
-        state
-            .pending
-            .as_ref()
-            .map(|pending| pending.persona.clone()),
-        event,
-        recorded,
-    ))?;
-    Ok(())
 }

@@ -169,7 +169,8 @@ pub fn finish(
             ));
             Exit::Interrupted
         }
-        RunStatus::Running => Exit::Failure,
+        // A task run never waits for a chat message; treat it as not done.
+        RunStatus::Running | RunStatus::Waiting => Exit::Failure,
     }
 }
 

@@ -51,6 +51,7 @@ pub struct RawEndpoint {
     pub stream: Option<bool>,
     pub timeout_s: Option<u64>,
     pub max_retries: Option<u32>,
+    pub context_window: Option<usize>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

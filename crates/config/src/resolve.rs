@@ -13,6 +13,8 @@ use crate::{ConfigError, EnvVars};
 pub const CONFIG_FILE_NAME: &str = "agentctl.toml";
 const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 const DEFAULT_MODEL: &str = "gpt-4.1-mini";
+/// A conservative window most servers accept; set `[endpoint] context_window` for yours.
+const DEFAULT_CONTEXT_WINDOW: usize = 32_768;
 /// `base_url = "local"` names the endpoint started by `scripts/local-model.sh up`.
 const LOCAL_BASE_URL: &str = "local";
 
@@ -47,6 +49,8 @@ pub struct EndpointConfig {
     pub stream: bool,
     pub timeout: Duration,
     pub max_retries: u32,
+    /// Tokens the model can take in; conversations are trimmed to fit (docs/chat.md).
+    pub context_window: usize,
 }
 
 /// Run-wide limits (a persona's own `limits` can lower them).
@@ -212,7 +216,14 @@ impl Config {
                 on_reject,
                 approvers: raw.approvers.unwrap_or_default(),
             },
-            overlays: raw.personas,
+            overlays: raw
+                .personas
+                .into_iter()
+                .map(|(name, mut overlay)| {
+                    overlay.line = overlay_line(text, &name);
+                    (name, overlay)
+                })
+                .collect(),
             cache_dir: env.cache_dir.clone(),
         })
     }
@@ -351,6 +362,7 @@ fn resolve_endpoint(raw: RawEndpoint, env: &EnvVars, overrides: &Overrides) -> E
         stream: raw.stream.unwrap_or(true),
         timeout: Duration::from_secs(raw.timeout_s.unwrap_or(120)),
         max_retries: raw.max_retries.unwrap_or(3),
+        context_window: raw.context_window.unwrap_or(DEFAULT_CONTEXT_WINDOW),
     }
 }
 
@@ -394,6 +406,42 @@ fn relative_inside(base: &Path, path: &Path) -> Option<String> {
         .map(|part| part.as_os_str().to_string_lossy().into_owned())
         .collect();
     Some(parts.join("/"))
+}
+
+/// The 1-based line where `[personas.NAME]` (or its first sub-table, or `NAME = {…}` under
+/// `[personas]`) starts. The toml crate gives no spans for map keys, so this reads the text.
+fn overlay_line(text: &str, name: &str) -> Option<usize> {
+    let unquote = |key: &str| -> String {
+        key.split('.')
+            .map(|part| part.trim().trim_matches('"').trim_matches('\''))
+            .collect::<Vec<_>>()
+            .join(".")
+    };
+    let table = format!("personas.{name}");
+    let mut current_table = String::new();
+    for (index, line) in text.lines().enumerate() {
+        let line = line.trim_start();
+        if let Some(header) = line.strip_prefix('[').filter(|rest| !rest.starts_with('[')) {
+            current_table = unquote(header.split(']').next().unwrap_or_default());
+            if current_table == table || current_table.starts_with(&format!("{table}.")) {
+                return Some(index + 1);
+            }
+            continue;
+        }
+        let Some((key, _)) = line.split_once('=') else {
+            continue;
+        };
+        let key = unquote(key);
+        let full_key = if current_table.is_empty() {
+            key
+        } else {
+            format!("{current_table}.{key}")
+        };
+        if full_key == table || full_key.starts_with(&format!("{table}.")) {
+            return Some(index + 1);
+        }
+    }
+    None
 }
 
 fn find_line(text: &str, key: &str) -> Option<usize> {
@@ -535,5 +583,14 @@ mod tests {
         )
         .unwrap();
         assert_eq!(config.base_url().unwrap(), "http://127.0.0.1:8765/v1");
+    }
+
+    #[test]
+    fn each_overlay_knows_the_line_of_its_table() {
+        let text = "[vars]\nA = \"1\"\n\n[personas.ops-devops.commands]\nallow = [\"git status\"]\n\n[personas.\"qa-engineer\"]\nmodel = \"m\"\n\n[personas]\nsec-reviewer = { model = \"m\" }\n";
+        let config = config_from(text, &EnvVars::default(), &Overrides::default()).unwrap();
+        assert_eq!(config.overlays["ops-devops"].line, Some(4));
+        assert_eq!(config.overlays["qa-engineer"].line, Some(7));
+        assert_eq!(config.overlays["sec-reviewer"].line, Some(11));
     }
 }

@@ -86,3 +86,65 @@ pub fn may_approve(approvers: &[String], name: &str) -> bool {
             .iter()
             .any(|approver| approver.eq_ignore_ascii_case(name.trim()))
 }
+
+/// Records a human decision on a paused run: the decision file, S08 in the project state when
+/// it decides a production start gate, and a `gate.approved`/`gate.rejected` audit entry.
+/// Used by `agentctl approve`/`reject` and by the chat prompt.
+pub fn record_decision(
+    config: &agentctl_config::Config,
+    state: &crate::RunState,
+    decision: &Decision,
+) -> Result<(), CoreError> {
+    use agentctl_protocol::{EventKind, GateStatus};
+
+    let run_dir = crate::store::run_dir(&config.paths.state_dir, state.run_id.as_str());
+    decision.save(&run_dir)?;
+    let start_gate = state
+        .pending
+        .as_ref()
+        .is_some_and(|pending| matches!(pending.kind, crate::PendingKind::Start { .. }));
+    if start_gate && decision.gate == Gate::S08 {
+        let status = if decision.verdict == Verdict::Approved {
+            GateStatus::Approved
+        } else {
+            GateStatus::Rejected
+        };
+        let record = crate::project_state::GateRecord {
+            status,
+            by: format!("{} ({})", decision.by, decision.os_user),
+            at: decision.at.clone(),
+            evidence: decision.note.clone().unwrap_or_default(),
+        };
+        crate::project_state::record_gate(
+            &config.paths.state_file,
+            &crate::project_state::lock_dir(&config.paths.state_dir),
+            state.task_id.as_str(),
+            Gate::S08,
+            record,
+        )?;
+    }
+    let event = if decision.verdict == Verdict::Approved {
+        EventKind::GateApproved
+    } else {
+        EventKind::GateRejected
+    };
+    let mut recorded = crate::details! {
+        "gate" => decision.gate.as_str(), "digest" => decision.digest.clone(),
+        "by" => decision.by.clone(), "os_user" => decision.os_user.clone(),
+    };
+    if let Some(note) = &decision.note {
+        recorded.insert("note".to_owned(), serde_json::Value::from(note.clone()));
+    }
+    let mut writer = agentctl_audit::AuditWriter::open(&config.paths.audit_log)?;
+    writer.append(crate::recorder::standalone_record(
+        Some(state.run_id.clone()),
+        Some(state.task_id.clone()),
+        state
+            .pending
+            .as_ref()
+            .map(|pending| pending.persona.clone()),
+        event,
+        recorded,
+    ))?;
+    Ok(())
+}

@@ -14,6 +14,8 @@
 pub mod activation;
 pub mod approvals;
 pub mod briefing;
+pub mod chat;
+pub mod context_window;
 mod error;
 pub mod events;
 pub mod gates;
@@ -30,4 +32,4 @@ mod tool_call;
 pub use error::CoreError;
 pub use events::{CollectEvents, IgnoreEvents, RunEvent, RunObserver};
 pub use run_loop::{resume, start, RunContext, RunReport};
-pub use run_state::{PendingApproval, PendingKind, RunState, RunStatus};
+pub use run_state::{PendingApproval, PendingKind, RunMode, RunState, RunStatus};

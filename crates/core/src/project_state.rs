@@ -50,11 +50,8 @@ impl ProjectState {
             if !trimmed.starts_with('|') {
                 continue;
             }
-            let cells: Vec<&str> = trimmed
-                .trim_matches('|')
-                .split('|')
-                .map(str::trim)
-                .collect();
+            let owned = split_cells(trimmed);
+            let cells: Vec<&str> = owned.iter().map(|cell| cell.trim()).collect();
             if cells.len() < 3
                 || cells[0].eq_ignore_ascii_case("task")
                 || cells[0].starts_with("---")
@@ -74,7 +71,7 @@ impl ProjectState {
             let cell = |position: usize| {
                 cells
                     .get(position)
-                    .map(|text| unescape(text))
+                    .map(|text| (*text).to_owned())
                     .unwrap_or_default()
             };
             state.tasks.entry(cells[0].to_owned()).or_default().insert(
@@ -146,8 +143,30 @@ fn escape(text: &str) -> String {
         .replace(['\n', '\r'], " ")
 }
 
-fn unescape(text: &str) -> String {
-    text.replace("\\|", "|").replace("\\\\", "\\")
+/// The cells of one table row, with `\|` and `\\` unescaped.
+fn split_cells(row: &str) -> Vec<String> {
+    let inner = row.strip_prefix('|').unwrap_or(row);
+    let mut cells = Vec::new();
+    let mut current = String::new();
+    let mut characters = inner.chars();
+    while let Some(character) = characters.next() {
+        match character {
+            '\\' => match characters.next() {
+                Some(next @ ('|' | '\\')) => current.push(next),
+                Some(next) => {
+                    current.push('\\');
+                    current.push(next);
+                }
+                None => current.push('\\'),
+            },
+            '|' => cells.push(std::mem::take(&mut current)),
+            other => current.push(other),
+        }
+    }
+    if !current.trim().is_empty() {
+        cells.push(current);
+    }
+    cells
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ use crate::events::{RunEvent, RunObserver};
 use crate::gates::{self, GateVerdict};
 use crate::project_state::ProjectState;
 use crate::recorder::Recorder;
-use crate::run_state::{PendingApproval, PendingKind, RunEnd, RunState, RunStatus};
+use crate::run_state::{PendingApproval, PendingKind, RunEnd, RunMode, RunState, RunStatus};
 use crate::store::{self, run_dir};
 use crate::{briefing, details, personas, CoreError};
 
@@ -212,6 +212,31 @@ fn check_state_unchanged(
     }
 }
 
+impl<'a> Engine<'a> {
+    /// An engine over a saved run or session, for chat operations between messages.
+    pub(crate) fn load(
+        context: &'a RunContext,
+        run_id: &RunId,
+        observer: &'a mut dyn RunObserver,
+    ) -> Result<Engine<'a>, CoreError> {
+        let directory = run_dir(&context.config.paths.state_dir, run_id.as_str());
+        let (state, _) = RunState::load(&directory)?;
+        let (recorder, _) = Recorder::open_for_resume(&context.config.paths.audit_log, run_id)?;
+        let mut engine = Engine {
+            context,
+            state,
+            run_dir: directory,
+            recorder,
+            observer,
+            persona: None,
+            decision: None,
+        };
+        // Records a crash left unwritten go out first.
+        engine.recorder.flush(&mut engine.state)?;
+        Ok(engine)
+    }
+}
+
 impl Engine<'_> {
     /// The main loop.
     pub(crate) async fn drive(&mut self) -> Result<RunReport, CoreError> {
@@ -232,6 +257,9 @@ impl Engine<'_> {
             if !self.state.active.started {
                 continue; // a handoff switched persona
             }
+            for line in std::mem::take(&mut self.state.inbox) {
+                self.state.messages.push(Message::user(line));
+            }
             if let Some(report) = self.check_limits()? {
                 return Ok(report);
             }
@@ -248,12 +276,17 @@ impl Engine<'_> {
             self.state.active.ceiling.as_deref(),
         );
         let project_state = ProjectState::load(&self.context.config.paths.state_file)?;
-        let requirements = gates::requirements(
-            &persona,
-            &self.context.task,
-            self.state.production,
-            &project_state,
-        );
+        // A chat session without a task has no task to gate: personas only talk.
+        let requirements = if matches!(self.state.mode, RunMode::Chat { with_task: false }) {
+            Vec::new()
+        } else {
+            gates::requirements(
+                &persona,
+                &self.context.task,
+                self.state.production,
+                &project_state,
+            )
+        };
         for requirement in &requirements {
             let satisfied = requirement.status.is_satisfied();
             self.observer.on_event(&RunEvent::GateChecked {
@@ -316,12 +349,22 @@ impl Engine<'_> {
         config.vars.extend(self.state.vars.clone());
         let prompt = activation::build_prompt(&config, &target, Some(&self.context.task))
             .map_err(CoreError::Input)?;
-        let mut first_message = briefing::task_message(&self.context.task, &self.state.params);
+        let briefed = !matches!(self.state.mode, RunMode::Chat { with_task: false });
+        let mut first_message = if briefed {
+            briefing::task_message(&self.context.task, &self.state.params)
+        } else {
+            String::new()
+        };
         if let Some(packet) = self.state.packet.take() {
-            first_message.push('\n');
+            if !first_message.is_empty() {
+                first_message.push('\n');
+            }
             first_message.push_str(&packet);
         }
-        self.state.messages = vec![Message::system(prompt.text), Message::user(first_message)];
+        self.state.messages = vec![Message::system(prompt.text)];
+        if !first_message.is_empty() {
+            self.state.messages.push(Message::user(first_message));
+        }
         self.state.active.prompt_sha256 = prompt.sha256.clone();
         self.state.active.started = true;
         self.state.answered.clear();
@@ -431,6 +474,13 @@ impl Engine<'_> {
             return Ok(None);
         };
         let persona_name = persona.name.clone();
+        let dropped = crate::context_window::fit(
+            &mut self.state.messages,
+            self.context.config.endpoint.context_window,
+        );
+        let Some((persona, _)) = self.persona.as_ref() else {
+            return Ok(None);
+        };
         let request = ChatRequest {
             model: self.model_for(persona),
             messages: self.state.messages.clone(),
@@ -494,6 +544,9 @@ impl Engine<'_> {
                 Value::from(agentctl_audit::cut(&agentctl_audit::redact(text), 2000)),
             );
         }
+        if dropped > 0 {
+            recorded.insert("dropped_messages".to_owned(), Value::from(dropped));
+        }
         Recorder::queue(
             &mut self.state,
             Some(&persona_name),
@@ -507,6 +560,9 @@ impl Engine<'_> {
         ));
         if response.tool_calls.is_empty() {
             let answer = response.content.unwrap_or_default();
+            if matches!(self.state.mode, RunMode::Chat { .. }) {
+                return self.wait_for_user(answer).map(Some);
+            }
             return self
                 .end(
                     RunStatus::Finished,
@@ -677,6 +733,16 @@ impl Engine<'_> {
             EventKind::RunPaused,
             details! { "reason" => reason, "state_sha256" => digest, "step" => step },
         ))
+    }
+
+    /// A chat persona answered: the session waits for the human's next message.
+    fn wait_for_user(&mut self, answer: String) -> Result<RunReport, CoreError> {
+        self.state.status = RunStatus::Waiting;
+        self.state.end = None;
+        self.save_and_flush()?;
+        let mut report = self.report();
+        report.answer = Some(answer);
+        Ok(report)
     }
 
     /// Ends the run for good.

@@ -28,6 +28,8 @@ pub enum RunStatus {
     Failed,
     /// Stopped by Ctrl-C or a crash; `resume` continues.
     Interrupted,
+    /// A chat session whose persona answered; waiting for the human's next message.
+    Waiting,
 }
 
 impl RunStatus {
@@ -38,12 +40,23 @@ impl RunStatus {
             RunStatus::Finished => "finished",
             RunStatus::Failed => "failed",
             RunStatus::Interrupted => "interrupted",
+            RunStatus::Waiting => "waiting",
         }
     }
 
     pub fn is_terminal(self) -> bool {
         matches!(self, RunStatus::Finished | RunStatus::Failed)
     }
+}
+
+/// A run works a task to its end; a chat session waits for the human after every answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunMode {
+    #[default]
+    Task,
+    /// `with_task`: the session was opened with `--task`, so personas are briefed on it.
+    Chat { with_task: bool },
 }
 
 /// The persona currently working.
@@ -123,6 +136,8 @@ pub struct RunState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_override: Option<String>,
     pub production: bool,
+    #[serde(default)]
+    pub mode: RunMode,
     pub status: RunStatus,
     pub started_at: String,
     pub updated_at: String,
@@ -146,6 +161,9 @@ pub struct RunState {
     pub in_flight: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending: Option<PendingApproval>,
+    /// Messages typed by the human in a chat session, not yet in the conversation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inbox: Vec<String>,
     /// The rendered handoff packet waiting for the next persona's first message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub packet: Option<String>,
@@ -181,6 +199,7 @@ impl RunState {
             vars,
             model_override,
             production,
+            mode: RunMode::Task,
             status: RunStatus::Running,
             started_at: now.clone(),
             updated_at: now,
@@ -202,6 +221,7 @@ impl RunState {
             in_flight: None,
             pending: None,
             packet: None,
+            inbox: Vec::new(),
             next_step: 1,
             outbox: Vec::new(),
             end: None,
