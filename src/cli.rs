@@ -63,6 +63,11 @@ pub enum Command {
         after_help = "Examples:\n  agentctl run ops-devops --task T-154\n  agentctl run deployment-plan --task T-155 --param env=production\n  agentctl run ops-devops --task T-154 --dry-run"
     )]
     Run(commands::run::RunArgs),
+    /// Talk with the team interactively; handoffs switch the persona live; gates ask in place.
+    #[command(
+        after_help = "Examples:\n  agentctl chat\n  agentctl chat ops-devops --task T-154\n  agentctl chat --resume s-20261122-050012-a1b2c3\n  printf 'Where does T-154 stand?\\n' | agentctl chat --task T-154"
+    )]
+    Chat(commands::chat::ChatArgs),
     /// List runs with their status.
     #[command(after_help = "Example:\n  agentctl runs --json")]
     Runs(commands::runs::RunsArgs),
@@ -83,6 +88,9 @@ pub enum Command {
     #[command(after_help = "Example:\n  agentctl gates --json")]
     Gates(commands::gates::GatesArgs),
     /// Review or verify the audit log.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  agentctl audit show --task T-154\n  agentctl audit verify"
+    )]
     Audit(commands::audit::AuditCommand),
 }

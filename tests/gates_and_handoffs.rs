@@ -11,18 +11,23 @@ use common::{mock, runtime, stderr_of, stdout_of, text, tool_call, Project};
 use serde_json::json;
 
 fn handoff(to: &str, summary: &str) -> MockReply {
-    tool_call("handoff", json!({"to": to, "summary": summary, "items": ["item one"]}))
+    tool_call(
+        "handoff",
+        json!({"to": to, "summary": summary, "items": ["item one"]}),
+    )
 }
 
 /// The example project where ops-devops may also append to deploy/ files with echo, and must
 /// ask a human before running `echo approved*`.
 fn project_with_approval_rule() -> Project {
     let project = Project::example();
-    let config = project.read("agentctl.toml").replace(
-        "approve = [\n",
-        "approve = [\n    \"echo approved*\",\n",
+    let config = project
+        .read("agentctl.toml")
+        .replace("approve = [\n", "approve = [\n    \"echo approved*\",\n");
+    let config = config.replace(
+        "    \"git status\",\n",
+        "    \"git status\",\n    \"sleep *\",\n",
     );
-    let config = config.replace("    \"git status\",\n", "    \"git status\",\n    \"sleep *\",\n");
     project.write("agentctl.toml", &config);
     project
 }
@@ -34,22 +39,38 @@ fn a_task_moves_from_qa_to_devops_to_release_with_packets_not_transcripts() {
     let endpoint = mock(
         &runtime,
         vec![
-            tool_call("gate_report", json!({"gate": "S06", "status": "passed", "evidence": "3 tests, 0 failures"})),
+            tool_call(
+                "gate_report",
+                json!({"gate": "S06", "status": "passed", "evidence": "3 tests, 0 failures"}),
+            ),
             handoff("ops-devops", "QA passed; ready to deploy"),
             tool_call("fs_list", json!({"path": "deploy"})),
             handoff("release-manager", "staging is on 1.2.0"),
             text("Release notes drafted."),
         ],
     );
-    let output = project.agentctl_with(&endpoint).args(["run", "qa-engineer", "--task", "T-154"]).output().unwrap();
+    let output = project
+        .agentctl_with(&endpoint)
+        .args(["run", "qa-engineer", "--task", "T-154"])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
     assert_eq!(stdout_of(&output).trim(), "Release notes drafted.");
 
     let requests = endpoint.chat_requests();
     assert_eq!(requests.len(), 5);
-    let system = |index: usize| requests[index].body["messages"][0]["content"].as_str().unwrap().to_owned();
+    let system = |index: usize| {
+        requests[index].body["messages"][0]["content"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
     let prompt_of = |persona: &str| {
-        let output = project.agentctl().args(["prompt", persona, "--task", "T-154"]).output().unwrap();
+        let output = project
+            .agentctl()
+            .args(["prompt", persona, "--task", "T-154"])
+            .output()
+            .unwrap();
         stdout_of(&output)
     };
     assert_eq!(system(0), prompt_of("qa-engineer"));
@@ -60,24 +81,52 @@ fn a_task_moves_from_qa_to_devops_to_release_with_packets_not_transcripts() {
     assert_eq!(first_of_devops.len(), 2);
     let briefing = first_of_devops[1]["content"].as_str().unwrap();
     assert!(briefing.starts_with("Task T-154"), "{briefing}");
-    assert!(briefing.contains("QA passed; ready to deploy"), "{briefing}");
-    assert!(!briefing.contains("3 tests, 0 failures"), "the sender's transcript must not leak: {briefing}");
+    assert!(
+        briefing.contains("QA passed; ready to deploy"),
+        "{briefing}"
+    );
+    assert!(
+        !briefing.contains("3 tests, 0 failures"),
+        "the sender's transcript must not leak: {briefing}"
+    );
     // Each persona is offered its own tools only.
     let offered = |index: usize| {
-        let mut names: Vec<String> = requests[index].body["tools"].as_array().unwrap().iter().map(|tool| tool["function"]["name"].as_str().unwrap().to_owned()).collect();
+        let mut names: Vec<String> = requests[index].body["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|tool| tool["function"]["name"].as_str().unwrap().to_owned())
+            .collect();
         names.sort();
         names
     };
     assert!(offered(0).contains(&"gate_report".to_owned()));
     assert!(!offered(2).contains(&"gate_report".to_owned()));
-    assert_eq!(offered(4), ["execute_bash", "fs_list", "fs_read", "fs_write", "handoff"]);
+    assert_eq!(
+        offered(4),
+        ["execute_bash", "fs_list", "fs_read", "fs_write", "handoff"]
+    );
 
     let handoffs = project.events("handoff");
     assert_eq!(handoffs.len(), 2);
-    assert_eq!((handoffs[0]["details"]["from"].as_str(), handoffs[0]["details"]["to"].as_str()), (Some("qa-engineer"), Some("ops-devops")));
+    assert_eq!(
+        (
+            handoffs[0]["details"]["from"].as_str(),
+            handoffs[0]["details"]["to"].as_str()
+        ),
+        (Some("qa-engineer"), Some("ops-devops"))
+    );
     assert_eq!(handoffs[1]["details"]["to"], "release-manager");
-    assert_eq!(handoffs[0]["details"]["packet_sha256"].as_str().unwrap().len(), 64);
-    assert!(project.read("PROJECT_STATE.md").contains("| T-154 | S06 | passed | qa-engineer |"));
+    assert_eq!(
+        handoffs[0]["details"]["packet_sha256"]
+            .as_str()
+            .unwrap()
+            .len(),
+        64
+    );
+    assert!(project
+        .read("PROJECT_STATE.md")
+        .contains("| T-154 | S06 | passed | qa-engineer |"));
     assert_eq!(project.events("gate.reported").len(), 1);
     project.assert_audit_intact();
 }
@@ -86,12 +135,25 @@ fn a_task_moves_from_qa_to_devops_to_release_with_packets_not_transcripts() {
 fn a_handoff_to_a_target_not_allowed_is_denied_and_the_run_goes_on() {
     let runtime = runtime();
     let project = Project::example();
-    let endpoint = mock(&runtime, vec![handoff("orch-planner", "please plan"), text("Staying on it.")]);
-    let output = project.agentctl_with(&endpoint).args(["run", "ops-devops", "--task", "T-154"]).output().unwrap();
+    let endpoint = mock(
+        &runtime,
+        vec![
+            handoff("orch-planner", "please plan"),
+            text("Staying on it."),
+        ],
+    );
+    let output = project
+        .agentctl_with(&endpoint)
+        .args(["run", "ops-devops", "--task", "T-154"])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
     let denied = project.events("tool.denied");
     assert_eq!(denied.len(), 1);
-    assert!(denied[0]["details"]["reason"].as_str().unwrap().contains("orch-planner"));
+    assert!(denied[0]["details"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("orch-planner"));
     assert!(project.events("handoff").is_empty());
 }
 
@@ -100,13 +162,26 @@ fn a_handoff_ping_pong_is_ended_by_the_limit() {
     let runtime = runtime();
     let project = Project::example();
     let replies = (0..10)
-        .map(|index| if index % 2 == 0 { handoff("qa-engineer", "please test again") } else { handoff("ops-devops", "tested; deploy") })
+        .map(|index| {
+            if index % 2 == 0 {
+                handoff("qa-engineer", "please test again")
+            } else {
+                handoff("ops-devops", "tested; deploy")
+            }
+        })
         .collect();
     let endpoint = mock(&runtime, replies);
-    let output = project.agentctl_with(&endpoint).args(["run", "ops-devops", "--task", "T-154", "--json"]).output().unwrap();
+    let output = project
+        .agentctl_with(&endpoint)
+        .args(["run", "ops-devops", "--task", "T-154", "--json"])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert!(report["reason"].as_str().unwrap().contains("handoff loop"), "{report}");
+    assert!(
+        report["reason"].as_str().unwrap().contains("handoff loop"),
+        "{report}"
+    );
     project.assert_audit_intact();
 }
 
@@ -114,10 +189,16 @@ fn a_handoff_ping_pong_is_ended_by_the_limit() {
 fn an_unmet_quality_gate_ends_the_run_before_any_model_call() {
     let runtime = runtime();
     let project = Project::example();
-    let state = project.read("PROJECT_STATE.md").replace("| T-154 | S06 | passed |", "| T-154 | S06 | failed |");
+    let state = project
+        .read("PROJECT_STATE.md")
+        .replace("| T-154 | S06 | passed |", "| T-154 | S06 | failed |");
     project.write("PROJECT_STATE.md", &state);
     let endpoint = mock(&runtime, vec![text("should not be asked")]);
-    let output = project.agentctl_with(&endpoint).args(["run", "ops-devops", "--task", "T-154"]).output().unwrap();
+    let output = project
+        .agentctl_with(&endpoint)
+        .args(["run", "ops-devops", "--task", "T-154"])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr_of(&output).contains("S06"), "{}", stderr_of(&output));
     assert!(endpoint.chat_requests().is_empty());
@@ -128,26 +209,72 @@ fn a_production_task_waits_for_s08_before_devops_starts_then_approve_and_resume(
     let runtime = runtime();
     let project = Project::example();
     let endpoint = mock(&runtime, vec![text("Production rollout planned.")]);
-    let output = project.agentctl_with(&endpoint).args(["run", "ops-devops", "--task", "T-155"]).output().unwrap();
+    let output = project
+        .agentctl_with(&endpoint)
+        .args(["run", "ops-devops", "--task", "T-155"])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(3), "{}", stderr_of(&output));
-    assert!(stderr_of(&output).contains("agentctl approve T-155 --gate S08"), "{}", stderr_of(&output));
-    assert!(endpoint.chat_requests().is_empty(), "paused before the persona started");
+    assert!(
+        stderr_of(&output).contains("agentctl approve T-155 --gate S08"),
+        "{}",
+        stderr_of(&output)
+    );
+    assert!(
+        endpoint.chat_requests().is_empty(),
+        "paused before the persona started"
+    );
     assert_eq!(project.events("gate.pending").len(), 1);
 
-    let wrong = project.agentctl().args(["approve", "T-155", "--gate", "S08", "--by", "mallory"]).output().unwrap();
+    let wrong = project
+        .agentctl()
+        .args(["approve", "T-155", "--gate", "S08", "--by", "mallory"])
+        .output()
+        .unwrap();
     assert_eq!(wrong.status.code(), Some(2), "mallory is not an approver");
-    let early = project.agentctl_with(&endpoint).args(["resume", "T-155"]).output().unwrap();
-    assert_eq!(early.status.code(), Some(3), "still waiting: {}", stderr_of(&early));
+    let early = project
+        .agentctl_with(&endpoint)
+        .args(["resume", "T-155"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        early.status.code(),
+        Some(3),
+        "still waiting: {}",
+        stderr_of(&early)
+    );
 
-    let approve = project.agentctl().args(["approve", "T-155", "--gate", "S08", "--by", "alice", "--note", "window 14:00"]).output().unwrap();
+    let approve = project
+        .agentctl()
+        .args([
+            "approve",
+            "T-155",
+            "--gate",
+            "S08",
+            "--by",
+            "alice",
+            "--note",
+            "window 14:00",
+        ])
+        .output()
+        .unwrap();
     assert_eq!(approve.status.code(), Some(0), "{}", stderr_of(&approve));
-    assert!(project.read("PROJECT_STATE.md").contains("| T-155 | S08 | approved | alice ("));
+    assert!(project
+        .read("PROJECT_STATE.md")
+        .contains("| T-155 | S08 | approved | alice ("));
     let approved = project.events("gate.approved");
     assert_eq!(approved[0]["details"]["by"], "alice");
     assert_eq!(approved[0]["details"]["note"], "window 14:00");
-    assert!(!approved[0]["details"]["os_user"].as_str().unwrap().is_empty());
+    assert!(!approved[0]["details"]["os_user"]
+        .as_str()
+        .unwrap()
+        .is_empty());
 
-    let resumed = project.agentctl_with(&endpoint).args(["resume", "T-155"]).output().unwrap();
+    let resumed = project
+        .agentctl_with(&endpoint)
+        .args(["resume", "T-155"])
+        .output()
+        .unwrap();
     assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
     assert_eq!(stdout_of(&resumed).trim(), "Production rollout planned.");
     assert_eq!(endpoint.chat_requests().len(), 1);
@@ -161,12 +288,28 @@ fn a_stage_command_with_env_production_needs_s08_too() {
     let endpoint = mock(&runtime, vec![text("plan")]);
     let output = project
         .agentctl_with(&endpoint)
-        .args(["run", "deployment-plan", "--task", "T-154", "--param", "env=production"])
+        .args([
+            "run",
+            "deployment-plan",
+            "--task",
+            "T-154",
+            "--param",
+            "env=production",
+        ])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(3), "{}", stderr_of(&output));
-    let staging = project.agentctl_with(&endpoint).args(["run", "deployment-plan", "--task", "T-154"]).output().unwrap();
-    assert_eq!(staging.status.code(), Some(0), "staging needs no S08: {}", stderr_of(&staging));
+    let staging = project
+        .agentctl_with(&endpoint)
+        .args(["run", "deployment-plan", "--task", "T-154"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        staging.status.code(),
+        Some(0),
+        "staging needs no S08: {}",
+        stderr_of(&staging)
+    );
 }
 
 #[test]
@@ -175,34 +318,82 @@ fn a_call_matching_an_approve_rule_pauses_and_runs_exactly_once_after_approval()
     let project = project_with_approval_rule();
     let endpoint = mock(
         &runtime,
-        vec![tool_call("execute_bash", json!({"command": "echo approved >> deploy/marker.txt"})), text("Done.")],
+        vec![
+            tool_call(
+                "execute_bash",
+                json!({"command": "echo approved >> deploy/marker.txt"}),
+            ),
+            text("Done."),
+        ],
     );
-    let output = project.agentctl_with(&endpoint).args(["run", "ops-devops", "--task", "T-154"]).output().unwrap();
+    let output = project
+        .agentctl_with(&endpoint)
+        .args(["run", "ops-devops", "--task", "T-154"])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(3), "{}", stderr_of(&output));
-    assert!(!project.path("deploy/marker.txt").exists(), "nothing runs before approval");
+    assert!(
+        !project.path("deploy/marker.txt").exists(),
+        "nothing runs before approval"
+    );
     let pending = project.events("gate.pending");
     assert_eq!(pending.len(), 1);
-    assert!(pending[0]["details"]["arguments"].as_str().unwrap().contains("echo approved"));
+    assert!(pending[0]["details"]["arguments"]
+        .as_str()
+        .unwrap()
+        .contains("echo approved"));
 
-    let runs = project.agentctl().args(["runs", "--json"]).output().unwrap();
+    let runs = project
+        .agentctl()
+        .args(["runs", "--json"])
+        .output()
+        .unwrap();
     let runs: serde_json::Value = serde_json::from_slice(&runs.stdout).unwrap();
     assert_eq!(runs[0]["status"], "paused");
 
-    let wrong_call = project.agentctl().args(["approve", "T-154", "--by", "alice", "--call", "deadbeef"]).output().unwrap();
-    assert_eq!(wrong_call.status.code(), Some(2), "an approval for a different call is refused");
+    let wrong_call = project
+        .agentctl()
+        .args(["approve", "T-154", "--by", "alice", "--call", "deadbeef"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        wrong_call.status.code(),
+        Some(2),
+        "an approval for a different call is refused"
+    );
 
-    let approve = project.agentctl().args(["approve", "T-154", "--gate", "S08", "--by", "bob"]).output().unwrap();
+    let approve = project
+        .agentctl()
+        .args(["approve", "T-154", "--gate", "S08", "--by", "bob"])
+        .output()
+        .unwrap();
     assert_eq!(approve.status.code(), Some(0), "{}", stderr_of(&approve));
-    let resumed = project.agentctl_with(&endpoint).args(["resume", "T-154"]).output().unwrap();
+    let resumed = project
+        .agentctl_with(&endpoint)
+        .args(["resume", "T-154"])
+        .output()
+        .unwrap();
     assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
-    assert_eq!(project.read("deploy/marker.txt"), "approved\n", "executed exactly once");
+    assert_eq!(
+        project.read("deploy/marker.txt"),
+        "approved\n",
+        "executed exactly once"
+    );
     let allowed = project.events("tool.allowed");
     assert_eq!(allowed.len(), 1);
     assert_eq!(allowed[0]["details"]["approved_by"], "bob");
     assert_eq!(project.events("tool.result").len(), 1);
 
-    let again = project.agentctl_with(&endpoint).args(["resume", "T-154"]).output().unwrap();
-    assert_ne!(again.status.code(), Some(0), "a finished run cannot be resumed");
+    let again = project
+        .agentctl_with(&endpoint)
+        .args(["resume", "T-154"])
+        .output()
+        .unwrap();
+    assert_ne!(
+        again.status.code(),
+        Some(0),
+        "a finished run cannot be resumed"
+    );
     assert_eq!(project.read("deploy/marker.txt"), "approved\n");
     project.assert_audit_intact();
 }
@@ -211,18 +402,59 @@ fn a_call_matching_an_approve_rule_pauses_and_runs_exactly_once_after_approval()
 fn a_rejection_goes_back_to_the_model() {
     let runtime = runtime();
     let project = project_with_approval_rule();
-    let endpoint = mock(&runtime, vec![tool_call("execute_bash", json!({"command": "echo approved > deploy/marker.txt"})), text("Understood.")]);
-    let output = project.agentctl_with(&endpoint).args(["run", "ops-devops", "--task", "T-154"]).output().unwrap();
+    let endpoint = mock(
+        &runtime,
+        vec![
+            tool_call(
+                "execute_bash",
+                json!({"command": "echo approved > deploy/marker.txt"}),
+            ),
+            text("Understood."),
+        ],
+    );
+    let output = project
+        .agentctl_with(&endpoint)
+        .args(["run", "ops-devops", "--task", "T-154"])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(3));
-    let reject = project.agentctl().args(["reject", "T-154", "--by", "alice", "--reason", "not in this window"]).output().unwrap();
+    let reject = project
+        .agentctl()
+        .args([
+            "reject",
+            "T-154",
+            "--by",
+            "alice",
+            "--reason",
+            "not in this window",
+        ])
+        .output()
+        .unwrap();
     assert_eq!(reject.status.code(), Some(0), "{}", stderr_of(&reject));
-    let resumed = project.agentctl_with(&endpoint).args(["resume", "T-154"]).output().unwrap();
+    let resumed = project
+        .agentctl_with(&endpoint)
+        .args(["resume", "T-154"])
+        .output()
+        .unwrap();
     assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
     assert!(!project.path("deploy/marker.txt").exists());
     let requests = endpoint.chat_requests();
-    let last = requests.last().unwrap().body["messages"].as_array().unwrap().clone();
-    let tool_message = last.iter().rev().find(|message| message["role"] == "tool").unwrap();
-    assert!(tool_message["content"].as_str().unwrap().contains("not in this window"), "{tool_message}");
+    let last = requests.last().unwrap().body["messages"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let tool_message = last
+        .iter()
+        .rev()
+        .find(|message| message["role"] == "tool")
+        .unwrap();
+    assert!(
+        tool_message["content"]
+            .as_str()
+            .unwrap()
+            .contains("not in this window"),
+        "{tool_message}"
+    );
     assert_eq!(project.events("gate.rejected").len(), 1);
     project.assert_audit_intact();
 }
@@ -231,13 +463,33 @@ fn a_rejection_goes_back_to_the_model() {
 fn a_rejection_can_end_the_run() {
     let runtime = runtime();
     let project = project_with_approval_rule();
-    let config = project.read("agentctl.toml").replace("on_reject = \"tell_model\"", "on_reject = \"end_run\"");
+    let config = project
+        .read("agentctl.toml")
+        .replace("on_reject = \"tell_model\"", "on_reject = \"end_run\"");
     project.write("agentctl.toml", &config);
-    let endpoint = mock(&runtime, vec![tool_call("execute_bash", json!({"command": "echo approved > deploy/marker.txt"}))]);
-    let output = project.agentctl_with(&endpoint).args(["run", "ops-devops", "--task", "T-154"]).output().unwrap();
+    let endpoint = mock(
+        &runtime,
+        vec![tool_call(
+            "execute_bash",
+            json!({"command": "echo approved > deploy/marker.txt"}),
+        )],
+    );
+    let output = project
+        .agentctl_with(&endpoint)
+        .args(["run", "ops-devops", "--task", "T-154"])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(3));
-    project.agentctl().args(["reject", "T-154", "--by", "alice", "--reason", "no"]).assert().success();
-    let resumed = project.agentctl_with(&endpoint).args(["resume", "T-154"]).output().unwrap();
+    project
+        .agentctl()
+        .args(["reject", "T-154", "--by", "alice", "--reason", "no"])
+        .assert()
+        .success();
+    let resumed = project
+        .agentctl_with(&endpoint)
+        .args(["resume", "T-154"])
+        .output()
+        .unwrap();
     assert_eq!(resumed.status.code(), Some(1), "{}", stderr_of(&resumed));
     assert_eq!(endpoint.chat_requests().len(), 1);
 }
@@ -246,16 +498,54 @@ fn a_rejection_can_end_the_run() {
 fn a_state_file_changed_during_the_pause_is_refused() {
     let runtime = runtime();
     let project = project_with_approval_rule();
-    let endpoint = mock(&runtime, vec![tool_call("execute_bash", json!({"command": "echo approved > deploy/marker.txt"})), text("x")]);
-    let output = project.agentctl_with(&endpoint).args(["run", "ops-devops", "--task", "T-154"]).output().unwrap();
+    let endpoint = mock(
+        &runtime,
+        vec![
+            tool_call(
+                "execute_bash",
+                json!({"command": "echo approved > deploy/marker.txt"}),
+            ),
+            text("x"),
+        ],
+    );
+    let output = project
+        .agentctl_with(&endpoint)
+        .args(["run", "ops-devops", "--task", "T-154"])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(3));
-    let state_path = std::fs::read_dir(project.path(".agentctl/runs")).unwrap().next().unwrap().unwrap().path().join("state.json");
+    let state_path = std::fs::read_dir(project.path(".agentctl/runs"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+        .join("state.json");
     let state = std::fs::read_to_string(&state_path).unwrap();
-    std::fs::write(&state_path, state.replace("echo approved > deploy/marker.txt", "echo approved > deploy/other.txt")).unwrap();
-    project.agentctl().args(["approve", "T-154", "--by", "alice"]).assert().success();
-    let resumed = project.agentctl_with(&endpoint).args(["resume", "T-154"]).output().unwrap();
+    std::fs::write(
+        &state_path,
+        state.replace(
+            "echo approved > deploy/marker.txt",
+            "echo approved > deploy/other.txt",
+        ),
+    )
+    .unwrap();
+    project
+        .agentctl()
+        .args(["approve", "T-154", "--by", "alice"])
+        .assert()
+        .success();
+    let resumed = project
+        .agentctl_with(&endpoint)
+        .args(["resume", "T-154"])
+        .output()
+        .unwrap();
     assert_eq!(resumed.status.code(), Some(1));
-    assert!(stderr_of(&resumed).contains("changed after it paused"), "{}", stderr_of(&resumed));
+    assert!(
+        stderr_of(&resumed).contains("changed after it paused"),
+        "{}",
+        stderr_of(&resumed)
+    );
     assert!(!project.path("deploy/other.txt").exists());
     assert!(!project.path("deploy/marker.txt").exists());
 }
@@ -268,21 +558,38 @@ fn a_model_cannot_record_s08_or_write_the_state_file() {
     let endpoint = mock(
         &runtime,
         vec![
-            tool_call("gate_report", json!({"gate": "S08", "status": "passed", "evidence": "I approve myself"})),
-            tool_call("fs_write", json!({"path": "PROJECT_STATE.md", "content": "| T-154 | S08 | approved | qa | now | |"})),
+            tool_call(
+                "gate_report",
+                json!({"gate": "S08", "status": "passed", "evidence": "I approve myself"}),
+            ),
+            tool_call(
+                "fs_write",
+                json!({"path": "PROJECT_STATE.md", "content": "| T-154 | S08 | approved | qa | now | |"}),
+            ),
             text("ok"),
         ],
     );
-    let output = project.agentctl_with(&endpoint).args(["run", "qa-engineer", "--task", "T-154"]).output().unwrap();
+    let output = project
+        .agentctl_with(&endpoint)
+        .args(["run", "qa-engineer", "--task", "T-154"])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
     assert_eq!(project.read("PROJECT_STATE.md"), before);
     let denied = project.events("tool.denied");
     assert_eq!(denied.len(), 2);
-    assert!(denied[0]["details"]["reason"].as_str().unwrap().contains("agentctl approve"));
+    assert!(denied[0]["details"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("agentctl approve"));
 }
 
 /// Spawns `agentctl run` and kills it with SIGKILL once `ready` holds.
-fn kill_when(project: &Project, endpoint: &agentctl_test_support::MockEndpoint, ready: impl Fn() -> bool) {
+fn kill_when(
+    project: &Project,
+    endpoint: &agentctl_test_support::MockEndpoint,
+    ready: impl Fn() -> bool,
+) {
     let binary = assert_cmd::cargo::cargo_bin("agentctl");
     let mut child = std::process::Command::new(binary)
         .current_dir(&project.root)
@@ -295,8 +602,14 @@ fn kill_when(project: &Project, endpoint: &agentctl_test_support::MockEndpoint, 
         .unwrap();
     let started = Instant::now();
     while !ready() {
-        assert!(started.elapsed() < Duration::from_secs(20), "the run never reached the kill point");
-        assert!(child.try_wait().unwrap().is_none(), "the run ended before the kill point");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the run never reached the kill point"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before the kill point"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     child.kill().unwrap();
@@ -316,11 +629,19 @@ fn kill_9_during_a_model_call_then_resume_continues_without_duplicates() {
         ],
     );
     kill_when(&project, &endpoint, || endpoint.chat_requests().len() == 2);
-    let resumed = project.agentctl_with(&endpoint).args(["resume", "T-154"]).output().unwrap();
+    let resumed = project
+        .agentctl_with(&endpoint)
+        .args(["resume", "T-154"])
+        .output()
+        .unwrap();
     assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
     assert_eq!(stdout_of(&resumed).trim(), "Deployed after the crash.");
     assert_eq!(project.events("run.started").len(), 1);
-    assert_eq!(project.events("tool.allowed").len(), 1, "the completed read is not run again");
+    assert_eq!(
+        project.events("tool.allowed").len(),
+        1,
+        "the completed read is not run again"
+    );
     assert_eq!(project.events("tool.result").len(), 1);
     project.assert_audit_intact();
 }
@@ -329,16 +650,36 @@ fn kill_9_during_a_model_call_then_resume_continues_without_duplicates() {
 fn kill_9_during_a_tool_call_then_resume_tells_the_model_and_continues() {
     let runtime = runtime();
     let project = project_with_approval_rule();
-    let endpoint = mock(&runtime, vec![tool_call("execute_bash", json!({"command": "sleep 30"})), text("Recovered.")]);
-    kill_when(&project, &endpoint, || project.read("AUDIT_LOG.md").contains("tool.allowed"));
-    let resumed = project.agentctl_with(&endpoint).args(["resume", "T-154"]).output().unwrap();
+    let endpoint = mock(
+        &runtime,
+        vec![
+            tool_call("execute_bash", json!({"command": "sleep 30"})),
+            text("Recovered."),
+        ],
+    );
+    kill_when(&project, &endpoint, || {
+        project.read("AUDIT_LOG.md").contains("tool.allowed")
+    });
+    let resumed = project
+        .agentctl_with(&endpoint)
+        .args(["resume", "T-154"])
+        .output()
+        .unwrap();
     assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
-    assert_eq!(project.events("tool.allowed").len(), 1, "exactly one decision entry for the call");
+    assert_eq!(
+        project.events("tool.allowed").len(),
+        1,
+        "exactly one decision entry for the call"
+    );
     let results = project.events("tool.result");
     assert_eq!(results.len(), 1);
     assert_eq!(results[0]["details"]["error_kind"], "interrupted");
-    let last = endpoint.chat_requests().last().unwrap().body["messages"].as_array().unwrap().clone();
-    assert!(last.iter().any(|message| message["role"] == "tool" && message["content"].as_str().unwrap().contains("interrupted")));
+    let last = endpoint.chat_requests().last().unwrap().body["messages"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(last.iter().any(|message| message["role"] == "tool"
+        && message["content"].as_str().unwrap().contains("interrupted")));
     project.assert_audit_intact();
 }
 
@@ -348,7 +689,10 @@ fn ctrl_c_saves_state_and_exits_130_then_resume_finishes() {
     let project = Project::example();
     let endpoint = mock(
         &runtime,
-        vec![MockReply::Delay(Duration::from_secs(30), Box::new(text("never"))), text("Finished after Ctrl-C.")],
+        vec![
+            MockReply::Delay(Duration::from_secs(30), Box::new(text("never"))),
+            text("Finished after Ctrl-C."),
+        ],
     );
     let binary = assert_cmd::cargo::cargo_bin("agentctl");
     let child = std::process::Command::new(binary)
@@ -365,11 +709,18 @@ fn ctrl_c_saves_state_and_exits_130_then_resume_finishes() {
         assert!(started.elapsed() < Duration::from_secs(20));
         std::thread::sleep(Duration::from_millis(20));
     }
-    let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(130), "{}", stderr_of(&output));
-    let resumed = project.agentctl_with(&endpoint).args(["resume", "T-154"]).output().unwrap();
+    let resumed = project
+        .agentctl_with(&endpoint)
+        .args(["resume", "T-154"])
+        .output()
+        .unwrap();
     assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
     assert_eq!(stdout_of(&resumed).trim(), "Finished after Ctrl-C.");
     project.assert_audit_intact();

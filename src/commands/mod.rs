@@ -3,6 +3,7 @@
 
 pub mod approve;
 pub mod audit;
+pub mod chat;
 pub mod gates;
 pub mod init;
 pub mod lint;
@@ -32,6 +33,7 @@ pub async fn dispatch(cli: Cli) -> Exit {
         Command::Prompt(args) => prompt::execute(&global, args),
         Command::Lint(args) => lint::execute(&global, args),
         Command::Run(args) => run::execute(&global, args).await,
+        Command::Chat(args) => chat::execute(&global, args).await,
         Command::Runs(args) => runs::execute(&global, args),
         Command::Approve(args) => approve::execute_approve(&global, args),
         Command::Reject(args) => approve::execute_reject(&global, args),

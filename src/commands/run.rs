@@ -90,8 +90,24 @@ pub fn load_task(config: &Config, id: &str) -> Result<Task, Exit> {
     })
 }
 
-/// The model client, tool settings and Ctrl-C wiring of a run.
+/// The model client, tool settings and Ctrl-C wiring of a run: the first Ctrl-C interrupts it.
 pub fn build_context(config: Config, library: Library, task: Task) -> Result<RunContext, Exit> {
+    let (context, sender) = build_context_with_interrupt(config, library, task)?;
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            let _ = sender.send(true);
+        }
+    });
+    Ok(context)
+}
+
+/// The model client and tool settings of a run, with the sender of its interrupt flag. The
+/// caller decides what Ctrl-C does (the chat REPL cancels one reply at a time).
+pub fn build_context_with_interrupt(
+    config: Config,
+    library: Library,
+    task: Task,
+) -> Result<(RunContext, tokio::sync::watch::Sender<bool>), Exit> {
     let base_url = config.base_url().map_err(|error| {
         output::error(&error.to_string(), error.hint().as_deref());
         Exit::BadInput
@@ -112,12 +128,7 @@ pub fn build_context(config: Config, library: Library, task: Task) -> Result<Run
     tools.bash_timeout = config.tools.bash_timeout;
     tools.output_cap_bytes = config.tools.output_cap_bytes;
     let (sender, interrupt) = tokio::sync::watch::channel(false);
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            let _ = sender.send(true);
-        }
-    });
-    Ok(RunContext {
+    let context = RunContext {
         config,
         library,
         task,
@@ -125,7 +136,8 @@ pub fn build_context(config: Config, library: Library, task: Task) -> Result<Run
         endpoint_host,
         tools,
         interrupt,
-    })
+    };
+    Ok((context, sender))
 }
 
 /// Prints the outcome and maps it to an exit code.

@@ -4,7 +4,7 @@ use clap::Args;
 use serde::Serialize;
 
 use agentctl_config::Config;
-use agentctl_core::{RunState, RunStatus};
+use agentctl_core::{RunMode, RunState, RunStatus};
 
 use crate::cli::GlobalArgs;
 use crate::commands::load_config;
@@ -13,7 +13,7 @@ use crate::output;
 
 #[derive(Debug, Args)]
 pub struct RunsArgs {
-    /// Print JSON: an array of `{ run_id, task_id, entry, persona, status, turns, tool_calls, denials, started_at, updated_at, waiting }`.
+    /// Print JSON: an array of `{ run_id, kind, task_id, entry, persona, status, turns, tool_calls, denials, started_at, updated_at, waiting }`.
     #[arg(long)]
     pub json: bool,
 }
@@ -21,6 +21,8 @@ pub struct RunsArgs {
 #[derive(Debug, Serialize)]
 struct RunRow {
     run_id: String,
+    /// `run` (agentctl run) or `chat` (agentctl chat).
+    kind: &'static str,
     task_id: String,
     entry: String,
     persona: String,
@@ -43,6 +45,7 @@ pub fn execute(global: &GlobalArgs, args: RunsArgs) -> Exit {
         .into_iter()
         .map(|state| RunRow {
             run_id: state.run_id.to_string(),
+            kind: kind(&state),
             task_id: state.task_id.to_string(),
             entry: state.entry.clone(),
             persona: state.active.name.clone(),
@@ -64,10 +67,12 @@ pub fn execute(global: &GlobalArgs, args: RunsArgs) -> Exit {
         return Exit::Success;
     }
     if rows.is_empty() {
-        output::note("no runs yet; start one with `agentctl run PERSONA --task ID`");
+        output::note(
+            "no runs yet; start one with `agentctl run PERSONA --task ID` or `agentctl chat`",
+        );
         return Exit::Success;
     }
-    let mut text = String::from("RUN                        TASK      STATUS       PERSONA          TURNS  CALLS  DENIED  DETAIL\n");
+    let mut text = String::from("RUN                        KIND  TASK      STATUS       PERSONA          TURNS  CALLS  DENIED  DETAIL\n");
     for row in &rows {
         let detail = row
             .waiting
@@ -75,8 +80,9 @@ pub fn execute(global: &GlobalArgs, args: RunsArgs) -> Exit {
             .or_else(|| row.reason.clone())
             .unwrap_or_default();
         text.push_str(&format!(
-            "{:<26} {:<9} {:<12} {:<16} {:>5}  {:>5}  {:>6}  {}\n",
+            "{:<26} {:<5} {:<9} {:<12} {:<16} {:>5}  {:>5}  {:>6}  {}\n",
             row.run_id,
+            row.kind,
             row.task_id,
             row.status.as_str(),
             row.persona,
@@ -88,6 +94,13 @@ pub fn execute(global: &GlobalArgs, args: RunsArgs) -> Exit {
     }
     output::stdout(&text);
     Exit::Success
+}
+
+fn kind(state: &RunState) -> &'static str {
+    match state.mode {
+        RunMode::Task => "run",
+        RunMode::Chat { .. } => "chat",
+    }
 }
 
 /// Every run under `.agentctl/runs/`, oldest first. Unreadable ones are reported and skipped.

@@ -150,7 +150,7 @@ fn render(
         for param in &spec.params {
             let _ = writeln!(
                 text,
-                "  param:        {}{}{} {}",
+                "  param:        {}{}{}{}",
                 param.name,
                 if param.required { " (required)" } else { "" },
                 param
@@ -158,7 +158,11 @@ fn render(
                     .as_deref()
                     .map(|default| format!(" = {default}"))
                     .unwrap_or_default(),
-                param.description.as_deref().unwrap_or("")
+                param
+                    .description
+                    .as_deref()
+                    .map(|description| format!(" — {description}"))
+                    .unwrap_or_default()
             );
         }
         for (name, value) in &spec.production_when {

@@ -238,3 +238,34 @@ pub fn stdout_of(output: &std::process::Output) -> String {
 pub fn stderr_of(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+/// The text of the seed file in `tests/fixtures/seeds/` whose name starts with `prefix`
+/// (`"002"`), exactly as stored.
+pub fn seed(prefix: &str) -> String {
+    let directory = Path::new(REPOSITORY).join("tests/fixtures/seeds");
+    let path = walkdir_files(&directory)
+        .into_iter()
+        .find(|path| {
+            path.file_name()
+                .is_some_and(|name| name.to_string_lossy().starts_with(prefix))
+        })
+        .unwrap_or_else(|| panic!("no seed {prefix} in {}", directory.display()));
+    std::fs::read_to_string(path).unwrap()
+}
+
+impl Project {
+    /// Asserts that agentctl left no trace: no audit log, no `.agentctl/`, and every other
+    /// file exactly as in `before`.
+    pub fn assert_nothing_written(&self, before: &BTreeMap<String, Vec<u8>>) {
+        assert!(
+            !self.path("AUDIT_LOG.md").exists(),
+            "AUDIT_LOG.md was written"
+        );
+        assert!(!self.path(".agentctl").exists(), ".agentctl/ was created");
+        assert_eq!(
+            Project::changed(before, &self.snapshot()),
+            Vec::<String>::new(),
+            "files changed"
+        );
+    }
+}

@@ -254,7 +254,7 @@ impl Config {
         if self.endpoint.base_url != LOCAL_BASE_URL {
             return Ok(self.endpoint.base_url.trim_end_matches('/').to_owned());
         }
-        let url_file = self.local_endpoint_url_file();
+        let port_file = self.local_endpoint_port_file();
         let not_running = || {
             ConfigError::Invalid(
                 Diagnostic::error(
@@ -262,21 +262,21 @@ impl Config {
                     None,
                     "`base_url = \"local\"` but the managed local model endpoint is not running",
                 )
-                .with_hint("start it with `scripts/local-model.sh up` (first run builds it, about 5 minutes)"),
+                .with_hint("start it with `scripts/local-model.sh up` (the first run builds it, about 5 minutes)"),
             )
         };
-        let url_file = url_file.ok_or_else(not_running)?;
-        match fs_err::read_to_string(&url_file) {
-            Ok(url) if !url.trim().is_empty() => Ok(url.trim().trim_end_matches('/').to_owned()),
+        let port_file = port_file.ok_or_else(not_running)?;
+        match fs_err::read_to_string(&port_file).map(|text| text.trim().parse::<u16>()) {
+            Ok(Ok(port)) => Ok(format!("http://127.0.0.1:{port}/v1")),
             _ => Err(not_running()),
         }
     }
 
-    /// Where `scripts/local-model.sh up` writes the URL of the running local endpoint.
-    pub fn local_endpoint_url_file(&self) -> Option<PathBuf> {
+    /// Where `scripts/local-model.sh up` writes the port of the running local endpoint.
+    pub fn local_endpoint_port_file(&self) -> Option<PathBuf> {
         self.cache_dir
             .as_ref()
-            .map(|dir| dir.join("local-model").join("url"))
+            .map(|dir| dir.join("local-model").join("server.port"))
     }
 
     /// Workspace-relative globs no agent may write: the audit log, the state file, the state
@@ -577,11 +577,7 @@ mod tests {
             .unwrap_or_default()
             .contains("local-model.sh up"));
         fs_err::create_dir_all(directory.path().join("local-model")).unwrap();
-        fs_err::write(
-            directory.path().join("local-model/url"),
-            "http://127.0.0.1:8765/v1\n",
-        )
-        .unwrap();
+        fs_err::write(directory.path().join("local-model/server.port"), "8765\n").unwrap();
         assert_eq!(config.base_url().unwrap(), "http://127.0.0.1:8765/v1");
     }
 

@@ -274,7 +274,7 @@ impl ModelClient for OpenAiClient {
                 self.settings.backoff_base,
                 self.settings.backoff_max,
             );
-            tracing::warn!(attempt = attempts, wait_ms = wait.as_millis() as u64, %reason, "model request failed; retrying");
+            tracing::debug!(attempt = attempts, wait_ms = wait.as_millis() as u64, %reason, "model request failed; retrying");
             observer.on_retry(attempts, wait, &reason);
             tokio::time::sleep(wait).await;
         }

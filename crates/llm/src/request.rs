@@ -79,13 +79,10 @@ fn wire_message(message: &Message) -> Value {
         Role::Assistant => {
             let mut wire = Map::new();
             wire.insert("role".into(), Value::String("assistant".into()));
-            // OpenAI wants null content beside tool calls; several local servers reject a
-            // missing or null content on a plain assistant turn, so that one gets "".
-            let content = match (&message.content, message.tool_calls.is_empty()) {
-                (Some(content), _) => Value::String(content.clone()),
-                (None, false) => Value::Null,
-                (None, true) => Value::String(String::new()),
-            };
+            // Always a string: llama-cpp-python rejects a null or missing content even beside
+            // tool calls (HTTP 500, pydantic "Input should be a valid string"; fixture
+            // 08-followup-assistant-content-null), and OpenAI accepts "" there.
+            let content = Value::String(message.content.clone().unwrap_or_default());
             wire.insert("content".into(), content);
             if !message.tool_calls.is_empty() {
                 wire.insert(
@@ -136,7 +133,7 @@ mod tests {
             json!([
                 {"role": "system", "content": "rules"},
                 {"role": "user", "content": "hi"},
-                {"role": "assistant", "content": null, "tool_calls": [
+                {"role": "assistant", "content": "", "tool_calls": [
                     {"id": "call_1", "type": "function",
                      "function": {"name": "fs_read", "arguments": "{\"path\":\"a\"}"}}
                 ]},

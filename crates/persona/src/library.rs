@@ -153,7 +153,7 @@ pub(crate) fn apply_overlay(
     if persona.kind == PersonaKind::Command && sets_persona_only {
         return Err(Diagnostic::error(
             CONFIG_FILE,
-            None,
+            overlay.line,
             format!(
                 "overlay `[personas.{}]` sets persona fields on a stage command",
                 persona.name
@@ -203,7 +203,7 @@ impl Library {
                         diagnostics.push(problem);
                     }
                 }
-                None => diagnostics.push(unknown_overlay(name, entries.keys())),
+                None => diagnostics.push(unknown_overlay(name, overlay.line, entries.keys())),
             }
         }
         let identities: Vec<Identity> = entries
@@ -293,6 +293,7 @@ fn area_mismatch(file: &LibraryFile, persona: &Persona) -> Option<Diagnostic> {
 
 pub(crate) fn unknown_overlay<'a>(
     name: &str,
+    line: Option<usize>,
     known: impl Iterator<Item = &'a String> + Clone,
 ) -> Diagnostic {
     let suggestion = closest(name, known.clone().map(String::as_str))
@@ -301,7 +302,7 @@ pub(crate) fn unknown_overlay<'a>(
     let names: Vec<&str> = known.map(String::as_str).collect();
     Diagnostic::error(
         CONFIG_FILE,
-        None,
+        line,
         format!("overlay `[personas.{name}]` names no persona or stage command"),
     )
     .with_hint(format!("{suggestion}known names: {}", names.join(", ")))

@@ -15,8 +15,10 @@ pub enum PersonaKind {
 }
 
 /// Which style a file was written in. Detected from the file's content, never its name.
+// Serialized with the same kebab-case names as [`SourceFormat::as_str`], so `show --json` and
+// `personas --json` spell a format the same way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "kebab-case")]
 pub enum SourceFormat {
     /// Markdown with YAML front matter using agentctl's fields (SPEC §4).
     Canonical,
@@ -244,4 +246,26 @@ pub struct Task {
     /// The Markdown body: the task's description.
     pub description: String,
     pub source: PathBuf,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_format_serializes_as_its_display_name() {
+        for format in [
+            SourceFormat::Canonical,
+            SourceFormat::RoleSheet,
+            SourceFormat::StageCommand,
+            SourceFormat::RolePrompt,
+            SourceFormat::AgentFrontMatter,
+            SourceFormat::SwarmPersona,
+        ] {
+            let json = serde_json::to_value(format).unwrap();
+            assert_eq!(json, serde_json::Value::from(format.as_str()));
+            let back: SourceFormat = serde_json::from_value(json).unwrap();
+            assert_eq!(back, format);
+        }
+    }
 }

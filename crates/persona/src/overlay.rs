@@ -54,6 +54,10 @@ pub struct PersonaOverlay {
     /// Context files; a trailing ` (if exists)` or ` (optional)` marks one optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<Vec<String>>,
+    /// The 1-based line of the `[personas.NAME]` table in agentctl.toml, when the reader of
+    /// that file knows it; diagnostics and origins point there. Never read from the table.
+    #[serde(skip)]
+    pub line: Option<usize>,
 }
 
 impl PersonaOverlay {
@@ -156,7 +160,7 @@ pub fn apply(persona: &mut Persona, overlay: &PersonaOverlay, origin_label: &str
             field.to_owned(),
             Origin {
                 path: PathBuf::from(OVERLAY_FILE),
-                line: None,
+                line: overlay.line,
                 how: origin_label.to_owned(),
             },
         );

@@ -12,6 +12,9 @@
 //!   `secrets/key`), and `dir/**` also covers `dir` itself;
 //! - negation (`!pattern`) is not supported: list what is allowed and put exceptions in `deny`.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
 use crate::PolicyError;
@@ -26,10 +29,36 @@ struct ScopePattern {
 #[derive(Debug, Clone)]
 pub(crate) struct PathScope {
     patterns: Vec<ScopePattern>,
-    set: GlobSet,
+    set: Arc<GlobSet>,
     /// For each glob in `set`, the index of the pattern it came from.
     owners: Vec<usize>,
     case_insensitive: bool,
+}
+
+/// Compiled sets by their glob texts. Building a `GlobSet` is the expensive part of a policy
+/// engine (a regex set, often a DFA), and most lists repeat: every persona of a project has
+/// the same protected list, and teams share read, write and deny lists. `agentctl lint`
+/// compiles one engine per persona, so without this a 1,000-persona library spent most of its
+/// time rebuilding identical sets.
+type SetCache = Mutex<HashMap<Vec<String>, Arc<GlobSet>>>;
+
+/// Past this many distinct lists the cache starts over, so a long-lived process stays bounded.
+const SET_CACHE_LIMIT: usize = 1024;
+
+fn set_cache() -> &'static SetCache {
+    static CACHE: OnceLock<SetCache> = OnceLock::new();
+    CACHE.get_or_init(SetCache::default)
+}
+
+/// Case-insensitive lists are matched by lowering both the globs and the path, rather than
+/// with globset's case-insensitive regexes: lowered literal, prefix and extension globs keep
+/// globset's fast non-regex strategies, which a case-insensitive glob never gets.
+fn fold(text: &str, case_insensitive: bool) -> String {
+    if case_insensitive {
+        text.to_lowercase()
+    } else {
+        text.to_owned()
+    }
 }
 
 impl PathScope {
@@ -39,8 +68,8 @@ impl PathScope {
         patterns: &[String],
         case_insensitive: bool,
     ) -> Result<PathScope, PolicyError> {
-        let mut builder = GlobSetBuilder::new();
         let mut owners = Vec::new();
+        let mut glob_texts = Vec::new();
         let mut compiled = Vec::new();
         for (index, written) in patterns.iter().enumerate() {
             let normalized =
@@ -50,16 +79,7 @@ impl PathScope {
                     reason,
                 })?;
             for glob_text in expansions(&normalized) {
-                let glob = GlobBuilder::new(&glob_text)
-                    .literal_separator(true)
-                    .case_insensitive(case_insensitive)
-                    .build()
-                    .map_err(|error| PolicyError::InvalidGlob {
-                        list: list.to_owned(),
-                        pattern: written.clone(),
-                        message: error.kind().to_string(),
-                    })?;
-                builder.add(glob);
+                glob_texts.push(fold(&glob_text, case_insensitive));
                 owners.push(index);
             }
             compiled.push(ScopePattern {
@@ -67,11 +87,23 @@ impl PathScope {
                 normalized,
             });
         }
-        let set = builder.build().map_err(|error| PolicyError::InvalidGlob {
-            list: list.to_owned(),
-            pattern: patterns.join(", "),
-            message: error.to_string(),
-        })?;
+        let cached = set_cache()
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&glob_texts)
+            .cloned();
+        let set = match cached {
+            Some(set) => set,
+            None => {
+                let set = Arc::new(build_set(list, patterns, &glob_texts, &owners)?);
+                let mut cache = set_cache().lock().unwrap_or_else(PoisonError::into_inner);
+                if cache.len() >= SET_CACHE_LIMIT {
+                    cache.clear();
+                }
+                cache.insert(glob_texts, Arc::clone(&set));
+                set
+            }
+        };
         Ok(PathScope {
             patterns: compiled,
             set,
@@ -82,6 +114,13 @@ impl PathScope {
 
     /// The first pattern (in the order written) that covers `relative`.
     pub(crate) fn first_match(&self, relative: &str) -> Option<&str> {
+        let folded;
+        let relative = if self.case_insensitive {
+            folded = relative.to_lowercase();
+            folded.as_str()
+        } else {
+            relative
+        };
         self.set
             .matches(relative)
             .into_iter()
@@ -109,6 +148,32 @@ impl PathScope {
             .map(|pattern| pattern.written.clone())
             .collect()
     }
+}
+
+/// Builds the set for `glob_texts`; `owners[i]` is the index in `patterns` of glob `i`.
+fn build_set(
+    list: &str,
+    patterns: &[String],
+    glob_texts: &[String],
+    owners: &[usize],
+) -> Result<GlobSet, PolicyError> {
+    let mut builder = GlobSetBuilder::new();
+    for (glob_text, owner) in glob_texts.iter().zip(owners) {
+        let glob = GlobBuilder::new(glob_text)
+            .literal_separator(true)
+            .build()
+            .map_err(|error| PolicyError::InvalidGlob {
+                list: list.to_owned(),
+                pattern: patterns.get(*owner).cloned().unwrap_or_default(),
+                message: error.kind().to_string(),
+            })?;
+        builder.add(glob);
+    }
+    builder.build().map_err(|error| PolicyError::InvalidGlob {
+        list: list.to_owned(),
+        pattern: patterns.join(", "),
+        message: error.to_string(),
+    })
 }
 
 fn normalize(written: &str) -> Result<String, String> {
@@ -238,6 +303,30 @@ mod tests {
         let owned = vec!["AUDIT_LOG.md".to_owned()];
         let protected = PathScope::compile("protected", &owned, true).unwrap();
         assert_eq!(protected.first_match("audit_log.MD"), Some("AUDIT_LOG.md"));
+    }
+
+    #[test]
+    fn case_insensitive_globs_fold_case_of_pattern_and_path() {
+        let owned = vec!["Secrets/**".to_owned(), "*.PEM".to_owned()];
+        let deny = PathScope::compile("deny", &owned, true).unwrap();
+        assert_eq!(deny.first_match("SECRETS/db/Key"), Some("Secrets/**"));
+        assert_eq!(deny.first_match("secrets"), Some("Secrets/**"));
+        assert_eq!(deny.first_match("app/key.pem"), Some("*.PEM"));
+        assert_eq!(deny.first_match("app/key.pem.txt"), None);
+        let sensitive = PathScope::compile("read", &owned, false).unwrap();
+        assert_eq!(sensitive.first_match("secrets/db/key"), None);
+        assert_eq!(sensitive.first_match("Secrets/db/key"), Some("Secrets/**"));
+    }
+
+    #[test]
+    fn identical_lists_share_one_compiled_set() {
+        let first = scope(&["docs/**", "*.md", "shared-cache-test/**"]);
+        let second = scope(&["docs/**", "*.md", "shared-cache-test/**"]);
+        assert!(Arc::ptr_eq(&first.set, &second.set));
+        let other = scope(&["docs/**", "shared-cache-test/**"]);
+        assert!(!Arc::ptr_eq(&first.set, &other.set));
+        assert_eq!(other.first_match("a.md"), None);
+        assert_eq!(second.first_match("a.md"), Some("*.md"));
     }
 
     #[test]

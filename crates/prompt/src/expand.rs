@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use agentctl_protocol::Diagnostic;
 
 use crate::directive::{scan, DirectiveKind};
-use crate::include::IncludeRoots;
+use crate::include::{IncludeError, IncludeRoots};
 use crate::sources::SourceMapBuilder;
 use crate::variables::{unresolved_hint, VariableScope};
 
@@ -184,17 +184,17 @@ impl<'a> Expander<'a> {
         optional: bool,
         purpose: Purpose,
     ) -> Option<LoadedFile> {
-        let refused = |expander: &mut Self, reason: String| {
+        let refused = |expander: &mut Self, error: IncludeError| {
             let chain = expander.chain_text(written);
             expander.error_here(
-                format!("{purpose} `{written}` refused: {reason} (chain: {chain})"),
-                None,
+                format!("{purpose} `{written}` refused: {error} (chain: {chain})"),
+                Some(error.hint().to_owned()),
             );
             None
         };
         let resolved = match self.roots.resolve(written) {
             Ok(resolved) => resolved,
-            Err(error) => return refused(self, error.to_string()),
+            Err(error) => return refused(self, error),
         };
         let found = match self.roots.locate(&resolved) {
             Ok(Some(found)) => found,
@@ -220,7 +220,7 @@ impl<'a> Expander<'a> {
                 );
                 return None;
             }
-            Err(error) => return refused(self, error.to_string()),
+            Err(error) => return refused(self, error),
         };
         let identity = Some(&found.canonical);
         if self
@@ -241,7 +241,7 @@ impl<'a> Expander<'a> {
                 identity: found.canonical,
                 text,
             }),
-            Err(error) => refused(self, error.to_string()),
+            Err(error) => refused(self, error),
         }
     }
 

@@ -39,6 +39,23 @@ pub enum IncludeError {
     },
 }
 
+impl IncludeError {
+    /// What to do about it, for the `hint:` line under the error.
+    pub fn hint(&self) -> &'static str {
+        match self {
+            IncludeError::EmptyPath
+            | IncludeError::ParentComponent { .. }
+            | IncludeError::AbsolutePath { .. }
+            | IncludeError::SymlinkEscape { .. } => {
+                "an include stays inside its root: write `contexts/NAME.md` from the library root, or `/branch/PATH` for the workspace"
+            }
+            IncludeError::NotAFile { .. } => "name a file, not a directory",
+            IncludeError::NotUtf8 { .. } => "save the file as UTF-8 text",
+            IncludeError::Io { .. } => "check that the file is readable",
+        }
+    }
+}
+
 /// Which root a path resolves against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RootKind {

@@ -410,6 +410,14 @@ fn parent_directory_escape_is_an_error_with_the_chain() {
         message.ends_with("(chain: personas/p.md:1 → contexts/a.md:2 → ../outside/secret.md)"),
         "{message}"
     );
+    assert!(
+        diagnostics[0]
+            .hint
+            .as_deref()
+            .is_some_and(|hint| hint.contains("inside its root")),
+        "{:?}",
+        diagnostics[0].hint
+    );
 }
 
 #[test]

@@ -1,0 +1,241 @@
+//! `agentctl chat [PERSONA] [--task ID] [--resume SESSION]`: an interactive session with the
+//! team. This module opens or restores the session and wires the terminal; `repl` runs it.
+//!
+//! The session itself — handoffs, policy, gates, approvals, persistence, the audit log — is
+//! `agentctl_core::chat`, the same engine as `agentctl run`; nothing here decides what a
+//! persona may do.
+
+mod input;
+mod interrupt;
+mod render;
+mod repl;
+mod slash;
+
+use std::collections::BTreeMap;
+
+use clap::Args;
+
+use agentctl_config::Overrides;
+use agentctl_core::{chat, store, RunContext, RunMode, RunState, RunStatus};
+use agentctl_protocol::RunId;
+
+use crate::cli::GlobalArgs;
+use crate::commands::run::{build_context_with_interrupt, load_task};
+use crate::commands::{load_config, load_library, parse_pairs, relative_diagnostics};
+use crate::exit::Exit;
+use crate::output;
+
+/// The persona a session starts with when none is named.
+const DEFAULT_PERSONA: &str = "orch-planner";
+/// Line-editor history, under the state directory (`.agentctl/`).
+const HISTORY_FILE: &str = "chat_history";
+
+#[derive(Debug, Args)]
+pub struct ChatArgs {
+    /// Persona to talk to first (default: orch-planner).
+    pub persona: Option<String>,
+    /// Brief the session on a task (tasks/ID.md); the task's gates apply to every persona.
+    #[arg(long, value_name = "ID", conflicts_with = "resume")]
+    pub task: Option<String>,
+    /// Continue a saved session: its persona, history and any pending gate (ids start with
+    /// `s-`; `agentctl runs` lists them).
+    #[arg(long, value_name = "SESSION", conflicts_with_all = ["persona", "vars", "model"])]
+    pub resume: Option<String>,
+    /// Prompt variable, overriding [vars] in agentctl.toml. Repeatable.
+    #[arg(long = "var", value_name = "K=V")]
+    pub vars: Vec<String>,
+    /// Model for every persona of this session (beats AGENTCTL_MODEL and agentctl.toml).
+    #[arg(long)]
+    pub model: Option<String>,
+}
+
+/// A session ready to talk: its context, the sender of its interrupt flag, and its state.
+struct Opened {
+    context: RunContext,
+    interrupt: tokio::sync::watch::Sender<bool>,
+    state: RunState,
+}
+
+pub async fn execute(global: &GlobalArgs, args: ChatArgs) -> Exit {
+    let opened = match &args.resume {
+        Some(session_id) => restore(global, session_id),
+        None => open(global, &args),
+    };
+    let Opened {
+        context,
+        interrupt,
+        state,
+    } = match opened {
+        Ok(opened) => opened,
+        Err(exit) => return exit,
+    };
+    let interrupt = interrupt::Interrupt::listen(interrupt, state.run_id.to_string());
+    let input = input::LineSource::for_stdin(context.config.paths.state_dir.join(HISTORY_FILE));
+    let colour = input.is_terminal() && output::stderr_is_terminal();
+    let mut observer = render::ChatObserver::new(colour);
+    observer.quiet(&header(
+        &context,
+        &state,
+        args.resume.is_some(),
+        input.is_terminal(),
+    ));
+    let pending = state
+        .pending
+        .clone()
+        .filter(|_| state.status == RunStatus::Paused);
+    repl::Session::new(&context, global, &state, input, observer, interrupt)
+        .run(pending)
+        .await
+}
+
+/// A new session with PERSONA (or the default) active.
+fn open(global: &GlobalArgs, args: &ChatArgs) -> Result<Opened, Exit> {
+    let vars = parse_pairs("--var", &args.vars)?;
+    let overrides = Overrides {
+        model: args.model.clone(),
+        vars: vars.clone(),
+    };
+    let config = load_config(global, &overrides)?;
+    let library = load_library(&config)?;
+    let name = match &args.persona {
+        Some(name) => name.clone(),
+        None if library.get(DEFAULT_PERSONA).is_some() => DEFAULT_PERSONA.to_owned(),
+        None => {
+            let known: Vec<&str> = library
+                .iter()
+                .filter(|persona| persona.kind == agentctl_persona::PersonaKind::Persona)
+                .map(|persona| persona.name.as_str())
+                .collect();
+            output::error(
+                &format!("no persona named and the library has no `{DEFAULT_PERSONA}`"),
+                Some(&format!(
+                    "name one: agentctl chat PERSONA   (personas: {})",
+                    if known.is_empty() {
+                        "none; `agentctl init` scaffolds the default team".to_owned()
+                    } else {
+                        known.join(", ")
+                    }
+                )),
+            );
+            return Err(Exit::BadInput);
+        }
+    };
+    let target = agentctl_core::activation::resolve_in_library(&library, &name, &BTreeMap::new())
+        .map_err(|diagnostics| {
+        output::diagnostics(&relative_diagnostics(&config, diagnostics));
+        Exit::BadInput
+    })?;
+    let (task, with_task) = match &args.task {
+        Some(id) => (load_task(&config, id)?, true),
+        None => (chat::untasked_session(), false),
+    };
+    let (context, interrupt) = build_context_with_interrupt(config, library, task)?;
+    let state = chat::open(&context, &target, with_task, vars, args.model.clone())
+        .map_err(|error| core_failure(&context, error))?;
+    Ok(Opened {
+        context,
+        interrupt,
+        state,
+    })
+}
+
+/// A saved session, with the model and variables it was opened with.
+fn restore(global: &GlobalArgs, session_id: &str) -> Result<Opened, Exit> {
+    let probe = load_config(global, &Overrides::default())?;
+    let runs = probe.paths.state_dir.join("runs");
+    let well_formed = !session_id.is_empty()
+        && session_id
+            .chars()
+            .all(|character| character.is_ascii_alphanumeric() || character == '-');
+    let directory = store::run_dir(&probe.paths.state_dir, session_id);
+    if !well_formed || !RunState::path(&directory).is_file() {
+        output::error(
+            &format!("no chat session `{session_id}` in {}", runs.display()),
+            Some("`agentctl runs` lists sessions (kind chat)"),
+        );
+        return Err(Exit::BadInput);
+    }
+    let saved = RunState::load(&directory)
+        .map(|(state, _)| state)
+        .map_err(|error| {
+            output::error(&error.to_string(), None);
+            Exit::BadInput
+        })?;
+    let RunMode::Chat { with_task } = saved.mode else {
+        output::error(
+            &format!("`{session_id}` is a run, not a chat session"),
+            Some(&format!(
+                "continue a run with: agentctl resume {session_id}"
+            )),
+        );
+        return Err(Exit::BadInput);
+    };
+    if saved.status.is_terminal() {
+        let reason = saved.end.as_ref().map_or("", |end| end.reason.as_str());
+        output::error(
+            &format!(
+                "session {session_id} has ended ({}: {reason})",
+                saved.status.as_str()
+            ),
+            Some("start a new one with `agentctl chat`"),
+        );
+        return Err(Exit::BadInput);
+    }
+    let overrides = Overrides {
+        model: saved.model_override.clone(),
+        vars: saved.vars.clone(),
+    };
+    let config = load_config(global, &overrides)?;
+    let library = load_library(&config)?;
+    let task = if with_task {
+        load_task(&config, saved.task_id.as_str())?
+    } else {
+        chat::untasked_session()
+    };
+    let (context, interrupt) = build_context_with_interrupt(config, library, task)?;
+    let state = chat::load(&context, &RunId::new(session_id.to_owned()))
+        .map_err(|error| core_failure(&context, error))?;
+    Ok(Opened {
+        context,
+        interrupt,
+        state,
+    })
+}
+
+fn core_failure(context: &RunContext, error: agentctl_core::CoreError) -> Exit {
+    match error {
+        agentctl_core::CoreError::Input(diagnostics) => {
+            output::diagnostics(&relative_diagnostics(&context.config, diagnostics));
+            Exit::BadInput
+        }
+        other => {
+            output::error(&other.to_string(), other.hint());
+            Exit::Failure
+        }
+    }
+}
+
+/// The first line on stderr: which session, with whom, and on a terminal how to get help.
+fn header(context: &RunContext, state: &RunState, resumed: bool, terminal: bool) -> String {
+    let task = match state.mode {
+        RunMode::Chat { with_task: true } => format!(" on task {}", state.task_id),
+        _ => String::new(),
+    };
+    let verb = if resumed { "resumed" } else { "chat" };
+    let mut text = format!(
+        "{verb} session {}{task} with {} (model {} at {})",
+        state.run_id,
+        state.active.name,
+        state.model_override.clone().unwrap_or_else(|| {
+            let persona = context.library.get(&state.active.name);
+            context
+                .config
+                .model_for(persona.and_then(|persona| persona.model.as_deref()))
+        }),
+        context.endpoint_host
+    );
+    if terminal {
+        text.push_str("\n/help lists commands; Ctrl-C stops a reply; Ctrl-D ends the session");
+    }
+    text
+}

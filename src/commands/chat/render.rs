@@ -1,0 +1,158 @@
+//! How a chat session looks: replies stream to stdout token by token; tool calls, handoffs,
+//! gates and notes are short lines on stderr (dim or highlighted on a terminal, plain when
+//! piped). Knows nothing about where lines come from or what slash commands do.
+#![allow(clippy::print_stderr)]
+
+use agentctl_core::{RunEvent, RunObserver};
+
+use crate::output;
+
+const DIM: &str = "\x1b[2m";
+const BOLD_YELLOW: &str = "\x1b[1;33m";
+const RESET: &str = "\x1b[0m";
+
+/// Renders one session's run events.
+pub struct ChatObserver {
+    colour: bool,
+    /// Streamed text left stdout in the middle of a line.
+    mid_line: bool,
+    /// Whether the model turn in progress has streamed text.
+    turn_streamed: bool,
+    /// Whether the last finished model turn streamed its text.
+    last_turn_streamed: bool,
+}
+
+impl ChatObserver {
+    pub fn new(colour: bool) -> ChatObserver {
+        ChatObserver {
+            colour,
+            mid_line: false,
+            turn_streamed: false,
+            last_turn_streamed: false,
+        }
+    }
+
+    /// Call before the engine works on a message or a decision.
+    pub fn start_reply(&mut self) {
+        self.turn_streamed = false;
+        self.last_turn_streamed = false;
+    }
+
+    /// Call when the engine returned: prints the answer if it was not streamed (an endpoint
+    /// without streaming) and leaves stdout at the start of a line.
+    pub fn finish_reply(&mut self, answer: Option<&str>) {
+        if let Some(answer) = answer.filter(|answer| !answer.trim().is_empty()) {
+            if !self.last_turn_streamed {
+                self.end_stdout_line();
+                output::stdout(answer.trim_end());
+                self.mid_line = true;
+            }
+        }
+        self.end_stdout_line();
+    }
+
+    /// A plain line on stderr.
+    pub fn note(&mut self, text: &str) {
+        self.end_stdout_line();
+        eprintln!("{text}");
+    }
+
+    /// A line that matters less than the conversation: dim on a terminal.
+    pub fn quiet(&mut self, text: &str) {
+        self.end_stdout_line();
+        if self.colour {
+            eprintln!("{DIM}{text}{RESET}");
+        } else {
+            eprintln!("{text}");
+        }
+    }
+
+    /// A line the human must not miss: a handoff, a gate waiting for them.
+    pub fn banner(&mut self, text: &str) {
+        self.end_stdout_line();
+        if self.colour {
+            eprintln!("{BOLD_YELLOW}── {text} ──{RESET}");
+        } else {
+            eprintln!("── {text} ──");
+        }
+    }
+
+    /// Ends a streamed line on stdout before anything else is written.
+    pub fn end_stdout_line(&mut self) {
+        if self.mid_line {
+            output::stdout("\n");
+            self.mid_line = false;
+        }
+    }
+}
+
+impl RunObserver for ChatObserver {
+    fn on_event(&mut self, event: &RunEvent) {
+        match event {
+            RunEvent::ModelText { delta } => {
+                if !delta.is_empty() {
+                    output::stdout(delta);
+                    self.mid_line = !delta.ends_with('\n');
+                    self.turn_streamed = true;
+                }
+            }
+            RunEvent::ModelTurn { .. } => {
+                self.last_turn_streamed = self.turn_streamed;
+                self.turn_streamed = false;
+            }
+            RunEvent::ModelRetry {
+                attempt,
+                wait_ms,
+                reason,
+            } => {
+                // Text already shown belonged to the failed attempt; the retry streams anew.
+                self.turn_streamed = false;
+                self.quiet(&format!(
+                    "  endpoint: {reason}; retry {attempt} in {wait_ms} ms"
+                ));
+            }
+            RunEvent::ModelFallback { reason } => {
+                self.quiet(&format!(
+                    "  endpoint: {reason}; continuing without streaming"
+                ));
+            }
+            RunEvent::ToolAllowed { summary, .. } => self.quiet(&format!("  ▸ {summary}")),
+            RunEvent::ToolDenied {
+                summary, reason, ..
+            } => self.quiet(&format!("  ✗ denied {summary}: {reason}")),
+            RunEvent::ToolFinished { ok, summary, .. } => {
+                if !ok {
+                    self.quiet(&format!("    failed: {summary}"));
+                }
+            }
+            RunEvent::GateChecked {
+                persona,
+                gate,
+                status,
+                satisfied,
+            } => {
+                if !satisfied {
+                    self.note(&format!(
+                        "[{persona}] gate {gate} ({}) is {status}",
+                        gate.title()
+                    ));
+                }
+            }
+            RunEvent::GateReported { gate, status, by } => {
+                self.quiet(&format!("  gate {gate} recorded as {status} by {by}"));
+            }
+            RunEvent::Handoff { from, to, summary } => {
+                self.banner(&format!("handoff {from} → {to}"));
+                for line in summary.lines().filter(|line| !line.trim().is_empty()) {
+                    self.note(&format!("   {line}"));
+                }
+            }
+            // The REPL reports pauses, interruptions and endings from the run report.
+            RunEvent::RunStarted { .. }
+            | RunEvent::RunResumed { .. }
+            | RunEvent::PersonaStarted { .. }
+            | RunEvent::Paused { .. }
+            | RunEvent::Finished { .. } => {}
+        }
+    }
+}

@@ -1,0 +1,562 @@
+//! The read–send–render loop of one chat session: every line is a message to the active
+//! persona or a slash command; a paused session asks the human in place; leaving closes the
+//! session unless a gate still waits for a decision. The engine (`agentctl_core::chat`) does
+//! the work and persists everything; this loop only talks to the human.
+
+use std::sync::Arc;
+
+use agentctl_config::EnvVars;
+use agentctl_core::approvals::{self, Decision, Verdict};
+use agentctl_core::project_state::ProjectState;
+use agentctl_core::{
+    activation, chat, personas, store, CoreError, PendingApproval, RunContext, RunReport, RunState,
+    RunStatus,
+};
+use agentctl_persona::PersonaKind;
+use agentctl_protocol::{Role, RunId};
+
+use super::input::{Line, LineSource};
+use super::interrupt::Interrupt;
+use super::render::ChatObserver;
+use super::slash::{self, SlashCommand};
+use crate::cli::GlobalArgs;
+use crate::commands::audit::{self, AuditCommand, ShowArgs};
+use crate::commands::relative_diagnostics;
+use crate::exit::Exit;
+use crate::output;
+
+/// Whether the session goes on after a line.
+enum Flow {
+    Continue,
+    End(Exit),
+}
+
+/// What the human said at a gate.
+enum GateAnswer {
+    Decided,
+    Later,
+    EndOfInput,
+}
+
+pub struct Session<'a> {
+    context: &'a RunContext,
+    global: &'a GlobalArgs,
+    session_id: RunId,
+    persona: String,
+    with_task: bool,
+    paused: bool,
+    input: LineSource,
+    observer: ChatObserver,
+    interrupt: Arc<Interrupt>,
+}
+
+impl<'a> Session<'a> {
+    pub fn new(
+        context: &'a RunContext,
+        global: &'a GlobalArgs,
+        state: &RunState,
+        input: LineSource,
+        observer: ChatObserver,
+        interrupt: Arc<Interrupt>,
+    ) -> Session<'a> {
+        Session {
+            context,
+            global,
+            session_id: state.run_id.clone(),
+            persona: state.active.name.clone(),
+            with_task: matches!(state.mode, agentctl_core::RunMode::Chat { with_task: true }),
+            paused: state.status == RunStatus::Paused,
+            input,
+            observer,
+            interrupt,
+        }
+    }
+
+    /// Runs the session until the human leaves or the engine ends it.
+    pub async fn run(mut self, pending: Option<PendingApproval>) -> Exit {
+        if let Some(pending) = pending {
+            if let Flow::End(exit) = self.start_at_gate(pending).await {
+                return exit;
+            }
+        }
+        loop {
+            let prompt = format!("[{}] > ", self.persona);
+            let flow = match self.input.read_message(&prompt) {
+                Line::End => return self.leave().await,
+                Line::Interrupted => continue,
+                Line::Text(text) => self.handle(text).await,
+            };
+            if let Flow::End(exit) = flow {
+                return exit;
+            }
+        }
+    }
+
+    async fn handle(&mut self, text: String) -> Flow {
+        let trimmed = text.trim_start();
+        if trimmed.trim().is_empty() {
+            return Flow::Continue;
+        }
+        if trimmed.starts_with("//") {
+            let literal = trimmed[1..].to_owned();
+            return self.send(literal).await;
+        }
+        if trimmed.starts_with('/') {
+            return match slash::parse(trimmed) {
+                Ok(command) => self.slash(command).await,
+                Err(message) => {
+                    self.error(&message, None);
+                    Flow::Continue
+                }
+            };
+        }
+        self.send(text).await
+    }
+
+    async fn send(&mut self, message: String) -> Flow {
+        self.observer.start_reply();
+        self.interrupt.begin();
+        let result = chat::send(self.context, &self.session_id, &message, &mut self.observer).await;
+        self.interrupt.end();
+        self.settle(result).await
+    }
+
+    /// Renders what the engine returned; at a gate, asks and continues until it settles.
+    async fn settle(&mut self, mut result: Result<RunReport, CoreError>) -> Flow {
+        loop {
+            let report = match result {
+                Ok(report) => report,
+                Err(error) => {
+                    self.observer.finish_reply(None);
+                    return self.engine_error(error);
+                }
+            };
+            self.persona = report.persona.clone();
+            self.paused = report.status == RunStatus::Paused;
+            match report.status {
+                RunStatus::Waiting | RunStatus::Running => {
+                    self.observer.finish_reply(report.answer.as_deref());
+                    return Flow::Continue;
+                }
+                RunStatus::Interrupted => {
+                    self.observer.finish_reply(None);
+                    self.observer
+                        .quiet("(reply stopped; the session goes on — type your next message)");
+                    return Flow::Continue;
+                }
+                RunStatus::Paused => {
+                    self.observer.finish_reply(None);
+                    let Some(pending) = report.pending else {
+                        return Flow::Continue;
+                    };
+                    match self.at_gate(&pending) {
+                        GateAnswer::Decided => result = self.continue_after_decision().await,
+                        GateAnswer::Later => return Flow::Continue,
+                        GateAnswer::EndOfInput => return Flow::End(self.leave_paused(&pending)),
+                    }
+                }
+                RunStatus::Finished | RunStatus::Failed => {
+                    self.observer.finish_reply(report.answer.as_deref());
+                    self.observer.note(&format!(
+                        "session {} ended: {}",
+                        self.session_id, report.reason
+                    ));
+                    return Flow::End(if report.status == RunStatus::Failed {
+                        Exit::Failure
+                    } else {
+                        Exit::Success
+                    });
+                }
+            }
+        }
+    }
+
+    /// A resumed session that was paused: a decision taken meanwhile (`agentctl approve`) is
+    /// used at once; otherwise the human is asked.
+    async fn start_at_gate(&mut self, pending: PendingApproval) -> Flow {
+        let run_dir = store::run_dir(
+            &self.context.config.paths.state_dir,
+            self.session_id.as_str(),
+        );
+        if let Ok(Some(decision)) = Decision::load(&run_dir) {
+            if decision.digest == pending.digest && !decision.used {
+                self.observer.quiet(&format!(
+                    "{} was {} by {}; continuing",
+                    pending.gate,
+                    verdict_word(decision.verdict),
+                    decision.by
+                ));
+                let result = self.continue_after_decision().await;
+                return self.settle(result).await;
+            }
+        }
+        match self.at_gate(&pending) {
+            GateAnswer::Decided => {
+                let result = self.continue_after_decision().await;
+                self.settle(result).await
+            }
+            GateAnswer::Later => Flow::Continue,
+            GateAnswer::EndOfInput => Flow::End(self.leave_paused(&pending)),
+        }
+    }
+
+    /// Shows what waits; on a terminal asks `approve? [y/N]` and records the answer.
+    fn at_gate(&mut self, pending: &PendingApproval) -> GateAnswer {
+        self.observer.banner(&format!(
+            "waiting for a human at {} ({})",
+            pending.gate,
+            pending.gate.title()
+        ));
+        self.observer.note(&format!("   {}", pending.describe()));
+        if !self.input.is_terminal() {
+            self.observer.note(
+                "   answer with /approve [--by NAME] [--note TEXT] or /reject [--by NAME] REASON",
+            );
+            return GateAnswer::Later;
+        }
+        loop {
+            let answer = match self.input.read_answer("approve? [y/N] ") {
+                Line::Text(answer) => answer.trim().to_owned(),
+                Line::End => return GateAnswer::EndOfInput,
+                Line::Interrupted => {
+                    self.observer
+                        .quiet("still waiting; answer with /approve or /reject when ready");
+                    return GateAnswer::Later;
+                }
+            };
+            let decided = match answer.to_ascii_lowercase().as_str() {
+                "y" | "yes" => self.decide(Verdict::Approved, None, None),
+                "" | "n" | "no" => match self
+                    .input
+                    .read_answer("reason for rejecting (empty: decide later): ")
+                {
+                    Line::Text(reason) if !reason.trim().is_empty() => {
+                        self.decide(Verdict::Rejected, None, Some(reason.trim().to_owned()))
+                    }
+                    Line::End => return GateAnswer::EndOfInput,
+                    _ => {
+                        self.observer
+                            .quiet("still waiting; answer with /approve or /reject when ready");
+                        return GateAnswer::Later;
+                    }
+                },
+                _ => match slash::parse(&answer) {
+                    Ok(SlashCommand::Approve { by, note }) => {
+                        self.decide(Verdict::Approved, by, note)
+                    }
+                    Ok(SlashCommand::Reject { by, reason }) => {
+                        self.decide(Verdict::Rejected, by, Some(reason))
+                    }
+                    _ => {
+                        self.error(
+                            "answer y or n (or /approve --by NAME, /reject REASON)",
+                            None,
+                        );
+                        false
+                    }
+                },
+            };
+            if decided {
+                return GateAnswer::Decided;
+            }
+        }
+    }
+
+    /// Records a human decision on the pending action, as `agentctl approve`/`reject` would.
+    fn decide(&mut self, verdict: Verdict, by: Option<String>, note: Option<String>) -> bool {
+        let state = match chat::load(self.context, &self.session_id) {
+            Ok(state) => state,
+            Err(error) => {
+                self.core_error(&error);
+                return false;
+            }
+        };
+        let Some(pending) = state
+            .pending
+            .clone()
+            .filter(|_| state.status == RunStatus::Paused)
+        else {
+            self.error(
+                "nothing is waiting for a decision",
+                Some("a gate shows here when a persona reaches one"),
+            );
+            return false;
+        };
+        let os_user = EnvVars::from_process()
+            .user
+            .unwrap_or_else(|| "unknown".to_owned());
+        let by = by.unwrap_or_else(|| os_user.clone()).trim().to_owned();
+        let approvers = &self.context.config.gates.approvers;
+        if !approvals::may_approve(approvers, &by) {
+            self.error(
+                &format!("`{by}` may not decide gates in this project"),
+                Some(&format!(
+                    "approvers: {}; answer with /approve --by NAME or /reject --by NAME REASON",
+                    approvers.join(", ")
+                )),
+            );
+            return false;
+        }
+        let decision = Decision {
+            verdict,
+            gate: pending.gate,
+            digest: pending.digest.clone(),
+            by: by.clone(),
+            os_user: os_user.clone(),
+            at: store::now_rfc3339(),
+            note,
+            used: false,
+        };
+        match approvals::record_decision(&self.context.config, &state, &decision) {
+            Ok(()) => {
+                self.observer.note(&format!(
+                    "{} by {by} (os user {os_user}): {}",
+                    verdict_word(verdict),
+                    pending.describe()
+                ));
+                true
+            }
+            Err(error) => {
+                self.core_error(&error);
+                false
+            }
+        }
+    }
+
+    async fn continue_after_decision(&mut self) -> Result<RunReport, CoreError> {
+        self.observer.start_reply();
+        self.interrupt.begin();
+        let result =
+            agentctl_core::resume(self.context, &self.session_id, &mut self.observer).await;
+        self.interrupt.end();
+        result
+    }
+
+    async fn slash(&mut self, command: SlashCommand) -> Flow {
+        match command {
+            SlashCommand::Help => output::stdout(slash::HELP),
+            SlashCommand::Personas => {
+                output::stdout(&slash::personas(&self.context.library, &self.persona));
+            }
+            SlashCommand::Switch(name) => self.switch(&name),
+            SlashCommand::Tools => self.tools(),
+            SlashCommand::Prompt => self.prompt(),
+            SlashCommand::Gates => self.gates(),
+            SlashCommand::Approve { by, note } => {
+                if self.decide(Verdict::Approved, by, note) {
+                    let result = self.continue_after_decision().await;
+                    return self.settle(result).await;
+                }
+            }
+            SlashCommand::Reject { by, reason } => {
+                if self.decide(Verdict::Rejected, by, Some(reason)) {
+                    let result = self.continue_after_decision().await;
+                    return self.settle(result).await;
+                }
+            }
+            SlashCommand::Audit => {
+                let show = ShowArgs {
+                    task: None,
+                    run: Some(self.session_id.to_string()),
+                    persona: None,
+                    event: None,
+                    since: None,
+                    json: false,
+                };
+                audit::execute(self.global, AuditCommand::Show(show));
+            }
+            SlashCommand::Exit => return Flow::End(self.leave().await),
+        }
+        Flow::Continue
+    }
+
+    fn switch(&mut self, name: &str) {
+        if self.paused {
+            self.error(
+                "a gate is waiting for your decision",
+                Some("answer it with /approve or /reject first"),
+            );
+            return;
+        }
+        match self.context.library.get(name) {
+            Some(persona) if persona.kind == PersonaKind::Persona => {}
+            Some(_) => {
+                self.error(
+                    &format!("`{name}` is a stage command, not a persona"),
+                    Some("run stage commands with `agentctl run NAME --task ID`"),
+                );
+                return;
+            }
+            None => {
+                self.error(
+                    &format!("no persona named `{name}`"),
+                    Some("/personas lists them"),
+                );
+                return;
+            }
+        }
+        if name == self.persona {
+            self.observer.quiet(&format!("already talking to {name}"));
+            return;
+        }
+        let by = EnvVars::from_process()
+            .user
+            .unwrap_or_else(|| "unknown".to_owned());
+        match chat::switch(self.context, &self.session_id, name, &by) {
+            Ok(()) => {
+                self.observer
+                    .banner(&format!("switched {} → {name}", self.persona));
+                self.persona = name.to_owned();
+            }
+            Err(error) => self.core_error(&error),
+        }
+    }
+
+    /// `/tools`: the effective policy of the active persona under its handoff edge's ceiling.
+    fn tools(&mut self) {
+        let state = match chat::load(self.context, &self.session_id) {
+            Ok(state) => state,
+            Err(error) => return self.core_error(&error),
+        };
+        let Some(persona) = self.context.library.get(&state.active.name) else {
+            return self.error(
+                &format!("persona `{}` is not in the library", state.active.name),
+                None,
+            );
+        };
+        let persona = personas::with_ceiling(persona.clone(), state.active.ceiling.as_deref());
+        match personas::policy_for(&self.context.config, &persona) {
+            Ok(engine) => output::stdout(&slash::policy(&persona.name, &engine.describe())),
+            Err(error) => self.core_error(&error),
+        }
+    }
+
+    /// `/prompt`: the system prompt the active persona got, or will get with its next message.
+    fn prompt(&mut self) {
+        let state = match chat::load(self.context, &self.session_id) {
+            Ok(state) => state,
+            Err(error) => return self.core_error(&error),
+        };
+        let sent = state
+            .messages
+            .first()
+            .filter(|message| state.active.started && message.role == Role::System)
+            .and_then(|message| message.content.clone());
+        if let Some(text) = sent {
+            return output::stdout(&format!("{}\n", text.trim_end()));
+        }
+        let Some(persona) = self.context.library.get(&state.active.name) else {
+            return self.error(
+                &format!("persona `{}` is not in the library", state.active.name),
+                None,
+            );
+        };
+        // As the engine does: a stage command frames only the persona it started with.
+        let command = self
+            .context
+            .library
+            .get(&state.entry)
+            .filter(|entry| entry.command.is_some() && state.trail.len() == 1)
+            .cloned();
+        let target = activation::Target {
+            persona: personas::with_ceiling(persona.clone(), state.active.ceiling.as_deref()),
+            command,
+            params: state.params.clone(),
+        };
+        let mut config = self.context.config.clone();
+        config.vars.extend(state.vars.clone());
+        match activation::build_prompt(&config, &target, Some(&self.context.task)) {
+            Ok(prompt) => output::stdout(&format!("{}\n", prompt.text.trim_end())),
+            Err(diagnostics) => {
+                output::diagnostics(&relative_diagnostics(&self.context.config, diagnostics));
+            }
+        }
+    }
+
+    fn gates(&mut self) {
+        if !self.with_task {
+            self.observer.note(
+                "this session has no task, so no gates apply; `agentctl gates` shows every task's",
+            );
+            return;
+        }
+        match ProjectState::load(&self.context.config.paths.state_file) {
+            Ok(state) => output::stdout(&slash::gates(&state, &self.context.task.id)),
+            Err(error) => self.core_error(&error),
+        }
+    }
+
+    /// Ctrl-D, the end of piped input or `/exit`: closes the session, unless a gate still
+    /// waits; then it stays paused for `agentctl approve` and `--resume`.
+    async fn leave(&mut self) -> Exit {
+        self.observer.end_stdout_line();
+        if self.paused {
+            if let Ok(state) = chat::load(self.context, &self.session_id) {
+                if let Some(pending) = state.pending {
+                    return self.leave_paused(&pending);
+                }
+            }
+        }
+        match chat::close(self.context, &self.session_id) {
+            Ok(_) => {
+                self.observer
+                    .quiet(&format!("session {} ended", self.session_id));
+                Exit::Success
+            }
+            Err(error) => {
+                self.core_error(&error);
+                Exit::Failure
+            }
+        }
+    }
+
+    fn leave_paused(&mut self, pending: &PendingApproval) -> Exit {
+        let id = self.session_id.clone();
+        self.observer.note(&format!(
+            "session {id} stays paused at {}: {}\n  decide in the session: agentctl chat --resume {id}\n  or:                    agentctl approve {id} --gate {} --by NAME, then agentctl chat --resume {id}",
+            pending.gate,
+            pending.describe(),
+            pending.gate
+        ));
+        Exit::Paused
+    }
+
+    fn engine_error(&mut self, error: CoreError) -> Flow {
+        match error {
+            CoreError::Refused { .. } | CoreError::Input(_) => {
+                self.core_error(&error);
+                Flow::Continue
+            }
+            // The session's state or audit log cannot be written: going on would act unrecorded.
+            other => {
+                self.core_error(&other);
+                Flow::End(Exit::Failure)
+            }
+        }
+    }
+
+    fn core_error(&mut self, error: &CoreError) {
+        match error {
+            CoreError::Input(diagnostics) => {
+                self.observer.end_stdout_line();
+                output::diagnostics(&relative_diagnostics(
+                    &self.context.config,
+                    diagnostics.clone(),
+                ));
+            }
+            other => self.error(&other.to_string(), other.hint()),
+        }
+    }
+
+    fn error(&mut self, message: &str, hint: Option<&str>) {
+        self.observer.end_stdout_line();
+        output::error(message, hint);
+    }
+}
+
+fn verdict_word(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Approved => "approved",
+        Verdict::Rejected => "rejected",
+    }
+}

@@ -1,0 +1,815 @@
+//! End-to-end tests of `agentctl chat`: piped sessions against the mock endpoint (messages,
+//! handoffs, switching, gates answered in place, resume, slash commands), and the terminal
+//! REPL under a pseudo-terminal (prompt, streaming, Ctrl-C, Ctrl-D).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use agentctl_test_support::{MockEndpoint, MockReply};
+use common::{mock, runtime, stderr_of, stdout_of, text, tool_call, Project};
+use serde_json::{json, Value};
+
+fn handoff(to: &str, summary: &str) -> MockReply {
+    tool_call(
+        "handoff",
+        json!({"to": to, "summary": summary, "items": ["deploy/k8s"]}),
+    )
+}
+
+/// The example project where ops-devops must ask a human before running `echo approved*`.
+fn project_with_approval_rule() -> Project {
+    let project = Project::example();
+    let config = project
+        .read("agentctl.toml")
+        .replace("approve = [\n", "approve = [\n    \"echo approved*\",\n");
+    project.write("agentctl.toml", &config);
+    project
+}
+
+fn messages(request: &agentctl_test_support::RecordedRequest) -> Vec<Value> {
+    request.body["messages"].as_array().unwrap().clone()
+}
+
+/// `(role, content)` of every message of a request.
+fn turns(request: &agentctl_test_support::RecordedRequest) -> Vec<(String, String)> {
+    messages(request)
+        .iter()
+        .map(|message| {
+            (
+                message["role"].as_str().unwrap().to_owned(),
+                message["content"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn system_prompt(request: &agentctl_test_support::RecordedRequest) -> String {
+    messages(request)[0]["content"].as_str().unwrap().to_owned()
+}
+
+fn offered_tools(request: &agentctl_test_support::RecordedRequest) -> Vec<String> {
+    let mut names: Vec<String> = request.body["tools"]
+        .as_array()
+        .map(|tools| {
+            tools
+                .iter()
+                .map(|tool| tool["function"]["name"].as_str().unwrap().to_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+fn prompt_of(project: &Project, persona: &str, task: &str) -> String {
+    let output = project
+        .agentctl()
+        .args(["prompt", persona, "--task", task])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    stdout_of(&output)
+}
+
+/// The only chat session of the project, from `agentctl runs --json`.
+fn only_session(project: &Project) -> Value {
+    let output = project
+        .agentctl()
+        .args(["runs", "--json"])
+        .output()
+        .unwrap();
+    let rows: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+    let sessions: Vec<Value> = rows
+        .into_iter()
+        .filter(|row| row["kind"] == "chat")
+        .collect();
+    assert_eq!(sessions.len(), 1, "{sessions:?}");
+    sessions[0].clone()
+}
+
+fn chat(
+    project: &Project,
+    endpoint: &MockEndpoint,
+    args: &[&str],
+    stdin: &str,
+) -> std::process::Output {
+    project
+        .agentctl_with(endpoint)
+        .arg("chat")
+        .args(args)
+        .write_stdin(stdin.to_owned())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_two_message_conversation_sends_both_lines_in_order_and_prints_both_replies() {
+    let runtime = runtime();
+    let project = Project::example();
+    let endpoint = mock(
+        &runtime,
+        vec![text("First answer."), text("Second answer.")],
+    );
+    let output = chat(
+        &project,
+        &endpoint,
+        &[],
+        "Where do we stand?\nAnd what next?\n",
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_eq!(stdout_of(&output), "First answer.\nSecond answer.\n");
+
+    let requests = endpoint.chat_requests();
+    assert_eq!(requests.len(), 2);
+    // Without --task nothing is briefed: the system prompt, then the human's words.
+    assert_eq!(
+        turns(&requests[0])[1..],
+        [("user".to_owned(), "Where do we stand?".to_owned())]
+    );
+    assert_eq!(
+        turns(&requests[1])[1..],
+        [
+            ("user".to_owned(), "Where do we stand?".to_owned()),
+            ("assistant".to_owned(), "First answer.".to_owned()),
+            ("user".to_owned(), "And what next?".to_owned()),
+        ]
+    );
+    assert_eq!(system_prompt(&requests[0]), system_prompt(&requests[1]));
+    assert_eq!(
+        offered_tools(&requests[0]),
+        ["fs_list", "fs_read", "handoff"]
+    );
+
+    let session = only_session(&project);
+    assert!(
+        session["run_id"].as_str().unwrap().starts_with("s-"),
+        "{session}"
+    );
+    assert_eq!(session["persona"], "orch-planner");
+    assert_eq!(
+        session["status"], "finished",
+        "end of input closes the session"
+    );
+    let started = project.events("run.started");
+    assert_eq!(started[0]["details"]["mode"], "chat");
+    assert_eq!(project.events("run.finished").len(), 1);
+    let listing = project.agentctl().arg("runs").output().unwrap();
+    assert!(
+        stdout_of(&listing)
+            .lines()
+            .any(|line| line.contains(" chat ") && line.contains("orch-planner")),
+        "{}",
+        stdout_of(&listing)
+    );
+    project.assert_audit_intact();
+}
+
+#[test]
+fn a_model_handoff_switches_the_persona_with_a_banner_and_the_session_goes_on() {
+    let runtime = runtime();
+    let project = Project::example();
+    let endpoint = mock(
+        &runtime,
+        vec![
+            handoff("ops-devops", "Staging rollout of 1.2.0 is next."),
+            text("Taking over the rollout."),
+            tool_call("fs_list", json!({"path": "deploy"})),
+            text("deploy/ holds the manifests."),
+        ],
+    );
+    let output = chat(
+        &project,
+        &endpoint,
+        &["--task", "T-154"],
+        "Plan T-154 please\nWhat is in deploy?\n",
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains("── handoff orch-planner → ops-devops ──"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("Staging rollout of 1.2.0 is next."),
+        "{stderr}"
+    );
+    assert_eq!(
+        stdout_of(&output),
+        "Taking over the rollout.\ndeploy/ holds the manifests.\n"
+    );
+
+    let requests = endpoint.chat_requests();
+    assert_eq!(requests.len(), 4);
+    assert_eq!(
+        system_prompt(&requests[0]),
+        prompt_of(&project, "orch-planner", "T-154")
+    );
+    assert_eq!(
+        system_prompt(&requests[1]),
+        prompt_of(&project, "ops-devops", "T-154")
+    );
+    let packet = &turns(&requests[1])[1].1;
+    assert!(packet.starts_with("Task T-154"), "{packet}");
+    assert!(
+        packet.contains("Staging rollout of 1.2.0 is next."),
+        "{packet}"
+    );
+    // The second message goes to ops-devops, with ops-devops's tools.
+    assert!(turns(&requests[2]).contains(&("user".to_owned(), "What is in deploy?".to_owned())));
+    assert_eq!(
+        offered_tools(&requests[0]),
+        ["fs_list", "fs_read", "handoff"]
+    );
+    assert!(
+        offered_tools(&requests[2]).contains(&"execute_bash".to_owned()),
+        "{:?}",
+        offered_tools(&requests[2])
+    );
+    assert_eq!(project.events("handoff").len(), 1);
+    assert_eq!(
+        project.events("tool.allowed").len(),
+        2,
+        "the handoff and the listing"
+    );
+    assert_eq!(only_session(&project)["persona"], "ops-devops");
+    project.assert_audit_intact();
+}
+
+#[test]
+fn slash_switch_hands_the_session_to_another_persona_and_is_audited() {
+    let runtime = runtime();
+    let project = Project::example();
+    let endpoint = mock(&runtime, vec![text("QA here.")]);
+    let output = chat(
+        &project,
+        &endpoint,
+        &["--task", "T-154"],
+        "/switch qa-engineer\nAre the tests green?\n",
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert!(
+        stderr_of(&output).contains("switched orch-planner → qa-engineer"),
+        "{}",
+        stderr_of(&output)
+    );
+    assert_eq!(stdout_of(&output), "QA here.\n");
+
+    let requests = endpoint.chat_requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(
+        system_prompt(&requests[0]),
+        prompt_of(&project, "qa-engineer", "T-154")
+    );
+    let sent = turns(&requests[0]);
+    assert!(
+        sent[1]
+            .1
+            .contains("switched this session from orch-planner to you"),
+        "{sent:?}"
+    );
+    assert_eq!(
+        sent.last().unwrap(),
+        &("user".to_owned(), "Are the tests green?".to_owned())
+    );
+    assert!(offered_tools(&requests[0]).contains(&"gate_report".to_owned()));
+
+    let switched = project.events("session.switched");
+    assert_eq!(switched.len(), 1);
+    assert_eq!(switched[0]["details"]["from"], "orch-planner");
+    assert_eq!(switched[0]["details"]["to"], "qa-engineer");
+    assert!(!switched[0]["details"]["by"].as_str().unwrap().is_empty());
+    project.assert_audit_intact();
+}
+
+#[test]
+fn a_gate_is_answered_in_place_and_the_call_runs_exactly_once() {
+    let runtime = runtime();
+    let project = project_with_approval_rule();
+    let endpoint = mock(
+        &runtime,
+        vec![
+            tool_call(
+                "execute_bash",
+                json!({"command": "echo approved >> deploy/marker.txt"}),
+            ),
+            text("Marker appended."),
+        ],
+    );
+    let stdin = "Append the marker\nare you there?\n/approve --by mallory\n/approve --by alice --note looks right\n";
+    let output = chat(
+        &project,
+        &endpoint,
+        &["ops-devops", "--task", "T-154"],
+        stdin,
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let stderr = stderr_of(&output);
+    assert!(stderr.contains("── waiting for a human at"), "{stderr}");
+    assert!(
+        stderr.contains("ops-devops wants to run execute_bash"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("waiting for a human decision"),
+        "a message at a gate is refused: {stderr}"
+    );
+    assert!(
+        stderr.contains("`mallory` may not decide gates"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("approved by alice"), "{stderr}");
+    assert_eq!(stdout_of(&output), "Marker appended.\n");
+
+    assert_eq!(
+        project.read("deploy/marker.txt"),
+        "approved\n",
+        "executed exactly once"
+    );
+    assert_eq!(endpoint.chat_requests().len(), 2);
+    let approved = project.events("gate.approved");
+    assert_eq!(approved.len(), 1);
+    assert_eq!(approved[0]["details"]["by"], "alice");
+    assert_eq!(approved[0]["details"]["note"], "looks right");
+    assert_eq!(project.events("gate.pending").len(), 1);
+    assert_eq!(project.events("tool.allowed").len(), 1);
+    project.assert_audit_intact();
+}
+
+#[test]
+fn a_rejection_in_place_tells_the_persona_and_nothing_runs() {
+    let runtime = runtime();
+    let project = project_with_approval_rule();
+    let endpoint = mock(
+        &runtime,
+        vec![
+            tool_call(
+                "execute_bash",
+                json!({"command": "echo approved >> deploy/marker.txt"}),
+            ),
+            text("Understood, not touching it."),
+        ],
+    );
+    let output = chat(
+        &project,
+        &endpoint,
+        &["ops-devops", "--task", "T-154"],
+        "Append the marker\n/reject --by bob not in this window\n",
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert!(!project.path("deploy/marker.txt").exists());
+    assert_eq!(stdout_of(&output), "Understood, not touching it.\n");
+    let last = endpoint.chat_requests().last().unwrap().clone();
+    let tool_message = messages(&last)
+        .into_iter()
+        .rev()
+        .find(|message| message["role"] == "tool")
+        .unwrap();
+    assert!(
+        tool_message["content"]
+            .as_str()
+            .unwrap()
+            .contains("not in this window"),
+        "{tool_message}"
+    );
+    assert_eq!(project.events("gate.rejected").len(), 1);
+}
+
+#[test]
+fn resume_restores_history_and_the_pending_gate() {
+    let runtime = runtime();
+    let project = project_with_approval_rule();
+    let endpoint = mock(
+        &runtime,
+        vec![
+            text("First answer."),
+            tool_call(
+                "execute_bash",
+                json!({"command": "echo approved >> deploy/marker.txt"}),
+            ),
+            text("Marker appended."),
+            text("Third answer."),
+        ],
+    );
+    let first = chat(
+        &project,
+        &endpoint,
+        &["ops-devops", "--task", "T-154"],
+        "First question\nNow append the marker\n",
+    );
+    assert_eq!(
+        first.status.code(),
+        Some(3),
+        "input ended at a gate: {}",
+        stderr_of(&first)
+    );
+    assert!(
+        stderr_of(&first).contains("stays paused at"),
+        "{}",
+        stderr_of(&first)
+    );
+    let session = only_session(&project);
+    assert_eq!(session["status"], "paused");
+    let session_id = session["run_id"].as_str().unwrap().to_owned();
+
+    let second = chat(
+        &project,
+        &endpoint,
+        &["--resume", &session_id],
+        "/approve --by bob\nAnd a third\n",
+    );
+    assert_eq!(second.status.code(), Some(0), "{}", stderr_of(&second));
+    let stderr = stderr_of(&second);
+    assert!(
+        stderr.contains(&format!(
+            "resumed session {session_id} on task T-154 with ops-devops"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("ops-devops wants to run execute_bash"),
+        "the pending gate is shown again: {stderr}"
+    );
+    assert_eq!(stdout_of(&second), "Marker appended.\nThird answer.\n");
+    assert_eq!(project.read("deploy/marker.txt"), "approved\n");
+
+    let requests = endpoint.chat_requests();
+    assert_eq!(requests.len(), 4);
+    let history = turns(&requests[3]);
+    let position = |wanted: (&str, &str)| {
+        history
+            .iter()
+            .position(|(role, content)| role == wanted.0 && content == wanted.1)
+            .unwrap_or_else(|| panic!("{wanted:?} missing from {history:?}"))
+    };
+    assert!(position(("user", "First question")) < position(("assistant", "First answer.")));
+    assert!(position(("assistant", "First answer.")) < position(("user", "Now append the marker")));
+    assert!(position(("assistant", "Marker appended.")) < position(("user", "And a third")));
+    assert_eq!(project.events("run.started").len(), 1);
+    project.assert_audit_intact();
+
+    let ended = chat(&project, &endpoint, &["--resume", &session_id], "hello\n");
+    assert_eq!(ended.status.code(), Some(2));
+    assert!(
+        stderr_of(&ended).contains("has ended"),
+        "{}",
+        stderr_of(&ended)
+    );
+}
+
+#[test]
+fn ctrl_c_while_waiting_for_input_exits_130_and_the_session_resumes_with_its_history() {
+    use std::io::{BufRead, Write};
+
+    let runtime = runtime();
+    let project = Project::example();
+    let endpoint = mock(
+        &runtime,
+        vec![text("First answer."), text("Second answer.")],
+    );
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("agentctl"))
+        .current_dir(&project.root)
+        .env("OPENAI_BASE_URL", endpoint.base_url())
+        .env("AGENTCTL_CACHE_DIR", project.root.join(".test-cache"))
+        .arg("chat")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .as_mut()
+        .unwrap()
+        .write_all(b"First question\n")
+        .unwrap();
+    // The reply is printed once the engine is done: from then on the session only waits.
+    let mut replies = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    replies.read_line(&mut first).unwrap();
+    assert_eq!(first, "First answer.\n");
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130), "{}", stderr_of(&output));
+    let session = only_session(&project);
+    assert_eq!(session["status"], "waiting");
+    let session_id = session["run_id"].as_str().unwrap().to_owned();
+    assert!(
+        stderr_of(&output).contains(&format!("agentctl chat --resume {session_id}")),
+        "{}",
+        stderr_of(&output)
+    );
+
+    let resumed = chat(
+        &project,
+        &endpoint,
+        &["--resume", &session_id],
+        "Second question\n",
+    );
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+    assert_eq!(stdout_of(&resumed), "Second answer.\n");
+    let requests = endpoint.chat_requests();
+    assert_eq!(
+        turns(&requests[1])[1..],
+        [
+            ("user".to_owned(), "First question".to_owned()),
+            ("assistant".to_owned(), "First answer.".to_owned()),
+            ("user".to_owned(), "Second question".to_owned()),
+        ]
+    );
+    assert_eq!(system_prompt(&requests[0]), system_prompt(&requests[1]));
+    project.assert_audit_intact();
+}
+
+#[test]
+fn a_decision_taken_with_agentctl_approve_is_used_when_the_session_resumes() {
+    let runtime = runtime();
+    let project = project_with_approval_rule();
+    let endpoint = mock(
+        &runtime,
+        vec![
+            tool_call(
+                "execute_bash",
+                json!({"command": "echo approved >> deploy/marker.txt"}),
+            ),
+            text("Marker appended."),
+        ],
+    );
+    let first = chat(
+        &project,
+        &endpoint,
+        &["ops-devops", "--task", "T-154"],
+        "Append the marker\n",
+    );
+    assert_eq!(first.status.code(), Some(3), "{}", stderr_of(&first));
+    let session_id = only_session(&project)["run_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    project
+        .agentctl()
+        .args(["approve", &session_id, "--by", "alice"])
+        .assert()
+        .success();
+    let second = chat(&project, &endpoint, &["--resume", &session_id], "");
+    assert_eq!(second.status.code(), Some(0), "{}", stderr_of(&second));
+    assert_eq!(stdout_of(&second), "Marker appended.\n");
+    assert_eq!(project.read("deploy/marker.txt"), "approved\n");
+}
+
+#[test]
+fn help_tools_prompt_gates_and_audit_answer_without_calling_the_model() {
+    let runtime = runtime();
+    let project = Project::example();
+    let endpoint = mock(&runtime, vec![]);
+    let output = chat(
+        &project,
+        &endpoint,
+        &["ops-devops", "--task", "T-154"],
+        "/help\n/tools\n/prompt\n/gates\n/personas\n/audit\n",
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let stdout = stdout_of(&output);
+    assert!(stdout.contains("/switch NAME"), "{stdout}");
+    assert!(
+        stdout.contains("/approve [--by NAME] [--note TEXT]"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "ops-devops may use: fs_read, fs_list, fs_write, execute_bash, use_aws, handoff"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  commands approve: kubectl apply * -n production*, terraform apply *"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  handoff to: release-manager, qa-engineer"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(prompt_of(&project, "ops-devops", "T-154").trim_end()),
+        "/prompt prints the exact prompt"
+    );
+    assert!(stdout.contains("gates of task T-154:"), "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .any(|line| line.starts_with("  S06") && line.contains("passed")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.lines().any(|line| line.starts_with("* ops-devops")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("run.started"),
+        "/audit shows the session's entries: {stdout}"
+    );
+    assert!(endpoint.chat_requests().is_empty());
+}
+
+#[test]
+fn an_unknown_slash_command_is_one_error_and_the_session_goes_on() {
+    let runtime = runtime();
+    let project = Project::example();
+    let endpoint = mock(&runtime, vec![text("Still here.")]);
+    let output = chat(&project, &endpoint, &[], "/deploy now\n//etc is a folder\n");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let stderr = stderr_of(&output);
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.starts_with("error:"))
+        .collect();
+    assert_eq!(
+        errors,
+        ["error: unknown command `/deploy`; /help lists the commands"]
+    );
+    assert_eq!(stdout_of(&output), "Still here.\n");
+    let requests = endpoint.chat_requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(
+        turns(&requests[0]).last().unwrap().1,
+        "/etc is a folder",
+        "// sends a literal slash"
+    );
+}
+
+#[test]
+fn a_line_ending_in_a_backslash_continues_the_message() {
+    let runtime = runtime();
+    let project = Project::example();
+    let endpoint = mock(&runtime, vec![text("ok")]);
+    let output = chat(&project, &endpoint, &[], "first line \\\nsecond line\n");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_eq!(
+        turns(&endpoint.chat_requests()[0]).last().unwrap().1,
+        "first line \nsecond line"
+    );
+}
+
+#[test]
+fn without_orch_planner_a_persona_must_be_named() {
+    let runtime = runtime();
+    let project = Project::example();
+    std::fs::remove_file(project.root.join("../personas/orch-planner.md")).unwrap();
+    let endpoint = mock(&runtime, vec![]);
+    let output = chat(&project, &endpoint, &[], "hello\n");
+    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    let stderr = stderr_of(&output);
+    assert!(stderr.contains("has no `orch-planner`"), "{stderr}");
+    assert!(
+        stderr.contains("ops-devops") && stderr.contains("qa-engineer"),
+        "lists the personas: {stderr}"
+    );
+    assert!(!project.path(".agentctl").exists());
+}
+
+/// The terminal REPL, driven through a pseudo-terminal.
+#[cfg(unix)]
+mod terminal {
+    use std::time::{Duration, Instant};
+
+    use rexpect::process::WaitStatus;
+    use rexpect::session::PtySession;
+
+    use super::*;
+
+    fn spawn(project: &Project, endpoint: &MockEndpoint, args: &[&str]) -> PtySession {
+        let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("agentctl"));
+        command
+            .current_dir(&project.root)
+            .env_remove("OPENAI_API_KEY")
+            .env_remove("AGENTCTL_MODEL")
+            .env_remove("AGENTCTL_LOG")
+            .env("OPENAI_BASE_URL", endpoint.base_url())
+            .env("AGENTCTL_CACHE_DIR", project.root.join(".test-cache"))
+            .env("TERM", "xterm")
+            .arg("chat")
+            .args(args);
+        let options = rexpect::reader::Options::new()
+            .timeout_ms(Some(20_000))
+            .strip_ansi_escape_codes(true);
+        rexpect::spawn_with_options(command, options).unwrap()
+    }
+
+    fn exit_code(session: &PtySession) -> i32 {
+        match session.process().wait().unwrap() {
+            WaitStatus::Exited(_, code) => code,
+            other => panic!("agentctl did not exit normally: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_prompt_names_the_persona_a_reply_streams_and_ctrl_d_ends_the_session() {
+        let runtime = runtime();
+        let project = Project::example();
+        let endpoint = mock(&runtime, vec![text("Hello from the planner.")]);
+        let mut session = spawn(&project, &endpoint, &[]);
+        session.exp_string("Ctrl-D ends the session").unwrap();
+        session.exp_string("[orch-planner] > ").unwrap();
+        session.send_line("hello").unwrap();
+        session.exp_string("Hello from the planner.").unwrap();
+        session.exp_string("[orch-planner] > ").unwrap();
+        session.send_control('d').unwrap();
+        session.exp_eof().unwrap();
+        assert_eq!(exit_code(&session), 0);
+        assert_eq!(only_session(&project)["status"], "finished");
+        assert!(
+            project.read(".agentctl/chat_history").contains("hello"),
+            "history is kept"
+        );
+    }
+
+    #[test]
+    fn ctrl_c_stops_a_slow_reply_and_the_prompt_returns() {
+        let runtime = runtime();
+        let project = Project::example();
+        let endpoint = mock(
+            &runtime,
+            vec![
+                MockReply::Delay(Duration::from_secs(30), Box::new(text("never shown"))),
+                text("Back after the stop."),
+            ],
+        );
+        let mut session = spawn(&project, &endpoint, &[]);
+        session.exp_string("[orch-planner] > ").unwrap();
+        session.send_line("take your time").unwrap();
+        let started = Instant::now();
+        while endpoint.chat_requests().is_empty() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "the request never reached the mock"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        session.send_control('c').unwrap();
+        session.exp_string("reply stopped").unwrap();
+        session.exp_string("[orch-planner] > ").unwrap();
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "Ctrl-C did not cut the 30 s reply short"
+        );
+        session.send_line("and now?").unwrap();
+        session.exp_string("Back after the stop.").unwrap();
+        session.exp_string("[orch-planner] > ").unwrap();
+        session.send_control('d').unwrap();
+        session.exp_eof().unwrap();
+        assert_eq!(exit_code(&session), 0);
+        let last = endpoint.chat_requests().last().unwrap().clone();
+        let sent = turns(&last);
+        assert_eq!(
+            sent.last().unwrap(),
+            &("user".to_owned(), "and now?".to_owned())
+        );
+        assert!(sent
+            .iter()
+            .any(|(role, content)| role == "user" && content == "take your time"));
+        project.assert_audit_intact();
+    }
+
+    #[test]
+    fn at_a_gate_the_terminal_asks_approve_and_y_runs_the_call() {
+        let runtime = runtime();
+        let project = project_with_approval_rule();
+        // Anyone may approve here, so the OS user running the test may answer y.
+        let config = project
+            .read("agentctl.toml")
+            .replace("approvers = [\"alice\", \"bob\"]", "approvers = []");
+        project.write("agentctl.toml", &config);
+        let endpoint = mock(
+            &runtime,
+            vec![
+                tool_call(
+                    "execute_bash",
+                    json!({"command": "echo approved >> deploy/marker.txt"}),
+                ),
+                text("Marker appended."),
+            ],
+        );
+        let mut session = spawn(&project, &endpoint, &["ops-devops", "--task", "T-154"]);
+        session.exp_string("[ops-devops] > ").unwrap();
+        session.send_line("append the marker").unwrap();
+        session
+            .exp_string("ops-devops wants to run execute_bash")
+            .unwrap();
+        session.exp_string("approve? [y/N] ").unwrap();
+        assert!(
+            !project.path("deploy/marker.txt").exists(),
+            "nothing runs before the answer"
+        );
+        session.send_line("y").unwrap();
+        session.exp_string("Marker appended.").unwrap();
+        session.exp_string("[ops-devops] > ").unwrap();
+        session.send_control('d').unwrap();
+        session.exp_eof().unwrap();
+        assert_eq!(exit_code(&session), 0);
+        assert_eq!(project.read("deploy/marker.txt"), "approved\n");
+        assert_eq!(project.events("gate.approved").len(), 1);
+    }
+}
