@@ -110,6 +110,47 @@ impl AuditWriter {
         self.with_lock(|writer| writer.append_locked(record))
     }
 
+    /// Appends several records under one lock with one write and one fsync. A crash mid-write
+    /// leaves a prefix: complete entries verify, a cut one is reported as torn.
+    pub fn append_all(&mut self, records: Vec<AuditRecord>) -> Result<Vec<AuditEntry>, AuditError> {
+        if records.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut records = records;
+        for record in &mut records {
+            for value in record.details.values_mut() {
+                redact_value(value);
+            }
+        }
+        self.with_lock(|writer| writer.append_all_locked(records))
+    }
+
+    fn append_all_locked(&mut self, records: Vec<AuditRecord>) -> Result<Vec<AuditEntry>, AuditError> {
+        let length = self.file.metadata()?.len();
+        let tail = match self.tail.take() {
+            Some(tail) if tail.length == length => tail,
+            _ => read_tail(&mut self.file, length)?,
+        };
+        self.buffer.clear();
+        self.buffer.push_str(&tail.separator);
+        let (mut seq, mut hash) = (tail.seq, tail.hash);
+        let mut entries = Vec::with_capacity(records.len());
+        for record in records {
+            let at = format_timestamp((self.clock)());
+            let (entry, canonical) = AuditEntry::seal(seq + 1, at, hash, record)?;
+            render_visible(&EntryView::of(&entry), &mut self.buffer);
+            push_machine_line(&mut self.buffer, &entry.hash, &entry.prev, &canonical);
+            self.buffer.push_str("\n\n");
+            seq = entry.seq;
+            hash = entry.hash.clone();
+            entries.push(entry);
+        }
+        self.file.write_all(self.buffer.as_bytes())?;
+        self.file.sync_data()?;
+        self.tail = Some(Tail { length: length + self.buffer.len() as u64, seq, hash, separator: String::new() });
+        Ok(entries)
+    }
+
     fn append_locked(&mut self, record: AuditRecord) -> Result<AuditEntry, AuditError> {
         let length = self.file.metadata()?.len();
         let tail = match self.tail.take() {

@@ -36,10 +36,8 @@ pub fn lint_project(config: &Config) -> LintOutcome {
         }
         diagnostics.extend(check_prompt(config, &library, &persona.name));
         if persona.kind == PersonaKind::Persona {
-            if let Err(error) = crate::personas::policy_for(config, persona) {
-                if let crate::CoreError::Input(found) = error {
-                    diagnostics.extend(found);
-                }
+            if let Err(crate::CoreError::Input(found)) = crate::personas::policy_for(config, persona) {
+                diagnostics.extend(found);
             }
         }
     }

@@ -73,14 +73,23 @@ impl Recorder {
         });
     }
 
-    /// Appends the outbox to the log (skipping steps already there) and empties it.
+    /// Appends the outbox to the log (skipping steps already there) in one write and one
+    /// fsync, and empties it.
     pub fn flush(&mut self, state: &mut RunState) -> Result<(), CoreError> {
-        for record in std::mem::take(&mut state.outbox) {
-            let step = record.details.get("step").and_then(Value::as_u64);
-            if step.is_some_and(|step| self.written.contains(&step)) {
-                continue;
-            }
-            self.append(record)?;
+        let pending: Vec<AuditRecord> = std::mem::take(&mut state.outbox)
+            .into_iter()
+            .filter(|record| {
+                let step = record.details.get("step").and_then(Value::as_u64);
+                !step.is_some_and(|step| self.written.contains(&step))
+            })
+            .collect();
+        let steps: Vec<Option<u64>> =
+            pending.iter().map(|record| record.details.get("step").and_then(Value::as_u64)).collect();
+        let entries = self.writer.append_all(pending)?;
+        self.written.extend(steps.into_iter().flatten());
+        if let (Some(first), Some(last)) = (entries.first(), entries.last()) {
+            self.first_seq.get_or_insert(first.seq);
+            self.last_seq = Some(last.seq);
         }
         Ok(())
     }

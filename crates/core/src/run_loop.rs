@@ -318,6 +318,17 @@ impl Engine<'_> {
                 return self.end(RunStatus::Failed, reason, None).map(Some);
             }
             GateVerdict::NeedsApproval(requirement) => {
+                if let Some(decision) = self.rejected_start(&persona.name) {
+                    let reason = format!(
+                        "{} rejected {} for {} to start on task {}: {}",
+                        decision.by,
+                        requirement.gate,
+                        persona.name,
+                        self.context.task.id,
+                        decision.note.unwrap_or_default()
+                    );
+                    return self.end(RunStatus::Failed, reason, None).map(Some);
+                }
                 if !self.decision_approves_start(&persona.name, requirement.gate) {
                     let digest = store::sha256_hex(
                         format!(
@@ -338,7 +349,12 @@ impl Engine<'_> {
                     return self.pause(pending).map(Some);
                 }
             }
-            GateVerdict::Clear => {}
+            GateVerdict::Clear => {
+                // An approval recorded S08 in the project state: the start gate is answered.
+                if matches!(self.state.pending.as_ref().map(|pending| &pending.kind), Some(PendingKind::Start { .. })) {
+                    self.consume_decision();
+                }
+            }
         }
         let target = Target {
             persona: persona.clone(),
@@ -594,15 +610,21 @@ impl Engine<'_> {
                     .unwrap_or_default()
             }
         };
+        let mut answered_any = false;
         for call in calls {
             if self.state.answered.contains(&call.id) {
                 continue;
             }
+            answered_any = true;
             match self.handle_call(&call).await? {
                 crate::tool_call::CallOutcome::Answered => {}
                 crate::tool_call::CallOutcome::Switched => return Ok(None),
-                crate::tool_call::CallOutcome::Stop(report) => return Ok(Some(report)),
+                crate::tool_call::CallOutcome::Stop(report) => return Ok(Some(*report)),
             }
+        }
+        // Reads and denials of this message were answered in memory; persist them once.
+        if answered_any {
+            self.save_and_flush()?;
         }
         Ok(None)
     }
@@ -646,6 +668,18 @@ impl Engine<'_> {
         }
         self.decision = Some(decision);
         Ok(())
+    }
+
+    /// The human's rejection of this persona's pending start gate, consumed.
+    fn rejected_start(&mut self, persona: &str) -> Option<Decision> {
+        let pending = self.state.pending.as_ref()?;
+        let is_start = pending.persona == persona && matches!(pending.kind, PendingKind::Start { .. });
+        let decision = self.decision.clone()?;
+        if !is_start || decision.digest != pending.digest || decision.verdict != Verdict::Rejected {
+            return None;
+        }
+        self.consume_decision();
+        Some(decision)
     }
 
     fn decision_approves_start(&mut self, persona: &str, gate: Gate) -> bool {

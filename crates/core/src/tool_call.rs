@@ -28,7 +28,7 @@ pub(crate) enum CallOutcome {
     /// A handoff switched the active persona.
     Switched,
     /// The run paused or ended.
-    Stop(RunReport),
+    Stop(Box<RunReport>),
 }
 
 impl Engine<'_> {
@@ -99,7 +99,8 @@ impl Engine<'_> {
         agentctl_tools::parse_arguments(tool, &call.arguments).map_err(|error| {
             (
                 "invalid arguments".to_owned(),
-                format!("invalid arguments for `{tool}`: {error}"),
+                // The tool error already names the tool and the expected schema.
+                error.to_string(),
             )
         })
     }
@@ -132,7 +133,8 @@ impl Engine<'_> {
             call,
             format!("denied: {reason}. This decision is final; do not retry it in another form."),
         );
-        self.save_and_flush()?;
+        // Saved with the rest of this message's calls: a denial changes nothing, so replaying
+        // it after a crash is harmless.
         Ok(CallOutcome::Answered)
     }
 
@@ -170,7 +172,7 @@ impl Engine<'_> {
                     let reason = format!("{} rejected {}: {why}", decision.by, summarize(call));
                     return self
                         .end(RunStatus::Failed, reason, None)
-                        .map(CallOutcome::Stop);
+                        .map(|report| CallOutcome::Stop(Box::new(report)));
                 }
                 self.state.denials += 1;
                 self.state.tool_calls += 1;
@@ -206,7 +208,7 @@ impl Engine<'_> {
                         reason,
                     },
                 };
-                self.pause(pending).map(CallOutcome::Stop)
+                self.pause(pending).map(|report| CallOutcome::Stop(Box::new(report)))
             }
         }
     }
@@ -249,8 +251,12 @@ impl Engine<'_> {
                 evidence,
             } => self.report_gate(call, persona, gate, status, &evidence),
             other => {
-                self.state.in_flight = Some(call.id.clone());
-                self.save_and_flush()?;
+                // A call with effects is marked in flight and saved first, so a crash during it
+                // is never mistaken for "not started". Reads are repeatable and need no mark.
+                if is_mutating(&other) {
+                    self.state.in_flight = Some(call.id.clone());
+                    self.save_and_flush()?;
+                }
                 self.execute(call, persona, &other, resolved).await
             }
         }
@@ -315,7 +321,9 @@ impl Engine<'_> {
         });
         self.state.in_flight = None;
         self.answer(call, text);
-        self.save_and_flush()?;
+        if is_mutating(parsed) {
+            self.save_and_flush()?;
+        }
         Ok(CallOutcome::Answered)
     }
 
@@ -458,7 +466,7 @@ impl Engine<'_> {
         items: &[String],
     ) -> Result<CallOutcome, CoreError> {
         match handoff::switch(self, call, to, summary, items)? {
-            Some(report) => Ok(CallOutcome::Stop(report)),
+            Some(report) => Ok(CallOutcome::Stop(Box::new(report))),
             None => Ok(CallOutcome::Switched),
         }
     }
@@ -470,6 +478,11 @@ impl Engine<'_> {
             .push(Message::tool_result(call.id.clone(), text));
         self.state.answered.insert(call.id.clone());
     }
+}
+
+/// Whether running the call can change anything outside agentctl.
+fn is_mutating(parsed: &ParsedArguments) -> bool {
+    !matches!(parsed, ParsedArguments::FsRead { .. } | ParsedArguments::FsList { .. })
 }
 
 /// The typed request the policy engine decides on.
