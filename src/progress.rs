@@ -102,7 +102,14 @@ impl RunObserver for TerminalProgress {
             RunEvent::ToolAllowed { summary, .. } => self.line(&format!("  allowed  {summary}")),
             RunEvent::ToolDenied {
                 summary, reason, ..
-            } => self.line(&format!("  DENIED   {summary}\n           {reason}")),
+            } => {
+                // The model gets the full reason (with the expected schema); people need the gist.
+                let gist = reason
+                    .split("; expected a JSON object")
+                    .next()
+                    .unwrap_or(reason);
+                self.line(&format!("  DENIED   {summary}\n           {gist}"))
+            }
             RunEvent::ToolFinished { ok, summary, .. } => {
                 if !ok {
                     self.line(&format!("           failed: {summary}"));

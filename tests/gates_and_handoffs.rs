@@ -725,3 +725,44 @@ fn ctrl_c_saves_state_and_exits_130_then_resume_finishes() {
     assert_eq!(stdout_of(&resumed).trim(), "Finished after Ctrl-C.");
     project.assert_audit_intact();
 }
+
+#[test]
+fn calls_after_a_handoff_in_the_same_message_are_denied_not_dropped() {
+    let runtime = runtime();
+    let project = Project::example();
+    let endpoint = mock(
+        &runtime,
+        vec![
+            MockReply::ToolCalls(vec![
+                (
+                    "handoff".to_owned(),
+                    json!({"to": "release-manager", "summary": "done", "items": []}).to_string(),
+                ),
+                (
+                    "fs_read".to_owned(),
+                    json!({"path": "deploy/k8s/deployment.yaml"}).to_string(),
+                ),
+            ]),
+            text("Notes written."),
+        ],
+    );
+    let output = project
+        .agentctl_with(&endpoint)
+        .args(["run", "ops-devops", "--task", "T-154"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let denied = project.events("tool.denied");
+    assert_eq!(denied.len(), 1, "{denied:#?}");
+    assert_eq!(denied[0]["details"]["tool"], "fs_read");
+    assert!(denied[0]["details"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("handed off to release-manager"));
+    assert_eq!(
+        project.events("tool.allowed").len(),
+        1,
+        "only the handoff itself"
+    );
+    project.assert_audit_intact();
+}

@@ -125,7 +125,10 @@ impl AuditWriter {
         self.with_lock(|writer| writer.append_all_locked(records))
     }
 
-    fn append_all_locked(&mut self, records: Vec<AuditRecord>) -> Result<Vec<AuditEntry>, AuditError> {
+    fn append_all_locked(
+        &mut self,
+        records: Vec<AuditRecord>,
+    ) -> Result<Vec<AuditEntry>, AuditError> {
         let length = self.file.metadata()?.len();
         let tail = match self.tail.take() {
             Some(tail) if tail.length == length => tail,
@@ -147,7 +150,12 @@ impl AuditWriter {
         }
         self.file.write_all(self.buffer.as_bytes())?;
         self.file.sync_data()?;
-        self.tail = Some(Tail { length: length + self.buffer.len() as u64, seq, hash, separator: String::new() });
+        self.tail = Some(Tail {
+            length: length + self.buffer.len() as u64,
+            seq,
+            hash,
+            separator: String::new(),
+        });
         Ok(entries)
     }
 

@@ -555,7 +555,11 @@ fn a_batch_appends_in_one_write_and_chains_like_single_appends() {
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("AUDIT_LOG.md");
     let mut writer = agentctl_audit::AuditWriter::open(&path).unwrap();
-    writer.append(agentctl_audit::AuditRecord::new(agentctl_protocol::EventKind::RunStarted)).unwrap();
+    writer
+        .append(agentctl_audit::AuditRecord::new(
+            agentctl_protocol::EventKind::RunStarted,
+        ))
+        .unwrap();
     let records = (0..3)
         .map(|index| {
             agentctl_audit::AuditRecord::new(agentctl_protocol::EventKind::ToolDenied)
@@ -563,11 +567,22 @@ fn a_batch_appends_in_one_write_and_chains_like_single_appends() {
         })
         .collect();
     let entries = writer.append_all(records).unwrap();
-    assert_eq!(entries.iter().map(|entry| entry.seq).collect::<Vec<_>>(), vec![2, 3, 4]);
+    assert_eq!(
+        entries.iter().map(|entry| entry.seq).collect::<Vec<_>>(),
+        vec![2, 3, 4]
+    );
     assert_eq!(entries[1].prev, entries[0].hash);
-    writer.append(agentctl_audit::AuditRecord::new(agentctl_protocol::EventKind::RunFinished)).unwrap();
+    writer
+        .append(agentctl_audit::AuditRecord::new(
+            agentctl_protocol::EventKind::RunFinished,
+        ))
+        .unwrap();
     let report = agentctl_audit::verify(&path).unwrap();
     assert_eq!(report.entries, 5);
-    assert!(matches!(report.outcome, agentctl_audit::VerifyOutcome::Intact), "{:?}", report.outcome);
+    assert!(
+        matches!(report.outcome, agentctl_audit::VerifyOutcome::Intact),
+        "{:?}",
+        report.outcome
+    );
     assert!(writer.append_all(Vec::new()).unwrap().is_empty());
 }

@@ -89,6 +89,35 @@ pub(crate) fn switch(
         },
     );
     engine.answer(call, format!("handed off to {to}"));
+    // Calls after the handoff in the same message never run; each still gets its one decision.
+    let unanswered: Vec<ToolCall> = engine
+        .state
+        .messages
+        .iter()
+        .rev()
+        .find(|message| message.role == Role::Assistant)
+        .map(|message| {
+            message
+                .tool_calls
+                .iter()
+                .filter(|other| !engine.state.answered.contains(&other.id))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    for skipped in unanswered {
+        let reason = format!("not run: the task was handed off to {to} before this call");
+        Recorder::queue(
+            &mut engine.state,
+            Some(&from),
+            EventKind::ToolDenied,
+            details! {
+                "call_id" => skipped.id.clone(), "tool" => skipped.name.clone(),
+                "arguments" => agentctl_audit::redact(&skipped.arguments), "rule" => "handed off", "reason" => reason.clone(),
+            },
+        );
+        engine.answer(&skipped, format!("denied: {reason}"));
+    }
     let finished = std::mem::take(&mut engine.state.messages);
     engine.state.earlier.push((from, finished));
     engine.state.active = ActivePersona {

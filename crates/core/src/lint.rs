@@ -36,7 +36,9 @@ pub fn lint_project(config: &Config) -> LintOutcome {
         }
         diagnostics.extend(check_prompt(config, &library, &persona.name));
         if persona.kind == PersonaKind::Persona {
-            if let Err(crate::CoreError::Input(found)) = crate::personas::policy_for(config, persona) {
+            if let Err(crate::CoreError::Input(found)) =
+                crate::personas::policy_for(config, persona)
+            {
                 diagnostics.extend(found);
             }
         }

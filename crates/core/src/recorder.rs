@@ -83,8 +83,10 @@ impl Recorder {
                 !step.is_some_and(|step| self.written.contains(&step))
             })
             .collect();
-        let steps: Vec<Option<u64>> =
-            pending.iter().map(|record| record.details.get("step").and_then(Value::as_u64)).collect();
+        let steps: Vec<Option<u64>> = pending
+            .iter()
+            .map(|record| record.details.get("step").and_then(Value::as_u64))
+            .collect();
         let entries = self.writer.append_all(pending)?;
         self.written.extend(steps.into_iter().flatten());
         if let (Some(first), Some(last)) = (entries.first(), entries.last()) {

@@ -351,7 +351,10 @@ impl Engine<'_> {
             }
             GateVerdict::Clear => {
                 // An approval recorded S08 in the project state: the start gate is answered.
-                if matches!(self.state.pending.as_ref().map(|pending| &pending.kind), Some(PendingKind::Start { .. })) {
+                if matches!(
+                    self.state.pending.as_ref().map(|pending| &pending.kind),
+                    Some(PendingKind::Start { .. })
+                ) {
                     self.consume_decision();
                 }
             }
@@ -673,7 +676,8 @@ impl Engine<'_> {
     /// The human's rejection of this persona's pending start gate, consumed.
     fn rejected_start(&mut self, persona: &str) -> Option<Decision> {
         let pending = self.state.pending.as_ref()?;
-        let is_start = pending.persona == persona && matches!(pending.kind, PendingKind::Start { .. });
+        let is_start =
+            pending.persona == persona && matches!(pending.kind, PendingKind::Start { .. });
         let decision = self.decision.clone()?;
         if !is_start || decision.digest != pending.digest || decision.verdict != Verdict::Rejected {
             return None;

@@ -208,7 +208,8 @@ impl Engine<'_> {
                         reason,
                     },
                 };
-                self.pause(pending).map(|report| CallOutcome::Stop(Box::new(report)))
+                self.pause(pending)
+                    .map(|report| CallOutcome::Stop(Box::new(report)))
             }
         }
     }
@@ -482,7 +483,10 @@ impl Engine<'_> {
 
 /// Whether running the call can change anything outside agentctl.
 fn is_mutating(parsed: &ParsedArguments) -> bool {
-    !matches!(parsed, ParsedArguments::FsRead { .. } | ParsedArguments::FsList { .. })
+    !matches!(
+        parsed,
+        ParsedArguments::FsRead { .. } | ParsedArguments::FsList { .. }
+    )
 }
 
 /// The typed request the policy engine decides on.
