@@ -813,3 +813,33 @@ mod terminal {
         assert_eq!(project.events("gate.approved").len(), 1);
     }
 }
+
+#[test]
+fn the_turn_limit_applies_to_each_message_not_to_the_whole_session() {
+    let runtime = runtime();
+    let project = Project::example();
+    let config = project
+        .read("agentctl.toml")
+        .replace("max_turns = 12", "max_turns = 3");
+    project.write("agentctl.toml", &config);
+    let look = || tool_call("fs_list", serde_json::json!({"path": "."}));
+    // Three messages of three turns each: nine turns in all, three per message.
+    let endpoint = mock(
+        &runtime,
+        vec![
+            look(),
+            look(),
+            text("one"),
+            look(),
+            look(),
+            text("two"),
+            look(),
+            look(),
+            text("three"),
+        ],
+    );
+    let output = chat(&project, &endpoint, &[], "first\nsecond\nthird\n");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_eq!(stdout_of(&output), "one\ntwo\nthree\n");
+    assert_eq!(endpoint.chat_requests().len(), 9);
+}

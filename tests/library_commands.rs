@@ -996,7 +996,7 @@ fn an_unknown_parameter_names_the_declared_ones() {
     assert_eq!(stdout_of(&output), "");
     assert_eq!(
         stderr_of(&output),
-        "error: prompts/deployment-plan.md: unknown parameter `bogus` for `deployment-plan`\n  hint: declared parameters: env\n"
+        "error: ../prompts/deployment-plan.md: unknown parameter `bogus` for `deployment-plan`\n  hint: declared parameters: env\n"
     );
     project.assert_nothing_written(&before);
 }
@@ -1015,7 +1015,7 @@ fn a_missing_required_parameter_is_bad_input() {
     let stderr = stderr_of(&output);
     assert!(
         stderr.starts_with(
-            "error: prompts/release-notes.md: missing required parameter `version` for `release-notes`\n"
+            "error: ../prompts/release-notes.md: missing required parameter `version` for `release-notes`\n"
         ),
         "{stderr}"
     );

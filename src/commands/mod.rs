@@ -90,6 +90,17 @@ pub fn relative_diagnostics(config: &Config, diagnostics: Vec<Diagnostic>) -> Ve
         .map(|mut diagnostic| {
             if let Ok(relative) = diagnostic.path.strip_prefix(&config.paths.root) {
                 diagnostic.path = relative.to_path_buf();
+            } else if diagnostic.path.is_relative()
+                && config.paths.library != config.paths.root
+                && !config.paths.root.join(&diagnostic.path).exists()
+                && config.paths.library.join(&diagnostic.path).exists()
+            {
+                // Library diagnostics are relative to the library root; when that is not the
+                // project root, name the file as seen from the project root.
+                diagnostic.path = relative_to(
+                    &config.paths.root,
+                    &config.paths.library.join(&diagnostic.path),
+                );
             }
             diagnostic
         })
@@ -110,4 +121,23 @@ pub fn parse_pairs(flag: &str, pairs: &[String]) -> Result<BTreeMap<String, Stri
         map.insert(key.trim().to_owned(), value.to_owned());
     }
     Ok(map)
+}
+
+/// `path` as seen from `base` (both absolute), with `..` where needed.
+fn relative_to(base: &std::path::Path, path: &std::path::Path) -> std::path::PathBuf {
+    let base: Vec<_> = base.components().collect();
+    let target: Vec<_> = path.components().collect();
+    let common = base
+        .iter()
+        .zip(&target)
+        .take_while(|(left, right)| left == right)
+        .count();
+    let mut relative = std::path::PathBuf::new();
+    for _ in common..base.len() {
+        relative.push("..");
+    }
+    for part in &target[common..] {
+        relative.push(part);
+    }
+    relative
 }

@@ -181,8 +181,15 @@ pub fn finish(
             ));
             Exit::Interrupted
         }
-        // A task run never waits for a chat message; treat it as not done.
-        RunStatus::Running | RunStatus::Waiting => Exit::Failure,
+        RunStatus::Waiting => {
+            // `resume` of a chat session drives it to its next answer; the human continues there.
+            output::note(&format!(
+                "the session waits for your next message: agentctl chat --resume {}",
+                report.run_id
+            ));
+            Exit::Success
+        }
+        RunStatus::Running => Exit::Failure,
     }
 }
 

@@ -259,6 +259,7 @@ impl Engine<'_> {
             }
             for line in std::mem::take(&mut self.state.inbox) {
                 self.state.messages.push(Message::user(line));
+                self.state.turns_before_message = self.state.turns;
             }
             if let Some(report) = self.check_limits()? {
                 return Ok(report);
@@ -465,7 +466,14 @@ impl Engine<'_> {
             &self.context.config,
             self.persona.as_ref().map(|(persona, _)| persona),
         );
-        let reason = if self.state.turns >= limits.max_turns {
+        // A chat session's turn limit applies to each human message; a run's to the whole run.
+        let turns = match self.state.mode {
+            RunMode::Chat { .. } => {
+                self.state.turns - self.state.turns_before_message.min(self.state.turns)
+            }
+            RunMode::Task => self.state.turns,
+        };
+        let reason = if turns >= limits.max_turns {
             Some(format!(
                 "turn limit reached ({} model turns)",
                 limits.max_turns

@@ -148,6 +148,9 @@ pub struct RunState {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub earlier: Vec<(String, Vec<Message>)>,
     pub turns: u32,
+    /// `turns` when the latest human message arrived (chat sessions limit turns per message).
+    #[serde(default)]
+    pub turns_before_message: u32,
     pub handoffs: u32,
     pub denials: u32,
     pub tool_calls: u32,
@@ -212,6 +215,7 @@ impl RunState {
             messages: Vec::new(),
             earlier: Vec::new(),
             turns: 0,
+            turns_before_message: 0,
             handoffs: 0,
             denials: 0,
             tool_calls: 0,
