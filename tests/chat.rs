@@ -6,25 +6,11 @@
 mod common;
 
 use agentctl_test_support::{MockEndpoint, MockReply};
-use common::{mock, runtime, stderr_of, stdout_of, text, tool_call, Project};
+use common::{
+    handoff, mock, project_with_approval_rule, runtime, stderr_of, stdout_of, text, tool_call,
+    Project,
+};
 use serde_json::{json, Value};
-
-fn handoff(to: &str, summary: &str) -> MockReply {
-    tool_call(
-        "handoff",
-        json!({"to": to, "summary": summary, "items": ["deploy/k8s"]}),
-    )
-}
-
-/// The example project where ops-devops must ask a human before running `echo approved*`.
-fn project_with_approval_rule() -> Project {
-    let project = Project::example();
-    let config = project
-        .read("agentctl.toml")
-        .replace("approve = [\n", "approve = [\n    \"echo approved*\",\n");
-    project.write("agentctl.toml", &config);
-    project
-}
 
 fn messages(request: &agentctl_test_support::RecordedRequest) -> Vec<Value> {
     request.body["messages"].as_array().unwrap().clone()

@@ -7,30 +7,11 @@ mod common;
 use std::time::{Duration, Instant};
 
 use agentctl_test_support::MockReply;
-use common::{mock, runtime, stderr_of, stdout_of, text, tool_call, Project};
+use common::{
+    handoff, mock, project_with_approval_rule, runtime, stderr_of, stdout_of, text, tool_call,
+    Project,
+};
 use serde_json::json;
-
-fn handoff(to: &str, summary: &str) -> MockReply {
-    tool_call(
-        "handoff",
-        json!({"to": to, "summary": summary, "items": ["item one"]}),
-    )
-}
-
-/// The example project where ops-devops may also append to deploy/ files with echo, and must
-/// ask a human before running `echo approved*`.
-fn project_with_approval_rule() -> Project {
-    let project = Project::example();
-    let config = project
-        .read("agentctl.toml")
-        .replace("approve = [\n", "approve = [\n    \"echo approved*\",\n");
-    let config = config.replace(
-        "    \"git status\",\n",
-        "    \"git status\",\n    \"sleep *\",\n",
-    );
-    project.write("agentctl.toml", &config);
-    project
-}
 
 #[test]
 fn a_task_moves_from_qa_to_devops_to_release_with_packets_not_transcripts() {

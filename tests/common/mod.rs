@@ -269,3 +269,26 @@ impl Project {
         );
     }
 }
+
+/// A model reply that hands off to `to`.
+pub fn handoff(to: &str, summary: &str) -> MockReply {
+    tool_call(
+        "handoff",
+        serde_json::json!({"to": to, "summary": summary, "items": ["item one"]}),
+    )
+}
+
+/// The example project where ops-devops may also run `sleep *`, and must ask a human before
+/// running `echo approved*`.
+pub fn project_with_approval_rule() -> Project {
+    let project = Project::example();
+    let config = project
+        .read("agentctl.toml")
+        .replace("approve = [\n", "approve = [\n    \"echo approved*\",\n");
+    let config = config.replace(
+        "    \"git status\",\n",
+        "    \"git status\",\n    \"sleep *\",\n",
+    );
+    project.write("agentctl.toml", &config);
+    project
+}
