@@ -41,8 +41,12 @@ python3 - "$project/agentctl.toml" <<'PY'
 import re, sys
 path = sys.argv[1]
 text = open(path).read()
-text = re.sub(r"max_turns = \d+", "max_turns = 4", text)
+# The server ignores max_tokens with tool_choice auto, so a turn can take 90 s on two cores:
+# three turns, a 90 s reply timeout and one retry (the server resets the connection after
+# refusing a stream) keep one run under about 9 minutes in the worst case.
+text = re.sub(r"max_turns = \d+", "max_turns = 3", text)
 text = re.sub(r"max_retries = \d+", "max_retries = 1", text)
+text = re.sub(r"timeout_s = \d+", "timeout_s = 90", text)
 open(path, "w").write(text)
 PY
 
@@ -52,7 +56,7 @@ snapshot >"$work/before.txt"
 run() {
     local persona="$1"
     set +e
-    (cd "$project" && timeout 600 "$agentctl" run "$persona" --task T-154 --json >"$work/$persona.json" 2>"$work/$persona.err")
+    (cd "$project" && timeout 900 "$agentctl" run "$persona" --task T-154 --json >"$work/$persona.json" 2>"$work/$persona.err")
     local code=$?
     set -e
     tail -n 20 "$work/$persona.err" >&2

@@ -81,7 +81,10 @@ fn check_prompt(config: &Config, library: &Library, name: &str) -> Vec<Diagnosti
             .iter()
             .filter(|note| note.starts_with(agentctl_prompt::MISSING_CONTEXT_NOTE))
             .map(|note| {
-                Diagnostic::warning(&source, None, note.clone()).with_hint(
+                // The note ends with the declaring site (` at personas/x.md:16`); that site
+                // becomes the diagnostic's location instead of repeating inside the message.
+                let (message, line) = split_site(note);
+                Diagnostic::warning(&source, line, message).with_hint(
                     "create the file, or mark the reference optional with ` (if exists)`",
                 )
             })
@@ -116,6 +119,19 @@ fn default_params(target: &Target) -> BTreeMap<String, String> {
         }
     }
     params
+}
+
+/// `"… (not found) at personas/x.md:16"` → (`"… (not found)"`, `Some(16)`).
+fn split_site(note: &str) -> (String, Option<usize>) {
+    match note.rsplit_once(" at ") {
+        Some((message, site)) => {
+            let line = site
+                .rsplit_once(':')
+                .and_then(|(_, line)| line.parse().ok());
+            (message.to_owned(), line)
+        }
+        None => (note.to_owned(), None),
+    }
 }
 
 fn is_missing_parameter(diagnostic: &Diagnostic) -> bool {
