@@ -83,3 +83,12 @@ pub fn json<T: serde::Serialize>(value: &T) {
 pub fn stderr_is_terminal() -> bool {
     std::io::stderr().is_terminal()
 }
+
+/// A denial reason for people: the model gets the full text (with the expected JSON schema of
+/// the tool); the terminal shows what went wrong.
+pub fn denial_gist(reason: &str) -> &str {
+    reason
+        .split("; expected a JSON object")
+        .next()
+        .unwrap_or(reason)
+}

@@ -829,3 +829,25 @@ fn the_turn_limit_applies_to_each_message_not_to_the_whole_session() {
     assert_eq!(stdout_of(&output), "one\ntwo\nthree\n");
     assert_eq!(endpoint.chat_requests().len(), 9);
 }
+
+#[test]
+fn a_reply_that_hits_the_turn_limit_stops_and_the_session_goes_on() {
+    let runtime = runtime();
+    let project = Project::example();
+    let config = project
+        .read("agentctl.toml")
+        .replace("max_turns = 12", "max_turns = 2");
+    project.write("agentctl.toml", &config);
+    let look = || tool_call("fs_list", serde_json::json!({"path": "."}));
+    // The first message would need a third turn; the second is answered at once.
+    let endpoint = mock(&runtime, vec![look(), look(), text("second answer")]);
+    let output = chat(&project, &endpoint, &[], "first\nsecond\n");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let stdout = stdout_of(&output);
+    assert!(
+        stdout.contains("this reply was stopped: turn limit reached (2 model turns)"),
+        "{stdout}"
+    );
+    assert!(stdout.ends_with("second answer\n"), "{stdout}");
+    assert_eq!(endpoint.chat_requests().len(), 3);
+}

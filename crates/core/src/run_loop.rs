@@ -260,6 +260,7 @@ impl Engine<'_> {
             for line in std::mem::take(&mut self.state.inbox) {
                 self.state.messages.push(Message::user(line));
                 self.state.turns_before_message = self.state.turns;
+                self.state.denials_before_message = self.state.denials;
             }
             if let Some(report) = self.check_limits()? {
                 return Ok(report);
@@ -466,33 +467,52 @@ impl Engine<'_> {
             &self.context.config,
             self.persona.as_ref().map(|(persona, _)| persona),
         );
-        // A chat session's turn limit applies to each human message; a run's to the whole run.
-        let turns = match self.state.mode {
-            RunMode::Chat { .. } => {
-                self.state.turns - self.state.turns_before_message.min(self.state.turns)
-            }
-            RunMode::Task => self.state.turns,
+        let chat = matches!(self.state.mode, RunMode::Chat { .. });
+        // In a chat session turns and denials are limited per human message: hitting a limit
+        // stops that reply and waits for the human. A run's limits cover the whole run.
+        let (turns, denials) = if chat {
+            (
+                self.state
+                    .turns
+                    .saturating_sub(self.state.turns_before_message),
+                self.state
+                    .denials
+                    .saturating_sub(self.state.denials_before_message),
+            )
+        } else {
+            (self.state.turns, self.state.denials)
         };
-        let reason = if turns >= limits.max_turns {
+        let per_message = if turns >= limits.max_turns {
             Some(format!(
                 "turn limit reached ({} model turns)",
                 limits.max_turns
             ))
-        } else if self.state.usage.total() >= limits.token_budget {
+        } else if denials >= limits.max_denials {
             Some(format!(
-                "token budget spent ({} of {} tokens)",
-                self.state.usage.total(),
-                limits.token_budget
+                "{denials} tool calls were denied (limit {}); the persona keeps asking for what it may not do",
+                limits.max_denials
             ))
-        } else if self.state.denials >= limits.max_denials {
-            Some(format!("{} tool calls were denied (limit {}); the persona keeps asking for what it may not do", self.state.denials, limits.max_denials))
         } else {
             None
         };
-        match reason {
-            Some(reason) => self.end(RunStatus::Failed, reason, None).map(Some),
-            None => Ok(None),
+        if let Some(reason) = per_message {
+            if chat {
+                let note = format!(
+                    "[agentctl: this reply was stopped: {reason}. Send another message to go on.]"
+                );
+                return self.wait_for_user(note).map(Some);
+            }
+            return self.end(RunStatus::Failed, reason, None).map(Some);
         }
+        if self.state.usage.total() >= limits.token_budget {
+            let reason = format!(
+                "token budget spent ({} of {} tokens)",
+                self.state.usage.total(),
+                limits.token_budget
+            );
+            return self.end(RunStatus::Failed, reason, None).map(Some);
+        }
+        Ok(None)
     }
 
     /// One model call and what follows directly from it.

@@ -151,6 +151,9 @@ pub struct RunState {
     /// `turns` when the latest human message arrived (chat sessions limit turns per message).
     #[serde(default)]
     pub turns_before_message: u32,
+    /// `denials` when the latest human message arrived.
+    #[serde(default)]
+    pub denials_before_message: u32,
     pub handoffs: u32,
     pub denials: u32,
     pub tool_calls: u32,
@@ -216,6 +219,7 @@ impl RunState {
             earlier: Vec::new(),
             turns: 0,
             turns_before_message: 0,
+            denials_before_message: 0,
             handoffs: 0,
             denials: 0,
             tool_calls: 0,

@@ -119,7 +119,10 @@ impl RunObserver for ChatObserver {
             RunEvent::ToolAllowed { summary, .. } => self.quiet(&format!("  ▸ {summary}")),
             RunEvent::ToolDenied {
                 summary, reason, ..
-            } => self.quiet(&format!("  ✗ denied {summary}: {reason}")),
+            } => self.quiet(&format!(
+                "  ✗ denied {summary}: {}",
+                crate::output::denial_gist(reason)
+            )),
             RunEvent::ToolFinished { ok, summary, .. } => {
                 if !ok {
                     self.quiet(&format!("    failed: {summary}"));
