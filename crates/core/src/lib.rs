@@ -21,11 +21,14 @@ pub mod events;
 pub mod gates;
 mod handoff;
 pub mod lint;
+mod persona_start;
 pub mod personas;
 pub mod project_state;
 pub mod recorder;
+mod run_decisions;
 pub mod run_loop;
 pub mod run_state;
+mod run_stop;
 pub mod store;
 mod tool_call;
 

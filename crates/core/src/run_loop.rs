@@ -12,20 +12,18 @@ use agentctl_config::Config;
 use agentctl_llm::{ChatRequest, ChatResponse, ModelClient, StreamObserver};
 use agentctl_persona::{Library, Persona, Task};
 use agentctl_policy::PolicyEngine;
-use agentctl_protocol::{EventKind, Gate, Message, RunId, TaskId, Usage};
+use agentctl_protocol::{EventKind, Message, RunId, TaskId, Usage};
 use agentctl_tools::ToolContext;
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::activation::{self, Target};
-use crate::approvals::{Decision, Verdict};
+use crate::approvals::Decision;
 use crate::events::{RunEvent, RunObserver};
-use crate::gates::{self, GateVerdict};
-use crate::project_state::ProjectState;
 use crate::recorder::Recorder;
-use crate::run_state::{PendingApproval, PendingKind, RunEnd, RunMode, RunState, RunStatus};
+use crate::run_state::{PendingApproval, RunMode, RunState, RunStatus};
 use crate::store::{self, run_dir};
-use crate::{briefing, details, personas, CoreError};
+use crate::{details, personas, CoreError};
 
 /// Everything a run needs that does not change while it runs.
 pub struct RunContext {
@@ -153,7 +151,7 @@ pub async fn resume(
         ));
     }
     let (recorder, entries) = Recorder::open_for_resume(&context.config.paths.audit_log, run_id)?;
-    check_state_unchanged(&state, &state_digest, &entries)?;
+    crate::run_decisions::check_state_unchanged(&state, &state_digest, &entries)?;
     let mut engine = Engine {
         context,
         state,
@@ -181,35 +179,6 @@ pub async fn resume(
     );
     engine.save_and_flush()?;
     engine.drive().await
-}
-
-/// A paused run's state must be byte-identical to what was recorded when it paused.
-fn check_state_unchanged(
-    state: &RunState,
-    digest: &str,
-    entries: &[agentctl_audit::AuditEntry],
-) -> Result<(), CoreError> {
-    if state.status != RunStatus::Paused && state.status != RunStatus::Interrupted {
-        return Ok(());
-    }
-    let recorded = entries
-        .iter()
-        .rev()
-        .find(|entry| entry.event == EventKind::RunPaused)
-        .and_then(|entry| {
-            entry
-                .details
-                .get("state_sha256")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        });
-    match recorded {
-        Some(recorded) if recorded != digest => Err(CoreError::refused(
-            format!("the state of run {} was changed after it paused (recorded {}…, found {}…)", state.run_id, &recorded[..12.min(recorded.len())], &digest[..12]),
-            "restore .agentctl/runs/RUN_ID/state.json or start a new run; a paused run resumes only from the state that was audited",
-        )),
-        _ => Ok(()),
-    }
 }
 
 impl<'a> Engine<'a> {
@@ -268,163 +237,6 @@ impl Engine<'_> {
             if let Some(report) = self.model_turn().await? {
                 return Ok(report);
             }
-        }
-    }
-
-    /// Gate checks and the first messages of the active persona.
-    fn begin_persona(&mut self) -> Result<Option<RunReport>, CoreError> {
-        let persona = personas::with_ceiling(
-            self.lookup(&self.state.active.name)?,
-            self.state.active.ceiling.as_deref(),
-        );
-        let project_state = ProjectState::load(&self.context.config.paths.state_file)?;
-        // A chat session without a task has no task to gate: personas only talk.
-        let requirements = if matches!(self.state.mode, RunMode::Chat { with_task: false }) {
-            Vec::new()
-        } else {
-            gates::requirements(
-                &persona,
-                &self.context.task,
-                self.state.production,
-                &project_state,
-            )
-        };
-        for requirement in &requirements {
-            let satisfied = requirement.status.is_satisfied();
-            self.observer.on_event(&RunEvent::GateChecked {
-                persona: persona.name.clone(),
-                gate: requirement.gate,
-                status: requirement.status,
-                satisfied,
-            });
-            Recorder::queue(
-                &mut self.state,
-                Some(&persona.name),
-                EventKind::GateChecked,
-                details! {
-                    "gate" => requirement.gate.as_str(), "status" => requirement.status.as_str(),
-                    "satisfied" => satisfied, "because" => requirement.because.clone(),
-                },
-            );
-        }
-        match gates::verdict(&requirements) {
-            GateVerdict::Blocked(requirement) => {
-                let reason = format!(
-                    "gate {} ({}) is {} for task {}: {}",
-                    requirement.gate,
-                    requirement.gate.title(),
-                    requirement.status,
-                    self.context.task.id,
-                    requirement.because
-                );
-                return self.end(RunStatus::Failed, reason, None).map(Some);
-            }
-            GateVerdict::NeedsApproval(requirement) => {
-                if let Some(decision) = self.rejected_start(&persona.name) {
-                    let reason = format!(
-                        "{} rejected {} for {} to start on task {}: {}",
-                        decision.by,
-                        requirement.gate,
-                        persona.name,
-                        self.context.task.id,
-                        decision.note.unwrap_or_default()
-                    );
-                    return self.end(RunStatus::Failed, reason, None).map(Some);
-                }
-                if !self.decision_approves_start(&persona.name, requirement.gate) {
-                    let digest = store::sha256_hex(
-                        format!(
-                            "start\n{}\n{}\n{}\n{}",
-                            self.state.run_id, self.context.task.id, persona.name, requirement.gate
-                        )
-                        .as_bytes(),
-                    );
-                    let pending = PendingApproval {
-                        gate: requirement.gate,
-                        persona: persona.name.clone(),
-                        digest,
-                        created_at: store::now_rfc3339(),
-                        kind: PendingKind::Start {
-                            because: requirement.because.clone(),
-                        },
-                    };
-                    return self.pause(pending).map(Some);
-                }
-            }
-            GateVerdict::Clear => {
-                // An approval recorded S08 in the project state: the start gate is answered.
-                if matches!(
-                    self.state.pending.as_ref().map(|pending| &pending.kind),
-                    Some(PendingKind::Start { .. })
-                ) {
-                    self.consume_decision();
-                }
-            }
-        }
-        let target = Target {
-            persona: persona.clone(),
-            command: self.command_for(&persona)?,
-            params: self.state.params.clone(),
-        };
-        let mut config = self.context.config.clone();
-        config.vars.extend(self.state.vars.clone());
-        let prompt = activation::build_prompt(&config, &target, Some(&self.context.task))
-            .map_err(CoreError::Input)?;
-        let briefed = !matches!(self.state.mode, RunMode::Chat { with_task: false });
-        let mut first_message = if briefed {
-            briefing::task_message(&self.context.task, &self.state.params)
-        } else {
-            String::new()
-        };
-        if let Some(packet) = self.state.packet.take() {
-            if !first_message.is_empty() {
-                first_message.push('\n');
-            }
-            first_message.push_str(&packet);
-        }
-        self.state.messages = vec![Message::system(prompt.text)];
-        if !first_message.is_empty() {
-            self.state.messages.push(Message::user(first_message));
-        }
-        self.state.active.prompt_sha256 = prompt.sha256.clone();
-        self.state.active.started = true;
-        self.state.answered.clear();
-        let tools: Vec<String> = persona
-            .offered_tools()
-            .iter()
-            .map(ToString::to_string)
-            .collect();
-        self.observer.on_event(&RunEvent::PersonaStarted {
-            persona: persona.name.clone(),
-            prompt_sha256: prompt.sha256.clone(),
-            tools: tools.clone(),
-        });
-        if self.state.trail.len() > 1 || self.state.turns > 0 {
-            Recorder::queue(
-                &mut self.state,
-                Some(&persona.name),
-                EventKind::GateChecked,
-                details! {
-                    "persona_started" => persona.name.clone(), "prompt_sha256" => prompt.sha256, "tools" => tools,
-                },
-            );
-        }
-        self.persona = None;
-        self.save_and_flush()?;
-        Ok(None)
-    }
-
-    /// The stage command of this run, if the entry was one and `persona` is its active role.
-    fn command_for(&self, persona: &Persona) -> Result<Option<Persona>, CoreError> {
-        match self.context.library.get(&self.state.entry) {
-            Some(command)
-                if command.command.is_some()
-                    && self.state.trail.first() == Some(&persona.name)
-                    && self.state.trail.len() == 1 =>
-            {
-                Ok(Some(command.clone()))
-            }
-            _ => Ok(None),
         }
     }
 
@@ -658,220 +470,6 @@ impl Engine<'_> {
             self.save_and_flush()?;
         }
         Ok(None)
-    }
-
-    /// Reads the human decision of a paused run into this process, checking it fits.
-    fn take_decision(&mut self) -> Result<(), CoreError> {
-        let Some(pending) = self.state.pending.clone() else {
-            return Err(CoreError::refused(
-                "the run is paused but records no pending action",
-                "start a new run",
-            ));
-        };
-        let Some(decision) = Decision::load(&self.run_dir)? else {
-            return Err(CoreError::refused(
-                format!("run {} is waiting for a human: {}", self.state.run_id, pending.describe()),
-                format!("agentctl approve {} --gate {} --by NAME   (or: agentctl reject {} --by NAME --reason TEXT)", self.state.task_id, pending.gate, self.state.task_id),
-            ));
-        };
-        if decision.digest != pending.digest {
-            return Err(CoreError::refused(
-                format!(
-                    "the recorded decision is for a different pending action ({}…, waiting: {}…)",
-                    &decision.digest[..12.min(decision.digest.len())],
-                    &pending.digest[..12]
-                ),
-                "approve or reject the action that is pending now; `agentctl runs` shows it",
-            ));
-        }
-        if decision.used {
-            return Err(CoreError::refused(
-                "the recorded decision was already used",
-                "a decision applies to one action once; approve again if needed",
-            ));
-        }
-        if decision.verdict == Verdict::Rejected
-            && self.context.config.gates.on_reject == agentctl_config::OnReject::EndRun
-        {
-            // Ended here rather than in the loop: nothing more may happen in this run.
-            self.decision = Some(decision);
-            return Ok(());
-        }
-        self.decision = Some(decision);
-        Ok(())
-    }
-
-    /// The human's rejection of this persona's pending start gate, consumed.
-    fn rejected_start(&mut self, persona: &str) -> Option<Decision> {
-        let pending = self.state.pending.as_ref()?;
-        let is_start =
-            pending.persona == persona && matches!(pending.kind, PendingKind::Start { .. });
-        let decision = self.decision.clone()?;
-        if !is_start || decision.digest != pending.digest || decision.verdict != Verdict::Rejected {
-            return None;
-        }
-        self.consume_decision();
-        Some(decision)
-    }
-
-    fn decision_approves_start(&mut self, persona: &str, gate: Gate) -> bool {
-        let Some(pending) = &self.state.pending else {
-            return false;
-        };
-        let matches = pending.persona == persona
-            && pending.gate == gate
-            && matches!(pending.kind, PendingKind::Start { .. });
-        if !matches {
-            return false;
-        }
-        match self.decision.as_ref() {
-            Some(decision)
-                if decision.digest == pending.digest && decision.verdict == Verdict::Approved =>
-            {
-                self.consume_decision();
-                true
-            }
-            _ => false,
-        }
-    }
-
-    /// Marks the in-memory decision used, on disk too, and clears the pending action.
-    pub(crate) fn consume_decision(&mut self) {
-        if let Some(mut decision) = self.decision.take() {
-            decision.used = true;
-            if let Err(error) = decision.save(&self.run_dir) {
-                tracing::warn!("cannot mark the decision used: {error}");
-            }
-        }
-        self.state.pending = None;
-    }
-
-    /// Pauses for a human: state saved, `gate.pending` and `run.paused` audited.
-    pub(crate) fn pause(&mut self, pending: PendingApproval) -> Result<RunReport, CoreError> {
-        let persona = pending.persona.clone();
-        let mut pending_details = details! {
-            "gate" => pending.gate.as_str(), "digest" => pending.digest.clone(), "waiting" => pending.describe(),
-        };
-        if let PendingKind::Call { call, rule, .. } = &pending.kind {
-            pending_details.insert("call_id".to_owned(), Value::from(call.id.clone()));
-            pending_details.insert("tool".to_owned(), Value::from(call.name.clone()));
-            pending_details.insert(
-                "arguments".to_owned(),
-                Value::from(agentctl_audit::redact(&call.arguments)),
-            );
-            pending_details.insert("rule".to_owned(), Value::from(rule.clone()));
-        }
-        Recorder::queue(
-            &mut self.state,
-            Some(&persona),
-            EventKind::GatePending,
-            pending_details,
-        );
-        self.state.pending = Some(pending.clone());
-        self.state.status = RunStatus::Paused;
-        self.mark_paused("waiting for human approval")?;
-        self.observer.on_event(&RunEvent::Paused { pending });
-        Ok(self.report())
-    }
-
-    fn interrupt(&mut self) -> Result<RunReport, CoreError> {
-        self.state.status = RunStatus::Interrupted;
-        self.mark_paused("interrupted")?;
-        self.observer.on_event(&RunEvent::Finished {
-            status: RunStatus::Interrupted,
-            reason: "interrupted".to_owned(),
-        });
-        Ok(self.report())
-    }
-
-    /// Saves the state and records its digest in a `run.paused` entry, which `resume` checks.
-    fn mark_paused(&mut self, reason: &str) -> Result<(), CoreError> {
-        self.state.updated_at = store::now_rfc3339();
-        let step = self.state.next_step;
-        self.state.next_step += 1;
-        let digest = self.state.save(&self.run_dir)?;
-        self.recorder.flush(&mut self.state)?;
-        let persona = self.state.active.name.clone();
-        self.recorder.append(crate::recorder::standalone_record(
-            Some(self.state.run_id.clone()),
-            Some(self.state.task_id.clone()),
-            Some(persona),
-            EventKind::RunPaused,
-            details! { "reason" => reason, "state_sha256" => digest, "step" => step },
-        ))
-    }
-
-    /// A chat persona answered: the session waits for the human's next message.
-    fn wait_for_user(&mut self, answer: String) -> Result<RunReport, CoreError> {
-        self.state.status = RunStatus::Waiting;
-        self.state.end = None;
-        self.save_and_flush()?;
-        let mut report = self.report();
-        report.answer = Some(answer);
-        Ok(report)
-    }
-
-    /// Ends the run for good.
-    pub(crate) fn end(
-        &mut self,
-        status: RunStatus,
-        reason: String,
-        answer: Option<String>,
-    ) -> Result<RunReport, CoreError> {
-        self.state.status = status;
-        let persona = self.state.active.name.clone();
-        let finished = details! {
-            "status" => status.as_str(), "reason" => reason.clone(), "turns" => self.state.turns,
-            "handoffs" => self.state.handoffs, "tool_calls" => self.state.tool_calls, "denials" => self.state.denials,
-            "prompt_tokens" => self.state.usage.prompt_tokens, "completion_tokens" => self.state.usage.completion_tokens,
-        };
-        Recorder::queue(
-            &mut self.state,
-            Some(&persona),
-            EventKind::RunFinished,
-            finished,
-        );
-        self.state.end = Some(RunEnd {
-            status,
-            reason: reason.clone(),
-            answer,
-        });
-        self.save_and_flush()?;
-        self.observer
-            .on_event(&RunEvent::Finished { status, reason });
-        Ok(self.report())
-    }
-
-    pub(crate) fn save_and_flush(&mut self) -> Result<(), CoreError> {
-        self.state.updated_at = store::now_rfc3339();
-        self.state.save(&self.run_dir)?;
-        self.recorder.flush(&mut self.state)
-    }
-
-    pub(crate) fn report(&self) -> RunReport {
-        let end = self.state.end.clone();
-        RunReport {
-            run_id: self.state.run_id.to_string(),
-            task_id: self.state.task_id.to_string(),
-            status: self.state.status,
-            reason: end
-                .as_ref()
-                .map(|end| end.reason.clone())
-                .unwrap_or_else(|| match &self.state.pending {
-                    Some(pending) => pending.describe(),
-                    None => self.state.status.as_str().to_owned(),
-                }),
-            answer: end.and_then(|end| end.answer),
-            persona: self.state.active.name.clone(),
-            turns: self.state.turns,
-            handoffs: self.state.handoffs,
-            tool_calls: self.state.tool_calls,
-            denials: self.state.denials,
-            usage: self.state.usage,
-            audit_first_seq: self.recorder.first_seq,
-            audit_last_seq: self.recorder.last_seq,
-            pending: self.state.pending.clone(),
-        }
     }
 }
 

@@ -1,0 +1,144 @@
+//! How a run stops or rests: paused for a human, interrupted, waiting for the next chat
+//! message, or ended for good — and the save that makes each of those durable.
+//!
+//! Does not know about: what led to the stop (the loop in `run_loop` decides that).
+
+use agentctl_protocol::EventKind;
+use serde_json::Value;
+
+use crate::events::RunEvent;
+use crate::recorder::Recorder;
+use crate::run_loop::{Engine, RunReport};
+use crate::run_state::{PendingApproval, PendingKind, RunEnd, RunStatus};
+use crate::store;
+use crate::{details, CoreError};
+
+impl Engine<'_> {
+    /// Pauses for a human: state saved, `gate.pending` and `run.paused` audited.
+    pub(crate) fn pause(&mut self, pending: PendingApproval) -> Result<RunReport, CoreError> {
+        let persona = pending.persona.clone();
+        let mut pending_details = details! {
+            "gate" => pending.gate.as_str(), "digest" => pending.digest.clone(), "waiting" => pending.describe(),
+        };
+        if let PendingKind::Call { call, rule, .. } = &pending.kind {
+            pending_details.insert("call_id".to_owned(), Value::from(call.id.clone()));
+            pending_details.insert("tool".to_owned(), Value::from(call.name.clone()));
+            pending_details.insert(
+                "arguments".to_owned(),
+                Value::from(agentctl_audit::redact(&call.arguments)),
+            );
+            pending_details.insert("rule".to_owned(), Value::from(rule.clone()));
+        }
+        Recorder::queue(
+            &mut self.state,
+            Some(&persona),
+            EventKind::GatePending,
+            pending_details,
+        );
+        self.state.pending = Some(pending.clone());
+        self.state.status = RunStatus::Paused;
+        self.mark_paused("waiting for human approval")?;
+        self.observer.on_event(&RunEvent::Paused { pending });
+        Ok(self.report())
+    }
+
+    pub(crate) fn interrupt(&mut self) -> Result<RunReport, CoreError> {
+        self.state.status = RunStatus::Interrupted;
+        self.mark_paused("interrupted")?;
+        self.observer.on_event(&RunEvent::Finished {
+            status: RunStatus::Interrupted,
+            reason: "interrupted".to_owned(),
+        });
+        Ok(self.report())
+    }
+
+    /// Saves the state and records its digest in a `run.paused` entry, which `resume` checks.
+    pub(crate) fn mark_paused(&mut self, reason: &str) -> Result<(), CoreError> {
+        self.state.updated_at = store::now_rfc3339();
+        let step = self.state.next_step;
+        self.state.next_step += 1;
+        let digest = self.state.save(&self.run_dir)?;
+        self.recorder.flush(&mut self.state)?;
+        let persona = self.state.active.name.clone();
+        self.recorder.append(crate::recorder::standalone_record(
+            Some(self.state.run_id.clone()),
+            Some(self.state.task_id.clone()),
+            Some(persona),
+            EventKind::RunPaused,
+            details! { "reason" => reason, "state_sha256" => digest, "step" => step },
+        ))
+    }
+
+    /// A chat persona answered: the session waits for the human's next message.
+    pub(crate) fn wait_for_user(&mut self, answer: String) -> Result<RunReport, CoreError> {
+        self.state.status = RunStatus::Waiting;
+        self.state.end = None;
+        self.save_and_flush()?;
+        let mut report = self.report();
+        report.answer = Some(answer);
+        Ok(report)
+    }
+
+    /// Ends the run for good.
+    pub(crate) fn end(
+        &mut self,
+        status: RunStatus,
+        reason: String,
+        answer: Option<String>,
+    ) -> Result<RunReport, CoreError> {
+        self.state.status = status;
+        let persona = self.state.active.name.clone();
+        let finished = details! {
+            "status" => status.as_str(), "reason" => reason.clone(), "turns" => self.state.turns,
+            "handoffs" => self.state.handoffs, "tool_calls" => self.state.tool_calls, "denials" => self.state.denials,
+            "prompt_tokens" => self.state.usage.prompt_tokens, "completion_tokens" => self.state.usage.completion_tokens,
+        };
+        Recorder::queue(
+            &mut self.state,
+            Some(&persona),
+            EventKind::RunFinished,
+            finished,
+        );
+        self.state.end = Some(RunEnd {
+            status,
+            reason: reason.clone(),
+            answer,
+        });
+        self.save_and_flush()?;
+        self.observer
+            .on_event(&RunEvent::Finished { status, reason });
+        Ok(self.report())
+    }
+
+    pub(crate) fn save_and_flush(&mut self) -> Result<(), CoreError> {
+        self.state.updated_at = store::now_rfc3339();
+        self.state.save(&self.run_dir)?;
+        self.recorder.flush(&mut self.state)
+    }
+
+    pub(crate) fn report(&self) -> RunReport {
+        let end = self.state.end.clone();
+        RunReport {
+            run_id: self.state.run_id.to_string(),
+            task_id: self.state.task_id.to_string(),
+            status: self.state.status,
+            reason: end
+                .as_ref()
+                .map(|end| end.reason.clone())
+                .unwrap_or_else(|| match &self.state.pending {
+                    Some(pending) => pending.describe(),
+                    None => self.state.status.as_str().to_owned(),
+                }),
+            answer: end.and_then(|end| end.answer),
+            persona: self.state.active.name.clone(),
+            turns: self.state.turns,
+            handoffs: self.state.handoffs,
+            tool_calls: self.state.tool_calls,
+            denials: self.state.denials,
+            usage: self.state.usage,
+            audit_first_seq: self.recorder.first_seq,
+            audit_last_seq: self.recorder.last_seq,
+            pending: self.state.pending.clone(),
+        }
+    }
+}
