@@ -462,12 +462,10 @@ fn ctrl_c_while_waiting_for_input_exits_130_and_the_session_resumes_with_its_his
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .as_mut()
-        .unwrap()
-        .write_all(b"First question\n")
-        .unwrap();
+    // Held open until the process has exited: closing stdin would be end of input, which
+    // ends the session instead (and would race with the signal).
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"First question\n").unwrap();
     // The reply is printed once the engine is done: from then on the session only waits.
     let mut replies = std::io::BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
@@ -478,15 +476,17 @@ fn ctrl_c_while_waiting_for_input_exits_130_and_the_session_resumes_with_its_his
         .status()
         .unwrap();
     assert!(status.success());
-    let output = child.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(130), "{}", stderr_of(&output));
+    let status = child.wait().unwrap();
+    drop(stdin);
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(130), "{stderr}");
     let session = only_session(&project);
     assert_eq!(session["status"], "waiting");
     let session_id = session["run_id"].as_str().unwrap().to_owned();
     assert!(
-        stderr_of(&output).contains(&format!("agentctl chat --resume {session_id}")),
-        "{}",
-        stderr_of(&output)
+        stderr.contains(&format!("agentctl chat --resume {session_id}")),
+        "{stderr}"
     );
 
     let resumed = chat(
