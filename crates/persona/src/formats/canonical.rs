@@ -12,9 +12,9 @@ use serde::Deserialize;
 
 use crate::formats::{
     check_name, context_ref_from_text, new_persona, parse_gates, parse_tools, record,
-    record_default_permissions, set_metadata, set_metadata_list,
+    record_default_permissions, set_metadata_list, ExtraMetadata,
 };
-use crate::front_matter::{self, metadata_value, FrontMatter, Split, StringList, ECOSYSTEM_KEYS};
+use crate::front_matter::{self, FrontMatter, Split, StringList, ECOSYSTEM_KEYS};
 use crate::markdown;
 use crate::model::{Limits, Persona, PersonaKind, SourceFormat};
 use crate::overlay::HandoffSpec;
@@ -214,27 +214,14 @@ fn build(
             set_metadata_list(&mut persona, key, list.into_vec(), line(key), HOW);
         }
     }
-    let scalars = [
-        ("color", fields.color),
-        ("version", fields.version),
-        ("author", fields.author),
-        ("license", fields.license),
-    ];
-    for (key, value) in scalars {
-        if let Some(value) = value {
-            set_metadata(&mut persona, key, metadata_value(value), line(key), HOW);
-        }
+    ExtraMetadata {
+        color: fields.color,
+        version: fields.version,
+        author: fields.author,
+        license: fields.license,
+        metadata: fields.metadata,
     }
-    for (key, value) in fields.metadata.unwrap_or_default() {
-        let line = front_matter.value_line("metadata", &key);
-        set_metadata(
-            &mut persona,
-            &key,
-            metadata_value(value),
-            line,
-            "front matter `metadata`",
-        );
-    }
+    .apply(&mut persona, front_matter);
     Some(persona)
 }
 

@@ -103,6 +103,53 @@ pub(crate) fn set_metadata(
     record(persona, &format!("metadata.{key}"), line, how);
 }
 
+/// Front-matter data kept as metadata: the common ecosystem keys and the `metadata:` map.
+/// Shared by the styles that have YAML front matter.
+pub(crate) struct ExtraMetadata {
+    pub(crate) color: Option<serde_json::Value>,
+    pub(crate) version: Option<serde_json::Value>,
+    pub(crate) author: Option<serde_json::Value>,
+    pub(crate) license: Option<serde_json::Value>,
+    pub(crate) metadata: Option<BTreeMap<String, serde_json::Value>>,
+}
+
+impl ExtraMetadata {
+    pub(crate) fn apply(
+        self,
+        persona: &mut Persona,
+        front_matter: &crate::front_matter::FrontMatter<'_>,
+    ) {
+        let scalars = [
+            ("color", self.color),
+            ("version", self.version),
+            ("author", self.author),
+            ("license", self.license),
+        ];
+        for (key, value) in scalars {
+            if let Some(value) = value {
+                let value = crate::front_matter::metadata_value(value);
+                set_metadata(
+                    persona,
+                    key,
+                    value,
+                    front_matter.key_line(key),
+                    "front matter",
+                );
+            }
+        }
+        for (key, value) in self.metadata.unwrap_or_default() {
+            let line = front_matter.value_line("metadata", &key);
+            set_metadata(
+                persona,
+                &key,
+                crate::front_matter::metadata_value(value),
+                line,
+                "front matter `metadata`",
+            );
+        }
+    }
+}
+
 /// Whether a token names a file: it has a `/` or ends in a short extension.
 pub(crate) fn looks_like_path(token: &str) -> bool {
     if token.contains('/') {

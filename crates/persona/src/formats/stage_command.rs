@@ -16,8 +16,8 @@ use agentctl_protocol::Diagnostic;
 use serde::Deserialize;
 
 use crate::formats::{
-    check_name, context_ref_from_text, new_persona, parse_gates, record, set_metadata,
-    set_metadata_list,
+    check_name, context_ref_from_text, new_persona, parse_gates, record, set_metadata_list,
+    ExtraMetadata,
 };
 use crate::front_matter::{self, metadata_value, Split, StringList, ECOSYSTEM_KEYS};
 use crate::markdown::{self, Line};
@@ -239,27 +239,14 @@ pub fn parse(path: &Path, text: &str) -> Result<Persona, Vec<Diagnostic>> {
             "section `## Exit Criteria`",
         );
     }
-    let scalars = [
-        ("color", fields.color),
-        ("version", fields.version),
-        ("author", fields.author),
-        ("license", fields.license),
-    ];
-    for (key, value) in scalars {
-        if let Some(value) = value {
-            set_metadata(&mut persona, key, metadata_value(value), line(key), HOW);
-        }
+    ExtraMetadata {
+        color: fields.color,
+        version: fields.version,
+        author: fields.author,
+        license: fields.license,
+        metadata: fields.metadata,
     }
-    for (key, value) in fields.metadata.unwrap_or_default() {
-        let line = front_matter.value_line("metadata", &key);
-        set_metadata(
-            &mut persona,
-            &key,
-            metadata_value(value),
-            line,
-            "front matter `metadata`",
-        );
-    }
+    .apply(&mut persona, &front_matter);
 
     if diagnostics.is_empty() {
         Ok(persona)
