@@ -764,10 +764,7 @@ mod terminal {
         let runtime = runtime();
         let project = project_with_approval_rule();
         // Anyone may approve here, so the OS user running the test may answer y.
-        let config = project
-            .read("agentctl.toml")
-            .replace("approvers = [\"alice\", \"bob\"]", "approvers = []");
-        project.write("agentctl.toml", &config);
+        project.edit_config(&[("approvers = [\"alice\", \"bob\"]", "approvers = []")]);
         let endpoint = mock(
             &runtime,
             vec![
@@ -804,10 +801,7 @@ mod terminal {
 fn the_turn_limit_applies_to_each_message_not_to_the_whole_session() {
     let runtime = runtime();
     let project = Project::example();
-    let config = project
-        .read("agentctl.toml")
-        .replace("max_turns = 12", "max_turns = 3");
-    project.write("agentctl.toml", &config);
+    project.edit_config(&[("max_turns = 12", "max_turns = 3")]);
     let look = || tool_call("fs_list", serde_json::json!({"path": "."}));
     // Three messages of three turns each: nine turns in all, three per message.
     let endpoint = mock(
@@ -834,10 +828,7 @@ fn the_turn_limit_applies_to_each_message_not_to_the_whole_session() {
 fn a_reply_that_hits_the_turn_limit_stops_and_the_session_goes_on() {
     let runtime = runtime();
     let project = Project::example();
-    let config = project
-        .read("agentctl.toml")
-        .replace("max_turns = 12", "max_turns = 2");
-    project.write("agentctl.toml", &config);
+    project.edit_config(&[("max_turns = 12", "max_turns = 2")]);
     let look = || tool_call("fs_list", serde_json::json!({"path": "."}));
     // The first message would need a third turn; the second is answered at once.
     let endpoint = mock(&runtime, vec![look(), look(), text("second answer")]);

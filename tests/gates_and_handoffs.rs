@@ -444,10 +444,7 @@ fn a_rejection_goes_back_to_the_model() {
 fn a_rejection_can_end_the_run() {
     let runtime = runtime();
     let project = project_with_approval_rule();
-    let config = project
-        .read("agentctl.toml")
-        .replace("on_reject = \"tell_model\"", "on_reject = \"end_run\"");
-    project.write("agentctl.toml", &config);
+    project.edit_config(&[("on_reject = \"tell_model\"", "on_reject = \"end_run\"")]);
     let endpoint = mock(
         &runtime,
         vec![tool_call(

@@ -11,12 +11,11 @@ use serde_json::json;
 /// The example project with generous limits, so a long adversarial script runs to the end.
 fn adversarial_project() -> Project {
     let project = Project::example();
-    let config = project.read("agentctl.toml");
-    let config = config
-        .replace("max_turns = 12", "max_turns = 100")
-        .replace("max_denials = 5", "max_denials = 100")
-        .replace("token_budget = 60000", "token_budget = 10000000");
-    project.write("agentctl.toml", &config);
+    project.edit_config(&[
+        ("max_turns = 12", "max_turns = 100"),
+        ("max_denials = 5", "max_denials = 100"),
+        ("token_budget = 60000", "token_budget = 10000000"),
+    ]);
     project
 }
 
@@ -305,11 +304,10 @@ fn an_allowed_write_records_a_diff_and_changes_only_that_file() {
 fn a_huge_command_output_is_capped() {
     let runtime = runtime();
     let project = Project::example();
-    let config = project.read("agentctl.toml").replace(
+    project.edit_config(&[(
         "    \"git status\",\n",
         "    \"git status\",\n    \"head -c * /dev/zero\",\n",
-    );
-    project.write("agentctl.toml", &config);
+    )]);
     let endpoint = mock(
         &runtime,
         vec![
@@ -382,10 +380,7 @@ fn endpoint_failures_end_the_run_with_exit_1_after_retries() {
 #[test]
 fn an_unreachable_endpoint_names_the_url() {
     let project = Project::example();
-    let config = project
-        .read("agentctl.toml")
-        .replace("max_retries = 2", "max_retries = 0");
-    project.write("agentctl.toml", &config);
+    project.edit_config(&[("max_retries = 2", "max_retries = 0")]);
     let output = project
         .agentctl()
         .args(["run", "ops-devops", "--task", "T-154"])

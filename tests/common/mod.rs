@@ -33,6 +33,10 @@ impl Project {
         // Tests never talk to a real endpoint.
         let config = root.join("agentctl.toml");
         let text = std::fs::read_to_string(&config).unwrap();
+        assert!(
+            text.contains("base_url = \"local\""),
+            "examples/agentctl.toml no longer uses the local endpoint"
+        );
         std::fs::write(
             &config,
             text.replace(
@@ -66,6 +70,20 @@ impl Project {
 
     pub fn write(&self, relative: &str, text: &str) {
         write(&self.root.join(relative), text);
+    }
+
+    /// Replaces text in agentctl.toml; each `from` must be there, so a test can never run with a
+    /// setting it only thinks it changed.
+    pub fn edit_config(&self, edits: &[(&str, &str)]) {
+        let mut config = self.read("agentctl.toml");
+        for (from, to) in edits {
+            assert!(
+                config.contains(from),
+                "agentctl.toml has no `{from}` to replace"
+            );
+            config = config.replacen(from, to, 1);
+        }
+        self.write("agentctl.toml", &config);
     }
 
     pub fn read(&self, relative: &str) -> String {
@@ -282,13 +300,12 @@ pub fn handoff(to: &str, summary: &str) -> MockReply {
 /// running `echo approved*`.
 pub fn project_with_approval_rule() -> Project {
     let project = Project::example();
-    let config = project
-        .read("agentctl.toml")
-        .replace("approve = [\n", "approve = [\n    \"echo approved*\",\n");
-    let config = config.replace(
-        "    \"git status\",\n",
-        "    \"git status\",\n    \"sleep *\",\n",
-    );
-    project.write("agentctl.toml", &config);
+    project.edit_config(&[
+        ("approve = [\n", "approve = [\n    \"echo approved*\",\n"),
+        (
+            "    \"git status\",\n",
+            "    \"git status\",\n    \"sleep *\",\n",
+        ),
+    ]);
     project
 }

@@ -190,7 +190,13 @@ impl<'a> Engine<'a> {
     ) -> Result<Engine<'a>, CoreError> {
         let directory = run_dir(&context.config.paths.state_dir, run_id.as_str());
         let (state, _) = RunState::load(&directory)?;
-        let (recorder, _) = Recorder::open_for_resume(&context.config.paths.audit_log, run_id)?;
+        // Reading the log back (to skip steps already written) is needed only when a crash left
+        // records in the outbox; between chat messages it is normally empty.
+        let recorder = if state.outbox.is_empty() {
+            Recorder::open(&context.config.paths.audit_log)?
+        } else {
+            Recorder::open_for_resume(&context.config.paths.audit_log, run_id)?.0
+        };
         let mut engine = Engine {
             context,
             state,
