@@ -25,10 +25,7 @@ impl Project {
         for folder in ["personas", "contexts", "templates", "prompts"] {
             copy_tree(&repository.join(folder), &directory.path().join(folder));
         }
-        copy_tree(
-            &repository.join("examples"),
-            &directory.path().join("examples"),
-        );
+        copy_example_sources(repository, &directory.path().join("examples"));
         let root = directory.path().join("examples");
         // Tests never talk to a real endpoint.
         let config = root.join("agentctl.toml");
@@ -216,6 +213,40 @@ fn walkdir_files(root: &Path) -> Vec<PathBuf> {
 pub fn write(path: &Path, text: &str) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, text).unwrap();
+}
+
+/// Copies the files of `examples/` that belong to the repository (those git tracks), never what
+/// a run there left behind (`AUDIT_LOG.md`, `.agentctl/`). Outside a git checkout (a source
+/// tarball) every file is copied, less the run output the example's own `.gitignore` names.
+fn copy_example_sources(repository: &Path, to: &Path) {
+    static TRACKED: std::sync::OnceLock<Option<Vec<String>>> = std::sync::OnceLock::new();
+    let tracked = TRACKED.get_or_init(|| {
+        let output = std::process::Command::new("git")
+            .arg("-C")
+            .arg(repository)
+            .args(["ls-files", "-z", "--", "examples"])
+            .output()
+            .ok()
+            .filter(|output| output.status.success() && !output.stdout.is_empty())?;
+        let text = String::from_utf8(output.stdout).ok()?;
+        Some(
+            text.split('\0')
+                .filter_map(|path| path.strip_prefix("examples/"))
+                .map(str::to_owned)
+                .collect(),
+        )
+    });
+    let Some(tracked) = tracked else {
+        copy_tree(&repository.join("examples"), to);
+        let _ = std::fs::remove_file(to.join("AUDIT_LOG.md"));
+        let _ = std::fs::remove_dir_all(to.join(".agentctl"));
+        return;
+    };
+    for relative in tracked {
+        let destination = to.join(relative);
+        std::fs::create_dir_all(destination.parent().unwrap()).unwrap();
+        std::fs::copy(repository.join("examples").join(relative), &destination).unwrap();
+    }
 }
 
 pub fn copy_tree(from: &Path, to: &Path) {
