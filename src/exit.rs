@@ -35,3 +35,54 @@ impl From<Exit> for ExitCode {
         ExitCode::from(exit.code())
     }
 }
+
+impl Exit {
+    /// How a run that stopped with `status` ends the command.
+    pub fn for_status(status: agentctl_core::RunStatus) -> Exit {
+        use agentctl_core::RunStatus;
+        match status {
+            // A chat session waiting for its next message is done for this command.
+            RunStatus::Finished | RunStatus::Waiting => Exit::Success,
+            // A human rejection ends the work unfinished.
+            RunStatus::Failed | RunStatus::Rejected | RunStatus::Running => Exit::Failure,
+            RunStatus::Paused => Exit::Paused,
+            RunStatus::Interrupted => Exit::Interrupted,
+        }
+    }
+
+    /// The one mapping from an engine error to an exit code, by kind.
+    pub fn for_error(error: &agentctl_core::CoreError) -> Exit {
+        use agentctl_core::CoreError;
+        match error {
+            CoreError::Input(_)
+            | CoreError::RunNotFound { .. }
+            | CoreError::AmbiguousRun { .. }
+            | CoreError::NoOpenRun { .. }
+            | CoreError::RunEnded { .. }
+            | CoreError::NotAChatSession { .. }
+            | CoreError::NotWaiting { .. }
+            | CoreError::GateMismatch { .. }
+            | CoreError::DigestMismatch { .. }
+            | CoreError::EmptyName
+            | CoreError::NotAnApprover { .. }
+            | CoreError::AlreadyDecided { .. }
+            | CoreError::AlreadyApproved { .. }
+            | CoreError::NotApprovableAhead { .. } => Exit::BadInput,
+            // Still waiting for a human is a pause, not a failure.
+            CoreError::AwaitingDecision { .. } => Exit::Paused,
+            // Another process drives the run: this command could not do its work now, and
+            // changed nothing; trying again later may succeed.
+            CoreError::RunBusy { .. }
+            | CoreError::Io(_)
+            | CoreError::StateFile { .. }
+            | CoreError::RunState { .. }
+            | CoreError::Audit(_)
+            | CoreError::StateChangedAfterPause { .. }
+            | CoreError::NoPendingAction { .. }
+            | CoreError::DecisionMismatch { .. }
+            | CoreError::PersonaMissing { .. }
+            | CoreError::NoActivePersona
+            | CoreError::HandoffTemplate { .. } => Exit::Failure,
+        }
+    }
+}

@@ -42,9 +42,16 @@ impl RunObserver for TerminalProgress {
                 self.active = persona.clone();
                 self.line(&format!("run {run_id}: task {task_id}, starting with {persona} (model {model} at {endpoint})"));
             }
-            RunEvent::RunResumed { run_id, persona } => {
+            RunEvent::RunResumed {
+                run_id,
+                persona,
+                model,
+                endpoint,
+            } => {
                 self.active = persona.clone();
-                self.line(&format!("resuming run {run_id} with {persona}"));
+                self.line(&format!(
+                    "resuming run {run_id} with {persona} (model {model} at {endpoint})"
+                ));
             }
             RunEvent::PersonaStarted { persona, tools, .. } => {
                 self.active = persona.clone();
@@ -135,6 +142,7 @@ impl RunObserver for TerminalProgress {
                 let label = match status {
                     RunStatus::Finished => "finished",
                     RunStatus::Failed => "FAILED",
+                    RunStatus::Rejected => "REJECTED",
                     RunStatus::Interrupted => "interrupted",
                     RunStatus::Paused => "paused",
                     RunStatus::Running => "running",

@@ -1,154 +1,128 @@
 //! `agentctl approve` and `agentctl reject`: a human decides on a paused run's pending action.
 //!
-//! The decision is bound to the digest of the exact action that is waiting and recorded with
-//! the name given, the operating-system user, the time and the note. Approving a production
-//! start gate (S08) also records S08 for the task in the project state file.
+//! Everything is checked and recorded by `agentctl_core::approvals::decide`, under the run's
+//! lock; this module finds the run, prints the outcome and maps it to an exit code. `approve`
+//! for a task with no open run approves S08 ahead of the run (a change window).
 
 use clap::Args;
 
-use agentctl_config::EnvVars;
-use agentctl_core::approvals::{self, Decision, Verdict};
-use agentctl_core::{store, RunStatus};
-use agentctl_protocol::Gate;
+use agentctl_core::approvals::{self, DecisionRequest, Verdict};
+use agentctl_core::registry::{self, Want};
+use agentctl_core::CoreError;
+use agentctl_protocol::{Gate, RunId};
 
 use crate::cli::GlobalArgs;
-use crate::commands::{load_config, runs};
+use crate::commands::{claim_run, core_error, load_config};
 use crate::exit::Exit;
 use crate::output;
 
 #[derive(Debug, Args)]
 pub struct ApproveArgs {
-    /// A task id (its paused run) or a run id.
+    /// A task id (its run waiting for a human), a run id or the start of one. A task with no
+    /// open run gets S08 approved ahead of its run.
     pub task_or_run: String,
     /// The gate being approved; must match the pending one.
     #[arg(long, default_value = "S08")]
     pub gate: Gate,
-    /// Who approves (checked against `approvers` in agentctl.toml).
+    /// Who approves (checked against `approvers` in agentctl.toml); must not be empty.
     #[arg(long)]
     pub by: String,
-    /// Why, or under what conditions.
+    /// Why, or under what conditions; recorded in the audit log.
     #[arg(long)]
     pub note: Option<String>,
-    /// The first characters of the pending action's digest, to be sure what you approve.
+    /// The first characters of the pending action's digest (`agentctl runs show` prints it), to
+    /// be sure what you approve.
     #[arg(long, value_name = "DIGEST")]
     pub call: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct RejectArgs {
-    /// A task id (its paused run) or a run id.
+    /// A task id (its run waiting for a human), a run id or the start of one.
     pub task_or_run: String,
-    /// Who rejects.
+    /// Who rejects; must not be empty.
     #[arg(long)]
     pub by: String,
-    /// Why; the model is told (or the run ends, per [gates] on_reject).
+    /// Why; recorded in the audit log, and the model is told (or the run ends, per [gates]
+    /// on_reject).
     #[arg(long)]
     pub reason: String,
 }
 
-pub fn execute_approve(global: &GlobalArgs, args: ApproveArgs) -> Exit {
-    decide(
-        global,
-        &args.task_or_run,
-        Verdict::Approved,
-        &args.by,
-        args.note,
-        Some(args.gate),
-        args.call.as_deref(),
-    )
+pub async fn execute_approve(global: &GlobalArgs, args: ApproveArgs) -> Exit {
+    let request = DecisionRequest {
+        verdict: Verdict::Approved,
+        by: Some(args.by),
+        note: args.note,
+        gate: Some(args.gate),
+        digest_prefix: args.call,
+    };
+    decide(global, &args.task_or_run, request).await
 }
 
-pub fn execute_reject(global: &GlobalArgs, args: RejectArgs) -> Exit {
-    decide(
-        global,
-        &args.task_or_run,
-        Verdict::Rejected,
-        &args.by,
-        Some(args.reason),
-        None,
-        None,
-    )
+pub async fn execute_reject(global: &GlobalArgs, args: RejectArgs) -> Exit {
+    let request = DecisionRequest {
+        verdict: Verdict::Rejected,
+        by: Some(args.by),
+        note: Some(args.reason),
+        gate: None,
+        digest_prefix: None,
+    };
+    decide(global, &args.task_or_run, request).await
 }
 
-fn decide(
-    global: &GlobalArgs,
-    task_or_run: &str,
-    verdict: Verdict,
-    by: &str,
-    note: Option<String>,
-    gate: Option<Gate>,
-    call_prefix: Option<&str>,
-) -> Exit {
+async fn decide(global: &GlobalArgs, task_or_run: &str, request: DecisionRequest) -> Exit {
     let config = match load_config(global, &Default::default()) {
         Ok(config) => config,
         Err(exit) => return exit,
     };
-    let state = match runs::find_open_run(&config, task_or_run) {
-        Ok(state) => state,
+    let run_id: RunId = match registry::find(&config.paths.state_dir, task_or_run, Want::Open) {
+        Ok(entry) => entry.state.run_id,
+        Err(CoreError::RunNotFound { .. } | CoreError::NoOpenRun { .. })
+            if request.verdict == Verdict::Approved
+                && agentctl_persona::load_task(&config.paths.tasks, task_or_run).is_ok() =>
+        {
+            return approve_ahead(&config, task_or_run, request);
+        }
+        Err(error) => return core_error(&config, &error),
+    };
+    // Decided under the run's lock: a run being driven (a chat session at its gate, a `resume`
+    // in progress) is refused, and two decisions cannot race past the single-use check.
+    let lock = match claim_run(&config, &run_id).await {
+        Ok(lock) => lock,
         Err(exit) => return exit,
     };
-    let Some(pending) = state
-        .pending
-        .clone()
-        .filter(|_| state.status == RunStatus::Paused)
-    else {
-        output::error(
-            &format!(
-                "run {} is {}, not waiting for a human",
-                state.run_id,
-                state.status.as_str()
-            ),
-            Some("`agentctl runs` shows what each run is doing"),
-        );
-        return Exit::BadInput;
-    };
-    if let Some(gate) = gate.filter(|gate| *gate != pending.gate) {
-        output::error(
-            &format!("run {} waits at {}, not {gate}", state.run_id, pending.gate),
-            Some(&format!("pass --gate {}", pending.gate)),
-        );
-        return Exit::BadInput;
-    }
-    if let Some(prefix) = call_prefix.filter(|prefix| !pending.digest.starts_with(prefix.trim())) {
-        output::error(
-            &format!("the pending action has digest {}…, not {prefix}…", &pending.digest[..12]),
-            Some("the action you meant to approve is no longer the one waiting; review it with `agentctl runs`"),
-        );
-        return Exit::BadInput;
-    }
-    if !approvals::may_approve(&config.gates.approvers, by) {
-        output::error(
-            &format!("`{by}` may not decide gates in this project"),
-            Some(&format!("approvers: {}", config.gates.approvers.join(", "))),
-        );
-        return Exit::BadInput;
-    }
-    let os_user = EnvVars::from_process()
-        .user
-        .unwrap_or_else(|| "unknown".to_owned());
-    let decision = Decision {
-        verdict,
-        gate: pending.gate,
-        digest: pending.digest.clone(),
-        by: by.trim().to_owned(),
-        os_user: os_user.clone(),
-        at: store::now_rfc3339(),
-        note: note.clone(),
-        used: false,
-    };
-    match approvals::record_decision(&config, &state, &decision) {
-        Ok(()) => {
-            let word = if verdict == Verdict::Approved {
-                "approved"
-            } else {
-                "rejected"
-            };
-            output::note(&format!("{word}: {}\nrecorded for {by} (os user {os_user}); continue with: agentctl resume {}", pending.describe(), state.task_id));
+    match approvals::decide(&config, &lock, request) {
+        Ok(recorded) => {
+            let decision = &recorded.decision;
+            output::note(&format!(
+                "{}: {}\nrecorded for {} (os user {}); continue with: agentctl resume {}",
+                decision.verdict.as_str(),
+                recorded.pending.describe(),
+                decision.by,
+                decision.os_user,
+                recorded.run_id
+            ));
             Exit::Success
         }
-        Err(error) => {
-            output::error(&error.to_string(), error.hint());
-            Exit::Failure
+        Err(error) => core_error(&config, &error),
+    }
+}
+
+/// `approve T-155` before any run of T-155: S08 approved for the task in the project state.
+fn approve_ahead(config: &agentctl_config::Config, task_id: &str, request: DecisionRequest) -> Exit {
+    let gate = request.gate.unwrap_or(Gate::S08);
+    let by = request.by.unwrap_or_default();
+    match approvals::approve_ahead(config, task_id, gate, &by, request.note) {
+        Ok(approved) => {
+            output::note(&format!(
+                "approved {gate} for task {task_id} ahead of its run\nrecorded for {} (os user {}) in {}; a production persona on {task_id} starts without pausing",
+                approved.by,
+                approved.os_user,
+                config.paths.state_file.display()
+            ));
+            Exit::Success
         }
+        Err(error) => core_error(config, &error),
     }
 }

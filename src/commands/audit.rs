@@ -176,7 +176,7 @@ fn timeline_line(entry: &AuditEntry) -> String {
         | EventKind::GateRejected
         | EventKind::GateReported => {
             let mut text = format!("{} {}", detail("gate"), detail("status"));
-            for key in ["by", "waiting", "because", "persona_started"] {
+            for key in ["by", "os_user", "waiting", "because", "note", "reason"] {
                 let value = detail(key);
                 if !value.is_empty() {
                     text.push_str(&format!(" {value}"));
@@ -196,6 +196,11 @@ fn timeline_line(entry: &AuditEntry) -> String {
         EventKind::RunResumed => format!("from {}", detail("from")),
         EventKind::ModelError => detail("error"),
         EventKind::SessionSwitched => format!("{} → {}", detail("from"), detail("to")),
+        EventKind::PersonaStarted => format!(
+            "{} prompt {}",
+            detail("persona"),
+            &detail("prompt_sha256").get(..12).unwrap_or_default()
+        ),
     };
     format!(
         "#{:<5} {time} {:<8} {:<16} {:<15} {}\n",

@@ -16,12 +16,12 @@ use std::collections::BTreeMap;
 use clap::Args;
 
 use agentctl_config::Overrides;
-use agentctl_core::{chat, store, RunContext, RunMode, RunState, RunStatus};
-use agentctl_protocol::RunId;
+use agentctl_core::registry;
+use agentctl_core::{chat, CoreError, RunContext, RunLock, RunMode, RunState, RunStatus};
 
 use crate::cli::GlobalArgs;
 use crate::commands::run::{build_context_with_interrupt, load_task};
-use crate::commands::{load_config, load_library, parse_pairs, relative_diagnostics};
+use crate::commands::{core_error, load_config, load_library, parse_pairs, relative_diagnostics};
 use crate::exit::Exit;
 use crate::output;
 
@@ -54,6 +54,8 @@ struct Opened {
     context: RunContext,
     interrupt: tokio::sync::watch::Sender<bool>,
     state: RunState,
+    /// This process drives the session until it leaves.
+    lock: RunLock,
 }
 
 pub async fn execute(global: &GlobalArgs, args: ChatArgs) -> Exit {
@@ -65,6 +67,7 @@ pub async fn execute(global: &GlobalArgs, args: ChatArgs) -> Exit {
         context,
         interrupt,
         state,
+        lock,
     } = match opened {
         Ok(opened) => opened,
         Err(exit) => return exit,
@@ -83,7 +86,7 @@ pub async fn execute(global: &GlobalArgs, args: ChatArgs) -> Exit {
         .pending
         .clone()
         .filter(|_| state.status == RunStatus::Paused);
-    repl::Session::new(&context, global, &state, input, observer, interrupt)
+    repl::Session::new(&context, global, &state, lock, input, observer, interrupt)
         .run(pending)
         .await
 }
@@ -130,45 +133,37 @@ fn open(global: &GlobalArgs, args: &ChatArgs) -> Result<Opened, Exit> {
         None => (chat::untasked_session(), false),
     };
     let (context, interrupt) = build_context_with_interrupt(config, library, task)?;
-    let state = chat::open(&context, &target, with_task, vars, args.model.clone())
-        .map_err(|error| core_failure(&context, error))?;
+    let (state, lock) = chat::open(&context, &target, with_task, vars, args.model.clone())
+        .map_err(|error| core_error(&context.config, &error))?;
     Ok(Opened {
         context,
         interrupt,
         state,
+        lock,
     })
 }
 
 /// A saved session, with the model and variables it was opened with.
 fn restore(global: &GlobalArgs, session_id: &str) -> Result<Opened, Exit> {
     let probe = load_config(global, &Overrides::default())?;
-    let runs = probe.paths.state_dir.join("runs");
-    let well_formed = !session_id.is_empty()
-        && session_id
-            .chars()
-            .all(|character| character.is_ascii_alphanumeric() || character == '-');
-    let directory = store::run_dir(&probe.paths.state_dir, session_id);
-    if !well_formed || !RunState::path(&directory).is_file() {
-        output::error(
-            &format!("no chat session `{session_id}` in {}", runs.display()),
-            Some("`agentctl runs` lists sessions (kind chat)"),
-        );
-        return Err(Exit::BadInput);
-    }
-    let saved = RunState::load(&directory)
-        .map(|(state, _)| state)
-        .map_err(|error| {
-            output::error(&error.to_string(), None);
-            Exit::BadInput
-        })?;
+    let saved = match registry::get(&probe.paths.state_dir, session_id) {
+        Ok(entry) => entry.state,
+        Err(CoreError::RunNotFound { runs_dir, .. }) => {
+            output::error(
+                &format!("no chat session `{session_id}` in {}", runs_dir.display()),
+                Some("`agentctl runs` lists sessions (kind chat)"),
+            );
+            return Err(Exit::BadInput);
+        }
+        Err(error) => return Err(core_error(&probe, &error)),
+    };
     let RunMode::Chat { with_task } = saved.mode else {
-        output::error(
-            &format!("`{session_id}` is a run, not a chat session"),
-            Some(&format!(
-                "continue a run with: agentctl resume {session_id}"
-            )),
-        );
-        return Err(Exit::BadInput);
+        return Err(core_error(
+            &probe,
+            &CoreError::NotAChatSession {
+                run_id: session_id.to_owned(),
+            },
+        ));
     };
     if saved.status.is_terminal() {
         let reason = saved.end.as_ref().map_or("", |end| end.reason.as_str());
@@ -193,26 +188,15 @@ fn restore(global: &GlobalArgs, session_id: &str) -> Result<Opened, Exit> {
         chat::untasked_session()
     };
     let (context, interrupt) = build_context_with_interrupt(config, library, task)?;
-    let state = chat::load(&context, &RunId::new(session_id.to_owned()))
-        .map_err(|error| core_failure(&context, error))?;
+    // Read again under the lock: another process may have driven it meanwhile.
+    let (state, lock) = chat::claim(&context, &saved.run_id)
+        .map_err(|error| core_error(&context.config, &error))?;
     Ok(Opened {
         context,
         interrupt,
         state,
+        lock,
     })
-}
-
-fn core_failure(context: &RunContext, error: agentctl_core::CoreError) -> Exit {
-    match error {
-        agentctl_core::CoreError::Input(diagnostics) => {
-            output::diagnostics(&relative_diagnostics(&context.config, diagnostics));
-            Exit::BadInput
-        }
-        other => {
-            output::error(&other.to_string(), other.hint());
-            Exit::Failure
-        }
-    }
 }
 
 /// The first line on stderr: which session, with whom, and on a terminal how to get help.

@@ -35,8 +35,8 @@ pub async fn dispatch(cli: Cli) -> Exit {
         Command::Run(args) => run::execute(&global, args).await,
         Command::Chat(args) => chat::execute(&global, args).await,
         Command::Runs(args) => runs::execute(&global, args),
-        Command::Approve(args) => approve::execute_approve(&global, args),
-        Command::Reject(args) => approve::execute_reject(&global, args),
+        Command::Approve(args) => approve::execute_approve(&global, args).await,
+        Command::Reject(args) => approve::execute_reject(&global, args).await,
         Command::Resume(args) => resume::execute(&global, args).await,
         Command::Gates(args) => gates::execute(&global, args),
         Command::Audit(command) => audit::execute(&global, command),
@@ -105,6 +105,35 @@ pub fn relative_diagnostics(config: &Config, diagnostics: Vec<Diagnostic>) -> Ve
             diagnostic
         })
         .collect()
+}
+
+/// Prints an engine error (`error:` and `hint:`, or the diagnostics of bad input) and returns
+/// its exit code from the one mapping in `exit.rs`.
+pub fn core_error(config: &Config, error: &agentctl_core::CoreError) -> Exit {
+    match error {
+        agentctl_core::CoreError::Input(diagnostics) => {
+            output::diagnostics(&relative_diagnostics(config, diagnostics.clone()));
+        }
+        other => output::error(&other.to_string(), other.hint().as_deref()),
+    }
+    Exit::for_error(error)
+}
+
+/// Takes the lock of a run for this process, off the async workers (acquiring may wait a
+/// moment for a liveness probe to let go).
+pub async fn claim_run(
+    config: &Config,
+    run_id: &agentctl_protocol::RunId,
+) -> Result<agentctl_core::RunLock, Exit> {
+    let state_dir = config.paths.state_dir.clone();
+    let id = run_id.clone();
+    let claimed = tokio::task::spawn_blocking(move || agentctl_core::RunLock::acquire(&state_dir, &id))
+        .await
+        .map_err(|error| {
+            output::error(&format!("cannot take the run lock: {error}"), None);
+            Exit::Failure
+        })?;
+    claimed.map_err(|error| core_error(config, &error))
 }
 
 /// Parses repeated `K=V` arguments.

@@ -3,18 +3,18 @@
 use clap::Args;
 
 use agentctl_config::Overrides;
-use agentctl_protocol::RunId;
+use agentctl_core::registry::{self, Want};
 
 use crate::cli::GlobalArgs;
 use crate::commands::run::{build_context, finish, load_task};
-use crate::commands::{load_config, load_library, runs};
+use crate::commands::{claim_run, core_error, load_config, load_library};
 use crate::exit::Exit;
-use crate::output;
 use crate::progress::TerminalProgress;
 
 #[derive(Debug, Args)]
 pub struct ResumeArgs {
-    /// A task id (its latest open run) or a run id.
+    /// A task id (its run waiting for a human, else its newest open run), a run id, or the
+    /// start of one.
     pub task_or_run: String,
     /// Print a JSON run summary on stdout instead of the final answer.
     #[arg(long)]
@@ -26,9 +26,20 @@ pub async fn execute(global: &GlobalArgs, args: ResumeArgs) -> Exit {
         Ok(config) => config,
         Err(exit) => return exit,
     };
-    let state = match runs::find_open_run(&probe, &args.task_or_run) {
-        Ok(state) => state,
+    let found = match registry::find(&probe.paths.state_dir, &args.task_or_run, Want::Open) {
+        Ok(entry) => entry,
+        Err(error) => return core_error(&probe, &error),
+    };
+    // From here until the last write this process alone drives the run; a second `resume`, or
+    // one during a live `run`, is refused and changes nothing.
+    let lock = match claim_run(&probe, &found.state.run_id).await {
+        Ok(lock) => lock,
         Err(exit) => return exit,
+    };
+    // Read again under the lock: what was found above may have moved on meanwhile.
+    let state = match registry::get(&probe.paths.state_dir, found.state.run_id.as_str()) {
+        Ok(entry) => entry.state,
+        Err(error) => return core_error(&probe, &error),
     };
     // The run keeps the model and variables it started with.
     let overrides = Overrides {
@@ -52,20 +63,9 @@ pub async fn execute(global: &GlobalArgs, args: ResumeArgs) -> Exit {
         Err(exit) => return exit,
     };
     let mut progress = TerminalProgress::new();
-    let result = agentctl_core::resume(
-        &context,
-        &RunId::new(state.run_id.to_string()),
-        &mut progress,
-    )
-    .await;
-    if let Err(agentctl_core::CoreError::Refused { message, hint }) = &result {
-        output::error(message, Some(hint));
-        // Still waiting for a human is a pause, not a failure.
-        return if message.contains("is waiting for a human") {
-            Exit::Paused
-        } else {
-            Exit::Failure
-        };
+    let result = agentctl_core::resume(&context, &lock, &mut progress).await;
+    if let Err(error) = &result {
+        return core_error(&context.config, error);
     }
     finish(&context.config, result, args.json)
 }

@@ -10,7 +10,7 @@ use agentctl_core::{RunContext, RunReport, RunStatus};
 use agentctl_persona::{Library, Task};
 
 use crate::cli::GlobalArgs;
-use crate::commands::{load_config, load_library, parse_pairs, relative_diagnostics};
+use crate::commands::{core_error, load_config, load_library, parse_pairs, relative_diagnostics};
 use crate::exit::Exit;
 use crate::output;
 use crate::progress::TerminalProgress;
@@ -148,14 +148,7 @@ pub fn finish(
 ) -> Exit {
     let report = match result {
         Ok(report) => report,
-        Err(agentctl_core::CoreError::Input(diagnostics)) => {
-            output::diagnostics(&relative_diagnostics(config, diagnostics));
-            return Exit::BadInput;
-        }
-        Err(error) => {
-            output::error(&error.to_string(), error.hint());
-            return Exit::Failure;
-        }
+        Err(error) => return core_error(config, &error),
     };
     if json {
         output::json(&report);
@@ -163,23 +156,19 @@ pub fn finish(
         output::stdout(&format!("{}\n", answer.trim_end()));
     }
     match report.status {
-        RunStatus::Finished => Exit::Success,
-        RunStatus::Failed => Exit::Failure,
         RunStatus::Paused => {
             if let Some(pending) = &report.pending {
                 output::note(&format!(
-                    "waiting for a human at {}.\n  approve: agentctl approve {} --gate {} --by NAME [--note TEXT]\n  reject:  agentctl reject {} --by NAME --reason TEXT\n  then:    agentctl resume {}",
-                    pending.gate, report.task_id, pending.gate, report.task_id, report.task_id
+                    "waiting for a human at {}.\n  review:  agentctl runs show {}\n  approve: agentctl approve {} --gate {} --by NAME [--note TEXT]\n  reject:  agentctl reject {} --by NAME --reason TEXT\n  then:    agentctl resume {}",
+                    pending.gate, report.run_id, report.task_id, pending.gate, report.task_id, report.task_id
                 ));
             }
-            Exit::Paused
         }
         RunStatus::Interrupted => {
             output::note(&format!(
                 "state saved; continue with: agentctl resume {}",
                 report.run_id
             ));
-            Exit::Interrupted
         }
         RunStatus::Waiting => {
             // `resume` of a chat session drives it to its next answer; the human continues there.
@@ -187,10 +176,10 @@ pub fn finish(
                 "the session waits for your next message: agentctl chat --resume {}",
                 report.run_id
             ));
-            Exit::Success
         }
-        RunStatus::Running => Exit::Failure,
+        RunStatus::Finished | RunStatus::Failed | RunStatus::Rejected | RunStatus::Running => {}
     }
+    Exit::for_status(report.status)
 }
 
 #[derive(Serialize)]
@@ -222,7 +211,7 @@ fn dry_run(
     let policy = match agentctl_core::personas::policy_for(config, &target.persona) {
         Ok(policy) => policy.describe(),
         Err(error) => {
-            output::error(&error.to_string(), error.hint());
+            output::error(&error.to_string(), error.hint().as_deref());
             return Exit::BadInput;
         }
     };

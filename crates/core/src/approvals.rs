@@ -1,16 +1,29 @@
 //! Human decisions on a paused run, kept in `.agentctl/runs/RUN_ID/decision.json`.
 //!
-//! A decision is bound to the digest of the exact pending action and is used once: `resume`
-//! marks it used before performing the action. Only `agentctl approve`/`reject` (or a human at
-//! the chat prompt) write decisions; no agent tool can reach `.agentctl/`.
+//! [`decide`] is the one place a human decision is validated and recorded — `agentctl
+//! approve`/`reject` and the chat prompt's `/approve`/`/reject` both call it. It runs under the
+//! run's lock ([`RunLock`]) and checks, in order: the run is paused with a pending action, the
+//! gate and (if given) the digest match that action, the name is not empty and is an approver,
+//! and the action was not decided already. It records who decided by name and by operating-system
+//! user (from the real uid), and writes the `gate.approved`/`gate.rejected` audit entry with the
+//! note or reason.
+//!
+//! A decision is bound to the digest of the exact pending action and is used once: `resume`,
+//! under the same lock, marks it used before performing the action. [`approve_ahead`] records
+//! S08 for a task before any run exists (a change window). No agent tool can reach `.agentctl/`.
+//!
+//! Does not know about: terminals or flags; what the run does after the decision.
 
 use std::path::{Path, PathBuf};
 
-use agentctl_protocol::Gate;
+use agentctl_protocol::{EventKind, Gate, GateStatus, RunId, TaskId};
 use serde::{Deserialize, Serialize};
 
-use crate::store::atomic_write;
-use crate::CoreError;
+use crate::project_state::{self, GateRecord};
+use crate::run_lock::RunLock;
+use crate::run_state::{PendingApproval, PendingKind, RunState, RunStatus};
+use crate::store::{self, atomic_write};
+use crate::{details, CoreError};
 
 pub const DECISION_FILE_NAME: &str = "decision.json";
 
@@ -87,64 +100,253 @@ pub fn may_approve(approvers: &[String], name: &str) -> bool {
             .any(|approver| approver.eq_ignore_ascii_case(name.trim()))
 }
 
-/// Records a human decision on a paused run: the decision file, S08 in the project state when
-/// it decides a production start gate, and a `gate.approved`/`gate.rejected` audit entry.
-/// Used by `agentctl approve`/`reject` and by the chat prompt.
-pub fn record_decision(
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Approved => "approved",
+            Verdict::Rejected => "rejected",
+        }
+    }
+}
+
+/// What a human asks for.
+#[derive(Debug, Clone)]
+pub struct DecisionRequest {
+    pub verdict: Verdict,
+    /// The name given with `--by`; `None` (the chat prompt without `--by`) means the OS user.
+    pub by: Option<String>,
+    /// `--note` of an approval, `--reason` of a rejection.
+    pub note: Option<String>,
+    /// The gate the human means; must be the pending one when given.
+    pub gate: Option<Gate>,
+    /// The first characters of the digest the human reviewed; must match when given.
+    pub digest_prefix: Option<String>,
+}
+
+/// A decision as recorded, with the action it decided.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub decision: Decision,
+    pub pending: PendingApproval,
+    pub run_id: RunId,
+    pub task_id: TaskId,
+}
+
+/// Validates and records a human decision on the run `lock` holds. The only writer of
+/// decisions.
+pub fn decide(
     config: &agentctl_config::Config,
-    state: &crate::RunState,
+    lock: &RunLock,
+    request: DecisionRequest,
+) -> Result<Recorded, CoreError> {
+    let (state, _) = RunState::load(lock.run_dir())?;
+    let pending = match (&state.pending, state.status) {
+        (Some(pending), RunStatus::Paused) => pending.clone(),
+        _ => {
+            return Err(CoreError::NotWaiting {
+                run_id: state.run_id.to_string(),
+                status: state.status.as_str().to_owned(),
+            })
+        }
+    };
+    if let Some(given) = request.gate.filter(|given| *given != pending.gate) {
+        return Err(CoreError::GateMismatch {
+            run_id: state.run_id.to_string(),
+            waiting: pending.gate,
+            given,
+        });
+    }
+    if let Some(prefix) = request.digest_prefix.as_deref().map(str::trim) {
+        if prefix.is_empty() || !pending.digest.starts_with(prefix) {
+            return Err(CoreError::DigestMismatch {
+                pending: crate::error::short(&pending.digest),
+                given: prefix.to_owned(),
+            });
+        }
+    }
+    let os_user = crate::os_user::current();
+    let by = checked_name(config, request.by.unwrap_or_else(|| os_user.clone()))?;
+    if let Some(earlier) = Decision::load(lock.run_dir())?
+        .filter(|earlier| earlier.digest == pending.digest && !earlier.used)
+    {
+        return Err(CoreError::AlreadyDecided {
+            run_id: state.run_id.to_string(),
+            verdict: earlier.verdict.as_str().to_owned(),
+            by: earlier.by,
+            at: earlier.at,
+        });
+    }
+    let decision = Decision {
+        verdict: request.verdict,
+        gate: pending.gate,
+        digest: pending.digest.clone(),
+        by,
+        os_user,
+        at: store::now_rfc3339(),
+        note: request
+            .note
+            .map(|note| note.trim().to_owned())
+            .filter(|note| !note.is_empty()),
+        used: false,
+    };
+    record(config, &state, &pending, &decision)?;
+    Ok(Recorded {
+        decision,
+        pending,
+        run_id: state.run_id,
+        task_id: state.task_id,
+    })
+}
+
+/// A trimmed, non-empty name that may decide gates here.
+fn checked_name(config: &agentctl_config::Config, by: String) -> Result<String, CoreError> {
+    let by = by.trim().to_owned();
+    if by.is_empty() {
+        return Err(CoreError::EmptyName);
+    }
+    if !may_approve(&config.gates.approvers, &by) {
+        return Err(CoreError::NotAnApprover {
+            name: by,
+            approvers: config.gates.approvers.clone(),
+        });
+    }
+    Ok(by)
+}
+
+/// The decision file, S08 in the project state when it decides a production start gate, and the
+/// audit entry.
+fn record(
+    config: &agentctl_config::Config,
+    state: &RunState,
+    pending: &PendingApproval,
     decision: &Decision,
 ) -> Result<(), CoreError> {
-    use agentctl_protocol::{EventKind, GateStatus};
-
-    let run_dir = crate::store::run_dir(&config.paths.state_dir, state.run_id.as_str());
+    let run_dir = store::run_dir(&config.paths.state_dir, state.run_id.as_str());
     decision.save(&run_dir)?;
-    let start_gate = state
-        .pending
-        .as_ref()
-        .is_some_and(|pending| matches!(pending.kind, crate::PendingKind::Start { .. }));
-    if start_gate && decision.gate == Gate::S08 {
-        let status = if decision.verdict == Verdict::Approved {
-            GateStatus::Approved
-        } else {
-            GateStatus::Rejected
+    if matches!(pending.kind, PendingKind::Start { .. }) && decision.gate == Gate::S08 {
+        let status = match decision.verdict {
+            Verdict::Approved => GateStatus::Approved,
+            Verdict::Rejected => GateStatus::Rejected,
         };
-        let record = crate::project_state::GateRecord {
-            status,
-            by: format!("{} ({})", decision.by, decision.os_user),
-            at: decision.at.clone(),
-            evidence: decision.note.clone().unwrap_or_default(),
-        };
-        crate::project_state::record_gate(
+        project_state::record_gate(
             &config.paths.state_file,
-            &crate::project_state::lock_dir(&config.paths.state_dir),
+            &project_state::lock_dir(&config.paths.state_dir),
             state.task_id.as_str(),
             Gate::S08,
-            record,
+            GateRecord {
+                status,
+                by: format!("{} ({})", decision.by, decision.os_user),
+                at: decision.at.clone(),
+                evidence: decision.note.clone().unwrap_or_default(),
+            },
         )?;
     }
-    let event = if decision.verdict == Verdict::Approved {
-        EventKind::GateApproved
-    } else {
-        EventKind::GateRejected
-    };
-    let mut recorded = crate::details! {
+    let mut recorded = details! {
         "gate" => decision.gate.as_str(), "digest" => decision.digest.clone(),
         "by" => decision.by.clone(), "os_user" => decision.os_user.clone(),
+        "waiting" => pending.describe(),
     };
     if let Some(note) = &decision.note {
-        recorded.insert("note".to_owned(), serde_json::Value::from(note.clone()));
+        let key = match decision.verdict {
+            Verdict::Approved => "note",
+            Verdict::Rejected => "reason",
+        };
+        recorded.insert(key.to_owned(), serde_json::Value::from(note.clone()));
     }
+    append(
+        config,
+        Some(state.run_id.clone()),
+        state.task_id.clone(),
+        Some(pending.persona.clone()),
+        decision.verdict,
+        recorded,
+    )
+}
+
+fn append(
+    config: &agentctl_config::Config,
+    run: Option<RunId>,
+    task: TaskId,
+    persona: Option<String>,
+    verdict: Verdict,
+    details: serde_json::Map<String, serde_json::Value>,
+) -> Result<(), CoreError> {
+    let event = match verdict {
+        Verdict::Approved => EventKind::GateApproved,
+        Verdict::Rejected => EventKind::GateRejected,
+    };
     let mut writer = agentctl_audit::AuditWriter::open(&config.paths.audit_log)?;
     writer.append(crate::recorder::standalone_record(
-        Some(state.run_id.clone()),
-        Some(state.task_id.clone()),
-        state
-            .pending
-            .as_ref()
-            .map(|pending| pending.persona.clone()),
-        event,
-        recorded,
+        run, Some(task), persona, event, details,
     ))?;
     Ok(())
+}
+
+/// What [`approve_ahead`] recorded.
+#[derive(Debug, Clone)]
+pub struct ApprovedAhead {
+    pub by: String,
+    pub os_user: String,
+    pub at: String,
+}
+
+/// Approves S08 for a task that has no open run yet — a change window agreed before the work
+/// starts. Recorded in the project state as S08 approved for the task (so the production
+/// persona starts without pausing) and in the audit log. Refused for other gates, for an empty
+/// or unlisted name, and when S08 is already approved.
+pub fn approve_ahead(
+    config: &agentctl_config::Config,
+    task_id: &str,
+    gate: Gate,
+    by: &str,
+    note: Option<String>,
+) -> Result<ApprovedAhead, CoreError> {
+    if gate != Gate::S08 {
+        return Err(CoreError::NotApprovableAhead { given: gate });
+    }
+    let by = checked_name(config, by.to_owned())?;
+    let os_user = crate::os_user::current();
+    let at = store::now_rfc3339();
+    let note = note
+        .map(|note| note.trim().to_owned())
+        .filter(|note| !note.is_empty());
+    project_state::record_gate_if(
+        &config.paths.state_file,
+        &project_state::lock_dir(&config.paths.state_dir),
+        task_id,
+        Gate::S08,
+        GateRecord {
+            status: GateStatus::Approved,
+            by: format!("{by} ({os_user})"),
+            at: at.clone(),
+            evidence: note.clone().unwrap_or_default(),
+        },
+        |current| match current {
+            Some(current) if current.status == GateStatus::Approved => {
+                Err(CoreError::AlreadyApproved {
+                    task_id: task_id.to_owned(),
+                    gate: Gate::S08,
+                    by: current.by.clone(),
+                    at: current.at.clone(),
+                })
+            }
+            _ => Ok(()),
+        },
+    )?;
+    let mut recorded = details! {
+        "gate" => Gate::S08.as_str(), "by" => by.clone(), "os_user" => os_user.clone(),
+        "ahead_of_run" => true,
+    };
+    if let Some(note) = &note {
+        recorded.insert("note".to_owned(), serde_json::Value::from(note.clone()));
+    }
+    append(
+        config,
+        None,
+        TaskId::new(task_id.to_owned()),
+        None,
+        Verdict::Approved,
+        recorded,
+    )?;
+    Ok(ApprovedAhead { by, os_user, at })
 }

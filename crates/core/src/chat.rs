@@ -16,7 +16,8 @@ use crate::events::RunObserver;
 use crate::recorder::Recorder;
 use crate::run_loop::{Engine, RunContext, RunReport};
 use crate::run_state::{ActivePersona, RunMode, RunState, RunStatus};
-use crate::store::{self, run_dir};
+use crate::run_lock::RunLock;
+use crate::store;
 use crate::{details, CoreError};
 
 /// The task of a session opened without `--task`: nothing to brief, no gates to check.
@@ -35,15 +36,17 @@ pub fn untasked_session() -> Task {
     }
 }
 
-/// Opens a new session with `target` active. Nothing is sent to the model yet.
+/// Opens a new session with `target` active. Nothing is sent to the model yet. The returned
+/// lock makes this process the session's driver until it is dropped.
 pub fn open(
     context: &RunContext,
     target: &Target,
     with_task: bool,
     vars: BTreeMap<String, String>,
     model_override: Option<String>,
-) -> Result<RunState, CoreError> {
+) -> Result<(RunState, RunLock), CoreError> {
     let session_id = RunId::new(store::new_run_id("s"));
+    let lock = RunLock::acquire(&context.config.paths.state_dir, &session_id)?;
     let mut state = RunState::new(
         session_id.clone(),
         TaskId::new(context.task.id.clone()),
@@ -64,25 +67,25 @@ pub fn open(
         EventKind::RunStarted,
         details! { "entry" => target.entry_name(), "persona" => target.persona.name.clone(), "mode" => "chat", "endpoint" => context.endpoint_host.clone() },
     );
-    state.save(&run_dir(
-        &context.config.paths.state_dir,
-        session_id.as_str(),
-    ))?;
+    state.save(lock.run_dir())?;
     recorder.flush(&mut state)?;
-    Ok(state)
+    Ok((state, lock))
 }
 
-/// Loads a session.
-pub fn load(context: &RunContext, session_id: &RunId) -> Result<RunState, CoreError> {
-    let (state, _) = RunState::load(&run_dir(
-        &context.config.paths.state_dir,
-        session_id.as_str(),
-    ))?;
+/// Takes a saved session for this process: its lock, then its state.
+pub fn claim(context: &RunContext, session_id: &RunId) -> Result<(RunState, RunLock), CoreError> {
+    let lock = RunLock::acquire(&context.config.paths.state_dir, session_id)?;
+    let state = load(context, &lock)?;
+    Ok((state, lock))
+}
+
+/// Reads the state of the session this process holds.
+pub fn load(_context: &RunContext, lock: &RunLock) -> Result<RunState, CoreError> {
+    let (state, _) = RunState::load(lock.run_dir())?;
     if !matches!(state.mode, RunMode::Chat { .. }) {
-        return Err(CoreError::refused(
-            format!("{session_id} is a run, not a chat session"),
-            "continue a run with `agentctl resume`",
-        ));
+        return Err(CoreError::NotAChatSession {
+            run_id: lock.run_id().to_string(),
+        });
     }
     Ok(state)
 }
@@ -91,24 +94,29 @@ pub fn load(context: &RunContext, session_id: &RunId) -> Result<RunState, CoreEr
 /// a limit ends it, or the reply is interrupted.
 pub async fn send(
     context: &RunContext,
-    session_id: &RunId,
+    lock: &RunLock,
     message: &str,
     observer: &mut dyn RunObserver,
 ) -> Result<RunReport, CoreError> {
-    let mut engine = Engine::load(context, session_id, observer)?;
+    let mut engine = Engine::load(context, lock, observer)?;
     match engine.state.status {
         RunStatus::Waiting | RunStatus::Interrupted | RunStatus::Running => {}
         RunStatus::Paused => {
-            return Err(CoreError::refused(
-                "the session is waiting for a human decision",
-                "answer it with /approve or /reject first",
-            ))
+            let pending = engine.state.pending.clone();
+            return Err(CoreError::AwaitingDecision {
+                run_id: lock.run_id().to_string(),
+                task_id: engine.state.task_id.to_string(),
+                gate: pending
+                    .as_ref()
+                    .map_or(agentctl_protocol::Gate::S08, |pending| pending.gate),
+                waiting: pending.map_or_else(String::new, |pending| pending.describe()),
+            });
         }
-        RunStatus::Finished | RunStatus::Failed => {
-            return Err(CoreError::refused(
-                "the session has ended",
-                "start a new one with `agentctl chat`",
-            ))
+        status => {
+            return Err(CoreError::RunEnded {
+                run_id: lock.run_id().to_string(),
+                status: status.as_str().to_owned(),
+            })
         }
     }
     engine.state.inbox.push(message.to_owned());
@@ -119,14 +127,9 @@ pub async fn send(
 
 /// A human switches the session to any persona. The new persona starts with its own prompt and
 /// permissions, briefed that the human switched to it.
-pub fn switch(
-    context: &RunContext,
-    session_id: &RunId,
-    to: &str,
-    by: &str,
-) -> Result<(), CoreError> {
+pub fn switch(context: &RunContext, lock: &RunLock, to: &str, by: &str) -> Result<(), CoreError> {
     let mut observer = crate::events::IgnoreEvents;
-    let mut engine = Engine::load(context, session_id, &mut observer)?;
+    let mut engine = Engine::load(context, lock, &mut observer)?;
     let target = engine.lookup(to)?;
     let from = engine.state.active.name.clone();
     Recorder::queue(
@@ -152,9 +155,9 @@ pub fn switch(
 }
 
 /// Ends a session for good.
-pub fn close(context: &RunContext, session_id: &RunId) -> Result<RunReport, CoreError> {
+pub fn close(context: &RunContext, lock: &RunLock) -> Result<RunReport, CoreError> {
     let mut observer = crate::events::IgnoreEvents;
-    let mut engine = Engine::load(context, session_id, &mut observer)?;
+    let mut engine = Engine::load(context, lock, &mut observer)?;
     if engine.state.status.is_terminal() {
         return Ok(engine.report());
     }

@@ -18,6 +18,8 @@ pub enum RunEvent {
     RunResumed {
         run_id: String,
         persona: String,
+        model: String,
+        endpoint: String,
     },
     PersonaStarted {
         persona: String,

@@ -66,11 +66,8 @@ pub(crate) fn switch(
             transcript,
         },
     )
-    .map_err(|message| {
-        CoreError::refused(
-            format!("cannot render the handoff packet: {message}"),
-            "fix templates/handoff_packet.md; `agentctl lint` checks templates",
-        )
+    .map_err(|message| CoreError::HandoffTemplate {
+        message: message.to_string(),
     })?;
     let packet_sha256 = store::sha256_hex(packet.as_bytes());
     engine.observer.on_event(&RunEvent::Handoff {

@@ -75,7 +75,7 @@ impl Engine<'_> {
                         self.context.task.id,
                         decision.note.unwrap_or_default()
                     );
-                    return self.end(RunStatus::Failed, reason, None).map(Some);
+                    return self.end(RunStatus::Rejected, reason, None).map(Some);
                 }
                 if !self.decision_approves_start(&persona.name, requirement.gate) {
                     let digest = store::sha256_hex(
@@ -149,9 +149,9 @@ impl Engine<'_> {
             Recorder::queue(
                 &mut self.state,
                 Some(&persona.name),
-                EventKind::GateChecked,
+                EventKind::PersonaStarted,
                 details! {
-                    "persona_started" => persona.name.clone(), "prompt_sha256" => prompt.sha256, "tools" => tools,
+                    "persona" => persona.name.clone(), "prompt_sha256" => prompt.sha256, "tools" => tools,
                 },
             );
         }

@@ -132,6 +132,27 @@ pub fn record_gate(
     atomic_write(state_file, state.render().as_bytes())
 }
 
+/// Records one gate for one task only when `check` accepts what is recorded now; the check and
+/// the write happen under the same lock, so two processes cannot both pass it.
+pub fn record_gate_if(
+    state_file: &Path,
+    lock_dir: &Path,
+    task: &str,
+    gate: Gate,
+    record: GateRecord,
+    check: impl FnOnce(Option<&GateRecord>) -> Result<(), CoreError>,
+) -> Result<(), CoreError> {
+    let _lock = FileLock::acquire(&lock_dir.join("project-state.lock"))?;
+    let mut state = ProjectState::load(state_file)?;
+    check(state.tasks.get(task).and_then(|gates| gates.get(&gate)))?;
+    state
+        .tasks
+        .entry(task.to_owned())
+        .or_default()
+        .insert(gate, record);
+    atomic_write(state_file, state.render().as_bytes())
+}
+
 /// The lock directory for a state directory.
 pub fn lock_dir(state_dir: &Path) -> PathBuf {
     state_dir.join("locks")

@@ -9,6 +9,7 @@ use serde_json::Value;
 use crate::approvals::{Decision, Verdict};
 use crate::run_loop::Engine;
 use crate::run_state::{PendingKind, RunState, RunStatus};
+use crate::error::short;
 use crate::CoreError;
 
 /// A paused run's state must be byte-identical to what was recorded when it paused.
@@ -32,10 +33,11 @@ pub(crate) fn check_state_unchanged(
                 .map(str::to_owned)
         });
     match recorded {
-        Some(recorded) if recorded != digest => Err(CoreError::refused(
-            format!("the state of run {} was changed after it paused (recorded {}…, found {}…)", state.run_id, &recorded[..12.min(recorded.len())], &digest[..12]),
-            "restore .agentctl/runs/RUN_ID/state.json or start a new run; a paused run resumes only from the state that was audited",
-        )),
+        Some(recorded) if recorded != digest => Err(CoreError::StateChangedAfterPause {
+            run_id: state.run_id.to_string(),
+            recorded: short(&recorded),
+            found: short(digest),
+        }),
         _ => Ok(()),
     }
 }
@@ -44,39 +46,27 @@ impl Engine<'_> {
     /// Reads the human decision of a paused run into this process, checking it fits.
     pub(crate) fn take_decision(&mut self) -> Result<(), CoreError> {
         let Some(pending) = self.state.pending.clone() else {
-            return Err(CoreError::refused(
-                "the run is paused but records no pending action",
-                "start a new run",
-            ));
+            return Err(CoreError::NoPendingAction {
+                run_id: self.state.run_id.to_string(),
+            });
         };
-        let Some(decision) = Decision::load(&self.run_dir)? else {
-            return Err(CoreError::refused(
-                format!("run {} is waiting for a human: {}", self.state.run_id, pending.describe()),
-                format!("agentctl approve {} --gate {} --by NAME   (or: agentctl reject {} --by NAME --reason TEXT)", self.state.task_id, pending.gate, self.state.task_id),
-            ));
+        let waiting = || CoreError::AwaitingDecision {
+            run_id: self.state.run_id.to_string(),
+            task_id: self.state.task_id.to_string(),
+            gate: pending.gate,
+            waiting: pending.describe(),
+        };
+        // A used decision was consumed by an earlier `resume` (which then crashed before its
+        // save): it cannot be used again, so the run waits for a new one.
+        let Some(decision) = Decision::load(&self.run_dir)?.filter(|decision| !decision.used)
+        else {
+            return Err(waiting());
         };
         if decision.digest != pending.digest {
-            return Err(CoreError::refused(
-                format!(
-                    "the recorded decision is for a different pending action ({}…, waiting: {}…)",
-                    &decision.digest[..12.min(decision.digest.len())],
-                    &pending.digest[..12]
-                ),
-                "approve or reject the action that is pending now; `agentctl runs` shows it",
-            ));
-        }
-        if decision.used {
-            return Err(CoreError::refused(
-                "the recorded decision was already used",
-                "a decision applies to one action once; approve again if needed",
-            ));
-        }
-        if decision.verdict == Verdict::Rejected
-            && self.context.config.gates.on_reject == agentctl_config::OnReject::EndRun
-        {
-            // Ended here rather than in the loop: nothing more may happen in this run.
-            self.decision = Some(decision);
-            return Ok(());
+            return Err(CoreError::DecisionMismatch {
+                decided: short(&decision.digest),
+                pending: short(&pending.digest),
+            });
         }
         self.decision = Some(decision);
         Ok(())

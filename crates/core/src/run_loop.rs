@@ -22,7 +22,8 @@ use crate::approvals::Decision;
 use crate::events::{RunEvent, RunObserver};
 use crate::recorder::Recorder;
 use crate::run_state::{PendingApproval, RunMode, RunState, RunStatus};
-use crate::store::{self, run_dir};
+use crate::run_lock::RunLock;
+use crate::store;
 use crate::{details, personas, CoreError};
 
 /// Everything a run needs that does not change while it runs.
@@ -91,7 +92,10 @@ pub async fn start(
         target.persona.name.clone(),
         store::now_rfc3339(),
     );
-    let directory = run_dir(&context.config.paths.state_dir, run_id.as_str());
+    // Nobody else can know this new id yet, so taking its lock does not wait; holding it shows
+    // the run as driven (not abandoned) to `runs` for as long as this process works on it.
+    let lock = RunLock::acquire(&context.config.paths.state_dir, &run_id)?;
+    let directory = lock.run_dir().to_path_buf();
     let recorder = Recorder::open(&context.config.paths.audit_log)?;
     let mut engine = Engine {
         context,
@@ -133,22 +137,27 @@ pub async fn start(
         started,
     );
     engine.save_and_flush()?;
-    engine.drive().await
+    let report = engine.drive().await;
+    drop(lock);
+    report
 }
 
-/// Continues a paused or interrupted run.
+/// Continues a paused or interrupted run (or a chat session at a gate). The caller holds the
+/// run's lock, so the state read here, the single use of the human decision and every write
+/// after it belong to this process alone.
 pub async fn resume(
     context: &RunContext,
-    run_id: &RunId,
+    lock: &RunLock,
     observer: &mut dyn RunObserver,
 ) -> Result<RunReport, CoreError> {
-    let directory = run_dir(&context.config.paths.state_dir, run_id.as_str());
+    let run_id = lock.run_id();
+    let directory = lock.run_dir().to_path_buf();
     let (state, state_digest) = RunState::load(&directory)?;
     if state.status.is_terminal() {
-        return Err(CoreError::refused(
-            format!("run {run_id} already {}", state.status.as_str()),
-            "start a new run with `agentctl run`",
-        ));
+        return Err(CoreError::RunEnded {
+            run_id: run_id.to_string(),
+            status: state.status.as_str().to_owned(),
+        });
     }
     let (recorder, entries) = Recorder::open_for_resume(&context.config.paths.audit_log, run_id)?;
     crate::run_decisions::check_state_unchanged(&state, &state_digest, &entries)?;
@@ -166,9 +175,15 @@ pub async fn resume(
     }
     let was = engine.state.status;
     engine.state.status = RunStatus::Running;
+    let model = match engine.context.library.get(&engine.state.active.name) {
+        Some(persona) => engine.model_for(persona),
+        None => engine.state.model_override.clone().unwrap_or_default(),
+    };
     engine.observer.on_event(&RunEvent::RunResumed {
         run_id: run_id.to_string(),
         persona: engine.state.active.name.clone(),
+        model,
+        endpoint: context.endpoint_host.clone(),
     });
     let persona = engine.state.active.name.clone();
     Recorder::queue(
@@ -185,10 +200,11 @@ impl<'a> Engine<'a> {
     /// An engine over a saved run or session, for chat operations between messages.
     pub(crate) fn load(
         context: &'a RunContext,
-        run_id: &RunId,
+        lock: &RunLock,
         observer: &'a mut dyn RunObserver,
     ) -> Result<Engine<'a>, CoreError> {
-        let directory = run_dir(&context.config.paths.state_dir, run_id.as_str());
+        let run_id = lock.run_id();
+        let directory = lock.run_dir().to_path_buf();
         let (state, _) = RunState::load(&directory)?;
         // Reading the log back (to skip steps already written) is needed only when a crash left
         // records in the outbox; between chat messages it is normally empty.
@@ -247,12 +263,13 @@ impl Engine<'_> {
     }
 
     pub(crate) fn lookup(&self, name: &str) -> Result<Persona, CoreError> {
-        self.context.library.get(name).cloned().ok_or_else(|| {
-            CoreError::refused(
-                format!("persona `{name}` is not in the library any more"),
-                "restore it, or start a new run",
-            )
-        })
+        self.context
+            .library
+            .get(name)
+            .cloned()
+            .ok_or_else(|| CoreError::PersonaMissing {
+                name: name.to_owned(),
+            })
     }
 
     /// Builds the active persona and its policy engine once per activation.

@@ -26,6 +26,9 @@ pub enum RunStatus {
     Paused,
     Finished,
     Failed,
+    /// Ended because a human rejected its pending action (with `on_reject = "end_run"`) or a
+    /// persona's start gate.
+    Rejected,
     /// Stopped by Ctrl-C or a crash; `resume` continues.
     Interrupted,
     /// A chat session whose persona answered; waiting for the human's next message.
@@ -39,13 +42,17 @@ impl RunStatus {
             RunStatus::Paused => "paused",
             RunStatus::Finished => "finished",
             RunStatus::Failed => "failed",
+            RunStatus::Rejected => "rejected",
             RunStatus::Interrupted => "interrupted",
             RunStatus::Waiting => "waiting",
         }
     }
 
     pub fn is_terminal(self) -> bool {
-        matches!(self, RunStatus::Finished | RunStatus::Failed)
+        matches!(
+            self,
+            RunStatus::Finished | RunStatus::Failed | RunStatus::Rejected
+        )
     }
 }
 

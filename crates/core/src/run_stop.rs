@@ -44,10 +44,10 @@ impl Engine<'_> {
 
     pub(crate) fn interrupt(&mut self) -> Result<RunReport, CoreError> {
         self.state.status = RunStatus::Interrupted;
-        self.mark_paused("interrupted")?;
+        self.mark_paused("stopped by Ctrl-C")?;
         self.observer.on_event(&RunEvent::Finished {
             status: RunStatus::Interrupted,
-            reason: "interrupted".to_owned(),
+            reason: "stopped by Ctrl-C; state saved".to_owned(),
         });
         Ok(self.report())
     }

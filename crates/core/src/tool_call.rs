@@ -62,7 +62,7 @@ impl Engine<'_> {
     fn decide(&self, parsed: &ParsedArguments) -> Result<agentctl_policy::Verdict, CoreError> {
         match self.persona.as_ref() {
             Some((_, policy)) => Ok(policy.decide(&to_request(parsed))),
-            None => Err(CoreError::refused("no active persona", "start a new run")),
+            None => Err(CoreError::NoActivePersona),
         }
     }
 
@@ -171,7 +171,7 @@ impl Engine<'_> {
                 if self.context.config.gates.on_reject == agentctl_config::OnReject::EndRun {
                     let reason = format!("{} rejected {}: {why}", decision.by, summarize(call));
                     return self
-                        .end(RunStatus::Failed, reason, None)
+                        .end(RunStatus::Rejected, reason, None)
                         .map(|report| CallOutcome::Stop(Box::new(report)));
                 }
                 self.state.denials += 1;

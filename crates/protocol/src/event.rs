@@ -42,10 +42,13 @@ pub enum EventKind {
     GateReported,
     #[serde(rename = "session.switched")]
     SessionSwitched,
+    /// A persona began work after a handoff, a switch or a resumed start gate.
+    #[serde(rename = "persona.started")]
+    PersonaStarted,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 17] = [
+    pub const ALL: [EventKind; 18] = [
         EventKind::RunStarted,
         EventKind::RunPaused,
         EventKind::RunResumed,
@@ -63,6 +66,7 @@ impl EventKind {
         EventKind::GateRejected,
         EventKind::GateReported,
         EventKind::SessionSwitched,
+        EventKind::PersonaStarted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -84,6 +88,7 @@ impl EventKind {
             EventKind::GateRejected => "gate.rejected",
             EventKind::GateReported => "gate.reported",
             EventKind::SessionSwitched => "session.switched",
+            EventKind::PersonaStarted => "persona.started",
         }
     }
 

@@ -5,12 +5,11 @@
 
 use std::sync::Arc;
 
-use agentctl_config::EnvVars;
-use agentctl_core::approvals::{self, Decision, Verdict};
+use agentctl_core::approvals::{self, Decision, DecisionRequest, Verdict};
 use agentctl_core::project_state::ProjectState;
 use agentctl_core::{
-    activation, chat, personas, store, CoreError, PendingApproval, RunContext, RunReport, RunState,
-    RunStatus,
+    activation, chat, personas, CoreError, PendingApproval, RunContext, RunLock, RunReport,
+    RunState, RunStatus,
 };
 use agentctl_persona::PersonaKind;
 use agentctl_protocol::{Role, RunId};
@@ -42,6 +41,8 @@ pub struct Session<'a> {
     context: &'a RunContext,
     global: &'a GlobalArgs,
     session_id: RunId,
+    /// Held for the whole session: no other process drives it meanwhile.
+    lock: RunLock,
     persona: String,
     with_task: bool,
     paused: bool,
@@ -55,6 +56,7 @@ impl<'a> Session<'a> {
         context: &'a RunContext,
         global: &'a GlobalArgs,
         state: &RunState,
+        lock: RunLock,
         input: LineSource,
         observer: ChatObserver,
         interrupt: Arc<Interrupt>,
@@ -63,6 +65,7 @@ impl<'a> Session<'a> {
             context,
             global,
             session_id: state.run_id.clone(),
+            lock,
             persona: state.active.name.clone(),
             with_task: matches!(state.mode, agentctl_core::RunMode::Chat { with_task: true }),
             paused: state.status == RunStatus::Paused,
@@ -116,7 +119,7 @@ impl<'a> Session<'a> {
     async fn send(&mut self, message: String) -> Flow {
         self.observer.start_reply();
         self.interrupt.begin();
-        let result = chat::send(self.context, &self.session_id, &message, &mut self.observer).await;
+        let result = chat::send(self.context, &self.lock, &message, &mut self.observer).await;
         self.interrupt.end();
         self.settle(result).await
     }
@@ -155,17 +158,13 @@ impl<'a> Session<'a> {
                         GateAnswer::EndOfInput => return Flow::End(self.leave_paused(&pending)),
                     }
                 }
-                RunStatus::Finished | RunStatus::Failed => {
+                RunStatus::Finished | RunStatus::Failed | RunStatus::Rejected => {
                     self.observer.finish_reply(report.answer.as_deref());
                     self.observer.note(&format!(
                         "session {} ended: {}",
                         self.session_id, report.reason
                     ));
-                    return Flow::End(if report.status == RunStatus::Failed {
-                        Exit::Failure
-                    } else {
-                        Exit::Success
-                    });
+                    return Flow::End(Exit::for_status(report.status));
                 }
             }
         }
@@ -174,11 +173,7 @@ impl<'a> Session<'a> {
     /// A resumed session that was paused: a decision taken meanwhile (`agentctl approve`) is
     /// used at once; otherwise the human is asked.
     async fn start_at_gate(&mut self, pending: PendingApproval) -> Flow {
-        let run_dir = store::run_dir(
-            &self.context.config.paths.state_dir,
-            self.session_id.as_str(),
-        );
-        if let Ok(Some(decision)) = Decision::load(&run_dir) {
+        if let Ok(Some(decision)) = Decision::load(self.lock.run_dir()) {
             if decision.digest == pending.digest && !decision.used {
                 self.observer.quiet(&format!(
                     "{} was {} by {}; continuing",
@@ -262,59 +257,43 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// Records a human decision on the pending action, as `agentctl approve`/`reject` would.
+    /// Records a human decision on the pending action through the same core function as
+    /// `agentctl approve`/`reject`; without `--by` the decision is in the OS user's name.
     fn decide(&mut self, verdict: Verdict, by: Option<String>, note: Option<String>) -> bool {
-        let state = match chat::load(self.context, &self.session_id) {
-            Ok(state) => state,
-            Err(error) => {
-                self.core_error(&error);
-                return false;
-            }
-        };
-        let Some(pending) = state
-            .pending
-            .clone()
-            .filter(|_| state.status == RunStatus::Paused)
-        else {
-            self.error(
-                "nothing is waiting for a decision",
-                Some("a gate shows here when a persona reaches one"),
-            );
-            return false;
-        };
-        let os_user = EnvVars::from_process()
-            .user
-            .unwrap_or_else(|| "unknown".to_owned());
-        let by = by.unwrap_or_else(|| os_user.clone()).trim().to_owned();
-        let approvers = &self.context.config.gates.approvers;
-        if !approvals::may_approve(approvers, &by) {
-            self.error(
-                &format!("`{by}` may not decide gates in this project"),
-                Some(&format!(
-                    "approvers: {}; answer with /approve --by NAME or /reject --by NAME REASON",
-                    approvers.join(", ")
-                )),
-            );
-            return false;
-        }
-        let decision = Decision {
+        let request = DecisionRequest {
             verdict,
-            gate: pending.gate,
-            digest: pending.digest.clone(),
-            by: by.clone(),
-            os_user: os_user.clone(),
-            at: store::now_rfc3339(),
+            by,
             note,
-            used: false,
+            gate: None,
+            digest_prefix: None,
         };
-        match approvals::record_decision(&self.context.config, &state, &decision) {
-            Ok(()) => {
+        match approvals::decide(&self.context.config, &self.lock, request) {
+            Ok(recorded) => {
                 self.observer.note(&format!(
-                    "{} by {by} (os user {os_user}): {}",
+                    "{} by {} (os user {}): {}",
                     verdict_word(verdict),
-                    pending.describe()
+                    recorded.decision.by,
+                    recorded.decision.os_user,
+                    recorded.pending.describe()
                 ));
                 true
+            }
+            Err(CoreError::NotWaiting { .. }) => {
+                self.error(
+                    "nothing is waiting for a decision",
+                    Some("a gate shows here when a persona reaches one"),
+                );
+                false
+            }
+            Err(CoreError::NotAnApprover { name, approvers }) => {
+                self.error(
+                    &format!("`{name}` may not decide gates in this project"),
+                    Some(&format!(
+                        "approvers: {}; answer with /approve --by NAME or /reject --by NAME REASON",
+                        approvers.join(", ")
+                    )),
+                );
+                false
             }
             Err(error) => {
                 self.core_error(&error);
@@ -327,7 +306,7 @@ impl<'a> Session<'a> {
         self.observer.start_reply();
         self.interrupt.begin();
         let result =
-            agentctl_core::resume(self.context, &self.session_id, &mut self.observer).await;
+            agentctl_core::resume(self.context, &self.lock, &mut self.observer).await;
         self.interrupt.end();
         result
     }
@@ -399,10 +378,8 @@ impl<'a> Session<'a> {
             self.observer.quiet(&format!("already talking to {name}"));
             return;
         }
-        let by = EnvVars::from_process()
-            .user
-            .unwrap_or_else(|| "unknown".to_owned());
-        match chat::switch(self.context, &self.session_id, name, &by) {
+        let by = agentctl_core::os_user::current();
+        match chat::switch(self.context, &self.lock, name, &by) {
             Ok(()) => {
                 self.observer
                     .banner(&format!("switched {} → {name}", self.persona));
@@ -414,7 +391,7 @@ impl<'a> Session<'a> {
 
     /// `/tools`: the effective policy of the active persona under its handoff edge's ceiling.
     fn tools(&mut self) {
-        let state = match chat::load(self.context, &self.session_id) {
+        let state = match chat::load(self.context, &self.lock) {
             Ok(state) => state,
             Err(error) => return self.core_error(&error),
         };
@@ -433,7 +410,7 @@ impl<'a> Session<'a> {
 
     /// `/prompt`: the system prompt the active persona got, or will get with its next message.
     fn prompt(&mut self) {
-        let state = match chat::load(self.context, &self.session_id) {
+        let state = match chat::load(self.context, &self.lock) {
             Ok(state) => state,
             Err(error) => return self.core_error(&error),
         };
@@ -491,13 +468,13 @@ impl<'a> Session<'a> {
     async fn leave(&mut self) -> Exit {
         self.observer.end_stdout_line();
         if self.paused {
-            if let Ok(state) = chat::load(self.context, &self.session_id) {
+            if let Ok(state) = chat::load(self.context, &self.lock) {
                 if let Some(pending) = state.pending {
                     return self.leave_paused(&pending);
                 }
             }
         }
-        match chat::close(self.context, &self.session_id) {
+        match chat::close(self.context, &self.lock) {
             Ok(_) => {
                 self.observer
                     .quiet(&format!("session {} ended", self.session_id));
@@ -523,14 +500,19 @@ impl<'a> Session<'a> {
 
     fn engine_error(&mut self, error: CoreError) -> Flow {
         match error {
-            CoreError::Refused { .. } | CoreError::Input(_) => {
+            // The state or the audit log cannot be read or written: going on would act
+            // unrecorded.
+            CoreError::Io(_)
+            | CoreError::StateFile { .. }
+            | CoreError::RunState { .. }
+            | CoreError::Audit(_) => {
                 self.core_error(&error);
-                Flow::Continue
-            }
-            // The session's state or audit log cannot be written: going on would act unrecorded.
-            other => {
-                self.core_error(&other);
                 Flow::End(Exit::Failure)
+            }
+            // Refusals the human can act on; the session goes on.
+            refused => {
+                self.core_error(&refused);
+                Flow::Continue
             }
         }
     }
@@ -544,7 +526,7 @@ impl<'a> Session<'a> {
                     diagnostics.clone(),
                 ));
             }
-            other => self.error(&other.to_string(), other.hint()),
+            other => self.error(&other.to_string(), other.hint().as_deref()),
         }
     }
 
