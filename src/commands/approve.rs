@@ -110,7 +110,11 @@ async fn decide(global: &GlobalArgs, task_or_run: &str, request: DecisionRequest
 }
 
 /// `approve T-155` before any run of T-155: S08 approved for the task in the project state.
-fn approve_ahead(config: &agentctl_config::Config, task_id: &str, request: DecisionRequest) -> Exit {
+fn approve_ahead(
+    config: &agentctl_config::Config,
+    task_id: &str,
+    request: DecisionRequest,
+) -> Exit {
     let gate = request.gate.unwrap_or(Gate::S08);
     let by = request.by.unwrap_or_default();
     match approvals::approve_ahead(config, task_id, gate, &by, request.note) {

@@ -127,12 +127,13 @@ pub async fn claim_run(
 ) -> Result<agentctl_core::RunLock, Exit> {
     let state_dir = config.paths.state_dir.clone();
     let id = run_id.clone();
-    let claimed = tokio::task::spawn_blocking(move || agentctl_core::RunLock::acquire(&state_dir, &id))
-        .await
-        .map_err(|error| {
-            output::error(&format!("cannot take the run lock: {error}"), None);
-            Exit::Failure
-        })?;
+    let claimed =
+        tokio::task::spawn_blocking(move || agentctl_core::RunLock::acquire(&state_dir, &id))
+            .await
+            .map_err(|error| {
+                output::error(&format!("cannot take the run lock: {error}"), None);
+                Exit::Failure
+            })?;
     claimed.map_err(|error| core_error(config, &error))
 }
 

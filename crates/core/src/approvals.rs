@@ -277,7 +277,11 @@ fn append(
     };
     let mut writer = agentctl_audit::AuditWriter::open(&config.paths.audit_log)?;
     writer.append(crate::recorder::standalone_record(
-        run, Some(task), persona, event, details,
+        run,
+        Some(task),
+        persona,
+        event,
+        details,
     ))?;
     Ok(())
 }

@@ -14,9 +14,9 @@ use agentctl_protocol::{EventKind, RunId, TaskId};
 use crate::activation::Target;
 use crate::events::RunObserver;
 use crate::recorder::Recorder;
+use crate::run_lock::RunLock;
 use crate::run_loop::{Engine, RunContext, RunReport};
 use crate::run_state::{ActivePersona, RunMode, RunState, RunStatus};
-use crate::run_lock::RunLock;
 use crate::store;
 use crate::{details, CoreError};
 

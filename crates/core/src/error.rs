@@ -69,7 +69,10 @@ pub enum CoreError {
     #[error("a decision needs the name of the human who takes it; --by is empty")]
     EmptyName,
     #[error("`{name}` may not decide gates in this project")]
-    NotAnApprover { name: String, approvers: Vec<String> },
+    NotAnApprover {
+        name: String,
+        approvers: Vec<String>,
+    },
     #[error("run {run_id}'s pending action was already {verdict} by {by} at {at}")]
     AlreadyDecided {
         run_id: String,
@@ -94,7 +97,9 @@ pub enum CoreError {
     },
     #[error("run {run_id} is paused but records no pending action")]
     NoPendingAction { run_id: String },
-    #[error("the recorded decision is for a different pending action ({decided}…, waiting: {pending}…)")]
+    #[error(
+        "the recorded decision is for a different pending action ({decided}…, waiting: {pending}…)"
+    )]
     DecisionMismatch { decided: String, pending: String },
 
     // --- the persona library and templates as a run sees them ---

@@ -213,8 +213,20 @@ mod tests {
     #[test]
     fn a_task_id_picks_the_paused_run_over_a_newer_chat_session() {
         let state_dir = tempfile::tempdir().unwrap();
-        save(state_dir.path(), "r-b-paused", "T-1", "2026-01-01T10:00:00.000Z", RunStatus::Paused);
-        save(state_dir.path(), "s-z-chat", "T-1", "2026-01-01T11:00:00.000Z", RunStatus::Waiting);
+        save(
+            state_dir.path(),
+            "r-b-paused",
+            "T-1",
+            "2026-01-01T10:00:00.000Z",
+            RunStatus::Paused,
+        );
+        save(
+            state_dir.path(),
+            "s-z-chat",
+            "T-1",
+            "2026-01-01T11:00:00.000Z",
+            RunStatus::Waiting,
+        );
         let found = find(state_dir.path(), "T-1", Want::Open).unwrap();
         assert_eq!(found.state.run_id.as_str(), "r-b-paused");
     }
@@ -222,8 +234,20 @@ mod tests {
     #[test]
     fn without_a_paused_run_the_newest_by_time_wins_not_the_name() {
         let state_dir = tempfile::tempdir().unwrap();
-        save(state_dir.path(), "s-z", "T-1", "2026-01-01T09:00:00.000Z", RunStatus::Waiting);
-        save(state_dir.path(), "r-a", "T-1", "2026-01-01T10:00:00.000Z", RunStatus::Interrupted);
+        save(
+            state_dir.path(),
+            "s-z",
+            "T-1",
+            "2026-01-01T09:00:00.000Z",
+            RunStatus::Waiting,
+        );
+        save(
+            state_dir.path(),
+            "r-a",
+            "T-1",
+            "2026-01-01T10:00:00.000Z",
+            RunStatus::Interrupted,
+        );
         let found = find(state_dir.path(), "T-1", Want::Open).unwrap();
         assert_eq!(found.state.run_id.as_str(), "r-a");
     }
@@ -231,13 +255,23 @@ mod tests {
     #[test]
     fn ended_runs_are_skipped_for_open_and_found_for_any() {
         let state_dir = tempfile::tempdir().unwrap();
-        save(state_dir.path(), "r-done", "T-1", "2026-01-01T09:00:00.000Z", RunStatus::Finished);
+        save(
+            state_dir.path(),
+            "r-done",
+            "T-1",
+            "2026-01-01T09:00:00.000Z",
+            RunStatus::Finished,
+        );
         assert!(matches!(
             find(state_dir.path(), "T-1", Want::Open),
             Err(CoreError::NoOpenRun { .. })
         ));
         assert_eq!(
-            find(state_dir.path(), "T-1", Want::Any).unwrap().state.run_id.as_str(),
+            find(state_dir.path(), "T-1", Want::Any)
+                .unwrap()
+                .state
+                .run_id
+                .as_str(),
             "r-done"
         );
     }
@@ -245,14 +279,34 @@ mod tests {
     #[test]
     fn a_unique_prefix_finds_a_run_and_an_ambiguous_one_lists_the_candidates() {
         let state_dir = tempfile::tempdir().unwrap();
-        save(state_dir.path(), "r-20260101-aa", "T-1", "2026-01-01T09:00:00.000Z", RunStatus::Finished);
-        save(state_dir.path(), "r-20260101-ab", "T-2", "2026-01-01T09:01:00.000Z", RunStatus::Finished);
+        save(
+            state_dir.path(),
+            "r-20260101-aa",
+            "T-1",
+            "2026-01-01T09:00:00.000Z",
+            RunStatus::Finished,
+        );
+        save(
+            state_dir.path(),
+            "r-20260101-ab",
+            "T-2",
+            "2026-01-01T09:01:00.000Z",
+            RunStatus::Finished,
+        );
         assert_eq!(
-            find(state_dir.path(), "r-20260101-ab", Want::Any).unwrap().state.task_id.as_str(),
+            find(state_dir.path(), "r-20260101-ab", Want::Any)
+                .unwrap()
+                .state
+                .task_id
+                .as_str(),
             "T-2"
         );
         assert_eq!(
-            find(state_dir.path(), "r-20260101-aa", Want::Any).unwrap().state.task_id.as_str(),
+            find(state_dir.path(), "r-20260101-aa", Want::Any)
+                .unwrap()
+                .state
+                .task_id
+                .as_str(),
             "T-1"
         );
         match find(state_dir.path(), "r-2026", Want::Any) {
@@ -268,11 +322,20 @@ mod tests {
     #[test]
     fn a_running_run_nobody_drives_shows_as_interrupted() {
         let state_dir = tempfile::tempdir().unwrap();
-        save(state_dir.path(), "r-x", "T-1", "2026-01-01T09:00:00.000Z", RunStatus::Running);
+        save(
+            state_dir.path(),
+            "r-x",
+            "T-1",
+            "2026-01-01T09:00:00.000Z",
+            RunStatus::Running,
+        );
         let entry = get(state_dir.path(), "r-x").unwrap();
         assert_eq!(entry.status(), RunStatus::Interrupted);
-        let _lock = run_lock::RunLock::acquire(state_dir.path(), &RunId::new("r-x".to_owned()))
-            .unwrap();
-        assert_eq!(get(state_dir.path(), "r-x").unwrap().status(), RunStatus::Running);
+        let _lock =
+            run_lock::RunLock::acquire(state_dir.path(), &RunId::new("r-x".to_owned())).unwrap();
+        assert_eq!(
+            get(state_dir.path(), "r-x").unwrap().status(),
+            RunStatus::Running
+        );
     }
 }

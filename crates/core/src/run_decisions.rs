@@ -7,9 +7,9 @@ use agentctl_protocol::{EventKind, Gate};
 use serde_json::Value;
 
 use crate::approvals::{Decision, Verdict};
+use crate::error::short;
 use crate::run_loop::Engine;
 use crate::run_state::{PendingKind, RunState, RunStatus};
-use crate::error::short;
 use crate::CoreError;
 
 /// A paused run's state must be byte-identical to what was recorded when it paused.

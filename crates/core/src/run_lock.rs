@@ -53,7 +53,9 @@ impl RunLock {
             .read(true)
             .write(true)
             .open(&path)
-            .map_err(|error| std::io::Error::new(error.kind(), format!("{}: {error}", path.display())))?;
+            .map_err(|error| {
+                std::io::Error::new(error.kind(), format!("{}: {error}", path.display()))
+            })?;
         let mut attempt = 0;
         loop {
             match fs4::FileExt::try_lock(&file) {

@@ -21,8 +21,8 @@ use crate::activation::{self, Target};
 use crate::approvals::Decision;
 use crate::events::{RunEvent, RunObserver};
 use crate::recorder::Recorder;
-use crate::run_state::{PendingApproval, RunMode, RunState, RunStatus};
 use crate::run_lock::RunLock;
+use crate::run_state::{PendingApproval, RunMode, RunState, RunStatus};
 use crate::store;
 use crate::{details, personas, CoreError};
 

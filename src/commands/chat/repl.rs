@@ -305,8 +305,7 @@ impl<'a> Session<'a> {
     async fn continue_after_decision(&mut self) -> Result<RunReport, CoreError> {
         self.observer.start_reply();
         self.interrupt.begin();
-        let result =
-            agentctl_core::resume(self.context, &self.lock, &mut self.observer).await;
+        let result = agentctl_core::resume(self.context, &self.lock, &mut self.observer).await;
         self.interrupt.end();
         result
     }
@@ -508,6 +507,13 @@ impl<'a> Session<'a> {
             | CoreError::Audit(_) => {
                 self.core_error(&error);
                 Flow::End(Exit::Failure)
+            }
+            CoreError::AwaitingDecision { .. } => {
+                self.error(
+                    "the session is waiting for a human decision",
+                    Some("answer it with /approve or /reject first"),
+                );
+                Flow::Continue
             }
             // Refusals the human can act on; the session goes on.
             refused => {
