@@ -1,0 +1,497 @@
+//! One process drives a run: concurrent `resume`s, a `resume` during a live `run`, a driver
+//! killed with SIGKILL, and human decisions taken once, through one path, on the right run.
+//! `scripts/concurrency-loop.sh` runs this file repeatedly, because a race that loses once in
+//! twenty is still a race.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use agentctl_test_support::{MockEndpoint, MockReply};
+use common::{
+    mock, project_with_approval_rule, runtime, stderr_of, stdout_of, text, tool_call, Project,
+};
+use serde_json::json;
+
+/// `agentctl ARGS` in the project, started in the background with a clean environment.
+fn spawn(project: &Project, endpoint: &MockEndpoint, args: &[&str], stdin: Stdio) -> Child {
+    Command::new(assert_cmd::cargo::cargo_bin("agentctl"))
+        .current_dir(&project.root)
+        .env_remove("AGENTCTL_LOG")
+        .env_remove("AGENTCTL_MODEL")
+        .env_remove("OPENAI_API_KEY")
+        .env("OPENAI_BASE_URL", endpoint.base_url())
+        .env("AGENTCTL_CACHE_DIR", project.root.join(".test-cache"))
+        .args(args)
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn wait_until(what: &str, child: &mut Child, ready: impl Fn() -> bool) {
+    let started = Instant::now();
+    while !ready() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "never happened: {what}"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the process ended before: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn runs_json(project: &Project) -> serde_json::Value {
+    let output = project
+        .agentctl()
+        .args(["runs", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+fn run_state_bytes(project: &Project, run_id: &str) -> Vec<u8> {
+    std::fs::read(project.path(&format!(".agentctl/runs/{run_id}/state.json"))).unwrap()
+}
+
+/// A paused run of T-154 waiting for approval of `echo approved >> deploy/marker.txt`.
+fn paused_run(project: &Project, endpoint: &MockEndpoint) {
+    let output = project
+        .agentctl_with(endpoint)
+        .args(["run", "ops-devops", "--task", "T-154"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", stderr_of(&output));
+}
+
+#[test]
+fn concurrent_resumes_of_one_paused_run_execute_the_approved_call_exactly_once() {
+    let runtime = runtime();
+    let project = project_with_approval_rule();
+    let endpoint = mock(
+        &runtime,
+        vec![
+            tool_call(
+                "execute_bash",
+                json!({"command": "echo approved >> deploy/marker.txt"}),
+            ),
+            // Keeps the winner busy so the others meet a live driver.
+            MockReply::Delay(Duration::from_millis(400), Box::new(text("Done."))),
+            text("a second resume reached the model"),
+        ],
+    );
+    paused_run(&project, &endpoint);
+    let approve = project
+        .agentctl()
+        .args(["approve", "T-154", "--by", "bob"])
+        .output()
+        .unwrap();
+    assert_eq!(approve.status.code(), Some(0), "{}", stderr_of(&approve));
+
+    let children: Vec<Child> = (0..6)
+        .map(|_| spawn(&project, &endpoint, &["resume", "T-154"], Stdio::null()))
+        .collect();
+    let outputs: Vec<Output> = children
+        .into_iter()
+        .map(|child| child.wait_with_output().unwrap())
+        .collect();
+    let winners: Vec<&Output> = outputs
+        .iter()
+        .filter(|output| output.status.code() == Some(0))
+        .collect();
+    let report: Vec<String> = outputs
+        .iter()
+        .map(|output| format!("{:?}: {}", output.status.code(), stderr_of(output)))
+        .collect();
+    assert_eq!(
+        winners.len(),
+        1,
+        "exactly one resume drives the run: {report:#?}"
+    );
+    assert_eq!(stdout_of(winners[0]).trim(), "Done.");
+    for loser in outputs
+        .iter()
+        .filter(|output| output.status.code() != Some(0))
+    {
+        let stderr = stderr_of(loser);
+        assert!(
+            stderr.contains("is being driven by another process (pid ")
+                || stderr.contains("already finished"),
+            "a losing resume says why: {stderr}"
+        );
+    }
+
+    assert_eq!(
+        project.read("deploy/marker.txt"),
+        "approved\n",
+        "the approved command ran exactly once"
+    );
+    assert_eq!(project.events("tool.allowed").len(), 1);
+    assert_eq!(project.events("tool.result").len(), 1);
+    assert_eq!(project.events("run.resumed").len(), 1);
+    assert_eq!(project.events("run.finished").len(), 1);
+    assert_eq!(
+        endpoint.chat_requests().len(),
+        2,
+        "no second resume reached the model"
+    );
+    let runs = runs_json(&project);
+    assert_eq!(runs[0]["status"], "finished");
+    project.assert_audit_intact();
+}
+
+#[test]
+fn resume_during_a_live_run_is_refused_and_changes_nothing() {
+    let runtime = runtime();
+    let project = Project::example();
+    let endpoint = mock(
+        &runtime,
+        vec![MockReply::Delay(
+            Duration::from_secs(30),
+            Box::new(text("never delivered")),
+        )],
+    );
+    let mut run = spawn(
+        &project,
+        &endpoint,
+        &["run", "ops-devops", "--task", "T-154"],
+        Stdio::null(),
+    );
+    wait_until("the run calls the model", &mut run, || {
+        endpoint.chat_requests().len() == 1
+    });
+    let runs = runs_json(&project);
+    let run_id = runs[0]["run_id"].as_str().unwrap().to_owned();
+    assert_eq!(runs[0]["status"], "running");
+    assert_eq!(runs[0]["driven"], true);
+    let state_before = run_state_bytes(&project, &run_id);
+    let audit_before = project.read("AUDIT_LOG.md");
+
+    for target in ["T-154", run_id.as_str()] {
+        let resumed = project
+            .agentctl_with(&endpoint)
+            .args(["resume", target])
+            .output()
+            .unwrap();
+        let stderr = stderr_of(&resumed);
+        assert_eq!(resumed.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "run {run_id} is being driven by another process (pid {}: agentctl run ops-devops --task T-154)",
+                run.id()
+            )),
+            "{stderr}"
+        );
+    }
+    assert_eq!(
+        run_state_bytes(&project, &run_id),
+        state_before,
+        "state unchanged"
+    );
+    assert_eq!(
+        project.read("AUDIT_LOG.md"),
+        audit_before,
+        "audit log unchanged"
+    );
+    assert_eq!(endpoint.chat_requests().len(), 1);
+
+    run.kill().unwrap();
+    run.wait().unwrap();
+}
+
+#[test]
+fn a_driver_killed_with_sigkill_shows_as_interrupted_and_resume_takes_it_over() {
+    let runtime = runtime();
+    let project = Project::example();
+    let endpoint = mock(
+        &runtime,
+        vec![
+            MockReply::Delay(Duration::from_secs(30), Box::new(text("never delivered"))),
+            text("Taken over."),
+        ],
+    );
+    let mut run = spawn(
+        &project,
+        &endpoint,
+        &["run", "ops-devops", "--task", "T-154"],
+        Stdio::null(),
+    );
+    wait_until("the run calls the model", &mut run, || {
+        endpoint.chat_requests().len() == 1
+    });
+    // SIGKILL: no handler runs, the state file still says `running`.
+    run.kill().unwrap();
+    run.wait().unwrap();
+    let runs = runs_json(&project);
+    let run_id = runs[0]["run_id"].as_str().unwrap().to_owned();
+    let (saved, _) =
+        agentctl_core::RunState::load(&project.path(&format!(".agentctl/runs/{run_id}"))).unwrap();
+    assert_eq!(
+        saved.status,
+        agentctl_core::RunStatus::Running,
+        "as the killed run left it"
+    );
+    assert_eq!(
+        runs[0]["status"], "interrupted",
+        "liveness comes from the lock"
+    );
+    assert_eq!(
+        runs[0]["driven"], false,
+        "the OS released the killed holder's lock"
+    );
+    let shown = project
+        .agentctl()
+        .args(["runs", "show", &run_id, "--json"])
+        .output()
+        .unwrap();
+    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(shown["status"], "interrupted");
+
+    let resumed = project
+        .agentctl_with(&endpoint)
+        .args(["resume", "T-154"])
+        .output()
+        .unwrap();
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+    assert_eq!(stdout_of(&resumed).trim(), "Taken over.");
+    assert_eq!(runs_json(&project)[0]["status"], "finished");
+    project.assert_audit_intact();
+}
+
+#[test]
+fn a_decision_is_taken_once_and_needs_a_name() {
+    let runtime = runtime();
+    let project = project_with_approval_rule();
+    let endpoint = mock(
+        &runtime,
+        vec![tool_call(
+            "execute_bash",
+            json!({"command": "echo approved >> deploy/marker.txt"}),
+        )],
+    );
+    paused_run(&project, &endpoint);
+    let nameless = project
+        .agentctl()
+        .args(["approve", "T-154", "--by", "  "])
+        .output()
+        .unwrap();
+    assert_eq!(nameless.status.code(), Some(2));
+    assert!(
+        stderr_of(&nameless).contains("--by is empty"),
+        "{}",
+        stderr_of(&nameless)
+    );
+
+    let first = project
+        .agentctl()
+        .args(["approve", "T-154", "--by", "bob", "--note", "checked"])
+        .output()
+        .unwrap();
+    assert_eq!(first.status.code(), Some(0), "{}", stderr_of(&first));
+    for (verb, extra) in [
+        ("approve", "--note=again"),
+        ("reject", "--reason=changed my mind"),
+    ] {
+        let twice = project
+            .agentctl()
+            .args([verb, "T-154", "--by", "alice", extra])
+            .output()
+            .unwrap();
+        assert_eq!(twice.status.code(), Some(2), "{}", stderr_of(&twice));
+        assert!(
+            stderr_of(&twice).contains("was already approved by bob"),
+            "{}",
+            stderr_of(&twice)
+        );
+    }
+    let approved = project.events("gate.approved");
+    assert_eq!(approved.len(), 1, "one decision recorded");
+    assert_eq!(approved[0]["details"]["note"], "checked");
+    assert!(project.events("gate.rejected").is_empty());
+    assert_ne!(approved[0]["details"]["os_user"], "unknown");
+    project.assert_audit_intact();
+}
+
+#[test]
+fn the_os_user_is_taken_from_the_uid_not_from_user() {
+    let runtime = runtime();
+    let project = project_with_approval_rule();
+    let endpoint = mock(
+        &runtime,
+        vec![tool_call(
+            "execute_bash",
+            json!({"command": "echo approved >> deploy/marker.txt"}),
+        )],
+    );
+    paused_run(&project, &endpoint);
+    let approve = project
+        .agentctl()
+        .env("USER", "forged-user")
+        .args(["approve", "T-154", "--by", "bob"])
+        .output()
+        .unwrap();
+    assert_eq!(approve.status.code(), Some(0), "{}", stderr_of(&approve));
+    let os_user = project.events("gate.approved")[0]["details"]["os_user"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(os_user, "forged-user");
+    assert_eq!(os_user, agentctl_core::os_user::current());
+}
+
+#[test]
+fn approve_by_task_picks_the_paused_run_over_a_newer_looking_chat_session() {
+    let runtime = runtime();
+    let project = project_with_approval_rule();
+    let endpoint = mock(
+        &runtime,
+        vec![tool_call(
+            "execute_bash",
+            json!({"command": "echo approved >> deploy/marker.txt"}),
+        )],
+    );
+    // A chat session on T-154 left open (its driver killed while it waited for input): its id
+    // `s-…` sorts after every `r-…`.
+    let mut chat = spawn(
+        &project,
+        &endpoint,
+        &["chat", "ops-devops", "--task", "T-154"],
+        Stdio::piped(),
+    );
+    wait_until("the session is saved", &mut chat, || {
+        runs_json(&project)
+            .as_array()
+            .is_some_and(|runs| !runs.is_empty())
+    });
+    chat.kill().unwrap();
+    chat.wait().unwrap();
+    paused_run(&project, &endpoint);
+    let runs = runs_json(&project);
+    assert_eq!(runs.as_array().unwrap().len(), 2);
+    let paused = runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|run| run["kind"] == "run")
+        .unwrap();
+    assert_eq!(paused["status"], "paused");
+
+    let approve = project
+        .agentctl()
+        .args(["approve", "T-154", "--by", "bob"])
+        .output()
+        .unwrap();
+    assert_eq!(approve.status.code(), Some(0), "{}", stderr_of(&approve));
+    let approved = project.events("gate.approved");
+    assert_eq!(approved[0]["run"], paused["run_id"]);
+}
+
+#[test]
+fn s08_can_be_approved_ahead_of_a_run_and_only_once() {
+    let runtime = runtime();
+    let project = Project::example();
+    let endpoint = mock(&runtime, vec![text("Production rollout planned.")]);
+    let ahead = project
+        .agentctl()
+        .args([
+            "approve",
+            "T-155",
+            "--by",
+            "alice",
+            "--note",
+            "change window 14:00",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(ahead.status.code(), Some(0), "{}", stderr_of(&ahead));
+    assert!(project
+        .read("PROJECT_STATE.md")
+        .contains("| T-155 | S08 | approved | alice ("));
+    let approved = project.events("gate.approved");
+    assert_eq!(approved.len(), 1);
+    assert_eq!(approved[0]["details"]["ahead_of_run"], true);
+    assert_eq!(approved[0]["details"]["note"], "change window 14:00");
+
+    let run = project
+        .agentctl_with(&endpoint)
+        .args(["run", "ops-devops", "--task", "T-155"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    assert!(
+        project.events("gate.pending").is_empty(),
+        "no pause: S08 was approved"
+    );
+
+    let again = project
+        .agentctl()
+        .args(["approve", "T-155", "--by", "bob"])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2), "{}", stderr_of(&again));
+    assert!(stderr_of(&again).contains("already approved by alice"));
+    let other_gate = project
+        .agentctl()
+        .args(["approve", "T-155", "--gate", "S06", "--by", "bob"])
+        .output()
+        .unwrap();
+    assert_eq!(other_gate.status.code(), Some(2));
+    project.assert_audit_intact();
+}
+
+#[test]
+fn runs_show_gives_the_approver_the_full_pending_action_and_runs_filters() {
+    let runtime = runtime();
+    let project = project_with_approval_rule();
+    let endpoint = mock(
+        &runtime,
+        vec![tool_call(
+            "execute_bash",
+            json!({"command": "echo approved >> deploy/marker.txt"}),
+        )],
+    );
+    paused_run(&project, &endpoint);
+    let shown = project
+        .agentctl()
+        .args(["runs", "show", "T-154"])
+        .output()
+        .unwrap();
+    assert_eq!(shown.status.code(), Some(0), "{}", stderr_of(&shown));
+    let text = stdout_of(&shown);
+    assert!(text.contains("waiting for a human at S08"), "{text}");
+    assert!(
+        text.contains("\"command\": \"echo approved >> deploy/marker.txt\""),
+        "{text}"
+    );
+    let json_output = project
+        .agentctl()
+        .args(["runs", "show", "T-154", "--json"])
+        .output()
+        .unwrap();
+    let review: serde_json::Value = serde_json::from_slice(&json_output.stdout).unwrap();
+    let digest = review["pending"]["digest"].as_str().unwrap();
+    assert_eq!(digest.len(), 64);
+    assert!(text.contains(digest), "the digest is printed in full");
+    assert_eq!(review["pending"]["tool"], "execute_bash");
+    assert_eq!(review["personas"][0]["persona"], "ops-devops");
+
+    for (filter, expected) in [
+        (vec!["--status", "paused"], 1),
+        (vec!["--status", "finished"], 0),
+        (vec!["--task", "T-999"], 0),
+        (vec!["--task", "T-154", "--limit", "1"], 1),
+    ] {
+        let mut args = vec!["runs", "--json"];
+        args.extend(filter.iter().copied());
+        let output = project.agentctl().args(&args).output().unwrap();
+        let rows: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(rows.as_array().unwrap().len(), expected, "{filter:?}");
+    }
+}
