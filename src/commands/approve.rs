@@ -92,7 +92,7 @@ async fn decide(global: &GlobalArgs, task_or_run: &str, request: DecisionRequest
         Ok(lock) => lock,
         Err(exit) => return exit,
     };
-    match approvals::decide(&config, &lock, request) {
+    match agentctl_core::store::blocking(|| approvals::decide(&config, &lock, request)) {
         Ok(recorded) => {
             let decision = &recorded.decision;
             output::note(&format!(

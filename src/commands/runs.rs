@@ -294,10 +294,9 @@ fn render(review: &RunReview) -> String {
         for change in &review.files_changed {
             let _ = writeln!(
                 text,
-                "  {} ({}{} +{} -{}, by {})",
+                "  {} ({}lines +{} -{}, by {})",
                 change.path,
                 if change.created { "new, " } else { "" },
-                "lines",
                 change.added_lines,
                 change.removed_lines,
                 change.persona

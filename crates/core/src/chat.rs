@@ -46,7 +46,7 @@ pub fn open(
     model_override: Option<String>,
 ) -> Result<(RunState, RunLock), CoreError> {
     let session_id = RunId::new(store::new_run_id("s"));
-    let lock = RunLock::acquire(&context.config.paths.state_dir, &session_id)?;
+    let lock = store::blocking(|| RunLock::acquire(&context.config.paths.state_dir, &session_id))?;
     let mut state = RunState::new(
         session_id.clone(),
         TaskId::new(context.task.id.clone()),
@@ -67,14 +67,16 @@ pub fn open(
         EventKind::RunStarted,
         details! { "entry" => target.entry_name(), "persona" => target.persona.name.clone(), "mode" => "chat", "endpoint" => context.endpoint_host.clone() },
     );
-    state.save(lock.run_dir())?;
-    recorder.flush(&mut state)?;
+    store::blocking(|| {
+        state.save(lock.run_dir())?;
+        recorder.flush(&mut state)
+    })?;
     Ok((state, lock))
 }
 
 /// Takes a saved session for this process: its lock, then its state.
 pub fn claim(context: &RunContext, session_id: &RunId) -> Result<(RunState, RunLock), CoreError> {
-    let lock = RunLock::acquire(&context.config.paths.state_dir, session_id)?;
+    let lock = store::blocking(|| RunLock::acquire(&context.config.paths.state_dir, session_id))?;
     let state = load(context, &lock)?;
     Ok((state, lock))
 }

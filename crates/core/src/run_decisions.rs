@@ -110,7 +110,7 @@ impl Engine<'_> {
     pub(crate) fn consume_decision(&mut self) {
         if let Some(mut decision) = self.decision.take() {
             decision.used = true;
-            if let Err(error) = decision.save(&self.run_dir) {
+            if let Err(error) = crate::store::blocking(|| decision.save(&self.run_dir)) {
                 tracing::warn!("cannot mark the decision used: {error}");
             }
         }

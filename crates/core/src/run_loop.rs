@@ -94,7 +94,7 @@ pub async fn start(
     );
     // Nobody else can know this new id yet, so taking its lock does not wait; holding it shows
     // the run as driven (not abandoned) to `runs` for as long as this process works on it.
-    let lock = RunLock::acquire(&context.config.paths.state_dir, &run_id)?;
+    let lock = store::blocking(|| RunLock::acquire(&context.config.paths.state_dir, &run_id))?;
     let directory = lock.run_dir().to_path_buf();
     let recorder = Recorder::open(&context.config.paths.audit_log)?;
     let mut engine = Engine {
@@ -152,14 +152,15 @@ pub async fn resume(
 ) -> Result<RunReport, CoreError> {
     let run_id = lock.run_id();
     let directory = lock.run_dir().to_path_buf();
-    let (state, state_digest) = RunState::load(&directory)?;
+    let (state, state_digest) = store::blocking(|| RunState::load(&directory))?;
     if state.status.is_terminal() {
         return Err(CoreError::RunEnded {
             run_id: run_id.to_string(),
             status: state.status.as_str().to_owned(),
         });
     }
-    let (recorder, entries) = Recorder::open_for_resume(&context.config.paths.audit_log, run_id)?;
+    let (recorder, entries) =
+        store::blocking(|| Recorder::open_for_resume(&context.config.paths.audit_log, run_id))?;
     crate::run_decisions::check_state_unchanged(&state, &state_digest, &entries)?;
     let mut engine = Engine {
         context,
@@ -223,7 +224,7 @@ impl<'a> Engine<'a> {
             decision: None,
         };
         // Records a crash left unwritten go out first.
-        engine.recorder.flush(&mut engine.state)?;
+        store::blocking(|| engine.recorder.flush(&mut engine.state))?;
         Ok(engine)
     }
 }

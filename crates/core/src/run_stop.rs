@@ -54,6 +54,10 @@ impl Engine<'_> {
 
     /// Saves the state and records its digest in a `run.paused` entry, which `resume` checks.
     pub(crate) fn mark_paused(&mut self, reason: &str) -> Result<(), CoreError> {
+        store::blocking(|| self.mark_paused_now(reason))
+    }
+
+    fn mark_paused_now(&mut self, reason: &str) -> Result<(), CoreError> {
         self.state.updated_at = store::now_rfc3339();
         let step = self.state.next_step;
         self.state.next_step += 1;
@@ -110,10 +114,14 @@ impl Engine<'_> {
         Ok(self.report())
     }
 
+    /// Saves the state (fsynced) and appends its audit records; the one durable step of the
+    /// loop, run off the async worker.
     pub(crate) fn save_and_flush(&mut self) -> Result<(), CoreError> {
-        self.state.updated_at = store::now_rfc3339();
-        self.state.save(&self.run_dir)?;
-        self.recorder.flush(&mut self.state)
+        store::blocking(|| {
+            self.state.updated_at = store::now_rfc3339();
+            self.state.save(&self.run_dir)?;
+            self.recorder.flush(&mut self.state)
+        })
     }
 
     pub(crate) fn report(&self) -> RunReport {

@@ -107,6 +107,22 @@ pub fn now_rfc3339() -> String {
     )
 }
 
+/// Runs blocking file work — fsynced saves, audit appends, file locks — from async code without
+/// stalling the runtime's other tasks (the Ctrl-C listener, a mock server in tests).
+///
+/// `block_in_place` rather than `spawn_blocking`: the engine's saves borrow the run state and the
+/// recorder, which `spawn_blocking` would need to own; `block_in_place` hands this worker's other
+/// tasks to another worker for the duration instead. On a current-thread runtime (or outside
+/// one) there is no other worker to hand them to, and the work runs inline.
+pub fn blocking<T>(work: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(work)
+        }
+        _ => work(),
+    }
+}
+
 /// The directory of one run.
 pub fn run_dir(state_dir: &Path, run_id: &str) -> PathBuf {
     state_dir.join("runs").join(run_id)

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use agentctl_core::approvals::{self, Decision, DecisionRequest, Verdict};
 use agentctl_core::project_state::ProjectState;
 use agentctl_core::{
-    activation, chat, personas, CoreError, PendingApproval, RunContext, RunLock, RunReport,
+    activation, chat, personas, store, CoreError, PendingApproval, RunContext, RunLock, RunReport,
     RunState, RunStatus,
 };
 use agentctl_persona::PersonaKind;
@@ -84,7 +84,9 @@ impl<'a> Session<'a> {
         }
         loop {
             let prompt = format!("[{}] > ", self.persona);
-            let flow = match self.input.read_message(&prompt) {
+            // Waiting for a human line blocks: it runs off the async worker, so the Ctrl-C
+            // listener keeps running meanwhile.
+            let flow = match store::blocking(|| self.input.read_message(&prompt)) {
                 Line::End => return self.leave().await,
                 Line::Interrupted => continue,
                 Line::Text(text) => self.handle(text).await,
@@ -210,7 +212,7 @@ impl<'a> Session<'a> {
             return GateAnswer::Later;
         }
         loop {
-            let answer = match self.input.read_answer("approve? [y/N] ") {
+            let answer = match store::blocking(|| self.input.read_answer("approve? [y/N] ")) {
                 Line::Text(answer) => answer.trim().to_owned(),
                 Line::End => return GateAnswer::EndOfInput,
                 Line::Interrupted => {
@@ -221,10 +223,10 @@ impl<'a> Session<'a> {
             };
             let decided = match answer.to_ascii_lowercase().as_str() {
                 "y" | "yes" => self.decide(Verdict::Approved, None, None),
-                "" | "n" | "no" => match self
-                    .input
-                    .read_answer("reason for rejecting (empty: decide later): ")
-                {
+                "" | "n" | "no" => match store::blocking(|| {
+                    self.input
+                        .read_answer("reason for rejecting (empty: decide later): ")
+                }) {
                     Line::Text(reason) if !reason.trim().is_empty() => {
                         self.decide(Verdict::Rejected, None, Some(reason.trim().to_owned()))
                     }
@@ -267,7 +269,7 @@ impl<'a> Session<'a> {
             gate: None,
             digest_prefix: None,
         };
-        match approvals::decide(&self.context.config, &self.lock, request) {
+        match store::blocking(|| approvals::decide(&self.context.config, &self.lock, request)) {
             Ok(recorded) => {
                 self.observer.note(&format!(
                     "{} by {} (os user {}): {}",
