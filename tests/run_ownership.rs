@@ -495,3 +495,61 @@ fn runs_show_gives_the_approver_the_full_pending_action_and_runs_filters() {
         assert_eq!(rows.as_array().unwrap().len(), expected, "{filter:?}");
     }
 }
+
+#[test]
+fn a_run_a_human_rejected_is_reported_as_rejected_with_who_and_why() {
+    for (on_reject, exit, status) in [("end_run", 1, "rejected"), ("tell_model", 0, "finished")] {
+        let runtime = runtime();
+        let project = project_with_approval_rule();
+        project.edit_config(&[(
+            "on_reject = \"tell_model\"",
+            &format!("on_reject = \"{on_reject}\""),
+        )]);
+        let endpoint = mock(
+            &runtime,
+            vec![
+                tool_call(
+                    "execute_bash",
+                    json!({"command": "echo approved >> deploy/marker.txt"}),
+                ),
+                text("Understood, not deploying."),
+            ],
+        );
+        paused_run(&project, &endpoint);
+        let reject = project
+            .agentctl()
+            .args([
+                "reject",
+                "T-154",
+                "--by",
+                "alice",
+                "--reason",
+                "no rollback plan",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(reject.status.code(), Some(0), "{}", stderr_of(&reject));
+        let rejected = project.events("gate.rejected");
+        assert_eq!(rejected[0]["details"]["reason"], "no rollback plan");
+        let audit_show = project.agentctl().args(["audit", "show"]).output().unwrap();
+        assert!(
+            stdout_of(&audit_show).contains("no rollback plan"),
+            "audit show prints the reason: {}",
+            stdout_of(&audit_show)
+        );
+
+        let resumed = project
+            .agentctl_with(&endpoint)
+            .args(["resume", "T-154"])
+            .output()
+            .unwrap();
+        let stderr = stderr_of(&resumed);
+        assert_eq!(resumed.status.code(), Some(exit), "{on_reject}: {stderr}");
+        assert!(
+            stderr.contains("alice rejected execute_bash") && stderr.contains("no rollback plan"),
+            "{on_reject}: the end says who rejected what: {stderr}"
+        );
+        assert_eq!(runs_json(&project)[0]["status"], status, "{on_reject}");
+        assert!(!project.path("deploy/marker.txt").exists());
+    }
+}

@@ -95,13 +95,26 @@ fn finish(args: &LintArgs, report: LintReport) -> Exit {
     } else {
         output::diagnostics(&report.diagnostics);
         output::stdout(&format!(
-            "checked {} personas, {} stage commands, {} tasks: {} errors, {} warnings\n",
-            report.personas, report.commands, report.tasks, report.errors, report.warnings
+            "checked {}, {}, {}: {}, {}\n",
+            counted(report.personas, "persona"),
+            counted(report.commands, "stage command"),
+            counted(report.tasks, "task"),
+            counted(report.errors, "error"),
+            counted(report.warnings, "warning")
         ));
     }
     if report.errors > 0 {
         Exit::BadInput
     } else {
         Exit::Success
+    }
+}
+
+/// `1 task`, `2 tasks`.
+fn counted(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
     }
 }

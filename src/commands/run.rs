@@ -155,6 +155,9 @@ pub fn finish(
     } else if let Some(answer) = &report.answer {
         output::stdout(&format!("{}\n", answer.trim_end()));
     }
+    for rejection in &report.rejections {
+        output::note(&format!("rejected by a human: {rejection}"));
+    }
     match report.status {
         RunStatus::Paused => {
             if let Some(pending) = &report.pending {

@@ -56,6 +56,8 @@ pub struct RunReport {
     pub audit_first_seq: Option<u64>,
     pub audit_last_seq: Option<u64>,
     pub pending: Option<PendingApproval>,
+    /// Actions a human rejected during the run that the persona was told about.
+    pub rejections: Vec<String>,
 }
 
 /// The run in progress.

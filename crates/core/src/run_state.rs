@@ -188,6 +188,10 @@ pub struct RunState {
     pub outbox: Vec<AuditRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end: Option<RunEnd>,
+    /// Actions a human rejected whose rejection went back to the model (`on_reject =
+    /// "tell_model"`): `bob rejected execute_bash `…`: reason`, so the run's end says so.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rejections: Vec<String>,
 }
 
 impl RunState {
@@ -240,6 +244,7 @@ impl RunState {
             next_step: 1,
             outbox: Vec::new(),
             end: None,
+            rejections: Vec::new(),
         }
     }
 

@@ -147,6 +147,7 @@ impl Engine<'_> {
             audit_first_seq: self.recorder.first_seq,
             audit_last_seq: self.recorder.last_seq,
             pending: self.state.pending.clone(),
+            rejections: self.state.rejections.clone(),
         }
     }
 }

@@ -176,6 +176,11 @@ impl Engine<'_> {
                 }
                 self.state.denials += 1;
                 self.state.tool_calls += 1;
+                self.state.rejections.push(format!(
+                    "{} rejected {}: {why}",
+                    decision.by,
+                    summarize(call)
+                ));
                 Recorder::queue(
                     &mut self.state,
                     Some(persona),
