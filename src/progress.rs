@@ -47,11 +47,17 @@ impl RunObserver for TerminalProgress {
                 persona,
                 model,
                 endpoint,
+                started_with,
             } => {
                 self.active = persona.clone();
                 self.line(&format!(
                     "resuming run {run_id} with {persona} (model {model} at {endpoint})"
                 ));
+                if let Some(started) = started_with {
+                    self.line(&format!(
+                        "note: the run started against {started}; it continues against {endpoint}, the endpoint configured now"
+                    ));
+                }
             }
             RunEvent::PersonaStarted { persona, tools, .. } => {
                 self.active = persona.clone();

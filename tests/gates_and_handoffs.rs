@@ -109,6 +109,17 @@ fn a_task_moves_from_qa_to_devops_to_release_with_packets_not_transcripts() {
         .read("PROJECT_STATE.md")
         .contains("| T-154 | S06 | passed | qa-engineer |"));
     assert_eq!(project.events("gate.reported").len(), 1);
+    // A persona starting after a handoff is audited as what it is, not as a gate check.
+    let started: Vec<String> = project
+        .events("persona.started")
+        .iter()
+        .map(|entry| entry["details"]["persona"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(started.len(), handoffs.len(), "{started:?}");
+    assert!(project
+        .events("gate.checked")
+        .iter()
+        .all(|entry| entry["details"].get("persona_started").is_none()));
     project.assert_audit_intact();
 }
 

@@ -20,6 +20,9 @@ pub enum RunEvent {
         persona: String,
         model: String,
         endpoint: String,
+        /// The endpoint host the run started with, when it differs from `endpoint` (the
+        /// current configuration decides where a resumed run's model calls go).
+        started_with: Option<String>,
     },
     PersonaStarted {
         persona: String,

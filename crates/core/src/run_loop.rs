@@ -182,11 +182,19 @@ pub async fn resume(
         Some(persona) => engine.model_for(persona),
         None => engine.state.model_override.clone().unwrap_or_default(),
     };
+    let started_with = entries
+        .iter()
+        .find(|entry| entry.event == EventKind::RunStarted)
+        .and_then(|entry| entry.details.get("endpoint"))
+        .and_then(Value::as_str)
+        .filter(|started| *started != context.endpoint_host)
+        .map(str::to_owned);
     engine.observer.on_event(&RunEvent::RunResumed {
         run_id: run_id.to_string(),
         persona: engine.state.active.name.clone(),
         model,
         endpoint: context.endpoint_host.clone(),
+        started_with,
     });
     let persona = engine.state.active.name.clone();
     Recorder::queue(
