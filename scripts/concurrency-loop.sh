@@ -10,7 +10,7 @@ rounds="${1:-20}"
 cargo test --locked --test run_ownership --no-run --quiet
 for round in $(seq 1 "$rounds"); do
   if ! output="$(cargo test --locked --quiet --test run_ownership -- \
-      concurrent live_run sigkill taken_once 2>&1)"; then
+      concurrent live_run sigkill taken_once open_chat 2>&1)"; then
     printf '%s\n' "$output"
     printf 'run-ownership tests failed in round %s of %s\n' "$round" "$rounds" >&2
     exit 1

@@ -553,3 +553,68 @@ fn a_run_a_human_rejected_is_reported_as_rejected_with_who_and_why() {
         assert!(!project.path("deploy/marker.txt").exists());
     }
 }
+
+#[test]
+fn an_open_chat_session_at_its_gate_is_driven_by_its_process_alone() {
+    use std::io::Write as _;
+    let runtime = runtime();
+    let project = project_with_approval_rule();
+    let endpoint = mock(
+        &runtime,
+        vec![
+            tool_call(
+                "execute_bash",
+                json!({"command": "echo approved >> deploy/marker.txt"}),
+            ),
+            text("Marker appended."),
+        ],
+    );
+    let mut chat = spawn(
+        &project,
+        &endpoint,
+        &["chat", "ops-devops", "--task", "T-154"],
+        Stdio::piped(),
+    );
+    let mut stdin = chat.stdin.take().unwrap();
+    stdin.write_all(b"Append the marker\n").unwrap();
+    stdin.flush().unwrap();
+    wait_until("the session pauses at its gate", &mut chat, || {
+        runs_json(&project)[0]["status"] == "paused"
+    });
+    let session_id = runs_json(&project)[0]["run_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(runs_json(&project)[0]["driven"], true);
+    let state_before = run_state_bytes(&project, &session_id);
+
+    for args in [
+        vec!["approve", session_id.as_str(), "--by", "bob"],
+        vec!["resume", session_id.as_str()],
+        vec!["chat", "--resume", session_id.as_str()],
+    ] {
+        let refused = project
+            .agentctl_with(&endpoint)
+            .args(&args)
+            .write_stdin("/approve --by bob\n")
+            .output()
+            .unwrap();
+        let stderr = stderr_of(&refused);
+        assert_eq!(refused.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("is being driven by another process"),
+            "{args:?}: {stderr}"
+        );
+    }
+    assert_eq!(run_state_bytes(&project, &session_id), state_before);
+    assert!(project.events("gate.approved").is_empty());
+    assert!(!project.path("deploy/marker.txt").exists());
+
+    stdin.write_all(b"/approve --by alice\n").unwrap();
+    drop(stdin);
+    let output = chat.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_eq!(project.read("deploy/marker.txt"), "approved\n");
+    assert_eq!(project.events("gate.approved")[0]["details"]["by"], "alice");
+    project.assert_audit_intact();
+}
