@@ -86,3 +86,31 @@ impl Exit {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use agentctl_core::{CoreError, RunStatus};
+    use agentctl_protocol::Gate;
+
+    use super::Exit;
+
+    #[test]
+    fn a_busy_run_fails_a_pause_pauses_and_a_refused_decision_is_bad_input() {
+        let busy = CoreError::RunBusy {
+            run_id: "r-1".to_owned(),
+            pid: "42".to_owned(),
+            command: "agentctl run ops-devops --task T-1".to_owned(),
+        };
+        assert_eq!(Exit::for_error(&busy), Exit::Failure);
+        let waiting = CoreError::AwaitingDecision {
+            run_id: "r-1".to_owned(),
+            task_id: "T-1".to_owned(),
+            gate: Gate::S08,
+            waiting: "ops-devops may not start".to_owned(),
+        };
+        assert_eq!(Exit::for_error(&waiting), Exit::Paused);
+        assert_eq!(Exit::for_error(&CoreError::EmptyName), Exit::BadInput);
+        assert_eq!(Exit::for_status(RunStatus::Rejected), Exit::Failure);
+        assert_eq!(Exit::for_status(RunStatus::Finished), Exit::Success);
+    }
+}
