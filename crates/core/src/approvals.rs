@@ -131,6 +131,8 @@ pub fn record_decision(
     let mut recorded = crate::details! {
         "gate" => decision.gate.as_str(), "digest" => decision.digest.clone(),
         "by" => decision.by.clone(), "os_user" => decision.os_user.clone(),
+        // The task as the human judged it, so a later edit of its gates is visible.
+        "task_sha256" => crate::task_file::digest(&config.paths.tasks, state.task_id.as_str()),
     };
     if let Some(note) = &decision.note {
         recorded.insert("note".to_owned(), serde_json::Value::from(note.clone()));

@@ -30,6 +30,7 @@ pub mod run_loop;
 pub mod run_state;
 mod run_stop;
 pub mod store;
+pub mod task_file;
 mod tool_call;
 
 pub use error::CoreError;

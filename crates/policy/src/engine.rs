@@ -37,6 +37,7 @@ pub struct PolicyEngine {
     write: PathScope,
     deny: PathScope,
     protected: PathScope,
+    guarded: PathScope,
     built_in_protected: PathScope,
     commands: CommandRules,
     aws: AwsRules,
@@ -76,6 +77,7 @@ impl PolicyEngine {
             write: PathScope::compile("write", &permissions.write, false)?,
             deny: PathScope::compile("deny", &permissions.deny, true)?,
             protected: PathScope::compile("protected", &spec.protected, true)?,
+            guarded: PathScope::compile("guarded", &spec.guarded, true)?,
             built_in_protected: PathScope::compile("protected", &built_in, true)?,
             commands: CommandRules::new(&permissions.commands)?,
             aws: AwsRules::new(&permissions.aws)?,
@@ -209,9 +211,26 @@ impl PolicyEngine {
     fn decide_path_access(&self, raw: &str, access: Access) -> Decision {
         let judge = |engine: &PolicyEngine, resolved: &ResolvedPath| match access {
             Access::Read => engine.decide_read(resolved),
-            Access::Write => engine.decide_write(resolved),
+            Access::Write => match engine.guarded_match(resolved) {
+                Some(pattern) => deny(
+                    format!("guarded: {pattern}"),
+                    format!(
+                        "`{}` is a task file; change it with fs_write, where a change to its \
+                         gates goes to a human, not through the shell",
+                        resolved.display()
+                    ),
+                ),
+                None => engine.decide_write(resolved),
+            },
         };
         self.decide_fs(raw, judge).decision
+    }
+
+    fn guarded_match(&self, resolved: &ResolvedPath) -> Option<&str> {
+        resolved
+            .relative_forms()
+            .into_iter()
+            .find_map(|relative| self.guarded.first_match(relative))
     }
 
     fn denied_by_scope(&self, resolved: &ResolvedPath) -> Option<Decision> {

@@ -69,6 +69,7 @@ fn fixture_with(permissions: Permissions, handoffs: &[&str], reports: &[Gate]) -
         permissions,
         workspace: directory.path().to_path_buf(),
         protected: protected(),
+        guarded: Vec::new(),
         handoff_targets: handoffs.iter().map(|s| s.to_string()).collect(),
         reports: reports.to_vec(),
     })
@@ -611,6 +612,7 @@ fn bad_specs_are_errors_naming_the_problem() {
         permissions,
         workspace: workspace.to_path_buf(),
         protected: Vec::new(),
+        guarded: Vec::new(),
         handoff_targets: Vec::new(),
         reports: Vec::new(),
     };
