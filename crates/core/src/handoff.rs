@@ -233,15 +233,15 @@ mod tests {
             sticky_ceiling(Some(&[FsRead, Handoff]), None),
             Some(vec![FsRead, Handoff])
         );
-        assert_eq!(
-            sticky_ceiling(None, Some(&[FsWrite])),
-            Some(vec![FsWrite])
-        );
+        assert_eq!(sticky_ceiling(None, Some(&[FsWrite])), Some(vec![FsWrite]));
         assert_eq!(
             sticky_ceiling(Some(&[FsRead, Handoff]), Some(&[FsRead, FsWrite, Handoff])),
             Some(vec![FsRead, Handoff])
         );
-        assert_eq!(sticky_ceiling(Some(&[FsRead]), Some(&[FsWrite])), Some(vec![]));
+        assert_eq!(
+            sticky_ceiling(Some(&[FsRead]), Some(&[FsWrite])),
+            Some(vec![])
+        );
     }
 
     #[test]

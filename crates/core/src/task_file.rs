@@ -118,14 +118,18 @@ impl GateFields {
 mod tests {
     use super::*;
 
-    const TASK: &str = "---\nid: T-1\ntitle: Deploy\nenv: production\nprerequisites: [S06, S07]\n---\nBody.\n";
+    const TASK: &str =
+        "---\nid: T-1\ntitle: Deploy\nenv: production\nprerequisites: [S06, S07]\n---\nBody.\n";
 
     #[test]
     fn body_edits_pass_and_gate_edits_need_a_human() {
         let directory = tempfile::tempdir().unwrap();
         let path = directory.path().join("T-1.md");
         std::fs::write(&path, TASK).unwrap();
-        assert_eq!(gate_change(&path, &TASK.replace("Body.", "New body.")), None);
+        assert_eq!(
+            gate_change(&path, &TASK.replace("Body.", "New body.")),
+            None
+        );
         let reason = gate_change(&path, &TASK.replace("env: production", "env: staging")).unwrap();
         assert!(reason.contains("env: production"), "{reason}");
         assert!(reason.contains("env: staging"), "{reason}");

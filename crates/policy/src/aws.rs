@@ -49,12 +49,7 @@ impl AwsRules {
             );
         }
         let names = |pattern: &&WildcardPattern| names_service(pattern, service);
-        if let Some(pattern) = self
-            .approve
-            .iter()
-            .filter(names)
-            .find(|p| p.matches(&call))
-        {
+        if let Some(pattern) = self.approve.iter().filter(names).find(|p| p.matches(&call)) {
             return Decision::Approve {
                 rule: format!("approve: {}", pattern.text()),
                 reason: format!(

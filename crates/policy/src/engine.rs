@@ -13,6 +13,7 @@ use agentctl_protocol::{Decision, Gate, ToolName};
 use crate::aws::AwsRules;
 use crate::command::{Access, CommandRules};
 use crate::describe::EffectivePolicy;
+use crate::git_hooks;
 use crate::path::{self, ResolvedPath};
 use crate::request::deny;
 use crate::scope::PathScope;
@@ -62,10 +63,11 @@ impl PolicyEngine {
                 tools.push(*tool);
             }
         }
-        let built_in: Vec<String> = BUILT_IN_PROTECTED
+        let mut built_in: Vec<String> = BUILT_IN_PROTECTED
             .iter()
             .map(|(pattern, _)| (*pattern).to_owned())
             .collect();
+        built_in.extend(git_hooks::configured_hook_globs(&workspace));
         let mut reports: Vec<Gate> = Vec::new();
         for gate in &spec.reports {
             if REPORTABLE_GATES.contains(gate) && !reports.contains(gate) {
@@ -141,11 +143,7 @@ impl PolicyEngine {
     pub fn describe(&self) -> EffectivePolicy {
         let permissions = &self.spec.permissions;
         let mut protected = self.spec.protected.clone();
-        protected.extend(
-            BUILT_IN_PROTECTED
-                .iter()
-                .map(|(pattern, _)| (*pattern).to_owned()),
-        );
+        protected.extend(self.built_in_protected.written());
         EffectivePolicy {
             workspace: self.workspace.clone(),
             tools: self.available_tool_names(),
@@ -252,6 +250,16 @@ impl PolicyEngine {
         if let Some(denial) = self.denied_by_scope(resolved) {
             return denial;
         }
+        if let Some(links) = path::extra_hard_links(&resolved.absolute) {
+            return deny(
+                "hard link",
+                format!(
+                    "`{}` has {links} hard links; its other names may lie in a deny scope or \
+                     outside the workspace, where no path rule can see them",
+                    resolved.display()
+                ),
+            );
+        }
         match all_forms_match(&self.read, resolved) {
             Some(pattern) => Decision::Allow {
                 rule: format!("read: {pattern}"),
@@ -312,7 +320,11 @@ impl PolicyEngine {
                 let why = BUILT_IN_PROTECTED
                     .iter()
                     .find(|(built_in, _)| *built_in == pattern)
-                    .map_or("", |(_, why)| why);
+                    .map_or(
+                        "is git's hook directory (`core.hooksPath` in .git/config); a hook \
+                         runs code at a human's next git command",
+                        |(_, why)| why,
+                    );
                 return deny(
                     format!("protected: {pattern}"),
                     format!("`{}` is protected: `{pattern}` {why}", resolved.display()),
