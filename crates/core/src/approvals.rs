@@ -137,7 +137,7 @@ pub fn record_decision(
     if let Some(note) = &decision.note {
         recorded.insert("note".to_owned(), serde_json::Value::from(note.clone()));
     }
-    let mut writer = agentctl_audit::AuditWriter::open(&config.paths.audit_log)?;
+    let mut writer = crate::recorder::open_writer(&config.paths)?;
     writer.append(crate::recorder::standalone_record(
         Some(state.run_id.clone()),
         Some(state.task_id.clone()),

@@ -21,6 +21,7 @@ pub mod events;
 pub mod gates;
 mod handoff;
 pub mod lint;
+pub mod own_files;
 mod persona_start;
 pub mod personas;
 pub mod project_state;

@@ -92,7 +92,7 @@ pub async fn start(
         store::now_rfc3339(),
     );
     let directory = run_dir(&context.config.paths.state_dir, run_id.as_str());
-    let recorder = Recorder::open(&context.config.paths.audit_log)?;
+    let recorder = Recorder::open(&context.config.paths)?;
     let mut engine = Engine {
         context,
         state,
@@ -150,7 +150,7 @@ pub async fn resume(
             "start a new run with `agentctl run`",
         ));
     }
-    let (recorder, entries) = Recorder::open_for_resume(&context.config.paths.audit_log, run_id)?;
+    let (recorder, entries) = Recorder::open_for_resume(&context.config.paths, run_id)?;
     crate::run_decisions::check_state_unchanged(&state, &state_digest, &entries)?;
     let mut engine = Engine {
         context,
@@ -193,9 +193,9 @@ impl<'a> Engine<'a> {
         // Reading the log back (to skip steps already written) is needed only when a crash left
         // records in the outbox; between chat messages it is normally empty.
         let recorder = if state.outbox.is_empty() {
-            Recorder::open(&context.config.paths.audit_log)?
+            Recorder::open(&context.config.paths)?
         } else {
-            Recorder::open_for_resume(&context.config.paths.audit_log, run_id)?.0
+            Recorder::open_for_resume(&context.config.paths, run_id)?.0
         };
         let mut engine = Engine {
             context,

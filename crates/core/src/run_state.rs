@@ -101,6 +101,13 @@ impl PendingApproval {
     /// One line saying what waits, for terminals and `runs`.
     pub fn describe(&self) -> String {
         match &self.kind {
+            // A task-file edit says what it changes: the arguments alone bury it.
+            PendingKind::Call { call, rule, reason } if rule == "task gates" => {
+                format!(
+                    "{} wants to run {} on a task file: {reason}",
+                    self.persona, call.name
+                )
+            }
             PendingKind::Call { call, rule, .. } => {
                 format!(
                     "{} wants to run {} {} (matches `{rule}`)",
@@ -181,6 +188,10 @@ pub struct RunState {
     pub outbox: Vec<AuditRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end: Option<RunEnd>,
+    /// The head of the audit chain after this run's last write that was saved: one more
+    /// anchor `audit verify` checks the log against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_head: Option<agentctl_audit::AuditHead>,
 }
 
 impl RunState {
@@ -233,6 +244,7 @@ impl RunState {
             next_step: 1,
             outbox: Vec::new(),
             end: None,
+            audit_head: None,
         }
     }
 
