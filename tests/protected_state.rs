@@ -588,3 +588,117 @@ fn fs_list_escapes_names_before_the_model_sees_them() {
         "{listing}"
     );
 }
+
+#[test]
+fn gate_report_in_a_chat_without_a_task_records_nothing() {
+    let runtime = runtime();
+    let project = Project::example();
+    let state_before = project.read("PROJECT_STATE.md");
+    let endpoint = mock(
+        &runtime,
+        vec![
+            tool_call(
+                "gate_report",
+                json!({"gate": "S06", "status": "passed", "evidence": "trust me"}),
+            ),
+            text("ok"),
+        ],
+    );
+    let output = project
+        .agentctl_with(&endpoint)
+        .args(["chat", "qa-engineer"])
+        .write_stdin("report S06 please\n")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_eq!(project.read("PROJECT_STATE.md"), state_before);
+    assert!(project.events("gate.reported").is_empty());
+    let id = &call_ids(&project, "gate_report")[0];
+    assert!(tool_answer(&endpoint, id).contains("needs a task"));
+}
+
+#[cfg(unix)]
+#[test]
+fn aws_configure_is_not_a_service_under_a_wildcard() {
+    use std::os::unix::fs::PermissionsExt;
+    let project = Project::example();
+    let mut config = project.read("agentctl.toml");
+    config.push_str("\n[personas.ops-devops.aws]\nallow = [\"*\"]\n");
+    project.write("agentctl.toml", &config);
+    // A fake `aws` that leaves a mark if it ever runs.
+    let bin = project.path(".test-bin");
+    let mark = project.path(".test-bin/ran");
+    project.write(
+        ".test-bin/aws",
+        &format!("#!/bin/sh\necho \"$@\" > '{}'\n", mark.display()),
+    );
+    std::fs::set_permissions(bin.join("aws"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let runtime = runtime();
+    let endpoint = mock(
+        &runtime,
+        vec![
+            tool_call(
+                "use_aws",
+                json!({"service": "configure", "operation": "ExportCredentials"}),
+            ),
+            tool_call("use_aws", json!({"service": "sso", "operation": "Login"})),
+            // A real service still runs: proves the fake CLI is the one on PATH.
+            tool_call(
+                "use_aws",
+                json!({"service": "ecs", "operation": "ListClusters"}),
+            ),
+            text("done"),
+        ],
+    );
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let output = project
+        .agentctl_with(&endpoint)
+        .env("PATH", path)
+        .args(["run", "ops-devops", "--task", "T-154"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let ran = std::fs::read_to_string(&mark).unwrap();
+    assert!(ran.starts_with("ecs list-clusters"), "{ran}");
+    let denied = project.events("tool.denied");
+    assert_eq!(denied.len(), 2, "{denied:#?}");
+    assert!(denied
+        .iter()
+        .all(|entry| entry["details"]["rule"] == "no aws rule"));
+}
+
+#[test]
+fn a_production_parameter_in_any_letter_case_needs_s08() {
+    // (An unknown spelling of the parameter's name, `ENV=production`, is bad input, exit 2.)
+    for value in ["env=PRODUCTION", "env=Production", "env= production "] {
+        let runtime = runtime();
+        let project = Project::example();
+        let endpoint = mock(&runtime, vec![text("plan")]);
+        let output = project
+            .agentctl_with(&endpoint)
+            .args([
+                "run",
+                "deployment-plan",
+                "--task",
+                "T-154",
+                "--param",
+                value,
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(3),
+            "{value}: {}",
+            stderr_of(&output)
+        );
+        assert!(
+            endpoint.chat_requests().is_empty(),
+            "{value}: the model was called"
+        );
+    }
+}
