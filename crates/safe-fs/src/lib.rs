@@ -1,3 +1,5 @@
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
 //! Opening agentctl's own files — the audit log, the project state file, `.agentctl/` and what
 //! is in it — so that a repository cannot point them elsewhere.
 //!
