@@ -702,3 +702,18 @@ fn a_production_parameter_in_any_letter_case_needs_s08() {
         );
     }
 }
+
+#[test]
+fn lint_names_an_unknown_persona_in_open_to_agents() {
+    let project = Project::example();
+    let mut config = project.read("agentctl.toml");
+    config.push_str("\n[open_to_agents]\ntasks = [\"qa-enginer\"]\n");
+    project.write("agentctl.toml", &config);
+    let output = project.agentctl().arg("lint").output().unwrap();
+    let said = format!("{}{}", stdout_of(&output), stderr_of(&output));
+    assert_ne!(output.status.code(), Some(0), "{said}");
+    assert!(
+        said.contains("`qa-enginer`, which is not a persona"),
+        "{said}"
+    );
+}
