@@ -344,6 +344,18 @@ impl PolicyEngine {
         if let Some(denial) = self.denied_by_scope(resolved) {
             return denial;
         }
+        if let Some(links) = path::extra_hard_links(&resolved.absolute) {
+            // A redirection would change every name of the file; fs_write's diff would show
+            // the old content of a name the persona may not read.
+            return deny(
+                "hard link",
+                format!(
+                    "`{}` has {links} hard links; writing it would change or reveal a file under \
+                     another name, which may lie in a deny scope or outside the workspace",
+                    resolved.display()
+                ),
+            );
+        }
         match all_forms_match(&self.write, resolved) {
             Some(pattern) => Decision::Allow {
                 rule: format!("write: {pattern}"),

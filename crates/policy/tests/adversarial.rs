@@ -650,8 +650,12 @@ fn a_hard_linked_file_is_not_readable_even_inside_the_read_scope() {
     assert_denied(&fixture.read("docs/notes.md"), "hard link");
     assert_denied(&fixture.list("docs/notes.md"), "hard link");
     assert_denied(&fixture.bash("git status < docs/notes.md"), "hard link");
+    // Nor writable: a redirection changes every name, a diff shows the old content.
+    assert_denied(&fixture.write("docs/notes.md"), "hard link");
+    assert_denied(&fixture.bash("echo x >> docs/notes.md"), "hard link");
     std::fs::write(root.join("docs/plain.md"), "p").unwrap();
     assert_eq!(fixture.read("docs/plain.md").kind(), DecisionKind::Allow);
+    assert_eq!(fixture.write("docs/plain.md").kind(), DecisionKind::Allow);
 }
 
 #[test]
