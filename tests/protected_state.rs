@@ -717,3 +717,43 @@ fn lint_names_an_unknown_persona_in_open_to_agents() {
         "{said}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_symlinked_project_state_file_is_not_written_through() {
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside.path().join("profile");
+    let original = project_state_copy();
+    std::fs::write(&target, &original).unwrap();
+    let project = Project::example();
+    std::fs::remove_file(project.path("PROJECT_STATE.md")).unwrap();
+    std::os::unix::fs::symlink(&target, project.path("PROJECT_STATE.md")).unwrap();
+    let runtime = runtime();
+    let endpoint = mock(
+        &runtime,
+        vec![
+            tool_call(
+                "gate_report",
+                json!({"gate": "S06", "status": "passed", "evidence": "echo pwned"}),
+            ),
+            text("done"),
+        ],
+    );
+    let output = project
+        .agentctl_with(&endpoint)
+        .args(["run", "qa-engineer", "--task", "T-154"])
+        .output()
+        .unwrap();
+    assert_ne!(output.status.code(), Some(0));
+    let stderr = stderr_of(&output);
+    assert!(stderr.contains("PROJECT_STATE.md"), "{stderr}");
+    assert!(stderr.contains("symbolic link"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), original);
+}
+
+fn project_state_copy() -> String {
+    std::fs::read_to_string(
+        std::path::Path::new(common::REPOSITORY).join("examples/PROJECT_STATE.md"),
+    )
+    .unwrap()
+}
