@@ -40,7 +40,7 @@ pub enum AuditError {
     #[error("audit head {path}: {message}")]
     Anchor { path: PathBuf, message: String },
     /// The log ends before the head agentctl recorded: it was cut short or rewritten.
-    #[error("refusing to append to {path}: it no longer holds entry #{entries} that agentctl recorded at {at} (it ends at entry #{found}); the log was cut short or rewritten")]
+    #[error("refusing to append to {path}: it no longer holds entry #{entries} that agentctl recorded at {at} (it ends at entry #{found}); the log was cut short or rewritten: `agentctl audit verify` says since when")]
     Shortened {
         path: PathBuf,
         entries: u64,
