@@ -82,7 +82,8 @@ impl Exit {
             | CoreError::DecisionMismatch { .. }
             | CoreError::PersonaMissing { .. }
             | CoreError::NoActivePersona
-            | CoreError::HandoffTemplate { .. } => Exit::Failure,
+            | CoreError::HandoffTemplate { .. }
+            | CoreError::UnsafeOwnFile(_) => Exit::Failure,
         }
     }
 }

@@ -17,9 +17,20 @@ pub enum AuditCommand {
         after_help = "Examples:\n  agentctl audit show --task T-154\n  agentctl audit show --event tool.denied --json"
     )]
     Show(ShowArgs),
-    /// Check the hash chain; name the first entry that was altered, removed, reordered or torn.
-    #[command(after_help = "Example:\n  agentctl audit verify")]
-    Verify,
+    /// Check the hash chain and the recorded heads; name the first entry that was altered,
+    /// removed, reordered or torn, and since when a log was cut short or rewritten.
+    #[command(
+        after_help = "Examples:\n  agentctl audit verify\n  agentctl audit verify --expect 3f9a…(a hash you kept elsewhere)"
+    )]
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Fail unless the log holds an entry with this hash (one printed by an earlier verify and
+    /// kept where agents cannot write).
+    #[arg(long, value_name = "HASH")]
+    pub expect: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -49,7 +60,7 @@ pub fn execute(global: &GlobalArgs, command: AuditCommand) -> Exit {
     let path = config.paths.audit_log.clone();
     match command {
         AuditCommand::Show(args) => show(&path, args),
-        AuditCommand::Verify => verify(&path),
+        AuditCommand::Verify(args) => verify(&config, args.expect.as_deref()),
     }
 }
 
@@ -229,37 +240,69 @@ fn first_line(text: &str, width: usize) -> String {
     }
 }
 
-fn verify(path: &std::path::Path) -> Exit {
+fn verify(config: &agentctl_config::Config, expect: Option<&str>) -> Exit {
+    let path = config.paths.audit_log.as_path();
+    let (heads, head_note) = match recorded_heads(config) {
+        Ok(found) => found,
+        Err(exit) => return exit,
+    };
+    if let Err(error) = agentctl_safe_fs::check(&config.paths.root, path, false) {
+        output::error(&error.to_string(), Some(&error.hint()));
+        return Exit::Failure;
+    }
     if !path.exists() {
+        if let Some(latest) = heads.iter().max_by_key(|named| named.head.entries) {
+            output::stdout(&format!(
+                "DAMAGED: {} is missing, but {} recorded {} entries at {}\n",
+                path.display(),
+                latest.source,
+                latest.head.entries,
+                latest.head.at
+            ));
+            output::error(
+                &format!("{} was removed", path.display()),
+                Some("restore the file from a backup or version control"),
+            );
+            return Exit::Failure;
+        }
+        if expect.is_some() {
+            output::error(
+                &format!(
+                    "{} does not exist, so it holds no entry with that hash",
+                    path.display()
+                ),
+                None,
+            );
+            return Exit::Failure;
+        }
         output::note(&format!(
             "{} does not exist yet: nothing to verify",
             path.display()
         ));
         return Exit::Success;
     }
-    let report = match agentctl_audit::verify(path) {
-        Ok(report) => report,
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
         Err(error) => {
-            output::error(&error.to_string(), None);
+            output::error(&format!("cannot read {}: {error}", path.display()), None);
             return Exit::Failure;
         }
     };
-    match report.outcome {
+    let anchored = agentctl_audit::verify_anchored(&bytes, &heads, expect);
+    let report = &anchored.chain;
+    let mut failed = false;
+    match &report.outcome {
+        VerifyOutcome::Intact | VerifyOutcome::Torn { .. } if anchored.broken.is_some() => {}
         VerifyOutcome::Intact => {
             output::stdout(&format!(
-                "intact: {} entries, hash chain verified\n",
-                report.entries
+                "intact: {} entries, hash chain verified{}\n",
+                report.entries,
+                anchor_summary(anchored.heads_checked)
             ));
-            if let Some(hash) = &report.last_hash {
-                // Keep this somewhere agents cannot write to detect a later rewrite of the tail.
-                output::note(&format!("latest hash: {hash}"));
-            }
-            Exit::Success
         }
         VerifyOutcome::Torn { line, message } => {
             // A crash mid-append is not tampering: every complete entry verified.
             output::stdout(&format!("intact: {} entries verified; torn entry at line {line} (a crash cut a write short): {message}\n", report.entries));
-            Exit::Success
         }
         VerifyOutcome::Damaged {
             seq,
@@ -273,8 +316,100 @@ fn verify(path: &std::path::Path) -> Exit {
             output::stdout(&format!(
                 "DAMAGED: {which} at line {line}: {problem:?}: {message}\n"
             ));
-            output::error(&format!("{} has been altered", path.display()), Some("restore the file from a backup or version control; entries after the damage cannot be trusted"));
-            Exit::Failure
+            failed = true;
         }
     }
+    if let Some(broken) = &anchored.broken {
+        output::stdout(&format!("DAMAGED: {broken}\n"));
+        failed = true;
+    }
+    match &anchored.expected {
+        Some(Ok(seq)) => output::stdout(&format!(
+            "expected hash found: entry #{seq} of {}\n",
+            report.entries
+        )),
+        Some(Err(why)) => {
+            output::stdout(&format!("NOT FOUND: {why}\n"));
+            failed = true;
+        }
+        None => {}
+    }
+    if failed {
+        output::error(&format!("{} has been altered", path.display()), Some("restore the file from a backup or version control; entries after the damage cannot be trusted"));
+        return Exit::Failure;
+    }
+    if let Some(note) = head_note {
+        output::note(&note);
+    }
+    if let Some(hash) = &report.last_hash {
+        // Keep this somewhere agents cannot write; `--expect` checks a later log against it.
+        output::note(&format!("latest hash: {hash}"));
+    }
+    Exit::Success
+}
+
+fn anchor_summary(heads: usize) -> String {
+    match heads {
+        0 => String::new(),
+        1 => "; matches the recorded head".to_owned(),
+        many => format!("; matches all {many} recorded heads"),
+    }
+}
+
+/// Every head agentctl recorded: the state directory's head file and the head each run saved.
+/// The note says why none was found, for a log written before agentctl kept heads.
+fn recorded_heads(
+    config: &agentctl_config::Config,
+) -> Result<(Vec<agentctl_audit::NamedHead>, Option<String>), Exit> {
+    let head_file = agentctl_audit::HeadFile {
+        trusted: config.paths.root.clone(),
+        path: agentctl_audit::head_path(&config.paths.state_dir),
+    };
+    let shown = head_file
+        .path
+        .strip_prefix(&config.paths.root)
+        .unwrap_or(&head_file.path)
+        .display()
+        .to_string();
+    let mut heads = Vec::new();
+    let mut note = None;
+    match head_file.read() {
+        Ok(Some(head)) => heads.push(agentctl_audit::NamedHead {
+            source: shown,
+            head,
+        }),
+        Ok(None) => {
+            note = Some(format!(
+                "no head recorded yet ({shown} is missing): a log cut short at its end cannot be \
+                 detected until agentctl records one; the next audit entry does"
+            ))
+        }
+        Err(error) => {
+            output::error(&error.to_string(), error.hint().as_deref());
+            return Err(Exit::Failure);
+        }
+    }
+    let runs = config.paths.state_dir.join("runs");
+    if let Ok(entries) = std::fs::read_dir(&runs) {
+        for entry in entries.filter_map(Result::ok) {
+            let state = entry.path().join("state.json");
+            let Ok(text) = std::fs::read_to_string(&state) else {
+                continue;
+            };
+            let head = serde_json::from_str::<serde_json::Value>(&text)
+                .ok()
+                .and_then(|value| value.get("audit_head").cloned())
+                .and_then(|value| serde_json::from_value::<agentctl_audit::AuditHead>(value).ok());
+            if let Some(head) = head {
+                heads.push(agentctl_audit::NamedHead {
+                    source: format!("run {}", entry.file_name().to_string_lossy()),
+                    head,
+                });
+            }
+        }
+    }
+    if !heads.is_empty() {
+        note = None;
+    }
+    Ok((heads, note))
 }

@@ -54,10 +54,13 @@ pub fn load_config(global: &GlobalArgs, overrides: &Overrides) -> Result<Config,
             output::error(&error.to_string(), error.hint().as_deref());
             Exit::BadInput
         })?;
-    Config::load(&root, &EnvVars::from_process(), overrides).map_err(|error| {
+    let config = Config::load(&root, &EnvVars::from_process(), overrides).map_err(|error| {
         output::error(&error.to_string(), error.hint().as_deref());
         Exit::BadInput
-    })
+    })?;
+    // agentctl's own files below the root are never written through links it did not make.
+    agentctl_core::own_files::trust_project_root(&config.paths.root);
+    Ok(config)
 }
 
 pub fn library_paths(config: &Config) -> LibraryPaths {

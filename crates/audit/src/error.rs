@@ -30,6 +30,23 @@ pub enum AuditError {
         line: usize,
         message: String,
     },
+    /// agentctl's own file is a link it did not make, or lies behind one.
+    #[error("{source}")]
+    Link {
+        #[from]
+        source: agentctl_safe_fs::SafeFsError,
+    },
+    /// The recorded head of the chain cannot be read.
+    #[error("audit head {path}: {message}")]
+    Anchor { path: PathBuf, message: String },
+    /// The log ends before the head agentctl recorded: it was cut short or rewritten.
+    #[error("refusing to append to {path}: it no longer holds entry #{entries} that agentctl recorded at {at} (it ends at entry #{found}); the log was cut short or rewritten: `agentctl audit verify` says since when")]
+    Shortened {
+        path: PathBuf,
+        entries: u64,
+        at: String,
+        found: u64,
+    },
     /// A record's details could not be turned into canonical JSON.
     #[error("cannot encode audit entry {seq} as JSON: {source}")]
     Encode { seq: u64, source: serde_json::Error },
@@ -54,6 +71,15 @@ impl AuditError {
                 Some("run `agentctl audit verify` to find the first damaged entry".to_owned())
             }
             AuditError::Encode { .. } => None,
+            AuditError::Link { source } => Some(source.hint()),
+            AuditError::Anchor { .. } => Some(
+                "the head file is written only by agentctl; restore it from a backup, or move it aside to start a new anchor"
+                    .to_owned(),
+            ),
+            AuditError::Shortened { .. } => Some(
+                "run `agentctl audit verify` to see since when; restore the log from a backup, or move .agentctl/audit-head.json aside to start a new anchor once the loss is recorded"
+                    .to_owned(),
+            ),
         }
     }
 }

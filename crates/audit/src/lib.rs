@@ -10,6 +10,7 @@
 //! command line, or where the log lives (callers pass the path from the configuration).
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+mod anchor;
 mod entry;
 mod error;
 mod reader;
@@ -18,6 +19,9 @@ mod render;
 mod verify;
 mod writer;
 
+pub use anchor::{
+    head_path, verify_anchored, AnchorReport, AuditHead, HeadFile, NamedHead, HEAD_FILE_NAME,
+};
 pub use entry::{chain_hash, format_timestamp, AuditEntry, AuditRecord, GENESIS_HASH};
 pub use error::AuditError;
 pub use reader::read_entries;

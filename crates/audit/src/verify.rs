@@ -98,6 +98,12 @@ pub fn verify(path: &Path) -> Result<VerifyReport, AuditError> {
 
 /// Verifies the bytes of an audit log already in memory.
 pub fn verify_bytes(bytes: &[u8]) -> VerifyReport {
+    Walker::new(bytes).run().0
+}
+
+/// Verifies and also returns the hash of every entry that verified, in order: entry `seq` has
+/// the hash at index `seq - 1`. Used to check the log against anchors kept elsewhere.
+pub(crate) fn verify_chain(bytes: &[u8]) -> (VerifyReport, Vec<String>) {
     Walker::new(bytes).run()
 }
 
@@ -147,8 +153,17 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn run(mut self) -> VerifyReport {
-        match self.walk() {
+    fn run(mut self) -> (VerifyReport, Vec<String>) {
+        let walked = self.walk();
+        let verified = match &walked {
+            Ok(()) => self.verified.len(),
+            Err(problem) => problem.entries.min(self.verified.len()),
+        };
+        let hashes: Vec<String> = self.verified[..verified]
+            .iter()
+            .map(|entry| entry.hash.to_owned())
+            .collect();
+        let report = match walked {
             Ok(()) => self.finish(),
             Err(problem) => VerifyReport {
                 entries: problem.entries as u64,
@@ -164,7 +179,8 @@ impl<'a> Walker<'a> {
                     message: problem.message,
                 },
             },
-        }
+        };
+        (report, hashes)
     }
 
     fn finish(self) -> VerifyReport {

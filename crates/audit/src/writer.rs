@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use fs_err::File;
 use time::OffsetDateTime;
 
+use crate::anchor::{tail_holds, AuditHead, HeadFile};
 use crate::entry::{format_timestamp, AuditEntry, AuditRecord, GENESIS_HASH};
 use crate::reader::{is_complete_machine_line, MachineLine};
 use crate::redact::redact_value;
@@ -37,6 +38,8 @@ pub struct AuditWriter {
     tail: Option<Tail>,
     clock: Clock,
     buffer: String,
+    /// Where the head of the chain is kept, when the caller keeps one.
+    head_file: Option<HeadFile>,
 }
 
 /// What the writer knows about the end of the file, valid while the file length is unchanged.
@@ -61,34 +64,84 @@ impl std::fmt::Debug for AuditWriter {
 
 impl AuditWriter {
     /// Opens (creating it and its parent directories if needed) the log at `path` for appending.
-    /// A new or empty file gets the header right away.
+    /// A new or empty file gets the header right away. The file itself must not be a symbolic
+    /// or hard link; directories above it are trusted (see [`AuditWriter::open_anchored`]).
     pub fn open(path: &Path) -> Result<Self, AuditError> {
-        if let Some(parent) = path
+        let parent = path
             .parent()
             .filter(|parent| !parent.as_os_str().is_empty())
-        {
+            .unwrap_or(Path::new("."));
+        if !parent.exists() {
             fs_err::create_dir_all(parent)?;
         }
-        let file = fs_err::OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(path)?;
+        Self::open_with(parent, path, None)
+    }
+
+    /// Opens the log at `path` without following a link at any component below `trusted` (the
+    /// project root), refusing a log that is a symbolic or hard link, and keeps the head of the
+    /// chain in `head`. Refuses a log that no longer holds the head recorded there.
+    pub fn open_anchored(trusted: &Path, path: &Path, head: HeadFile) -> Result<Self, AuditError> {
+        Self::open_with(trusted, path, Some(head))
+    }
+
+    fn open_with(
+        trusted: &Path,
+        path: &Path,
+        head_file: Option<HeadFile>,
+    ) -> Result<Self, AuditError> {
+        let file = agentctl_safe_fs::open(trusted, path, agentctl_safe_fs::Access::Append, true)?;
+        let file = File::from_parts(file, path);
         let mut writer = Self {
             path: path.to_path_buf(),
             file,
             tail: None,
             clock: Box::new(OffsetDateTime::now_utc),
             buffer: String::with_capacity(4096),
+            head_file,
         };
         writer.with_lock(|writer| {
-            if writer.file.metadata()?.len() == 0 {
+            let length = writer.file.metadata()?.len();
+            if length == 0 {
                 writer.file.write_all(HEADER.as_bytes())?;
                 writer.file.sync_data()?;
+            }
+            if writer.head_file.is_some() {
+                let length = writer.file.metadata()?.len();
+                let tail = read_tail(&mut writer.file, length)?;
+                writer.check_head(&tail)?;
+                writer.tail = Some(tail);
             }
             Ok(())
         })?;
         Ok(writer)
+    }
+
+    /// Refuses a log whose end is not at or past the recorded head.
+    fn check_head(&self, tail: &Tail) -> Result<(), AuditError> {
+        let Some(head_file) = &self.head_file else {
+            return Ok(());
+        };
+        match head_file.read()? {
+            Some(head) if !tail_holds(&head, tail.seq, &tail.hash) => Err(AuditError::Shortened {
+                path: self.path.clone(),
+                entries: head.entries,
+                at: head.at,
+                found: tail.seq,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Records the new head after an append.
+    fn record_head(&self, entry: &AuditEntry) -> Result<(), AuditError> {
+        match &self.head_file {
+            Some(head_file) => head_file.write(&AuditHead {
+                entries: entry.seq,
+                hash: entry.hash.clone(),
+                at: entry.at.clone(),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// Replaces the clock that stamps `at` (tests use a fixed one for stable output).
@@ -132,7 +185,11 @@ impl AuditWriter {
         let length = self.file.metadata()?.len();
         let tail = match self.tail.take() {
             Some(tail) if tail.length == length => tail,
-            _ => read_tail(&mut self.file, length)?,
+            _ => {
+                let tail = read_tail(&mut self.file, length)?;
+                self.check_head(&tail)?;
+                tail
+            }
         };
         self.buffer.clear();
         self.buffer.push_str(&tail.separator);
@@ -150,6 +207,9 @@ impl AuditWriter {
         }
         self.file.write_all(self.buffer.as_bytes())?;
         self.file.sync_data()?;
+        if let Some(last) = entries.last() {
+            self.record_head(last)?;
+        }
         self.tail = Some(Tail {
             length: length + self.buffer.len() as u64,
             seq,
@@ -163,7 +223,11 @@ impl AuditWriter {
         let length = self.file.metadata()?.len();
         let tail = match self.tail.take() {
             Some(tail) if tail.length == length => tail,
-            _ => read_tail(&mut self.file, length)?,
+            _ => {
+                let tail = read_tail(&mut self.file, length)?;
+                self.check_head(&tail)?;
+                tail
+            }
         };
         let at = format_timestamp((self.clock)());
         let (entry, canonical) = AuditEntry::seal(tail.seq + 1, at, tail.hash, record)?;
@@ -178,6 +242,7 @@ impl AuditWriter {
         // or (on a crash) as a prefix that verify reports as torn.
         self.file.write_all(self.buffer.as_bytes())?;
         self.file.sync_data()?;
+        self.record_head(&entry)?;
         self.tail = Some(Tail {
             length: length + self.buffer.len() as u64,
             seq: entry.seq,

@@ -19,6 +19,6 @@ pub use env::EnvVars;
 pub use error::ConfigError;
 pub use raw::RawConfig;
 pub use resolve::{
-    discover_root, Config, EndpointConfig, GateSettings, OnReject, Overrides, ProjectPaths,
-    RunLimits, ToolSettings, CONFIG_FILE_NAME,
+    discover_root, Config, EndpointConfig, GateSettings, OnReject, OpenToAgents, Overrides,
+    ProjectPaths, RunLimits, ToolSettings, CONFIG_FILE_NAME,
 };

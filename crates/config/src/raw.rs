@@ -23,8 +23,19 @@ pub struct RawConfig {
     pub limits: Option<RawLimits>,
     pub tools: Option<RawTools>,
     pub gates: Option<RawGates>,
+    pub open_to_agents: Option<RawOpenToAgents>,
     #[serde(default)]
     pub personas: BTreeMap<String, PersonaOverlay>,
+}
+
+/// `[open_to_agents]`: personas allowed to write state that is protected by default.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOpenToAgents {
+    #[serde(default)]
+    pub tasks: Vec<String>,
+    #[serde(default)]
+    pub library: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -7,7 +7,7 @@ use std::time::Duration;
 use agentctl_persona::PersonaOverlay;
 use agentctl_protocol::Diagnostic;
 
-use crate::raw::{RawConfig, RawEndpoint, RawLimits, RawPaths};
+use crate::raw::{RawConfig, RawEndpoint, RawLimits, RawOpenToAgents, RawPaths};
 use crate::{ConfigError, EnvVars};
 
 pub const CONFIG_FILE_NAME: &str = "agentctl.toml";
@@ -107,6 +107,34 @@ pub struct GateSettings {
     pub approvers: Vec<String>,
 }
 
+/// Personas a project lets write state that is protected from agents by default
+/// (`[open_to_agents]`). Each still needs a `write` scope covering the files.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OpenToAgents {
+    /// May write task files; a change to a task's gate fields still waits for a human.
+    pub tasks: Vec<String>,
+    /// May write the persona library (personas/, contexts/, templates/, prompts/).
+    pub library: Vec<String>,
+}
+
+impl OpenToAgents {
+    fn from_raw(raw: Option<RawOpenToAgents>) -> OpenToAgents {
+        let raw = raw.unwrap_or_default();
+        OpenToAgents {
+            tasks: raw.tasks,
+            library: raw.library,
+        }
+    }
+
+    pub fn tasks_open_to(&self, persona: &str) -> bool {
+        self.tasks.iter().any(|name| name == persona)
+    }
+
+    pub fn library_open_to(&self, persona: &str) -> bool {
+        self.library.iter().any(|name| name == persona)
+    }
+}
+
 /// Command-line values that beat everything else.
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
@@ -127,6 +155,8 @@ pub struct Config {
     pub tools: ToolSettings,
     pub gates: GateSettings,
     pub overlays: BTreeMap<String, PersonaOverlay>,
+    /// State protected by default that the project opened to named personas.
+    pub open_to_agents: OpenToAgents,
     /// The cache directory (for the managed local endpoint), if one could be determined.
     pub cache_dir: Option<PathBuf>,
 }
@@ -224,6 +254,7 @@ impl Config {
                     (name, overlay)
                 })
                 .collect(),
+            open_to_agents: OpenToAgents::from_raw(raw.open_to_agents),
             cache_dir: env.cache_dir.clone(),
         })
     }
@@ -279,9 +310,49 @@ impl Config {
             .map(|dir| dir.join("local-model").join("server.port"))
     }
 
-    /// Workspace-relative globs no agent may write: the audit log, the state file, the state
-    /// directory, agentctl.toml and the persona library, wherever they fall inside the workspace.
+    /// Workspace-relative globs no agent may write, whatever its `write` scope: the audit log,
+    /// the state file, the state directory, agentctl.toml, the task files and the persona
+    /// library, wherever they fall inside the workspace. The OS sandbox keeps all of them
+    /// read-only; [`Config::protected_globs_for`] is the list for one persona's policy.
     pub fn protected_globs(&self) -> Vec<String> {
+        let mut globs = self.state_globs();
+        globs.extend(self.task_globs());
+        globs.extend(self.library_globs());
+        globs
+    }
+
+    /// The protected list for `persona`: [`Config::protected_globs`] less what
+    /// `[open_to_agents]` opened to it.
+    pub fn protected_globs_for(&self, persona: &str) -> Vec<String> {
+        let mut globs = self.state_globs();
+        if !self.open_to_agents.tasks_open_to(persona) {
+            globs.extend(self.task_globs());
+        }
+        if !self.open_to_agents.library_open_to(persona) {
+            globs.extend(self.library_globs());
+        }
+        globs
+    }
+
+    /// Globs of the task files inside the workspace (empty when the tasks directory is
+    /// elsewhere, where no agent can write anyway).
+    pub fn task_globs(&self) -> Vec<String> {
+        directory_globs(&self.paths.workspace, &[&self.paths.tasks])
+    }
+
+    fn library_globs(&self) -> Vec<String> {
+        directory_globs(
+            &self.paths.workspace,
+            &[
+                &self.paths.personas,
+                &self.paths.contexts,
+                &self.paths.templates,
+                &self.paths.prompts,
+            ],
+        )
+    }
+
+    fn state_globs(&self) -> Vec<String> {
         let workspace = &self.paths.workspace;
         let mut globs = Vec::new();
         let files = [
@@ -294,25 +365,24 @@ impl Config {
                 globs.push(relative);
             }
         }
-        let directories = [
-            &self.paths.state_dir,
-            &self.paths.personas,
-            &self.paths.contexts,
-            &self.paths.templates,
-            &self.paths.prompts,
-        ];
-        for directory in directories {
-            match relative_inside(workspace, directory) {
-                Some(relative) if relative.is_empty() => globs.push("**".to_owned()),
-                Some(relative) => {
-                    globs.push(relative.clone());
-                    globs.push(format!("{relative}/**"));
-                }
-                None => {}
-            }
-        }
+        globs.extend(directory_globs(workspace, &[&self.paths.state_dir]));
         globs
     }
+}
+
+fn directory_globs(workspace: &Path, directories: &[&PathBuf]) -> Vec<String> {
+    let mut globs = Vec::new();
+    for directory in directories {
+        match relative_inside(workspace, directory) {
+            Some(relative) if relative.is_empty() => globs.push("**".to_owned()),
+            Some(relative) => {
+                globs.push(relative.clone());
+                globs.push(format!("{relative}/**"));
+            }
+            None => {}
+        }
+    }
+    globs
 }
 
 fn resolve_paths(root: &Path, config_file: PathBuf, raw: RawPaths) -> ProjectPaths {
@@ -517,7 +587,9 @@ mod tests {
                 "PROJECT_STATE.md",
                 "agentctl.toml",
                 ".agentctl",
-                ".agentctl/**"
+                ".agentctl/**",
+                "tasks",
+                "tasks/**"
             ]
         );
     }

@@ -28,7 +28,8 @@ impl Target {
     }
 
     /// Whether this target runs against production: the task says `env: production`, or the
-    /// stage command's parameters match one of its production markers (`env=production`).
+    /// stage command's parameters match one of its production markers (`env=production`, in any
+    /// letter case).
     pub fn is_production(&self, task: Option<&Task>) -> bool {
         let task_production =
             task.and_then(|task| task.env) == Some(agentctl_persona::Environment::Production);
@@ -37,9 +38,14 @@ impl Target {
             .as_ref()
             .and_then(|command| command.command.as_ref())
             .is_some_and(|spec| {
-                spec.production_when
-                    .iter()
-                    .any(|(name, value)| self.params.get(name) == Some(value))
+                spec.production_when.iter().any(|(name, value)| {
+                    // `--param env=PRODUCTION` is production as much as `env: Production` in a
+                    // task: names and values compare without regard to case or outer spaces.
+                    self.params.iter().any(|(given_name, given_value)| {
+                        given_name.trim().eq_ignore_ascii_case(name.trim())
+                            && given_value.trim().eq_ignore_ascii_case(value.trim())
+                    })
+                })
             });
         task_production || command_production
     }

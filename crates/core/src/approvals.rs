@@ -245,6 +245,8 @@ fn record(
         "gate" => decision.gate.as_str(), "digest" => decision.digest.clone(),
         "by" => decision.by.clone(), "os_user" => decision.os_user.clone(),
         "waiting" => pending.describe(),
+        // The task as the human judged it, so a later edit of its gates is visible.
+        "task_sha256" => crate::task_file::digest(&config.paths.tasks, state.task_id.as_str()),
     };
     if let Some(note) = &decision.note {
         let key = match decision.verdict {
@@ -275,7 +277,7 @@ fn append(
         Verdict::Approved => EventKind::GateApproved,
         Verdict::Rejected => EventKind::GateRejected,
     };
-    let mut writer = agentctl_audit::AuditWriter::open(&config.paths.audit_log)?;
+    let mut writer = crate::recorder::open_writer(&config.paths)?;
     writer.append(crate::recorder::standalone_record(
         run,
         Some(task),

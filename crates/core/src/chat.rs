@@ -60,7 +60,7 @@ pub fn open(
     );
     state.mode = RunMode::Chat { with_task };
     state.status = RunStatus::Waiting;
-    let mut recorder = Recorder::open(&context.config.paths.audit_log)?;
+    let mut recorder = Recorder::open(&context.config.paths)?;
     Recorder::queue(
         &mut state,
         Some(&target.persona.name),

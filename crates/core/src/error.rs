@@ -24,6 +24,9 @@ pub enum CoreError {
     Audit(#[from] agentctl_audit::AuditError),
     #[error("bad input")]
     Input(Vec<Diagnostic>),
+    /// One of agentctl's own files (audit log, state, locks) is reached through a link.
+    #[error(transparent)]
+    UnsafeOwnFile(agentctl_safe_fs::SafeFsError),
 
     // --- finding a run ---
     #[error("no run, chat session or task named `{query}` in {runs_dir}")]
@@ -166,6 +169,7 @@ impl CoreError {
             CoreError::HandoffTemplate { .. } => {
                 "fix templates/handoff_packet.md; `agentctl lint` checks templates".to_owned()
             }
+            CoreError::UnsafeOwnFile(error) => error.hint(),
             _ => return None,
         };
         Some(hint)

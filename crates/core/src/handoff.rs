@@ -3,10 +3,15 @@
 //! The target must be one of the sender's handoff targets (the policy engine checked that);
 //! here the run's limits are enforced (max handoffs, ping-pong between two personas), the
 //! packet is rendered, and the target is activated with its own prompt and permissions — capped
-//! by the edge's tool ceiling, never inherited from the sender.
+//! by every edge ceiling on the path that reached it, never inherited from the sender.
+//!
+//! Ceilings stick: the ceiling a persona works under is the intersection of the ceiling the
+//! sender worked under and the edge's own, so a persona entered with `{fs_read, handoff}` cannot
+//! win its tools back by handing off to itself or around a cycle (c → b → c). A handoff to the
+//! active persona is refused outright.
 
 use agentctl_persona::HandoffContext;
-use agentctl_protocol::{EventKind, Message, Role, ToolCall};
+use agentctl_protocol::{EventKind, Message, Role, ToolCall, ToolName};
 
 use crate::briefing::{self, Handoff};
 use crate::events::RunEvent;
@@ -120,7 +125,10 @@ pub(crate) fn switch(
     engine.state.active = ActivePersona {
         name: to.to_owned(),
         prompt_sha256: String::new(),
-        ceiling: edge.and_then(|edge| edge.tools),
+        ceiling: sticky_ceiling(
+            engine.state.active.ceiling.as_deref(),
+            edge.and_then(|edge| edge.tools).as_deref(),
+        ),
         started: false,
     };
     engine.state.packet = Some(packet);
@@ -130,6 +138,25 @@ pub(crate) fn switch(
     engine.persona = None;
     engine.save_and_flush()?;
     Ok(None)
+}
+
+/// The ceiling the next persona works under: the tools allowed by both the ceiling the sender
+/// worked under and the edge's; `None` (no ceiling) only when neither has one.
+pub(crate) fn sticky_ceiling(
+    current: Option<&[ToolName]>,
+    edge: Option<&[ToolName]>,
+) -> Option<Vec<ToolName>> {
+    match (current, edge) {
+        (None, None) => None,
+        (Some(only), None) | (None, Some(only)) => Some(only.to_vec()),
+        (Some(current), Some(edge)) => Some(
+            current
+                .iter()
+                .filter(|tool| edge.contains(tool))
+                .copied()
+                .collect(),
+        ),
+    }
 }
 
 /// How many times the last two personas have already bounced the task between them, counting
@@ -193,6 +220,25 @@ mod tests {
 
     fn trail(names: &[&str]) -> Vec<String> {
         names.iter().map(|name| (*name).to_owned()).collect()
+    }
+
+    #[test]
+    fn ceilings_only_ever_shrink() {
+        use ToolName::{FsRead, FsWrite, Handoff};
+        assert_eq!(sticky_ceiling(None, None), None);
+        assert_eq!(
+            sticky_ceiling(Some(&[FsRead, Handoff]), None),
+            Some(vec![FsRead, Handoff])
+        );
+        assert_eq!(sticky_ceiling(None, Some(&[FsWrite])), Some(vec![FsWrite]));
+        assert_eq!(
+            sticky_ceiling(Some(&[FsRead, Handoff]), Some(&[FsRead, FsWrite, Handoff])),
+            Some(vec![FsRead, Handoff])
+        );
+        assert_eq!(
+            sticky_ceiling(Some(&[FsRead]), Some(&[FsWrite])),
+            Some(vec![])
+        );
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod gates;
 mod handoff;
 pub mod lint;
 pub mod os_user;
+pub mod own_files;
 mod persona_start;
 pub mod personas;
 pub mod project_state;
@@ -34,6 +35,7 @@ pub mod run_loop;
 pub mod run_state;
 mod run_stop;
 pub mod store;
+pub mod task_file;
 mod tool_call;
 
 pub use error::CoreError;

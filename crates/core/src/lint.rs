@@ -43,6 +43,7 @@ pub fn lint_project(config: &Config) -> LintOutcome {
             }
         }
     }
+    diagnostics.extend(check_open_to_agents(config, &library));
     diagnostics.extend(check_templates(config));
     let (tasks, task_diagnostics) = check_tasks(config);
     outcome.tasks = tasks;
@@ -51,6 +52,42 @@ pub fn lint_project(config: &Config) -> LintOutcome {
     diagnostics.dedup();
     outcome.diagnostics = diagnostics;
     outcome
+}
+
+/// `[open_to_agents]` must name personas of the library: a misspelt name would silently open
+/// nothing, and a later persona of that name would silently get write access to gate state.
+fn check_open_to_agents(config: &Config, library: &Library) -> Vec<Diagnostic> {
+    let open = &config.open_to_agents;
+    let lists = [("tasks", &open.tasks), ("library", &open.library)];
+    let mut found = Vec::new();
+    for (list, names) in lists {
+        for name in names {
+            if library.get(name).is_none() {
+                found.push(
+                    Diagnostic::error(
+                        &config.paths.config_file,
+                        None,
+                        format!("`[open_to_agents] {list}` names `{name}`, which is not a persona"),
+                    )
+                    .with_hint("name a persona of the library (`agentctl list` shows them), or remove the entry"),
+                );
+            } else {
+                found.push(Diagnostic::warning(
+                    &config.paths.config_file,
+                    None,
+                    format!(
+                        "`{name}` may write {}: protected from every other agent",
+                        if list == "tasks" {
+                            "task files (gate-field changes still need a human)"
+                        } else {
+                            "the persona library"
+                        }
+                    ),
+                ));
+            }
+        }
+    }
+    found
 }
 
 /// Assembles a persona's (or command's) prompt with the configured variables. Variables that

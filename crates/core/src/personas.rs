@@ -33,7 +33,12 @@ pub fn policy_for(config: &Config, persona: &Persona) -> Result<PolicyEngine, Co
     PolicyEngine::new(PolicySpec {
         permissions: persona.permissions.clone(),
         workspace: config.paths.workspace.clone(),
-        protected: config.protected_globs(),
+        protected: config.protected_globs_for(&persona.name),
+        guarded: if config.open_to_agents.tasks_open_to(&persona.name) {
+            config.task_globs()
+        } else {
+            Vec::new()
+        },
         handoff_targets: persona
             .handoffs
             .iter()

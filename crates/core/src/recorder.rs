@@ -5,8 +5,8 @@
 //! `resume` appends whatever of the saved outbox is not yet in the log, recognising written
 //! entries by their run id and step — so nothing recorded is lost and nothing is written twice.
 
+use agentctl_config::ProjectPaths;
 use std::collections::HashSet;
-use std::path::Path;
 
 use agentctl_audit::{AuditRecord, AuditWriter};
 use agentctl_protocol::{EventKind, RunId, TaskId};
@@ -25,9 +25,11 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    pub fn open(audit_log: &Path) -> Result<Recorder, CoreError> {
+    /// Opens the project's log without following links below the project root, keeping the
+    /// chain's head in the state directory.
+    pub fn open(paths: &ProjectPaths) -> Result<Recorder, CoreError> {
         Ok(Recorder {
-            writer: AuditWriter::open(audit_log)?,
+            writer: open_writer(paths)?,
             written: HashSet::new(),
             first_seq: None,
             last_seq: None,
@@ -36,10 +38,11 @@ impl Recorder {
 
     /// For a resumed run: learn which steps of `run_id` are already in the log.
     pub fn open_for_resume(
-        audit_log: &Path,
+        paths: &ProjectPaths,
         run_id: &RunId,
     ) -> Result<(Recorder, Vec<agentctl_audit::AuditEntry>), CoreError> {
-        let mut recorder = Recorder::open(audit_log)?;
+        let audit_log = paths.audit_log.as_path();
+        let mut recorder = Recorder::open(paths)?;
         let entries: Vec<agentctl_audit::AuditEntry> = if audit_log.exists() {
             agentctl_audit::read_entries(audit_log)?
                 .into_iter()
@@ -92,6 +95,11 @@ impl Recorder {
         if let (Some(first), Some(last)) = (entries.first(), entries.last()) {
             self.first_seq.get_or_insert(first.seq);
             self.last_seq = Some(last.seq);
+            state.audit_head = Some(agentctl_audit::AuditHead {
+                entries: last.seq,
+                hash: last.hash.clone(),
+                at: last.at.clone(),
+            });
         }
         Ok(())
     }
@@ -107,6 +115,17 @@ impl Recorder {
         self.last_seq = Some(entry.seq);
         Ok(())
     }
+}
+
+/// The project's audit writer: no link followed below the project root, the head of the chain
+/// kept in `STATE_DIR/audit-head.json`.
+pub fn open_writer(paths: &ProjectPaths) -> Result<AuditWriter, CoreError> {
+    let trusted = paths.root.as_path();
+    let head = agentctl_audit::HeadFile {
+        trusted: trusted.to_path_buf(),
+        path: agentctl_audit::head_path(&paths.state_dir),
+    };
+    Ok(AuditWriter::open_anchored(trusted, &paths.audit_log, head)?)
 }
 
 /// A record outside any run (approvals from the command line).

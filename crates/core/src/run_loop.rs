@@ -98,7 +98,7 @@ pub async fn start(
     // the run as driven (not abandoned) to `runs` for as long as this process works on it.
     let lock = store::blocking(|| RunLock::acquire(&context.config.paths.state_dir, &run_id))?;
     let directory = lock.run_dir().to_path_buf();
-    let recorder = Recorder::open(&context.config.paths.audit_log)?;
+    let recorder = Recorder::open(&context.config.paths)?;
     let mut engine = Engine {
         context,
         state,
@@ -162,7 +162,7 @@ pub async fn resume(
         });
     }
     let (recorder, entries) =
-        store::blocking(|| Recorder::open_for_resume(&context.config.paths.audit_log, run_id))?;
+        store::blocking(|| Recorder::open_for_resume(&context.config.paths, run_id))?;
     crate::run_decisions::check_state_unchanged(&state, &state_digest, &entries)?;
     let mut engine = Engine {
         context,
@@ -220,9 +220,9 @@ impl<'a> Engine<'a> {
         // Reading the log back (to skip steps already written) is needed only when a crash left
         // records in the outbox; between chat messages it is normally empty.
         let recorder = if state.outbox.is_empty() {
-            Recorder::open(&context.config.paths.audit_log)?
+            Recorder::open(&context.config.paths)?
         } else {
-            Recorder::open_for_resume(&context.config.paths.audit_log, run_id)?.0
+            Recorder::open_for_resume(&context.config.paths, run_id)?.0
         };
         let mut engine = Engine {
             context,

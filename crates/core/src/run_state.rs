@@ -108,6 +108,13 @@ impl PendingApproval {
     /// One line saying what waits, for terminals and `runs`.
     pub fn describe(&self) -> String {
         match &self.kind {
+            // A task-file edit says what it changes: the arguments alone bury it.
+            PendingKind::Call { call, rule, reason } if rule == "task gates" => {
+                format!(
+                    "{} wants to run {} on a task file: {reason}",
+                    self.persona, call.name
+                )
+            }
             PendingKind::Call { call, rule, .. } => {
                 format!(
                     "{} wants to run {} {} (matches `{rule}`)",
@@ -192,6 +199,10 @@ pub struct RunState {
     /// "tell_model"`): `bob rejected execute_bash `…`: reason`, so the run's end says so.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rejections: Vec<String>,
+    /// The head of the audit chain after this run's last write that was saved: one more
+    /// anchor `audit verify` checks the log against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_head: Option<agentctl_audit::AuditHead>,
 }
 
 impl RunState {
@@ -245,6 +256,7 @@ impl RunState {
             outbox: Vec::new(),
             end: None,
             rejections: Vec::new(),
+            audit_head: None,
         }
     }
 

@@ -13,6 +13,7 @@ use crate::CoreError;
 
 /// Replaces `path` with `bytes` atomically and durably.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), CoreError> {
+    crate::own_files::check(path)?;
     let directory = path
         .parent()
         .filter(|parent| !parent.as_os_str().is_empty())
@@ -41,14 +42,7 @@ pub struct FileLock {
 
 impl FileLock {
     pub fn acquire(path: &Path) -> Result<FileLock, CoreError> {
-        if let Some(parent) = path.parent() {
-            fs_err::create_dir_all(parent)?;
-        }
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)?;
+        let file = crate::own_files::open_for_lock(path)?;
         fs4::FileExt::lock(&file)?;
         Ok(FileLock { file })
     }

@@ -43,7 +43,18 @@ impl Engine<'_> {
             Ok(parsed) => parsed,
             Err((rule, reason)) => return self.deny(call, &persona_name, rule, reason),
         };
+        if let ParsedArguments::Handoff { to, .. } = &parsed {
+            if *to == persona_name {
+                // A persona handing off to itself would start again with the tools its entry
+                // edge took away; the ceiling it works under stays for the rest of the chain.
+                let reason = format!(
+                    "{persona_name} is already the active persona; a handoff goes to another persona"
+                );
+                return self.deny(call, &persona_name, "handoff: self".to_owned(), reason);
+            }
+        }
         let verdict = self.decide(&parsed)?;
+        let verdict = self.task_gate_check(&parsed, verdict);
         let resolved = verdict.resolved_path;
         match verdict.decision {
             Decision::Deny { rule, reason } => self.deny(call, &persona_name, rule, reason),
@@ -63,6 +74,35 @@ impl Engine<'_> {
         match self.persona.as_ref() {
             Some((_, policy)) => Ok(policy.decide(&to_request(parsed))),
             None => Err(CoreError::NoActivePersona),
+        }
+    }
+
+    /// An allowed `fs_write` to a task file that changes the task's gate fields waits for a
+    /// human (the policy only lets a persona the project opened the tasks to get this far).
+    fn task_gate_check(
+        &self,
+        parsed: &ParsedArguments,
+        verdict: agentctl_policy::Verdict,
+    ) -> agentctl_policy::Verdict {
+        let (ParsedArguments::FsWrite { content, .. }, Decision::Allow { .. }, Some(path)) =
+            (parsed, &verdict.decision, &verdict.resolved_path)
+        else {
+            return verdict;
+        };
+        let tasks = &self.context.config.paths.tasks;
+        let tasks = fs_err::canonicalize(tasks).unwrap_or_else(|_| tasks.clone());
+        if !path.starts_with(&tasks) {
+            return verdict;
+        }
+        match crate::task_file::gate_change(path, content) {
+            Some(reason) => agentctl_policy::Verdict {
+                decision: Decision::Approve {
+                    rule: "task gates".to_owned(),
+                    reason,
+                },
+                resolved_path: verdict.resolved_path,
+            },
+            None => verdict,
         }
     }
 
@@ -425,7 +465,32 @@ impl Engine<'_> {
         status: GateStatus,
         evidence: &str,
     ) -> Result<CallOutcome, CoreError> {
+        if matches!(
+            self.state.mode,
+            crate::run_state::RunMode::Chat { with_task: false }
+        ) {
+            // A chat without a task has only a stand-in task; a gate recorded for it would
+            // mean nothing, or worse, match a real task of the same name later.
+            let reason = "gate_report needs a task; this chat was opened without `--task`, so \
+                          there is no task to record a gate for"
+                .to_owned();
+            self.state.denials += 1;
+            Recorder::queue(
+                &mut self.state,
+                Some(persona),
+                EventKind::ToolDenied,
+                details! {
+                    "call_id" => call.id.clone(), "tool" => call.name.clone(),
+                    "arguments" => agentctl_audit::cut(&agentctl_audit::redact(&call.arguments), AUDIT_OUTPUT_BYTES),
+                    "rule" => "gate: no task", "reason" => reason.clone(),
+                },
+            );
+            self.answer(call, format!("denied: {reason}"));
+            self.save_and_flush()?;
+            return Ok(CallOutcome::Answered);
+        }
         let paths = &self.context.config.paths;
+        let task_sha256 = crate::task_file::digest(&paths.tasks, &self.context.task.id);
         let record = GateRecord {
             status,
             by: persona.to_owned(),
@@ -451,6 +516,7 @@ impl Engine<'_> {
             details! {
                 "call_id" => call.id.clone(), "gate" => gate.as_str(), "status" => status.as_str(),
                 "evidence" => agentctl_audit::cut(&agentctl_audit::redact(evidence), AUDIT_OUTPUT_BYTES),
+                "task_sha256" => task_sha256,
             },
         );
         self.answer(

@@ -93,7 +93,7 @@ pub fn available_ids(tasks_dir: &Path) -> Vec<String> {
 }
 
 /// Parses a task file's text; `id` is the file stem it must declare.
-pub(crate) fn parse_task(path: &Path, id: &str, text: &str) -> Result<Task, Diagnostic> {
+pub fn parse_task(path: &Path, id: &str, text: &str) -> Result<Task, Diagnostic> {
     let front_matter = match front_matter::split(text) {
         Split::Present(front_matter) => front_matter,
         Split::Unclosed => return Err(front_matter::unclosed(path)),

@@ -5,12 +5,21 @@
 //! `allow` matches case-sensitively, while `deny` and `approve` also catch any other spelling
 //! of the same name, so an odd capitalisation can only make a call stricter. Does not know how
 //! the `aws` CLI is invoked.
+//!
+//! The CLI's own commands that are not AWS services — `configure` (reads and writes the
+//! credentials file, prints keys with `export-credentials`), `sso`, `login` and `history` — are
+//! matched by `allow` and `approve` only when the pattern names them exactly (`configure:List`,
+//! `sso:*`), never by a wildcard service such as `*` or `*:*`.
 
 use agentctl_protocol::{Decision, PatternRules};
 
 use crate::request::deny;
 use crate::wildcard::WildcardPattern;
 use crate::PolicyError;
+
+/// `aws` subcommands that look like services but act on the CLI, its credentials or its
+/// local history.
+const CLI_COMMANDS: [&str; 4] = ["configure", "sso", "login", "history"];
 
 #[derive(Debug, Clone)]
 pub(crate) struct AwsRules {
@@ -39,7 +48,8 @@ impl AwsRules {
                 format!("AWS call `{call}` matches deny rule `{}`", pattern.text()),
             );
         }
-        if let Some(pattern) = self.approve.iter().find(|p| p.matches(&call)) {
+        let names = |pattern: &&WildcardPattern| names_service(pattern, service);
+        if let Some(pattern) = self.approve.iter().filter(names).find(|p| p.matches(&call)) {
             return Decision::Approve {
                 rule: format!("approve: {}", pattern.text()),
                 reason: format!(
@@ -48,7 +58,7 @@ impl AwsRules {
                 ),
             };
         }
-        if let Some(pattern) = self.allow.iter().find(|p| p.matches(&call)) {
+        if let Some(pattern) = self.allow.iter().filter(names).find(|p| p.matches(&call)) {
             return Decision::Allow {
                 rule: format!("allow: {}", pattern.text()),
             };
@@ -64,6 +74,18 @@ impl AwsRules {
             format!("AWS call `{call}` is not allowed for this persona; {hint}"),
         )
     }
+}
+
+/// Whether `pattern` may grant a call to `service`: always for a real service; for one of the
+/// CLI's own commands only when the pattern's service part is that exact name.
+fn names_service(pattern: &WildcardPattern, service: &str) -> bool {
+    if !CLI_COMMANDS.contains(&service) {
+        return true;
+    }
+    pattern
+        .text()
+        .split_once(':')
+        .is_some_and(|(named, _)| named == service)
 }
 
 fn compile(
@@ -164,6 +186,35 @@ mod tests {
             rules.decide("cloudwatch", "GetMetricDATA").rule(),
             "no aws rule"
         );
+    }
+
+    #[test]
+    fn cli_commands_are_not_services_unless_named() {
+        let everything = AwsRules::new(&PatternRules {
+            allow: vec!["*".into(), "*:*".into(), "c*:*".into()],
+            ..PatternRules::default()
+        })
+        .unwrap();
+        for service in CLI_COMMANDS {
+            assert_eq!(
+                everything.decide(service, "ExportCredentials").rule(),
+                "no aws rule",
+                "{service}"
+            );
+        }
+        assert_eq!(everything.decide("ecs", "ListTasks").rule(), "allow: *");
+        let named = AwsRules::new(&PatternRules {
+            allow: vec!["configure:List".into()],
+            approve: vec!["sso:*".into()],
+            ..PatternRules::default()
+        })
+        .unwrap();
+        assert_eq!(
+            named.decide("configure", "List").rule(),
+            "allow: configure:List"
+        );
+        assert_eq!(named.decide("sso", "Login").kind(), DecisionKind::Approve);
+        assert_eq!(named.decide("configure", "Set").rule(), "no aws rule");
     }
 
     #[test]

@@ -13,6 +13,7 @@ use agentctl_protocol::{Decision, Gate, ToolName};
 use crate::aws::AwsRules;
 use crate::command::{Access, CommandRules};
 use crate::describe::EffectivePolicy;
+use crate::git_hooks;
 use crate::path::{self, ResolvedPath};
 use crate::request::deny;
 use crate::scope::PathScope;
@@ -37,6 +38,7 @@ pub struct PolicyEngine {
     write: PathScope,
     deny: PathScope,
     protected: PathScope,
+    guarded: PathScope,
     built_in_protected: PathScope,
     commands: CommandRules,
     aws: AwsRules,
@@ -61,10 +63,11 @@ impl PolicyEngine {
                 tools.push(*tool);
             }
         }
-        let built_in: Vec<String> = BUILT_IN_PROTECTED
+        let mut built_in: Vec<String> = BUILT_IN_PROTECTED
             .iter()
             .map(|(pattern, _)| (*pattern).to_owned())
             .collect();
+        built_in.extend(git_hooks::configured_hook_globs(&workspace));
         let mut reports: Vec<Gate> = Vec::new();
         for gate in &spec.reports {
             if REPORTABLE_GATES.contains(gate) && !reports.contains(gate) {
@@ -76,6 +79,7 @@ impl PolicyEngine {
             write: PathScope::compile("write", &permissions.write, false)?,
             deny: PathScope::compile("deny", &permissions.deny, true)?,
             protected: PathScope::compile("protected", &spec.protected, true)?,
+            guarded: PathScope::compile("guarded", &spec.guarded, true)?,
             built_in_protected: PathScope::compile("protected", &built_in, true)?,
             commands: CommandRules::new(&permissions.commands)?,
             aws: AwsRules::new(&permissions.aws)?,
@@ -139,11 +143,7 @@ impl PolicyEngine {
     pub fn describe(&self) -> EffectivePolicy {
         let permissions = &self.spec.permissions;
         let mut protected = self.spec.protected.clone();
-        protected.extend(
-            BUILT_IN_PROTECTED
-                .iter()
-                .map(|(pattern, _)| (*pattern).to_owned()),
-        );
+        protected.extend(self.built_in_protected.written());
         EffectivePolicy {
             workspace: self.workspace.clone(),
             tools: self.available_tool_names(),
@@ -209,9 +209,26 @@ impl PolicyEngine {
     fn decide_path_access(&self, raw: &str, access: Access) -> Decision {
         let judge = |engine: &PolicyEngine, resolved: &ResolvedPath| match access {
             Access::Read => engine.decide_read(resolved),
-            Access::Write => engine.decide_write(resolved),
+            Access::Write => match engine.guarded_match(resolved) {
+                Some(pattern) => deny(
+                    format!("guarded: {pattern}"),
+                    format!(
+                        "`{}` is a task file; change it with fs_write, where a change to its \
+                         gates goes to a human, not through the shell",
+                        resolved.display()
+                    ),
+                ),
+                None => engine.decide_write(resolved),
+            },
         };
         self.decide_fs(raw, judge).decision
+    }
+
+    fn guarded_match(&self, resolved: &ResolvedPath) -> Option<&str> {
+        resolved
+            .relative_forms()
+            .into_iter()
+            .find_map(|relative| self.guarded.first_match(relative))
     }
 
     fn denied_by_scope(&self, resolved: &ResolvedPath) -> Option<Decision> {
@@ -232,6 +249,16 @@ impl PolicyEngine {
     fn decide_read(&self, resolved: &ResolvedPath) -> Decision {
         if let Some(denial) = self.denied_by_scope(resolved) {
             return denial;
+        }
+        if let Some(links) = path::extra_hard_links(&resolved.absolute) {
+            return deny(
+                "hard link",
+                format!(
+                    "`{}` has {links} hard links; its other names may lie in a deny scope or \
+                     outside the workspace, where no path rule can see them",
+                    resolved.display()
+                ),
+            );
         }
         match all_forms_match(&self.read, resolved) {
             Some(pattern) => Decision::Allow {
@@ -293,7 +320,11 @@ impl PolicyEngine {
                 let why = BUILT_IN_PROTECTED
                     .iter()
                     .find(|(built_in, _)| *built_in == pattern)
-                    .map_or("", |(_, why)| why);
+                    .map_or(
+                        "is git's hook directory (`core.hooksPath` in .git/config); a hook \
+                         runs code at a human's next git command",
+                        |(_, why)| why,
+                    );
                 return deny(
                     format!("protected: {pattern}"),
                     format!("`{}` is protected: `{pattern}` {why}", resolved.display()),
@@ -312,6 +343,18 @@ impl PolicyEngine {
         }
         if let Some(denial) = self.denied_by_scope(resolved) {
             return denial;
+        }
+        if let Some(links) = path::extra_hard_links(&resolved.absolute) {
+            // A redirection would change every name of the file; fs_write's diff would show
+            // the old content of a name the persona may not read.
+            return deny(
+                "hard link",
+                format!(
+                    "`{}` has {links} hard links; writing it would change or reveal a file under \
+                     another name, which may lie in a deny scope or outside the workspace",
+                    resolved.display()
+                ),
+            );
         }
         match all_forms_match(&self.write, resolved) {
             Some(pattern) => Decision::Allow {

@@ -16,6 +16,7 @@ mod command;
 mod describe;
 mod engine;
 mod error;
+mod git_hooks;
 mod path;
 mod request;
 mod scope;

@@ -176,6 +176,22 @@ fn resolve_links(workspace: &Path, raw: &str) -> Result<PathBuf, PathRejection> 
     Ok(current)
 }
 
+/// The link count of a regular file at `absolute` that has more than one name; `None` for
+/// anything else (a single name, a directory, a missing file).
+pub(crate) fn extra_hard_links(absolute: &Path) -> Option<u64> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let metadata = std::fs::symlink_metadata(absolute).ok()?;
+        (metadata.is_file() && metadata.nlink() > 1).then(|| metadata.nlink())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = absolute;
+        None
+    }
+}
+
 fn relative_text(workspace: &Path, absolute: &Path) -> Option<String> {
     let relative = absolute.strip_prefix(workspace).ok()?;
     let mut parts = Vec::new();

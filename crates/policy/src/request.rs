@@ -18,6 +18,12 @@ pub struct PolicySpec {
     /// when it lives inside the workspace. The caller computes the list from the configuration;
     /// the engine always adds `.git`.
     pub protected: Vec<String>,
+    /// Workspace-relative globs this persona may write only with `fs_write`, never through a
+    /// shell redirection: the task files when the project opened them to it. The caller sends
+    /// a change to a task's gate fields to a human; that needs the new text, which only
+    /// `fs_write` carries.
+    #[serde(default)]
+    pub guarded: Vec<String>,
     /// Persona names this persona may hand off to.
     pub handoff_targets: Vec<String>,
     /// Gates this persona may report. Only S06 and S07 ever take effect.

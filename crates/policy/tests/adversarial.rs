@@ -69,6 +69,7 @@ fn fixture_with(permissions: Permissions, handoffs: &[&str], reports: &[Gate]) -
         permissions,
         workspace: directory.path().to_path_buf(),
         protected: protected(),
+        guarded: Vec::new(),
         handoff_targets: handoffs.iter().map(|s| s.to_string()).collect(),
         reports: reports.to_vec(),
     })
@@ -611,6 +612,7 @@ fn bad_specs_are_errors_naming_the_problem() {
         permissions,
         workspace: workspace.to_path_buf(),
         protected: Vec::new(),
+        guarded: Vec::new(),
         handoff_targets: Vec::new(),
         reports: Vec::new(),
     };
@@ -632,4 +634,96 @@ fn bad_specs_are_errors_naming_the_problem() {
         "`!keep.md` in `deny` cannot be used: negated patterns are not supported; list what is \
          allowed and put exceptions in `deny`"
     );
+}
+
+// ---- protected state: guarded task files, hard links, hook directories ----------------------
+
+#[cfg(unix)]
+#[test]
+fn a_hard_linked_file_is_not_readable_even_inside_the_read_scope() {
+    let fixture = devops();
+    let root = fixture.root().to_path_buf();
+    std::fs::create_dir_all(root.join("secrets")).unwrap();
+    std::fs::write(root.join("secrets/key"), "k").unwrap();
+    std::fs::create_dir_all(root.join("docs")).unwrap();
+    std::fs::hard_link(root.join("secrets/key"), root.join("docs/notes.md")).unwrap();
+    assert_denied(&fixture.read("docs/notes.md"), "hard link");
+    assert_denied(&fixture.list("docs/notes.md"), "hard link");
+    assert_denied(&fixture.bash("git status < docs/notes.md"), "hard link");
+    // Nor writable: a redirection changes every name, a diff shows the old content.
+    assert_denied(&fixture.write("docs/notes.md"), "hard link");
+    assert_denied(&fixture.bash("echo x >> docs/notes.md"), "hard link");
+    std::fs::write(root.join("docs/plain.md"), "p").unwrap();
+    assert_eq!(fixture.read("docs/plain.md").kind(), DecisionKind::Allow);
+    assert_eq!(fixture.write("docs/plain.md").kind(), DecisionKind::Allow);
+}
+
+#[test]
+fn a_guarded_path_is_written_only_by_fs_write() {
+    let directory = tempfile::tempdir().unwrap();
+    let mut permissions = devops_permissions();
+    permissions.write = vec!["**".into()];
+    let engine = PolicyEngine::new(PolicySpec {
+        permissions,
+        workspace: directory.path().to_path_buf(),
+        protected: protected(),
+        guarded: vec!["tasks".into(), "tasks/**".into()],
+        handoff_targets: Vec::new(),
+        reports: Vec::new(),
+    })
+    .unwrap();
+    let write = engine
+        .decide(&ToolRequest::FsWrite {
+            path: "tasks/T-1.md".into(),
+        })
+        .decision;
+    assert_eq!(write.kind(), DecisionKind::Allow, "{write:?}");
+    let redirect = engine
+        .decide(&ToolRequest::ExecuteBash {
+            command: "git status > tasks/T-1.md".into(),
+        })
+        .decision;
+    assert_denied(&redirect, "guarded: tasks");
+}
+
+#[test]
+fn the_configured_hook_directory_is_protected_like_git_hooks() {
+    let directory = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(directory.path().join(".git")).unwrap();
+    std::fs::write(
+        directory.path().join(".git/config"),
+        "[core]\n\thooksPath = .githooks\n",
+    )
+    .unwrap();
+    let mut permissions = devops_permissions();
+    permissions.write = vec!["**".into()];
+    let engine = PolicyEngine::new(PolicySpec {
+        permissions,
+        workspace: directory.path().to_path_buf(),
+        protected: Vec::new(),
+        guarded: Vec::new(),
+        handoff_targets: Vec::new(),
+        reports: Vec::new(),
+    })
+    .unwrap();
+    for path in [
+        ".githooks/pre-commit",
+        ".githooks",
+        "./.githooks/../.githooks/x",
+    ] {
+        let decision = engine
+            .decide(&ToolRequest::FsWrite { path: path.into() })
+            .decision;
+        assert_denied(&decision, "protected: /.githooks");
+    }
+    let redirect = engine
+        .decide(&ToolRequest::ExecuteBash {
+            command: "git status > .githooks/post-checkout".into(),
+        })
+        .decision;
+    assert_eq!(redirect.kind(), DecisionKind::Deny, "{redirect:?}");
+    assert!(engine
+        .describe()
+        .protected
+        .contains(&"/.githooks".to_owned()));
 }

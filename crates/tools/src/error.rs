@@ -40,6 +40,9 @@ pub enum ToolError {
     #[error("`{path}` is a symbolic link; fs_write does not write through links, write to the file it points at instead")]
     Symlink { path: String },
 
+    #[error("`{path}` has {links} hard links; a file with other names may be one the persona may not read, so fs_read does not read it")]
+    HardLink { path: String, links: u64 },
+
     #[error(
         "`{path}` resolves outside the workspace; only paths inside the workspace can be written"
     )]
@@ -89,6 +92,7 @@ impl ToolError {
             ToolError::NotUtf8 { .. } => "not_utf8",
             ToolError::Binary { .. } => "binary",
             ToolError::Symlink { .. } => "symlink",
+            ToolError::HardLink { .. } => "hard_link",
             ToolError::OutsideWorkspace { .. } => "outside_workspace",
             ToolError::Io { .. } => "io",
             ToolError::Timeout { .. } => "timeout",

@@ -143,7 +143,8 @@ fn read_existing(target: &Path, shown: &str) -> Result<Option<ExistingFile>, Too
     })?;
     Ok(Some(ExistingFile {
         text,
-        mode: metadata.permissions().mode() & 0o7777,
+        // Permission bits only: new content never inherits set-user-id, set-group-id or sticky.
+        mode: metadata.permissions().mode() & 0o777,
     }))
 }
 
