@@ -159,7 +159,8 @@ impl<'a> Session<'a> {
                     self.observer.finish_reply(report.answer.as_deref());
                     self.observer.note(&format!(
                         "session {} ended: {}",
-                        self.session_id, report.reason
+                        self.session_id,
+                        output::line(&report.reason)
                     ));
                     return Flow::End(if report.status == RunStatus::Failed {
                         Exit::Failure
@@ -207,7 +208,7 @@ impl<'a> Session<'a> {
             pending.gate,
             pending.gate.title()
         ));
-        self.observer.note(&format!("   {}", pending.describe()));
+        self.observer.note(&format!("   {}", output::line(&pending.describe())));
         if !self.input.is_terminal() {
             self.observer.note(
                 "   answer with /approve [--by NAME] [--note TEXT] or /reject [--by NAME] REASON",
@@ -312,7 +313,7 @@ impl<'a> Session<'a> {
                 self.observer.note(&format!(
                     "{} by {by} (os user {os_user}): {}",
                     verdict_word(verdict),
-                    pending.describe()
+                    output::line(&pending.describe())
                 ));
                 true
             }
@@ -515,7 +516,7 @@ impl<'a> Session<'a> {
         self.observer.note(&format!(
             "session {id} stays paused at {}: {}\n  decide in the session: agentctl chat --resume {id}\n  or:                    agentctl approve {id} --gate {} --by NAME, then agentctl chat --resume {id}",
             pending.gate,
-            pending.describe(),
+            output::line(&pending.describe()),
             pending.gate
         ));
         Exit::Paused
