@@ -64,7 +64,11 @@ impl RunObserver for TerminalProgress {
                 } else {
                     tools.join(", ")
                 };
-                self.line(&format!("[{}] started; tools: {}", one(persona), one(&tools)));
+                self.line(&format!(
+                    "[{}] started; tools: {}",
+                    one(persona),
+                    one(&tools)
+                ));
             }
             RunEvent::GateChecked {
                 persona,
@@ -132,9 +136,10 @@ impl RunObserver for TerminalProgress {
                     self.line(&format!("           failed: {}", one(summary)));
                 }
             }
-            RunEvent::GateReported { gate, status, by } => {
-                self.line(&format!("  gate {gate} recorded as {status} by {}", one(by)))
-            }
+            RunEvent::GateReported { gate, status, by } => self.line(&format!(
+                "  gate {gate} recorded as {status} by {}",
+                one(by)
+            )),
             RunEvent::Handoff { from, to, summary } => {
                 self.line(&format!(
                     "handoff {} → {}: {}",

@@ -143,7 +143,13 @@ fn decide(
             } else {
                 "rejected"
             };
-            output::note(&format!("{word}: {}\nrecorded for {} (os user {}); continue with: agentctl resume {}", output::line(&pending.describe()), output::line(by), output::line(&os_user), state.task_id));
+            output::note(&format!(
+                "{word}: {}\nrecorded for {} (os user {}); continue with: agentctl resume {}",
+                output::line(&pending.describe()),
+                output::line(by),
+                output::line(&os_user),
+                state.task_id
+            ));
             Exit::Success
         }
         Err(error) => {

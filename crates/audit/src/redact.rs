@@ -75,9 +75,31 @@ pub fn is_secret_key(key: &str) -> bool {
         .map(|character| character.to_ascii_lowercase())
         .collect();
     const ABOUT: &[&str] = &[
-        "id", "ids", "arn", "arns", "name", "names", "type", "types", "count", "length", "tokens",
-        "expiration", "expiry", "expires", "expiresat", "file", "path", "env", "url", "uri",
-        "version", "versions", "format", "policy", "rotation",
+        "id",
+        "ids",
+        "arn",
+        "arns",
+        "name",
+        "names",
+        "type",
+        "types",
+        "count",
+        "length",
+        "tokens",
+        "expiration",
+        "expiry",
+        "expires",
+        "expiresat",
+        "file",
+        "path",
+        "env",
+        "url",
+        "uri",
+        "version",
+        "versions",
+        "format",
+        "policy",
+        "rotation",
     ];
     const NAMES: &[&str] = &[
         "password",
@@ -188,9 +210,9 @@ fn collect_secret_values(value: &Value, secret: bool, out: &mut Vec<String>) {
         Value::Array(items) => items
             .iter()
             .for_each(|item| collect_secret_values(item, secret, out)),
-        Value::Object(map) => map.iter().for_each(|(key, item)| {
-            collect_secret_values(item, secret || is_secret_key(key), out)
-        }),
+        Value::Object(map) => map
+            .iter()
+            .for_each(|(key, item)| collect_secret_values(item, secret || is_secret_key(key), out)),
         _ => {}
     }
 }
@@ -227,8 +249,8 @@ fn replace_words(text: &str, word: &str) -> String {
     while let Some(index) = rest.find(word) {
         let before = rest[..index].chars().next_back();
         let after = rest[index + word.len()..].chars().next();
-        let alone = !before.is_some_and(char::is_alphanumeric)
-            && !after.is_some_and(char::is_alphanumeric);
+        let alone =
+            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric);
         out.push_str(&rest[..index]);
         out.push_str(if alone { REDACTED } else { word });
         rest = &rest[index + word.len()..];
@@ -247,7 +269,9 @@ fn replace_quoted_pairs(text: &str) -> String {
             .replace_all(&current, |captures: &Captures<'_>| {
                 let whole = &captures[0];
                 match captures.name("value") {
-                    Some(value) if is_secret_key(&captures["key"]) && !value.as_str().is_empty() => {
+                    Some(value)
+                        if is_secret_key(&captures["key"]) && !value.as_str().is_empty() =>
+                    {
                         let start = value.start() - captures.get(0).map_or(0, |all| all.start());
                         format!(
                             "{}{REDACTED}{}",
@@ -279,10 +303,9 @@ fn replace_shapes(text: &str) -> String {
                 return REDACTED.to_owned();
             };
             let value = &whole[keep.as_str().len()..];
-            let quote = value
-                .chars()
-                .next()
-                .filter(|first| matches!(first, '"' | '\'') && value.len() > 1 && value.ends_with(*first));
+            let quote = value.chars().next().filter(|first| {
+                matches!(first, '"' | '\'') && value.len() > 1 && value.ends_with(*first)
+            });
             match quote {
                 Some(quote) => format!("{}{quote}{REDACTED}{quote}", keep.as_str()),
                 None if value.starts_with(REDACTED) => whole.to_owned(),
@@ -432,7 +455,10 @@ mod tests {
     fn aws_credential_json_is_redacted_by_structure_and_keeps_its_layout() {
         let text = assume_role_output();
         let redacted = redact(&text);
-        assert!(!redacted.contains(SECRET) && !redacted.contains(SESSION), "{redacted}");
+        assert!(
+            !redacted.contains(SECRET) && !redacted.contains(SESSION),
+            "{redacted}"
+        );
         assert!(!redacted.contains("ASIAIOSFODNN7EXAMPLE"));
         assert!(redacted.contains("\"SecretAccessKey\": \"«redacted»\""));
         assert!(redacted.contains("\"Expiration\": \"2026-11-26T17:00:00+00:00\""));
@@ -447,21 +473,45 @@ mod tests {
         // Unquoted forms: `aws configure export-credentials --format env` and YAML.
         let env = format!("export AWS_SECRET_ACCESS_KEY={SECRET}\nexport AWS_SESSION_TOKEN={SESSION}\nSecretAccessKey: {SECRET}\n");
         let redacted = redact(&env);
-        assert!(!redacted.contains(SECRET) && !redacted.contains(SESSION), "{redacted}");
+        assert!(
+            !redacted.contains(SECRET) && !redacted.contains(SESSION),
+            "{redacted}"
+        );
     }
 
     #[test]
     fn secret_keys_are_matched_by_name_not_by_what_they_describe() {
         for key in [
-            "password", "DB_PASSWORD", "secret", "client-secret", "SecretAccessKey", "SessionToken",
-            "token", "api_key", "apiKey", "X-Api-Key", "private_key", "Authorization", "auth",
-            "SecretString", "github.token",
+            "password",
+            "DB_PASSWORD",
+            "secret",
+            "client-secret",
+            "SecretAccessKey",
+            "SessionToken",
+            "token",
+            "api_key",
+            "apiKey",
+            "X-Api-Key",
+            "private_key",
+            "Authorization",
+            "auth",
+            "SecretString",
+            "github.token",
         ] {
             assert!(is_secret_key(key), "{key}");
         }
         for key in [
-            "max_tokens", "prompt_tokens", "SecretId", "SecretArn", "token_type", "user",
-            "path", "api_key_env", "AccessKeyId", "Expiration", "command",
+            "max_tokens",
+            "prompt_tokens",
+            "SecretId",
+            "SecretArn",
+            "token_type",
+            "user",
+            "path",
+            "api_key_env",
+            "AccessKeyId",
+            "Expiration",
+            "command",
         ] {
             assert!(!is_secret_key(key), "{key}");
         }
@@ -486,7 +536,10 @@ mod tests {
             redactor.arguments(r#"{ "command": "deploy", "api_key" : "abc" }"#),
             r#"{"command":"deploy","api_key":"«redacted»"}"#
         );
-        assert_eq!(redactor.arguments("not json password=abc"), "not json password=«redacted»");
+        assert_eq!(
+            redactor.arguments("not json password=abc"),
+            "not json password=«redacted»"
+        );
     }
 
     #[test]
@@ -495,10 +548,7 @@ mod tests {
         assert_eq!(redactor.text("key is k3y."), "key is «redacted».");
         // A short value inside a word is left: it is not the secret standing alone.
         assert_eq!(redactor.text("monk3ys"), "monk3ys");
-        assert_eq!(
-            redactor.text(&format!("x{SECRET}y")),
-            "x«redacted»y"
-        );
+        assert_eq!(redactor.text(&format!("x{SECRET}y")), "x«redacted»y");
         let mut value = serde_json::json!({"out": format!("got {SECRET}")});
         redactor.value(&mut value);
         assert_eq!(value, serde_json::json!({"out": "got «redacted»"}));

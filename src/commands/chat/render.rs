@@ -151,12 +151,18 @@ impl RunObserver for ChatObserver {
                 }
             }
             RunEvent::GateReported { gate, status, by } => {
-                self.quiet(&format!("  gate {gate} recorded as {status} by {}", one(by)));
+                self.quiet(&format!(
+                    "  gate {gate} recorded as {status} by {}",
+                    one(by)
+                ));
             }
             RunEvent::Handoff { from, to, summary } => {
                 self.banner(&format!("handoff {} → {}", one(from), one(to)));
                 for line in summary.split('\n').filter(|line| !line.trim().is_empty()) {
-                    self.note(&format!("   {}", one(line.strip_suffix('\r').unwrap_or(line))));
+                    self.note(&format!(
+                        "   {}",
+                        one(line.strip_suffix('\r').unwrap_or(line))
+                    ));
                 }
             }
             // The REPL reports pauses, interruptions and endings from the run report.

@@ -208,7 +208,8 @@ impl<'a> Session<'a> {
             pending.gate,
             pending.gate.title()
         ));
-        self.observer.note(&format!("   {}", output::line(&pending.describe())));
+        self.observer
+            .note(&format!("   {}", output::line(&pending.describe())));
         if !self.input.is_terminal() {
             self.observer.note(
                 "   answer with /approve [--by NAME] [--note TEXT] or /reject [--by NAME] REASON",
