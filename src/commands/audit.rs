@@ -134,22 +134,7 @@ fn timeline_line(entry: &AuditEntry) -> String {
             }
             text
         }
-        EventKind::ToolResult => {
-            let ok = entry
-                .details
-                .get("ok")
-                .and_then(serde_json::Value::as_bool)
-                .unwrap_or(false);
-            format!(
-                "{} {}",
-                detail("tool"),
-                if ok {
-                    "ok".to_owned()
-                } else {
-                    format!("failed: {}", detail("error"))
-                }
-            )
-        }
+        EventKind::ToolResult => format!("{} {}", detail("tool"), result_word(entry)),
         EventKind::ModelResponse => format!(
             "turn {} · {}+{} tokens · {} ms · {} tool call(s)",
             number(entry, "turn"),
@@ -197,14 +182,43 @@ fn timeline_line(entry: &AuditEntry) -> String {
         EventKind::ModelError => detail("error"),
         EventKind::SessionSwitched => format!("{} → {}", detail("from"), detail("to")),
     };
+    // Every value comes from the log, much of it from models and tools: one line, escaped.
     format!(
-        "#{:<5} {time} {:<8} {:<16} {:<15} {}\n",
+        "#{:<5} {} {:<8} {:<16} {:<15} {}\n",
         entry.seq,
-        entry.task.as_ref().map(|task| task.as_str()).unwrap_or("-"),
-        entry.persona.as_deref().unwrap_or("-"),
+        output::line(time),
+        output::line(entry.task.as_ref().map(|task| task.as_str()).unwrap_or("-")),
+        output::line(entry.persona.as_deref().unwrap_or("-")),
         entry.event.as_str(),
-        summary.trim()
+        output::line(summary.trim())
     )
+}
+
+/// `ok`, or why a tool call failed: its error, a timeout, or a command's non-zero exit code.
+fn result_word(entry: &AuditEntry) -> String {
+    let details = &entry.details;
+    let ok = details
+        .get("ok")
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false);
+    if !ok {
+        let error = details
+            .get("error")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default();
+        return format!("failed: {error}");
+    }
+    if details
+        .get("timed_out")
+        .and_then(serde_json::Value::as_bool)
+        == Some(true)
+    {
+        return "failed: timed out".to_owned();
+    }
+    match details.get("exit_code").and_then(serde_json::Value::as_i64) {
+        Some(code) if code != 0 => format!("failed: exit {code}"),
+        _ => "ok".to_owned(),
+    }
 }
 
 fn number(entry: &AuditEntry, key: &str) -> String {
@@ -216,12 +230,7 @@ fn number(entry: &AuditEntry, key: &str) -> String {
 }
 
 fn first_line(text: &str, width: usize) -> String {
-    let line = text.lines().next().unwrap_or_default();
-    if line.chars().count() > width {
-        format!("{}…", line.chars().take(width - 1).collect::<String>())
-    } else {
-        line.to_owned()
-    }
+    agentctl_display::first_line(text, width)
 }
 
 fn verify(path: &std::path::Path) -> Exit {

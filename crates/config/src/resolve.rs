@@ -129,6 +129,9 @@ pub struct Config {
     pub overlays: BTreeMap<String, PersonaOverlay>,
     /// The cache directory (for the managed local endpoint), if one could be determined.
     pub cache_dir: Option<PathBuf>,
+    /// Exact values of the secrets agentctl holds: the endpoint's API key and the AWS
+    /// credentials in its environment ([`EnvVars::aws_secrets`]). Redacted wherever they appear.
+    pub held_secrets: Vec<String>,
 }
 
 /// The project root: `explicit` when given (it must hold agentctl.toml), else the nearest
@@ -205,6 +208,11 @@ impl Config {
         for (key, value) in &overrides.vars {
             vars.insert(key.clone(), value.clone());
         }
+        let held_secrets = env
+            .aws_secrets()
+            .into_iter()
+            .chain(endpoint.api_key.clone())
+            .collect();
         Ok(Config {
             paths,
             endpoint,
@@ -224,6 +232,7 @@ impl Config {
                     (name, overlay)
                 })
                 .collect(),
+            held_secrets,
             cache_dir: env.cache_dir.clone(),
         })
     }

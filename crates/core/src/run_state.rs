@@ -99,6 +99,11 @@ pub struct PendingApproval {
 
 impl PendingApproval {
     /// One line saying what waits, for terminals and `runs`.
+    ///
+    /// The arguments are shown canonical (parsed and written again as compact JSON, so
+    /// whitespace the model put between tokens — a carriage return included — is gone), redacted,
+    /// and with every control, bidi or invisible character inside a string written as a `\uXXXX`
+    /// escape: what a human approves is what they read.
     pub fn describe(&self) -> String {
         match &self.kind {
             PendingKind::Call { call, rule, .. } => {
@@ -106,11 +111,25 @@ impl PendingApproval {
                     "{} wants to run {} {} (matches `{rule}`)",
                     self.persona,
                     call.name,
-                    call.arguments.trim()
+                    canonical_arguments(&call.arguments)
                 )
             }
             PendingKind::Start { because } => format!("{} may not start: {because}", self.persona),
         }
+    }
+}
+
+/// A call's arguments as a human should read them: see [`PendingApproval::describe`]. Text
+/// that is not JSON is redacted and escaped for one line.
+pub fn canonical_arguments(arguments: &str) -> String {
+    let redactor = agentctl_audit::Redactor::default();
+    match serde_json::from_str::<serde_json::Value>(arguments) {
+        Ok(mut value) => {
+            redactor.value(&mut value);
+            agentctl_display::json_compact(&value)
+                .unwrap_or_else(|_| agentctl_display::line(arguments).into_owned())
+        }
+        Err(_) => agentctl_display::line(&redactor.text(arguments)).into_owned(),
     }
 }
 
