@@ -145,7 +145,7 @@ impl RunObserver for TerminalProgress {
                     "handoff {} → {}: {}",
                     one(from),
                     one(to),
-                    agentctl_display::first_line(summary, 160)
+                    agentctl_display::cut_line(summary, 160)
                 ));
             }
             RunEvent::Paused { pending } => {

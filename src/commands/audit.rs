@@ -127,8 +127,8 @@ fn timeline_line(entry: &AuditEntry) -> String {
     };
     let summary = match entry.event {
         EventKind::ToolAllowed | EventKind::ToolDenied => {
-            let arguments = detail("arguments");
-            let mut text = format!("{} {}", detail("tool"), first_line(&arguments, 80));
+            let arguments = main_argument(&detail("arguments"));
+            let mut text = format!("{} {}", detail("tool"), shown(&arguments, 80));
             if entry.event == EventKind::ToolDenied {
                 text.push_str(&format!(" — {}", detail("reason")));
             }
@@ -153,7 +153,7 @@ fn timeline_line(entry: &AuditEntry) -> String {
             "{} → {}: {}",
             detail("from"),
             detail("to"),
-            first_line(&detail("summary"), 80)
+            shown(&detail("summary"), 80)
         ),
         EventKind::GateChecked
         | EventKind::GatePending
@@ -229,8 +229,23 @@ fn number(entry: &AuditEntry, key: &str) -> String {
         .unwrap_or_else(|| "?".to_owned())
 }
 
-fn first_line(text: &str, width: usize) -> String {
-    agentctl_display::first_line(text, width)
+/// The argument that says what a call does (`path`, `command`, …), as the progress lines show
+/// it; the whole arguments text when there is none.
+fn main_argument(arguments: &str) -> String {
+    let parsed: Option<serde_json::Value> = serde_json::from_str(arguments).ok();
+    parsed
+        .as_ref()
+        .and_then(|value| {
+            ["path", "command", "to", "gate", "operation"]
+                .iter()
+                .find_map(|key| value.get(*key).and_then(serde_json::Value::as_str))
+        })
+        .map(str::to_owned)
+        .unwrap_or_else(|| arguments.to_owned())
+}
+
+fn shown(text: &str, width: usize) -> String {
+    agentctl_display::cut_line(text, width)
 }
 
 fn verify(path: &std::path::Path) -> Exit {

@@ -566,7 +566,17 @@ pub(crate) fn summarize(call: &ToolCall, redactor: &agentctl_audit::Redactor) ->
             redactor.arguments(call.arguments.trim())
         ),
     };
-    first_line(&text)
+    // Every line is kept (the front end shows line breaks as visible escapes): a second line
+    // of a command must not hide behind the first.
+    cut_chars(&text, 120)
+}
+
+fn cut_chars(text: &str, width: usize) -> String {
+    if text.chars().count() > width {
+        format!("{}…", text.chars().take(width - 1).collect::<String>())
+    } else {
+        text.to_owned()
+    }
 }
 
 fn first_line(text: &str) -> String {

@@ -119,13 +119,11 @@ pub fn block(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// `text` for one line, cut to at most `width` characters (an ellipsis marks the cut). Only
-/// the first line of `text` is taken, and it is cut after escaping, so an escape is never
-/// split.
-pub fn first_line(text: &str, width: usize) -> String {
-    let first = text.split('\n').next().unwrap_or_default();
-    let first = first.strip_suffix('\r').unwrap_or(first);
-    let escaped = line(first);
+/// `text` escaped for one line (see [`line`]) and cut to at most `width` characters, an
+/// ellipsis marking the cut. The whole text is kept, newlines shown as `␊`, so nothing after a
+/// line break is hidden from the reader; it is cut after escaping, so an escape is never split.
+pub fn cut_line(text: &str, width: usize) -> String {
+    let escaped = line(text);
     if escaped.chars().count() > width {
         let mut cut: String = escaped.chars().take(width.saturating_sub(1)).collect();
         cut.push('…');
@@ -301,10 +299,11 @@ mod tests {
     }
 
     #[test]
-    fn first_line_cuts_after_escaping() {
-        assert_eq!(first_line("a\u{1b}[2Kb\nsecond", 80), "a␛[2Kb");
-        assert_eq!(first_line("abcdef", 4), "abc…");
-        assert_eq!(first_line("one", 10), "one");
+    fn cut_line_keeps_every_line_and_cuts_after_escaping() {
+        assert_eq!(cut_line("a\u{1b}[2Kb\nsecond", 80), "a␛[2Kb␊second");
+        assert_eq!(cut_line("abcdef", 4), "abc…");
+        assert_eq!(cut_line("\u{1b}[2K", 2), "␛…");
+        assert_eq!(cut_line("one", 10), "one");
     }
 
     #[test]
