@@ -220,7 +220,7 @@ fn collect_secret_values(value: &Value, secret: bool, out: &mut Vec<String>) {
 /// Replaces each value (and its JSON-escaped form) wherever it appears.
 fn replace_values(text: &str, values: &[String]) -> String {
     let mut values: Vec<&String> = values.iter().collect();
-    values.sort_by(|left, right| right.len().cmp(&left.len()));
+    values.sort_by_key(|value| std::cmp::Reverse(value.len()));
     let mut current = text.to_owned();
     for value in values {
         let escaped = serde_json::to_string(value).unwrap_or_default();
