@@ -141,16 +141,37 @@ impl Redactor {
     /// `text` with every secret found replaced by `«redacted»`, keeping the key or header name
     /// in front of it (`password=«redacted»`, `"token": "«redacted»"`).
     pub fn text(&self, text: &str) -> String {
-        let mut values: Vec<String> = self.known.clone();
-        let trimmed = text.trim();
-        if trimmed.starts_with('{') || trimmed.starts_with('[') {
-            if let Ok(parsed) = serde_json::from_str::<Value>(trimmed) {
-                collect_secret_values(&parsed, false, &mut values);
-            }
-        }
-        let mut current = replace_values(text, &values);
+        let structured = self.json_text(text);
+        let text = structured.as_deref().unwrap_or(text);
+        let mut current = replace_values(text, &self.known);
         current = replace_quoted_pairs(&current);
         replace_shapes(&current)
+    }
+
+    /// Text that is JSON as a whole and holds a secret key, redacted as JSON and written again
+    /// (pretty when it was on several lines, as the AWS CLI prints it). `None` when the text
+    /// is not JSON or holds no secret key, so it is left exactly as it was.
+    fn json_text(&self, text: &str) -> Option<String> {
+        let trimmed = text.trim();
+        if !(trimmed.starts_with('{') || trimmed.starts_with('[')) {
+            return None;
+        }
+        let mut parsed = serde_json::from_str::<Value>(trimmed).ok()?;
+        let mut found = Vec::new();
+        collect_secret_values(&parsed, false, &mut found);
+        if found.is_empty() {
+            return None;
+        }
+        self.value(&mut parsed);
+        let mut written = if trimmed.contains('\n') {
+            serde_json::to_string_pretty(&parsed).ok()?
+        } else {
+            serde_json::to_string(&parsed).ok()?
+        };
+        if text.ends_with('\n') {
+            written.push('\n');
+        }
+        Some(written)
     }
 
     /// Redacts a JSON value in place: under a secret key everything is replaced, every other
@@ -400,8 +421,8 @@ mod tests {
         );
         assert_eq!(
             redact(r#"{"password": "two words", "user": "bob"}"#),
-            // Quotes stay: the JSON is still JSON after redaction.
-            r#"{"password": "«redacted»", "user": "bob"}"#
+            // Read and written again as JSON: it is still JSON after redaction.
+            r#"{"password":"«redacted»","user":"bob"}"#
         );
         assert_eq!(
             redact("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\nregion = eu"),
@@ -452,7 +473,7 @@ mod tests {
     }
 
     #[test]
-    fn aws_credential_json_is_redacted_by_structure_and_keeps_its_layout() {
+    fn aws_credential_json_is_redacted_by_structure_and_stays_json() {
         let text = assume_role_output();
         let redacted = redact(&text);
         assert!(
@@ -462,9 +483,15 @@ mod tests {
         assert!(!redacted.contains("ASIAIOSFODNN7EXAMPLE"));
         assert!(redacted.contains("\"SecretAccessKey\": \"«redacted»\""));
         assert!(redacted.contains("\"Expiration\": \"2026-11-26T17:00:00+00:00\""));
+        assert!(redacted.ends_with("}\n"));
         assert!(redacted.contains("assumed-role/deploy"));
         let parsed: Value = serde_json::from_str(&redacted).unwrap();
         assert_eq!(parsed["Credentials"]["SessionToken"], REDACTED);
+        // A number under a secret key goes, the same number elsewhere stays.
+        assert_eq!(
+            redact("{\"pin\": 7, \"password\": 7, \"count\": 7}"),
+            "{\"pin\":7,\"password\":\"«redacted»\",\"count\":7}"
+        );
         // The same pairs inside other text, and escaped once more inside a JSON string.
         let inside = format!("exit 0\n{text}");
         assert!(!redact(&inside).contains(SECRET));
