@@ -290,3 +290,25 @@ impl RunState {
         Ok((state, sha256_hex(&bytes)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::canonical_arguments;
+
+    #[test]
+    fn arguments_a_human_approves_are_canonical_redacted_and_escaped() {
+        // A carriage return between tokens would let the note overwrite `desiredCount` on a
+        // terminal; re-writing the JSON drops it, and escapes the one inside the string.
+        let raw = "{\"cluster\":\"production\",\"desiredCount\":0,\r\"note\":\"\\r\u{1b}x \u{202e}\",\"password\":\"hunter2\"}";
+        let raw = raw.replace('\u{1b}', "\\u001b");
+        assert_eq!(
+            canonical_arguments(&raw),
+            "{\"cluster\":\"production\",\"desiredCount\":0,\"note\":\"\\r\\u001bx \\u202e\",\"password\":\"«redacted»\"}"
+        );
+        // Not JSON: redacted and escaped for one line.
+        assert_eq!(
+            canonical_arguments("oops\r\u{1b}[2K password=x"),
+            "oops␍␛[2K password=«redacted»"
+        );
+    }
+}
