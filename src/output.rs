@@ -2,6 +2,12 @@
 //!
 //! stdout carries data only; everything else goes to stderr. A closed stdout (`| head`) ends
 //! the program quietly.
+//!
+//! Every function here passes its text through [`agentctl_display::block`] last, so no control
+//! character, escape sequence or bidi override from a model, a tool or a file reaches the
+//! terminal, whatever the caller forgot. Renderers escape the parts of a line that come from
+//! content with [`agentctl_display::line`] first, so content can neither start a new line nor
+//! move the cursor; agentctl's own colours are added after that, by the chat renderer only.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::io::{IsTerminal, Write};
@@ -30,19 +36,32 @@ pub fn init_tracing(verbose: u8) {
 
 /// `error: MESSAGE` and an optional `hint: …` on stderr.
 pub fn error(message: &str, hint: Option<&str>) {
-    eprintln!("error: {message}");
+    eprintln!("error: {}", safe(message));
     if let Some(hint) = hint {
-        eprintln!("hint: {hint}");
+        eprintln!("hint: {}", safe(hint));
     }
 }
 
 pub fn warning(message: &str) {
-    eprintln!("warning: {message}");
+    eprintln!("warning: {}", safe(message));
 }
 
 /// Progress and notes for the human on stderr.
 pub fn note(message: &str) {
-    eprintln!("{message}");
+    eprintln!("{}", safe(message));
+}
+
+/// Text on stderr as it comes, without a newline (streamed model text).
+pub fn stderr_fragment(text: &str) {
+    let mut handle = std::io::stderr().lock();
+    let _ = handle
+        .write_all(safe(text).as_bytes())
+        .and_then(|()| handle.flush());
+}
+
+/// Text made safe for a terminal: see the module doc.
+pub fn safe(text: &str) -> std::borrow::Cow<'_, str> {
+    agentctl_display::block(text)
 }
 
 /// Diagnostics as `error: path:line: message` / `  hint: …` lines on stderr.
@@ -52,15 +71,20 @@ pub fn diagnostics(diagnostics: &[Diagnostic]) {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        eprintln!("{label}: {diagnostic}");
+        eprintln!("{label}: {}", safe(&diagnostic.to_string()));
         if let Some(hint) = &diagnostic.hint {
-            eprintln!("  hint: {hint}");
+            eprintln!("  hint: {}", safe(hint));
         }
     }
 }
 
-/// Writes data to stdout; a broken pipe exits quietly with success.
+/// Writes data to stdout, made safe for a terminal; a broken pipe exits quietly with success.
 pub fn stdout(text: &str) {
+    stdout_exact(&safe(text));
+}
+
+/// Writes text that is already safe (JSON from [`json`]) to stdout.
+fn stdout_exact(text: &str) {
     let mut handle = std::io::stdout().lock();
     if let Err(error) = handle
         .write_all(text.as_bytes())
@@ -72,10 +96,11 @@ pub fn stdout(text: &str) {
     }
 }
 
-/// Pretty JSON plus a newline on stdout.
+/// Pretty JSON plus a newline on stdout. Strings are exact once parsed; controls, C1 and
+/// invisible characters inside them are written as `\uXXXX` escapes.
 pub fn json<T: serde::Serialize>(value: &T) {
-    match serde_json::to_string_pretty(value) {
-        Ok(text) => stdout(&format!("{text}\n")),
+    match agentctl_display::json_pretty(value) {
+        Ok(text) => stdout_exact(&format!("{text}\n")),
         Err(error) => self::error(&format!("cannot encode JSON output: {error}"), None),
     }
 }
@@ -91,4 +116,9 @@ pub fn denial_gist(reason: &str) -> &str {
         .split("; expected a JSON object")
         .next()
         .unwrap_or(reason)
+}
+
+/// Content for one line of agentctl's layout: see [`agentctl_display::line`].
+pub fn line(text: &str) -> std::borrow::Cow<'_, str> {
+    agentctl_display::line(text)
 }

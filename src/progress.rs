@@ -1,8 +1,13 @@
 //! Renders run events as progress lines on stderr. Streamed model text is shown only when
 //! stderr is a terminal; the final answer is printed on stdout by the command.
+//!
+//! Every part of a line that comes from a model, a tool or a file is escaped for one line
+//! ([`output::line`]), so it cannot erase, move over or forge the `allowed`/`DENIED` lines.
 #![allow(clippy::print_stderr)]
 
 use agentctl_core::{RunEvent, RunObserver, RunStatus};
+
+use crate::output::{self, line as one};
 
 pub struct TerminalProgress {
     stream_text: bool,
@@ -22,10 +27,10 @@ impl TerminalProgress {
 
     fn line(&mut self, text: &str) {
         if self.mid_line {
-            eprintln!();
+            output::note("");
             self.mid_line = false;
         }
-        eprintln!("{text}");
+        output::note(text);
     }
 }
 
@@ -40,7 +45,13 @@ impl RunObserver for TerminalProgress {
                 endpoint,
             } => {
                 self.active = persona.clone();
-                self.line(&format!("run {run_id}: task {task_id}, starting with {persona} (model {model} at {endpoint})"));
+                self.line(&format!(
+                    "run {run_id}: task {}, starting with {} (model {} at {})",
+                    one(task_id),
+                    one(persona),
+                    one(model),
+                    one(endpoint)
+                ));
             }
             RunEvent::RunResumed {
                 run_id,
@@ -51,11 +62,14 @@ impl RunObserver for TerminalProgress {
             } => {
                 self.active = persona.clone();
                 self.line(&format!(
-                    "resuming run {run_id} with {persona} (model {model} at {endpoint})"
+                    "resuming run {run_id} with {} (model {} at {})",
+                    one(persona),
+                    one(model),
+                    one(endpoint)
                 ));
                 if let Some(started) = started_with {
                     self.line(&format!(
-                        "note: the run started against {started}; it continues against {endpoint}, the endpoint configured now"
+                        "note: the run started against {started}; it continues against {endpoint}, the endpoint configured now", started = one(started), endpoint = one(endpoint)
                     ));
                 }
             }
@@ -66,7 +80,11 @@ impl RunObserver for TerminalProgress {
                 } else {
                     tools.join(", ")
                 };
-                self.line(&format!("[{persona}] started; tools: {tools}"));
+                self.line(&format!(
+                    "[{}] started; tools: {}",
+                    one(persona),
+                    one(&tools)
+                ));
             }
             RunEvent::GateChecked {
                 persona,
@@ -76,13 +94,14 @@ impl RunObserver for TerminalProgress {
             } => {
                 let mark = if *satisfied { "ok" } else { "NOT MET" };
                 self.line(&format!(
-                    "[{persona}] gate {gate} ({}): {status} — {mark}",
+                    "[{}] gate {gate} ({}): {status} — {mark}",
+                    one(persona),
                     gate.title()
                 ));
             }
             RunEvent::ModelText { delta } => {
                 if self.stream_text {
-                    eprint!("{delta}");
+                    output::stderr_fragment(delta);
                     self.mid_line = !delta.ends_with('\n');
                 }
             }
@@ -92,12 +111,14 @@ impl RunObserver for TerminalProgress {
                 reason,
             } => {
                 self.line(&format!(
-                    "  endpoint: {reason}; retry {attempt} in {wait_ms} ms"
+                    "  endpoint: {}; retry {attempt} in {wait_ms} ms",
+                    one(reason)
                 ));
             }
             RunEvent::ModelFallback { reason } => {
                 self.line(&format!(
-                    "  endpoint: {reason}; continuing without streaming"
+                    "  endpoint: {}; continuing without streaming",
+                    one(reason)
                 ));
             }
             RunEvent::ModelTurn {
@@ -108,40 +129,46 @@ impl RunObserver for TerminalProgress {
             } => {
                 let active = self.active.clone();
                 self.line(&format!(
-                    "[{active}] turn {turn}: {} prompt + {} completion tokens, {latency_ms} ms, {tool_calls} tool call(s)",
-                    usage.prompt_tokens, usage.completion_tokens
+                    "[{}] turn {turn}: {} prompt + {} completion tokens, {latency_ms} ms, {tool_calls} tool call(s)",
+                    one(&active), usage.prompt_tokens, usage.completion_tokens
                 ));
             }
-            RunEvent::ToolAllowed { summary, .. } => self.line(&format!("  allowed  {summary}")),
+            RunEvent::ToolAllowed { summary, .. } => {
+                self.line(&format!("  allowed  {}", one(summary)))
+            }
             RunEvent::ToolDenied {
                 summary, reason, ..
             } => {
                 // The model gets the full reason (with the expected schema); people need the gist.
-                let gist = reason
-                    .split("; expected a JSON object")
-                    .next()
-                    .unwrap_or(reason);
-                self.line(&format!("  DENIED   {summary}\n           {gist}"))
+                let gist = output::denial_gist(reason);
+                self.line(&format!(
+                    "  DENIED   {}\n           {}",
+                    one(summary),
+                    one(gist)
+                ))
             }
             RunEvent::ToolFinished { ok, summary, .. } => {
                 if !ok {
-                    self.line(&format!("           failed: {summary}"));
+                    self.line(&format!("           failed: {}", one(summary)));
                 }
             }
-            RunEvent::GateReported { gate, status, by } => {
-                self.line(&format!("  gate {gate} recorded as {status} by {by}"))
-            }
+            RunEvent::GateReported { gate, status, by } => self.line(&format!(
+                "  gate {gate} recorded as {status} by {}",
+                one(by)
+            )),
             RunEvent::Handoff { from, to, summary } => {
                 self.line(&format!(
-                    "handoff {from} → {to}: {}",
-                    summary.lines().next().unwrap_or_default()
+                    "handoff {} → {}: {}",
+                    one(from),
+                    one(to),
+                    agentctl_display::cut_line(summary, 160)
                 ));
             }
             RunEvent::Paused { pending } => {
                 self.line(&format!(
                     "paused at {}: {}",
                     pending.gate,
-                    pending.describe()
+                    one(&pending.describe())
                 ));
             }
             RunEvent::Finished { status, reason } => {
@@ -154,7 +181,7 @@ impl RunObserver for TerminalProgress {
                     RunStatus::Running => "running",
                     RunStatus::Waiting => "waiting",
                 };
-                self.line(&format!("run {label}: {reason}"));
+                self.line(&format!("run {label}: {}", one(reason)));
             }
         }
     }

@@ -98,9 +98,9 @@ async fn decide(global: &GlobalArgs, task_or_run: &str, request: DecisionRequest
             output::note(&format!(
                 "{}: {}\nrecorded for {} (os user {}); continue with: agentctl resume {}",
                 decision.verdict.as_str(),
-                recorded.pending.describe(),
-                decision.by,
-                decision.os_user,
+                output::line(&recorded.pending.describe()),
+                output::line(&decision.by),
+                output::line(&decision.os_user),
                 recorded.run_id
             ));
             Exit::Success

@@ -138,29 +138,14 @@ fn timeline_line(entry: &AuditEntry) -> String {
     };
     let summary = match entry.event {
         EventKind::ToolAllowed | EventKind::ToolDenied => {
-            let arguments = detail("arguments");
-            let mut text = format!("{} {}", detail("tool"), first_line(&arguments, 80));
+            let arguments = main_argument(&detail("arguments"));
+            let mut text = format!("{} {}", detail("tool"), shown(&arguments, 80));
             if entry.event == EventKind::ToolDenied {
                 text.push_str(&format!(" — {}", detail("reason")));
             }
             text
         }
-        EventKind::ToolResult => {
-            let ok = entry
-                .details
-                .get("ok")
-                .and_then(serde_json::Value::as_bool)
-                .unwrap_or(false);
-            format!(
-                "{} {}",
-                detail("tool"),
-                if ok {
-                    "ok".to_owned()
-                } else {
-                    format!("failed: {}", detail("error"))
-                }
-            )
-        }
+        EventKind::ToolResult => format!("{} {}", detail("tool"), result_word(entry)),
         EventKind::ModelResponse => format!(
             "turn {} · {}+{} tokens · {} ms · {} tool call(s)",
             number(entry, "turn"),
@@ -179,7 +164,7 @@ fn timeline_line(entry: &AuditEntry) -> String {
             "{} → {}: {}",
             detail("from"),
             detail("to"),
-            first_line(&detail("summary"), 80)
+            shown(&detail("summary"), 80)
         ),
         EventKind::GateChecked
         | EventKind::GatePending
@@ -213,14 +198,43 @@ fn timeline_line(entry: &AuditEntry) -> String {
             &detail("prompt_sha256").get(..12).unwrap_or_default()
         ),
     };
+    // Every value comes from the log, much of it from models and tools: one line, escaped.
     format!(
-        "#{:<5} {time} {:<8} {:<16} {:<15} {}\n",
+        "#{:<5} {} {:<8} {:<16} {:<15} {}\n",
         entry.seq,
-        entry.task.as_ref().map(|task| task.as_str()).unwrap_or("-"),
-        entry.persona.as_deref().unwrap_or("-"),
+        output::line(time),
+        output::line(entry.task.as_ref().map(|task| task.as_str()).unwrap_or("-")),
+        output::line(entry.persona.as_deref().unwrap_or("-")),
         entry.event.as_str(),
-        summary.trim()
+        output::line(summary.trim())
     )
+}
+
+/// `ok`, or why a tool call failed: its error, a timeout, or a command's non-zero exit code.
+fn result_word(entry: &AuditEntry) -> String {
+    let details = &entry.details;
+    let ok = details
+        .get("ok")
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false);
+    if !ok {
+        let error = details
+            .get("error")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default();
+        return format!("failed: {error}");
+    }
+    if details
+        .get("timed_out")
+        .and_then(serde_json::Value::as_bool)
+        == Some(true)
+    {
+        return "failed: timed out".to_owned();
+    }
+    match details.get("exit_code").and_then(serde_json::Value::as_i64) {
+        Some(code) if code != 0 => format!("failed: exit {code}"),
+        _ => "ok".to_owned(),
+    }
 }
 
 fn number(entry: &AuditEntry, key: &str) -> String {
@@ -231,13 +245,23 @@ fn number(entry: &AuditEntry, key: &str) -> String {
         .unwrap_or_else(|| "?".to_owned())
 }
 
-fn first_line(text: &str, width: usize) -> String {
-    let line = text.lines().next().unwrap_or_default();
-    if line.chars().count() > width {
-        format!("{}…", line.chars().take(width - 1).collect::<String>())
-    } else {
-        line.to_owned()
-    }
+/// The argument that says what a call does (`path`, `command`, …), as the progress lines show
+/// it; the whole arguments text when there is none.
+fn main_argument(arguments: &str) -> String {
+    let parsed: Option<serde_json::Value> = serde_json::from_str(arguments).ok();
+    parsed
+        .as_ref()
+        .and_then(|value| {
+            ["path", "command", "to", "gate", "operation"]
+                .iter()
+                .find_map(|key| value.get(*key).and_then(serde_json::Value::as_str))
+        })
+        .map(str::to_owned)
+        .unwrap_or_else(|| arguments.to_owned())
+}
+
+fn shown(text: &str, width: usize) -> String {
+    agentctl_display::cut_line(text, width)
 }
 
 fn verify(config: &agentctl_config::Config, expect: Option<&str>) -> Exit {

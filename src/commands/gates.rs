@@ -121,14 +121,15 @@ pub fn execute(global: &GlobalArgs, args: GatesArgs) -> Exit {
         for (gate, record) in &row.gates {
             text.push_str(&format!(
                 "{} {gate} {}: by {} at {}{}\n",
-                row.task,
+                output::line(&row.task),
                 record.status,
-                record.by,
-                record.at,
+                output::line(&record.by),
+                output::line(&record.at),
                 if record.evidence.is_empty() {
                     String::new()
                 } else {
-                    format!(" — {}", record.evidence)
+                    // Evidence is a model's text: one line, escaped.
+                    format!(" — {}", output::line(&record.evidence))
                 }
             ));
         }

@@ -167,13 +167,13 @@ pub fn execute(global: &GlobalArgs, args: RunsArgs) -> Exit {
             "{:<26} {:<5} {:<9} {:<12} {:<16} {:>5}  {:>5}  {:>6}  {}\n",
             row.run_id,
             row.kind,
-            row.task_id,
+            output::line(&row.task_id),
             row.status.as_str(),
-            row.persona,
+            output::line(&row.persona),
             row.turns,
             row.tool_calls,
             row.denials,
-            detail
+            output::line(&detail)
         ));
     }
     output::stdout(&text);

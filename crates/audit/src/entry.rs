@@ -186,8 +186,10 @@ struct CanonicalFields<'a> {
 }
 
 /// serde_json's compact output, except that `<`, `>` and `&` inside strings become `\u003c`,
-/// `\u003e` and `\u0026`. Without this a detail containing `-->` would end the HTML comment
-/// early and spill the rest of the machine line into the rendered page.
+/// `\u003e` and `\u0026`, and control, bidi and invisible characters their `\uXXXX` escapes.
+/// Without the first a detail containing `-->` would end the HTML comment early and spill the
+/// rest of the machine line into the rendered page; without the second a reviewer reading the
+/// raw file would see reordered or hidden text. Both keep the parsed strings exact.
 struct CommentSafeFormatter;
 
 impl serde_json::ser::Formatter for CommentSafeFormatter {
@@ -195,20 +197,9 @@ impl serde_json::ser::Formatter for CommentSafeFormatter {
     where
         W: ?Sized + io::Write,
     {
-        let bytes = fragment.as_bytes();
-        let mut start = 0;
-        for (index, byte) in bytes.iter().enumerate() {
-            let escape: &[u8] = match byte {
-                b'<' => b"\\u003c",
-                b'>' => b"\\u003e",
-                b'&' => b"\\u0026",
-                _ => continue,
-            };
-            writer.write_all(&bytes[start..index])?;
-            writer.write_all(escape)?;
-            start = index + 1;
-        }
-        writer.write_all(&bytes[start..])
+        agentctl_display::write_json_fragment(writer, fragment, |character| {
+            matches!(character, '<' | '>' | '&')
+        })
     }
 }
 

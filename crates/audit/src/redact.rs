@@ -1,28 +1,47 @@
-//! Scrubbing secrets out of text before it is written, and cutting large outputs down to size.
+//! Scrubbing secrets out of text and JSON before it is written, printed or sent back to a
+//! model, and cutting large outputs down to size.
 //!
-//! Does not know where the text came from or where it goes. The patterns aim at secrets with a
-//! recognisable shape (provider key prefixes, `Authorization` headers, `password=` style
-//! assignments, PEM private keys); a secret with no shape cannot be found this way, which is why
-//! tools also strip secrets from the environment of the commands they run.
+//! Three ways a secret is found, applied together by a [`Redactor`]:
+//!
+//! 1. **By structure.** JSON is read as JSON: under a key that names a secret (`password`,
+//!    `secret`, `token`, `api_key`, `private_key`, `SecretAccessKey`, `SessionToken`,
+//!    `Authorization`, … compared case-insensitively with `_`, `-` and `.` ignored; see
+//!    [`is_secret_key`]) every string or number is replaced, whatever it looks like. Text that
+//!    is JSON as a whole (the AWS CLI's output, a tool call's arguments) is parsed first; JSON
+//!    inside other text is found by its `"key": "value"` pairs.
+//! 2. **By value.** The exact values of secrets agentctl itself holds (its API key, the AWS
+//!    credentials in its environment), given to [`Redactor::new`], are replaced wherever they
+//!    appear, whatever their length. A value shorter than eight characters is replaced only
+//!    where it stands as a word of its own, so a short key cannot blank out ordinary text.
+//! 3. **By shape.** Provider key prefixes (`sk-…`, `ghp_…`, `AKIA…`), `Authorization` headers,
+//!    `password=` style assignments and PEM private key blocks.
+//!
+//! A secret with no key, no shape and a value agentctl does not know cannot be found; that is
+//! why tools also strip secrets from the environment of the commands they run. Does not know
+//! where the text came from or where it goes.
 
 use std::sync::LazyLock;
 
-use regex::Regex;
+use regex::{Captures, Regex};
 use serde_json::Value;
 
 /// What a secret is replaced with.
 pub const REDACTED: &str = "«redacted»";
 
+/// Values shorter than this are replaced only where they stand as a word of their own.
+const SHORT_VALUE: usize = 8;
+
 /// Each pattern either replaces its whole match, or keeps the `keep` group (a key, a header
-/// name) and replaces the rest.
+/// name) and replaces the rest; a replaced value that was quoted keeps its quotes.
 const PATTERNS: &[&str] = &[
     // A PEM private key block, or its start when the output was cut before the END line.
     r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?s:.*?)(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\z)",
     r"(?i)(?P<keep>\bauthorization[ \t]*:[ \t]*(?:bearer|basic|token)[ \t]+)[^\s'\x22`]+",
     r"(?i)(?P<keep>\bbearer[ \t]+)[A-Za-z0-9._~+/=-]{20,}",
-    r"(?i)(?P<keep>\b(?:aws_secret_access_key|aws_session_token)['\x22]?[ \t]*[=:][ \t]*)['\x22]?[^\s'\x22,;]+['\x22]?",
-    // `password=…`, `DB_PASSWORD=…`, `"api_key": "…"`, `GITHUB_TOKEN=…` (but not `max_tokens=…`).
-    r"(?i)(?P<keep>\b[A-Za-z0-9_.-]*?(?:password|passwd|secret|api_?key|access_?token|auth_?token|_token|private_?key)['\x22]?[ \t]*[=:][ \t]*)(?:\x22[^\x22\n]*\x22|'[^'\n]*'|[^\s,;&]+)",
+    r"(?i)(?P<keep>\b(?:aws_secret_access_key|aws_session_token|aws_security_token)['\x22]?[ \t]*[=:][ \t]*)(?:\x22[^\x22\n]*\x22|'[^'\n]*'|[^\s'\x22,;]+)",
+    // `password=…`, `DB_PASSWORD=…`, `api_key: …`, `GITHUB_TOKEN=…`, `SecretAccessKey: …` (but
+    // not `max_tokens=…`).
+    r"(?i)(?P<keep>\b[A-Za-z0-9_.-]*?(?:password|passwd|passphrase|secret|secret_?access_?key|api_?key|token|private_?key)['\x22]?[ \t]*[=:][ \t]*)(?:\x22[^\x22\n]*\x22|'[^'\n]*'|[^\s,;&]+)",
     r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",
     r"\bsk-[A-Za-z0-9_-]{20,}",
     r"\bgh[pousr]_[A-Za-z0-9]{30,}",
@@ -33,9 +52,263 @@ const PATTERNS: &[&str] = &[
 static COMPILED: LazyLock<Result<Vec<Regex>, regex::Error>> =
     LazyLock::new(|| PATTERNS.iter().map(|pattern| Regex::new(pattern)).collect());
 
-/// Replaces every secret found in `text` with `«redacted»`, keeping the key or header name in
-/// front of it (`password=«redacted»`, `Authorization: Bearer «redacted»`).
-pub fn redact(text: &str) -> String {
+/// `"key": "value"` inside text, plain or escaped once more (`\"key\": \"value\"`, JSON text
+/// stored in a JSON string).
+static QUOTED_PAIRS: LazyLock<Result<[Regex; 2], regex::Error>> = LazyLock::new(|| {
+    Ok([
+        Regex::new(r#""(?P<key>[^"\\\n]{1,80})"[ \t]*:[ \t]*"(?P<value>(?:[^"\\\n]|\\.)*)""#)?,
+        Regex::new(
+            r#"\\"(?P<key>[^"\\\n]{1,80})\\"[ \t]*:[ \t]*\\"(?P<value>(?:[^"\\\n]|\\[^"\n])*)\\""#,
+        )?,
+    ])
+});
+
+/// Whether a JSON key or variable name names a secret: it contains `password`, `passwd`,
+/// `passphrase`, `secret`, `token`, `apikey`, `privatekey`, `authorization` or `cookie`, or is
+/// `auth` or `pwd` (case and `_`, `-`, `.`, spaces ignored) — unless it names something about
+/// a secret rather than the secret itself (`…id`, `…arn`, `…name`, `…type`, `…tokens`,
+/// `…expiration`, `…file`, `…env`, …).
+pub fn is_secret_key(key: &str) -> bool {
+    let key: String = key
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|character| character.to_ascii_lowercase())
+        .collect();
+    const ABOUT: &[&str] = &[
+        "id",
+        "ids",
+        "arn",
+        "arns",
+        "name",
+        "names",
+        "type",
+        "types",
+        "count",
+        "length",
+        "tokens",
+        "expiration",
+        "expiry",
+        "expires",
+        "expiresat",
+        "file",
+        "path",
+        "env",
+        "url",
+        "uri",
+        "version",
+        "versions",
+        "format",
+        "policy",
+        "rotation",
+    ];
+    const NAMES: &[&str] = &[
+        "password",
+        "passwd",
+        "passphrase",
+        "secret",
+        "token",
+        "apikey",
+        "privatekey",
+        "authorization",
+        "cookie",
+    ];
+    if key == "auth" || key == "pwd" {
+        return true;
+    }
+    NAMES.iter().any(|name| key.contains(name)) && !ABOUT.iter().any(|about| key.ends_with(about))
+}
+
+/// Finds and replaces secrets; see the module doc. [`Redactor::default`] knows no values and
+/// finds secrets by structure and shape only.
+#[derive(Debug, Clone, Default)]
+pub struct Redactor {
+    /// Exact secret values, longest first so a value inside another is not replaced first.
+    known: Vec<String>,
+}
+
+impl Redactor {
+    /// A redactor that also replaces these exact values (empty ones are ignored).
+    pub fn new(known: impl IntoIterator<Item = String>) -> Redactor {
+        let mut known: Vec<String> = known
+            .into_iter()
+            .filter(|value| !value.trim().is_empty())
+            .collect();
+        known.sort_by(|left, right| right.len().cmp(&left.len()).then(left.cmp(right)));
+        known.dedup();
+        Redactor { known }
+    }
+
+    /// `text` with every secret found replaced by `«redacted»`, keeping the key or header name
+    /// in front of it (`password=«redacted»`, `"token": "«redacted»"`).
+    pub fn text(&self, text: &str) -> String {
+        let structured = self.json_text(text);
+        let text = structured.as_deref().unwrap_or(text);
+        let mut current = replace_values(text, &self.known);
+        current = replace_quoted_pairs(&current);
+        replace_shapes(&current)
+    }
+
+    /// Text that is JSON as a whole and holds a secret key, redacted as JSON and written again
+    /// (pretty when it was on several lines, as the AWS CLI prints it). `None` when the text
+    /// is not JSON or holds no secret key, so it is left exactly as it was.
+    fn json_text(&self, text: &str) -> Option<String> {
+        let trimmed = text.trim();
+        if !(trimmed.starts_with('{') || trimmed.starts_with('[')) {
+            return None;
+        }
+        let mut parsed = serde_json::from_str::<Value>(trimmed).ok()?;
+        let mut found = Vec::new();
+        collect_secret_values(&parsed, false, &mut found);
+        if found.is_empty() {
+            return None;
+        }
+        self.value(&mut parsed);
+        let mut written = if trimmed.contains('\n') {
+            serde_json::to_string_pretty(&parsed).ok()?
+        } else {
+            serde_json::to_string(&parsed).ok()?
+        };
+        if text.ends_with('\n') {
+            written.push('\n');
+        }
+        Some(written)
+    }
+
+    /// Redacts a JSON value in place: under a secret key everything is replaced, every other
+    /// string goes through [`Redactor::text`]. Keys are kept.
+    pub fn value(&self, value: &mut Value) {
+        match value {
+            Value::String(text) => {
+                let redacted = self.text(text);
+                if redacted != *text {
+                    *text = redacted;
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|item| self.value(item)),
+            Value::Object(map) => {
+                for (key, item) in map.iter_mut() {
+                    if is_secret_key(key) {
+                        blank(item);
+                    } else {
+                        self.value(item);
+                    }
+                }
+            }
+            Value::Null | Value::Bool(_) | Value::Number(_) => {}
+        }
+    }
+
+    /// A tool call's arguments for the record: parsed, redacted by structure and written back
+    /// as compact JSON in the model's key order; text that is not JSON is redacted as text.
+    pub fn arguments(&self, arguments: &str) -> String {
+        match serde_json::from_str::<Value>(arguments) {
+            Ok(mut value) => {
+                self.value(&mut value);
+                serde_json::to_string(&value).unwrap_or_else(|_| REDACTED.to_owned())
+            }
+            Err(_) => self.text(arguments),
+        }
+    }
+}
+
+/// Replaces every string and number in `value` (a secret key's value).
+fn blank(value: &mut Value) {
+    match value {
+        Value::String(_) | Value::Number(_) => *value = Value::from(REDACTED),
+        Value::Array(items) => items.iter_mut().for_each(blank),
+        Value::Object(map) => map.values_mut().for_each(blank),
+        Value::Null | Value::Bool(_) => {}
+    }
+}
+
+/// The strings and numbers found under secret keys.
+fn collect_secret_values(value: &Value, secret: bool, out: &mut Vec<String>) {
+    match value {
+        Value::String(text) if secret && !text.is_empty() && text != REDACTED => {
+            out.push(text.clone())
+        }
+        Value::Number(number) if secret => out.push(number.to_string()),
+        Value::Array(items) => items
+            .iter()
+            .for_each(|item| collect_secret_values(item, secret, out)),
+        Value::Object(map) => map
+            .iter()
+            .for_each(|(key, item)| collect_secret_values(item, secret || is_secret_key(key), out)),
+        _ => {}
+    }
+}
+
+/// Replaces each value (and its JSON-escaped form) wherever it appears.
+fn replace_values(text: &str, values: &[String]) -> String {
+    let mut values: Vec<&String> = values.iter().collect();
+    values.sort_by_key(|value| std::cmp::Reverse(value.len()));
+    let mut current = text.to_owned();
+    for value in values {
+        let escaped = serde_json::to_string(value).unwrap_or_default();
+        let escaped = escaped
+            .strip_prefix('"')
+            .and_then(|inner| inner.strip_suffix('"'))
+            .unwrap_or(value);
+        for form in [value.as_str(), escaped] {
+            if form.is_empty() || !current.contains(form) {
+                continue;
+            }
+            current = if form.chars().count() < SHORT_VALUE {
+                replace_words(&current, form)
+            } else {
+                current.replace(form, REDACTED)
+            };
+        }
+    }
+    current
+}
+
+/// Replaces `word` where no letter or digit touches it on either side.
+fn replace_words(text: &str, word: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(index) = rest.find(word) {
+        let before = rest[..index].chars().next_back();
+        let after = rest[index + word.len()..].chars().next();
+        let alone =
+            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric);
+        out.push_str(&rest[..index]);
+        out.push_str(if alone { REDACTED } else { word });
+        rest = &rest[index + word.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn replace_quoted_pairs(text: &str) -> String {
+    let Ok(patterns) = &*QUOTED_PAIRS else {
+        return REDACTED.to_owned();
+    };
+    let mut current = text.to_owned();
+    for pattern in patterns {
+        current = pattern
+            .replace_all(&current, |captures: &Captures<'_>| {
+                let whole = &captures[0];
+                match captures.name("value") {
+                    Some(value)
+                        if is_secret_key(&captures["key"]) && !value.as_str().is_empty() =>
+                    {
+                        let start = value.start() - captures.get(0).map_or(0, |all| all.start());
+                        format!(
+                            "{}{REDACTED}{}",
+                            &whole[..start],
+                            &whole[start + value.as_str().len()..]
+                        )
+                    }
+                    _ => whole.to_owned(),
+                }
+            })
+            .into_owned();
+    }
+    current
+}
+
+fn replace_shapes(text: &str) -> String {
     let patterns = match &*COMPILED {
         Ok(patterns) => patterns,
         // The patterns are constants covered by the tests below; should one ever fail to compile,
@@ -44,31 +317,37 @@ pub fn redact(text: &str) -> String {
     };
     let mut current = std::borrow::Cow::Borrowed(text);
     for pattern in patterns {
-        let replacement = if pattern.capture_names().any(|name| name == Some("keep")) {
-            "${keep}«redacted»"
-        } else {
-            REDACTED
-        };
-        if let std::borrow::Cow::Owned(changed) = pattern.replace_all(&current, replacement) {
+        let keeps = pattern.capture_names().any(|name| name == Some("keep"));
+        let replaced = pattern.replace_all(&current, |captures: &Captures<'_>| {
+            let whole = &captures[0];
+            let Some(keep) = captures.name("keep").filter(|_| keeps) else {
+                return REDACTED.to_owned();
+            };
+            let value = &whole[keep.as_str().len()..];
+            let quote = value.chars().next().filter(|first| {
+                matches!(first, '"' | '\'') && value.len() > 1 && value.ends_with(*first)
+            });
+            match quote {
+                Some(quote) => format!("{}{quote}{REDACTED}{quote}", keep.as_str()),
+                None if value.starts_with(REDACTED) => whole.to_owned(),
+                None => format!("{}{REDACTED}", keep.as_str()),
+            }
+        });
+        if let std::borrow::Cow::Owned(changed) = replaced {
             current = std::borrow::Cow::Owned(changed);
         }
     }
     current.into_owned()
 }
 
-/// Redacts every string inside a JSON value, keys excepted.
+/// Replaces every secret found in `text` by structure and shape (no known values).
+pub fn redact(text: &str) -> String {
+    Redactor::default().text(text)
+}
+
+/// Redacts a JSON value by structure and shape (no known values); see [`Redactor::value`].
 pub fn redact_value(value: &mut Value) {
-    match value {
-        Value::String(text) => {
-            let redacted = redact(text);
-            if redacted != *text {
-                *text = redacted;
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(redact_value),
-        Value::Object(map) => map.values_mut().for_each(redact_value),
-        Value::Null | Value::Bool(_) | Value::Number(_) => {}
-    }
+    Redactor::default().value(value)
 }
 
 /// Shortens `text` to at most `max_bytes` of its own bytes, keeping the head and the tail (each
@@ -142,7 +421,8 @@ mod tests {
         );
         assert_eq!(
             redact(r#"{"password": "two words", "user": "bob"}"#),
-            r#"{"password": «redacted», "user": "bob"}"#
+            // Read and written again as JSON: it is still JSON after redaction.
+            r#"{"password":"«redacted»","user":"bob"}"#
         );
         assert_eq!(
             redact("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\nregion = eu"),
@@ -181,6 +461,125 @@ mod tests {
             value,
             serde_json::json!({"args": ["--token", "«redacted»"], "n": 1})
         );
+    }
+
+    const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+    const SESSION: &str = "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQ+example==";
+
+    fn assume_role_output() -> String {
+        format!(
+            "{{\n    \"Credentials\": {{\n        \"AccessKeyId\": \"ASIAIOSFODNN7EXAMPLE\",\n        \"SecretAccessKey\": \"{SECRET}\",\n        \"SessionToken\": \"{SESSION}\",\n        \"Expiration\": \"2026-11-26T17:00:00+00:00\"\n    }},\n    \"AssumedRoleUser\": {{\"Arn\": \"arn:aws:sts::123456789012:assumed-role/deploy/s\"}}\n}}\n"
+        )
+    }
+
+    #[test]
+    fn aws_credential_json_is_redacted_by_structure_and_stays_json() {
+        let text = assume_role_output();
+        let redacted = redact(&text);
+        assert!(
+            !redacted.contains(SECRET) && !redacted.contains(SESSION),
+            "{redacted}"
+        );
+        assert!(!redacted.contains("ASIAIOSFODNN7EXAMPLE"));
+        assert!(redacted.contains("\"SecretAccessKey\": \"«redacted»\""));
+        assert!(redacted.contains("\"Expiration\": \"2026-11-26T17:00:00+00:00\""));
+        assert!(redacted.ends_with("}\n"));
+        assert!(redacted.contains("assumed-role/deploy"));
+        let parsed: Value = serde_json::from_str(&redacted).unwrap();
+        assert_eq!(parsed["Credentials"]["SessionToken"], REDACTED);
+        // A number under a secret key goes, the same number elsewhere stays.
+        assert_eq!(
+            redact("{\"pin\": 7, \"password\": 7, \"count\": 7}"),
+            "{\"pin\":7,\"password\":\"«redacted»\",\"count\":7}"
+        );
+        // The same pairs inside other text, and escaped once more inside a JSON string.
+        let inside = format!("exit 0\n{text}");
+        assert!(!redact(&inside).contains(SECRET));
+        let nested = serde_json::to_string(&text).unwrap();
+        assert!(!redact(&nested).contains(SECRET) && !redact(&nested).contains(SESSION));
+        // Unquoted forms: `aws configure export-credentials --format env` and YAML.
+        let env = format!("export AWS_SECRET_ACCESS_KEY={SECRET}\nexport AWS_SESSION_TOKEN={SESSION}\nSecretAccessKey: {SECRET}\n");
+        let redacted = redact(&env);
+        assert!(
+            !redacted.contains(SECRET) && !redacted.contains(SESSION),
+            "{redacted}"
+        );
+    }
+
+    #[test]
+    fn secret_keys_are_matched_by_name_not_by_what_they_describe() {
+        for key in [
+            "password",
+            "DB_PASSWORD",
+            "secret",
+            "client-secret",
+            "SecretAccessKey",
+            "SessionToken",
+            "token",
+            "api_key",
+            "apiKey",
+            "X-Api-Key",
+            "private_key",
+            "Authorization",
+            "auth",
+            "SecretString",
+            "github.token",
+        ] {
+            assert!(is_secret_key(key), "{key}");
+        }
+        for key in [
+            "max_tokens",
+            "prompt_tokens",
+            "SecretId",
+            "SecretArn",
+            "token_type",
+            "user",
+            "path",
+            "api_key_env",
+            "AccessKeyId",
+            "Expiration",
+            "command",
+        ] {
+            assert!(!is_secret_key(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn values_under_secret_keys_go_whatever_they_look_like() {
+        let mut value = serde_json::json!({
+            "user": "bob", "password": "x", "pin": 1, "nested": {"Token": ["a", "b"], "n": 2},
+            "max_tokens": 100, "ok": true
+        });
+        redact_value(&mut value);
+        assert_eq!(
+            value,
+            serde_json::json!({
+                "user": "bob", "password": REDACTED, "pin": 1, "nested": {"Token": [REDACTED, REDACTED], "n": 2},
+                "max_tokens": 100, "ok": true
+            })
+        );
+        let redactor = Redactor::default();
+        assert_eq!(
+            redactor.arguments(r#"{ "command": "deploy", "api_key" : "abc" }"#),
+            r#"{"command":"deploy","api_key":"«redacted»"}"#
+        );
+        assert_eq!(
+            redactor.arguments("not json password=abc"),
+            "not json password=«redacted»"
+        );
+    }
+
+    #[test]
+    fn known_values_are_redacted_wherever_they_appear_whatever_their_length() {
+        let redactor = Redactor::new(["k3y".to_owned(), SECRET.to_owned(), String::new()]);
+        assert_eq!(redactor.text("key is k3y."), "key is «redacted».");
+        // A short value inside a word is left: it is not the secret standing alone.
+        assert_eq!(redactor.text("monk3ys"), "monk3ys");
+        assert_eq!(redactor.text(&format!("x{SECRET}y")), "x«redacted»y");
+        let mut value = serde_json::json!({"out": format!("got {SECRET}")});
+        redactor.value(&mut value);
+        assert_eq!(value, serde_json::json!({"out": "got «redacted»"}));
+        assert_eq!(Redactor::new(Vec::new()).text("plain"), "plain");
     }
 
     #[test]

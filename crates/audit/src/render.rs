@@ -1,9 +1,14 @@
 //! The Markdown of AUDIT_LOG.md: the file header and one block per entry.
 //!
 //! Rendering is a pure function of an entry's content, so the verifier can render again and
-//! compare bytes. It may lose information (control characters become visible symbols, a trailing
-//! newline in a multi-line value is not shown) because the JSON in the machine line, not the
-//! visible text, is the record. Does not know about files, hashes or chains.
+//! compare bytes. It may lose information (control characters, escape sequences, bidi controls
+//! and invisible characters become the visible escapes of `agentctl-display`, a trailing newline
+//! in a multi-line value is not shown) because the JSON in the machine line, not the visible
+//! text, is the record. Does not know about files, hashes or chains.
+//!
+//! Logs written before bidi, C1 and invisible characters were escaped showed those raw; their
+//! entries are recognised by raw such characters in the machine line's JSON (the writer now
+//! escapes them there too) and verified against [`Escapes::Legacy`] rendering.
 
 use std::fmt::Write as _;
 
@@ -37,6 +42,16 @@ pub(crate) const MACHINE_FAMILY: &[u8] = b"<!-- agentctl:";
 pub(crate) const MACHINE_SUFFIX: &[u8] = b" -->";
 /// Start of every entry block.
 pub(crate) const HEADING_PREFIX: &[u8] = b"### ";
+
+/// Which characters the visible text escapes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Escapes {
+    /// Everything `agentctl-display` hides, tab excepted. What the writer renders.
+    Current,
+    /// C0 controls and DEL only: what agentctl wrote before; accepted by the verifier for
+    /// entries whose machine line shows they were written then.
+    Legacy,
+}
 
 /// Borrowed view of the content that is rendered, shared by writer and verifier.
 pub(crate) struct EntryView<'a> {
@@ -87,9 +102,14 @@ pub(crate) fn push_machine_line(out: &mut String, hash: &str, prev: &str, canoni
 /// The visible part of a block: everything before the machine line. Appends to `out` so the
 /// verifier can reuse one buffer for every entry.
 pub(crate) fn render_visible(entry: &EntryView<'_>, out: &mut String) {
+    render_visible_with(entry, Escapes::Current, out);
+}
+
+/// [`render_visible`] with the given escapes (the verifier renders old entries as they were).
+pub(crate) fn render_visible_with(entry: &EntryView<'_>, escapes: Escapes, out: &mut String) {
     // Writing to a String cannot fail.
     let _ = write!(out, "### {} · ", entry.seq);
-    push_plain_line(out, entry.at);
+    push_plain_line(out, escapes, entry.at);
     out.push_str(" · ");
     out.push_str(entry.event.as_str());
     out.push_str("\n\n");
@@ -106,7 +126,7 @@ pub(crate) fn render_visible(entry: &EntryView<'_>, out: &mut String) {
             }
             out.push_str(label);
             out.push(' ');
-            push_code_span(out, value);
+            push_code_span(out, escapes, value);
             wrote_context = true;
         }
     }
@@ -117,18 +137,18 @@ pub(crate) fn render_visible(entry: &EntryView<'_>, out: &mut String) {
     let mut open_list = false;
     for (key, value) in entry.details {
         out.push_str("- ");
-        push_key(out, key);
+        push_key(out, escapes, key);
         out.push(':');
         match value {
             Value::String(text) if is_multi_line(text) => {
                 out.push_str("\n\n");
-                push_fenced_block(out, text);
+                push_fenced_block(out, escapes, text);
                 out.push('\n');
                 open_list = false;
             }
             _ => {
                 out.push(' ');
-                push_inline_value(out, value);
+                push_inline_value(out, escapes, value);
                 out.push('\n');
                 open_list = true;
             }
@@ -143,7 +163,7 @@ fn is_multi_line(text: &str) -> bool {
     text.bytes().any(|byte| byte == b'\n' || byte == b'\r')
 }
 
-fn push_key(out: &mut String, key: &str) {
+fn push_key(out: &mut String, escapes: Escapes, key: &str) {
     let plain = !key.is_empty()
         && key
             .bytes()
@@ -151,13 +171,13 @@ fn push_key(out: &mut String, key: &str) {
     if plain {
         out.push_str(key);
     } else {
-        push_code_span(out, key);
+        push_code_span(out, escapes, key);
     }
 }
 
-fn push_inline_value(out: &mut String, value: &Value) {
+fn push_inline_value(out: &mut String, escapes: Escapes, value: &Value) {
     match value {
-        Value::String(text) => push_code_span(out, text),
+        Value::String(text) => push_code_span(out, escapes, text),
         Value::Null => out.push_str("null"),
         Value::Bool(flag) => out.push_str(if *flag { "true" } else { "false" }),
         Value::Number(number) => {
@@ -166,32 +186,42 @@ fn push_inline_value(out: &mut String, value: &Value) {
         Value::Array(_) | Value::Object(_) => {
             // Plain serde_json escapes newlines, so the JSON stays on one line.
             let json = value.to_string();
-            push_code_span(out, &json);
+            push_code_span(out, escapes, &json);
         }
     }
 }
 
-/// Text on one line with control characters shown as their Unicode control pictures, so a
-/// value can never start a new Markdown line.
-fn push_plain_line(out: &mut String, text: &str) {
+/// Text on one line with control characters shown as their Unicode control pictures and other
+/// hidden characters as `\u{…}` escapes, so a value can never start a new Markdown line, move
+/// a terminal's cursor or reorder what a reviewer reads.
+fn push_plain_line(out: &mut String, escapes: Escapes, text: &str) {
     for character in text.chars() {
-        push_visible_char(out, character);
+        push_visible_char(out, escapes, character);
     }
 }
 
-fn push_visible_char(out: &mut String, character: char) {
-    match character {
-        '\t' => out.push('\t'),
-        '\u{7f}' => out.push('\u{2421}'),
-        control if control < ' ' => {
+fn push_visible_char(out: &mut String, escapes: Escapes, character: char) {
+    match (escapes, character) {
+        (_, '\t') => out.push('\t'),
+        (Escapes::Current, other) => agentctl_display::push_char(out, other),
+        (Escapes::Legacy, '\u{7f}') => out.push('\u{2421}'),
+        (Escapes::Legacy, control) if control < ' ' => {
             out.push(char::from_u32(0x2400 + u32::from(control)).unwrap_or('\u{fffd}'))
         }
-        other => out.push(other),
+        (Escapes::Legacy, other) => out.push(other),
     }
+}
+
+/// Whether machine-line JSON holds a raw character that the current renderer escapes and the
+/// legacy one did not: only a writer from before the change wrote such JSON.
+pub(crate) fn written_with_legacy_escapes(json: &[u8]) -> bool {
+    String::from_utf8_lossy(json)
+        .chars()
+        .any(|character| !character.is_ascii() && agentctl_display::is_hidden(character))
 }
 
 /// An inline code span whose backtick fence is longer than any backtick run inside.
-fn push_code_span(out: &mut String, text: &str) {
+fn push_code_span(out: &mut String, escapes: Escapes, text: &str) {
     if text.is_empty() {
         out.push_str("\"\"");
         return;
@@ -204,7 +234,7 @@ fn push_code_span(out: &mut String, text: &str) {
     if pad {
         out.push(' ');
     }
-    push_plain_line(out, text);
+    push_plain_line(out, escapes, text);
     if pad {
         out.push(' ');
     }
@@ -213,7 +243,7 @@ fn push_code_span(out: &mut String, text: &str) {
 
 /// A fenced code block (fence at least three backticks, longer than any run inside), ending in
 /// a newline.
-fn push_fenced_block(out: &mut String, text: &str) {
+fn push_fenced_block(out: &mut String, escapes: Escapes, text: &str) {
     let fence = (longest_backtick_run(text) + 1).max(3);
     push_backticks(out, fence);
     out.push('\n');
@@ -225,7 +255,7 @@ fn push_fenced_block(out: &mut String, text: &str) {
         if line.as_bytes().starts_with(MACHINE_FAMILY) {
             out.push(' ');
         }
-        push_plain_line(out, line);
+        push_plain_line(out, escapes, line);
         out.push('\n');
     }
     push_backticks(out, fence);
@@ -330,5 +360,89 @@ mod tests {
                 .with_detail("usage", serde_json::json!({"prompt": 10, "completion": 5})),
         );
         assert!(text.ends_with("- note: \"\"\n- usage: `{\"prompt\":10,\"completion\":5}`\n\n"));
+    }
+
+    const HOSTILE: &str =
+        "rm -rf / \u{1b}[2K\r  allowed \u{9b}1A \u{202e}txt.exe\u{2066} \u{200b}\u{feff}";
+
+    fn sealed(record: AuditRecord) -> (AuditEntry, String) {
+        AuditEntry::seal(
+            1,
+            "2026-11-22T05:00:00.123Z".to_owned(),
+            GENESIS_HASH.to_owned(),
+            record,
+        )
+        .unwrap()
+    }
+
+    fn log_of(block: &str) -> Vec<u8> {
+        format!("{HEADER}{block}").into_bytes()
+    }
+
+    #[test]
+    fn hidden_characters_are_escaped_in_the_visible_text_and_the_machine_line() {
+        let (entry, json) = sealed(
+            AuditRecord::new(EventKind::ToolDenied)
+                .with_detail("arguments", HOSTILE)
+                .with_detail("output", format!("{HOSTILE}\nline two")),
+        );
+        let block = render_entry(&entry, &json);
+        for raw in [
+            '\u{1b}', '\r', '\u{9b}', '\u{202e}', '\u{2066}', '\u{200b}', '\u{feff}',
+        ] {
+            assert!(!block.contains(raw), "{raw:?} in {block}");
+        }
+        assert!(block.contains("␛[2K␍  allowed \\u{9b}1A \\u{202e}txt.exe"));
+        // The JSON keeps the exact string.
+        let content: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(content["details"]["arguments"], HOSTILE);
+        let report = crate::verify_bytes(&log_of(&block));
+        assert_eq!(report.outcome, crate::VerifyOutcome::Intact);
+    }
+
+    #[test]
+    fn entries_written_before_the_escapes_still_verify_and_cannot_be_downgraded() {
+        let (entry, json) =
+            sealed(AuditRecord::new(EventKind::ToolResult).with_detail("output", HOSTILE));
+        // What an older agentctl wrote: raw bidi and C1 in the JSON and the visible text.
+        let old_json = json
+            .replace("\\u009b", "\u{9b}")
+            .replace("\\u202e", "\u{202e}")
+            .replace("\\u2066", "\u{2066}")
+            .replace("\\u200b", "\u{200b}")
+            .replace("\\ufeff", "\u{feff}");
+        assert_ne!(old_json, json);
+        let old_hash = crate::chain_hash(GENESIS_HASH, old_json.as_bytes());
+        let mut old_entry = entry.clone();
+        old_entry.hash = old_hash.clone();
+        let mut visible_legacy = String::new();
+        render_visible_with(
+            &EntryView::of(&old_entry),
+            Escapes::Legacy,
+            &mut visible_legacy,
+        );
+        let mut old_block = visible_legacy.clone();
+        push_machine_line(&mut old_block, &old_hash, GENESIS_HASH, &old_json);
+        old_block.push_str("\n\n");
+        assert!(old_block.contains('\u{202e}'));
+        assert_eq!(
+            crate::verify_bytes(&log_of(&old_block)).outcome,
+            crate::VerifyOutcome::Intact
+        );
+        // A new entry whose visible text is swapped for the raw, legacy form is an edit.
+        let new_block = render_entry(&entry, &json);
+        let mut visible_current = String::new();
+        render_visible(&EntryView::of(&entry), &mut visible_current);
+        let mut legacy_of_new = String::new();
+        render_visible_with(&EntryView::of(&entry), Escapes::Legacy, &mut legacy_of_new);
+        let downgraded = new_block.replace(&visible_current, &legacy_of_new);
+        assert_ne!(downgraded, new_block);
+        assert!(matches!(
+            crate::verify_bytes(&log_of(&downgraded)).outcome,
+            crate::VerifyOutcome::Damaged {
+                problem: crate::Damage::Edited,
+                ..
+            }
+        ));
     }
 }

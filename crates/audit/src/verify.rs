@@ -21,7 +21,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::entry::{chain_hash, GENESIS_HASH};
 use crate::reader::{machine_lines, read_log, MachineLine};
-use crate::render::{render_visible, EntryView, HEADING_PREFIX, MACHINE_FAMILY};
+use crate::render::{
+    render_visible_with, written_with_legacy_escapes, EntryView, Escapes, HEADING_PREFIX,
+    MACHINE_FAMILY,
+};
 use crate::AuditError;
 
 mod classify;
@@ -233,19 +236,24 @@ impl<'a> Walker<'a> {
             ));
         }
 
+        let view = EntryView {
+            seq,
+            at: &content.at,
+            run: content.run.as_ref().map(|run| run.as_str()),
+            task: content.task.as_ref().map(|task| task.as_str()),
+            persona: content.persona.as_deref(),
+            event: content.event,
+            details: &content.details,
+        };
+        // Entries written before hidden characters were escaped in the visible text are
+        // recognised by raw ones in their (hashed) JSON, and rendered the way they were then.
+        let escapes = if written_with_legacy_escapes(fields.json) {
+            Escapes::Legacy
+        } else {
+            Escapes::Current
+        };
         self.buffer.clear();
-        render_visible(
-            &EntryView {
-                seq,
-                at: &content.at,
-                run: content.run.as_ref().map(|run| run.as_str()),
-                task: content.task.as_ref().map(|task| task.as_str()),
-                persona: content.persona.as_deref(),
-                event: content.event,
-                details: &content.details,
-            },
-            &mut self.buffer,
-        );
+        render_visible_with(&view, escapes, &mut self.buffer);
         let rendered = self.buffer.as_bytes();
         let block_start = machine.start.checked_sub(rendered.len()).filter(|start| {
             *start >= self.prev_end && &self.bytes[*start..machine.start] == rendered

@@ -47,6 +47,28 @@ impl EnvVars {
         }
     }
 
+    /// The values of the AWS credentials in agentctl's environment: every `AWS_*` variable
+    /// whose name says it holds a key, a secret, a token or a password (`AWS_ACCESS_KEY_ID`,
+    /// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, …), not those naming a file or a path.
+    /// They are redacted wherever they appear in what agentctl writes, prints or sends.
+    pub fn aws_secrets(&self) -> Vec<String> {
+        self.others
+            .iter()
+            .filter(|(name, value)| {
+                let name = name.to_ascii_uppercase();
+                name.starts_with("AWS_")
+                    && ["KEY", "SECRET", "TOKEN", "PASSWORD"]
+                        .iter()
+                        .any(|word| name.contains(word))
+                    && !["_FILE", "_PATH", "_BUNDLE"]
+                        .iter()
+                        .any(|suffix| name.ends_with(suffix))
+                    && !value.is_empty()
+            })
+            .map(|(_, value)| value.clone())
+            .collect()
+    }
+
     /// The value of an arbitrary variable (used for `api_key_env`).
     pub fn lookup(&self, name: &str) -> Option<String> {
         if name == OPENAI_API_KEY {
@@ -56,5 +78,30 @@ impl EnvVars {
             .iter()
             .find(|(key, value)| key == name && !value.is_empty())
             .map(|(_, value)| value.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aws_secrets_are_the_credential_variables_only() {
+        let env = EnvVars {
+            others: [
+                ("AWS_SECRET_ACCESS_KEY", "s3cr3t"),
+                ("AWS_SESSION_TOKEN", "t0k"),
+                ("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE"),
+                ("AWS_REGION", "eu-west-1"),
+                ("AWS_SHARED_CREDENTIALS_FILE", "/x"),
+                ("AWS_WEB_IDENTITY_TOKEN_FILE", "/y"),
+                ("GITHUB_TOKEN", "not aws"),
+            ]
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect(),
+            ..EnvVars::default()
+        };
+        assert_eq!(env.aws_secrets(), ["s3cr3t", "t0k", "AKIAEXAMPLE"]);
     }
 }

@@ -159,6 +159,9 @@ pub struct Config {
     pub open_to_agents: OpenToAgents,
     /// The cache directory (for the managed local endpoint), if one could be determined.
     pub cache_dir: Option<PathBuf>,
+    /// Exact values of the secrets agentctl holds: the endpoint's API key and the AWS
+    /// credentials in its environment ([`EnvVars::aws_secrets`]). Redacted wherever they appear.
+    pub held_secrets: Vec<String>,
 }
 
 /// The project root: `explicit` when given (it must hold agentctl.toml), else the nearest
@@ -235,6 +238,11 @@ impl Config {
         for (key, value) in &overrides.vars {
             vars.insert(key.clone(), value.clone());
         }
+        let held_secrets = env
+            .aws_secrets()
+            .into_iter()
+            .chain(endpoint.api_key.clone())
+            .collect();
         Ok(Config {
             paths,
             endpoint,
@@ -255,6 +263,7 @@ impl Config {
                 })
                 .collect(),
             open_to_agents: OpenToAgents::from_raw(raw.open_to_agents),
+            held_secrets,
             cache_dir: env.cache_dir.clone(),
         })
     }

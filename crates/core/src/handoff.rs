@@ -30,6 +30,13 @@ pub(crate) fn switch(
     items: &[String],
 ) -> Result<Option<RunReport>, CoreError> {
     let from = engine.state.active.name.clone();
+    // The packet goes to the next model and the summary to the log and the terminal: redacted.
+    let redactor = engine.redactor();
+    let summary = &redactor.text(summary);
+    let items: &[String] = &items
+        .iter()
+        .map(|item| redactor.text(item))
+        .collect::<Vec<_>>();
     let sender = engine.lookup(&from)?;
     let edge = sender
         .handoffs
@@ -74,6 +81,7 @@ pub(crate) fn switch(
     .map_err(|message| CoreError::HandoffTemplate {
         message: message.to_string(),
     })?;
+    let packet = redactor.text(&packet);
     let packet_sha256 = store::sha256_hex(packet.as_bytes());
     engine.observer.on_event(&RunEvent::Handoff {
         from: from.clone(),
@@ -85,7 +93,7 @@ pub(crate) fn switch(
         Some(&from),
         EventKind::Handoff,
         details! {
-            "call_id" => call.id.clone(), "from" => from.clone(), "to" => to, "summary" => agentctl_audit::redact(summary),
+            "call_id" => call.id.clone(), "from" => from.clone(), "to" => to, "summary" => summary.as_str(),
             "items" => items.to_vec(), "packet_sha256" => packet_sha256,
             "context" => if context == HandoffContext::Full { "full" } else { "packet" },
         },
@@ -115,7 +123,7 @@ pub(crate) fn switch(
             EventKind::ToolDenied,
             details! {
                 "call_id" => skipped.id.clone(), "tool" => skipped.name.clone(),
-                "arguments" => agentctl_audit::redact(&skipped.arguments), "rule" => "handed off", "reason" => reason.clone(),
+                "arguments" => redactor.arguments(&skipped.arguments), "rule" => "handed off", "reason" => reason.clone(),
             },
         );
         engine.answer(&skipped, format!("denied: {reason}"));

@@ -434,7 +434,7 @@ impl Engine<'_> {
         if let Some(text) = &response.content {
             recorded.insert(
                 "text".to_owned(),
-                Value::from(agentctl_audit::cut(&agentctl_audit::redact(text), 2000)),
+                Value::from(agentctl_audit::cut(&self.redactor().text(text), 2000)),
             );
         }
         if dropped > 0 {

@@ -106,6 +106,11 @@ pub struct PendingApproval {
 
 impl PendingApproval {
     /// One line saying what waits, for terminals and `runs`.
+    ///
+    /// The arguments are shown canonical (parsed and written again as compact JSON, so
+    /// whitespace the model put between tokens — a carriage return included — is gone), redacted,
+    /// and with every control, bidi or invisible character inside a string written as a `\uXXXX`
+    /// escape: what a human approves is what they read.
     pub fn describe(&self) -> String {
         match &self.kind {
             // A task-file edit says what it changes: the arguments alone bury it.
@@ -120,11 +125,25 @@ impl PendingApproval {
                     "{} wants to run {} {} (matches `{rule}`)",
                     self.persona,
                     call.name,
-                    call.arguments.trim()
+                    canonical_arguments(&call.arguments)
                 )
             }
             PendingKind::Start { because } => format!("{} may not start: {because}", self.persona),
         }
+    }
+}
+
+/// A call's arguments as a human should read them: see [`PendingApproval::describe`]. Text
+/// that is not JSON is redacted and escaped for one line.
+pub fn canonical_arguments(arguments: &str) -> String {
+    let redactor = agentctl_audit::Redactor::default();
+    match serde_json::from_str::<serde_json::Value>(arguments) {
+        Ok(mut value) => {
+            redactor.value(&mut value);
+            agentctl_display::json_compact(&value)
+                .unwrap_or_else(|_| agentctl_display::line(arguments).into_owned())
+        }
+        Err(_) => agentctl_display::line(&redactor.text(arguments)).into_owned(),
     }
 }
 
@@ -293,5 +312,27 @@ impl RunState {
             });
         }
         Ok((state, sha256_hex(&bytes)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::canonical_arguments;
+
+    #[test]
+    fn arguments_a_human_approves_are_canonical_redacted_and_escaped() {
+        // A carriage return between tokens would let the note overwrite `desiredCount` on a
+        // terminal; re-writing the JSON drops it, and escapes the one inside the string.
+        let raw = "{\"cluster\":\"production\",\"desiredCount\":0,\r\"note\":\"\\r\u{1b}x \u{202e}\",\"password\":\"hunter2\"}";
+        let raw = raw.replace('\u{1b}', "\\u001b");
+        assert_eq!(
+            canonical_arguments(&raw),
+            "{\"cluster\":\"production\",\"desiredCount\":0,\"note\":\"\\r\\u001bx \\u202e\",\"password\":\"«redacted»\"}"
+        );
+        // Not JSON: redacted and escaped for one line.
+        assert_eq!(
+            canonical_arguments("oops\r\u{1b}[2K password=x"),
+            "oops␍␛[2K password=«redacted»"
+        );
     }
 }

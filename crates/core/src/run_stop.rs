@@ -25,7 +25,7 @@ impl Engine<'_> {
             pending_details.insert("tool".to_owned(), Value::from(call.name.clone()));
             pending_details.insert(
                 "arguments".to_owned(),
-                Value::from(agentctl_audit::redact(&call.arguments)),
+                Value::from(self.redactor().arguments(&call.arguments)),
             );
             pending_details.insert("rule".to_owned(), Value::from(rule.clone()));
         }
@@ -79,7 +79,7 @@ impl Engine<'_> {
         self.state.end = None;
         self.save_and_flush()?;
         let mut report = self.report();
-        report.answer = Some(answer);
+        report.answer = Some(self.redactor().text(&answer));
         Ok(report)
     }
 
@@ -103,6 +103,7 @@ impl Engine<'_> {
             EventKind::RunFinished,
             finished,
         );
+        let answer = answer.map(|answer| self.redactor().text(&answer));
         self.state.end = Some(RunEnd {
             status,
             reason: reason.clone(),

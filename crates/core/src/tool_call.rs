@@ -154,9 +154,12 @@ impl Engine<'_> {
     ) -> Result<CallOutcome, CoreError> {
         self.state.denials += 1;
         self.state.tool_calls += 1;
+        let redactor = self.redactor();
+        // A reason quotes the model's input, so it is redacted like the input.
+        let reason = redactor.text(&reason);
         self.observer.on_event(&RunEvent::ToolDenied {
             tool: call.name.clone(),
-            summary: summarize(call),
+            summary: summarize(call, &redactor),
             reason: reason.clone(),
         });
         Recorder::queue(
@@ -165,7 +168,7 @@ impl Engine<'_> {
             EventKind::ToolDenied,
             details! {
                 "call_id" => call.id.clone(), "tool" => call.name.clone(),
-                "arguments" => agentctl_audit::cut(&agentctl_audit::redact(&call.arguments), AUDIT_OUTPUT_BYTES),
+                "arguments" => agentctl_audit::cut(&redactor.arguments(&call.arguments), AUDIT_OUTPUT_BYTES),
                 "rule" => rule, "reason" => reason.clone(),
             },
         );
@@ -208,8 +211,13 @@ impl Engine<'_> {
             Some(decision) => {
                 self.consume_decision();
                 let why = decision.note.clone().unwrap_or_default();
+                let redactor = self.redactor();
                 if self.context.config.gates.on_reject == agentctl_config::OnReject::EndRun {
-                    let reason = format!("{} rejected {}: {why}", decision.by, summarize(call));
+                    let reason = format!(
+                        "{} rejected {}: {why}",
+                        decision.by,
+                        summarize(call, &redactor)
+                    );
                     return self
                         .end(RunStatus::Rejected, reason, None)
                         .map(|report| CallOutcome::Stop(Box::new(report)));
@@ -219,7 +227,7 @@ impl Engine<'_> {
                 self.state.rejections.push(format!(
                     "{} rejected {}: {why}",
                     decision.by,
-                    summarize(call)
+                    summarize(call, &redactor)
                 ));
                 Recorder::queue(
                     &mut self.state,
@@ -227,7 +235,7 @@ impl Engine<'_> {
                     EventKind::ToolDenied,
                     details! {
                         "call_id" => call.id.clone(), "tool" => call.name.clone(),
-                        "arguments" => agentctl_audit::redact(&call.arguments),
+                        "arguments" => agentctl_audit::cut(&redactor.arguments(&call.arguments), AUDIT_OUTPUT_BYTES),
                         "rule" => rule, "reason" => format!("rejected by {}: {why}", decision.by),
                     },
                 );
@@ -269,13 +277,14 @@ impl Engine<'_> {
         resolved: Option<std::path::PathBuf>,
     ) -> Result<CallOutcome, CoreError> {
         self.state.tool_calls += 1;
+        let redactor = self.redactor();
         self.observer.on_event(&RunEvent::ToolAllowed {
             tool: call.name.clone(),
-            summary: summarize(call),
+            summary: summarize(call, &redactor),
         });
         let mut allowed = details! {
             "call_id" => call.id.clone(), "tool" => call.name.clone(),
-            "arguments" => agentctl_audit::cut(&agentctl_audit::redact(&call.arguments), AUDIT_OUTPUT_BYTES),
+            "arguments" => agentctl_audit::cut(&redactor.arguments(&call.arguments), AUDIT_OUTPUT_BYTES),
             "rule" => rule,
         };
         if let Some(approval) = approval {
@@ -317,8 +326,12 @@ impl Engine<'_> {
         resolved: Option<std::path::PathBuf>,
     ) -> Result<CallOutcome, CoreError> {
         let result = self.run_tool(parsed, resolved).await;
+        // Everything after this point — the audit log, the terminal and the model — sees the
+        // output redacted.
+        let redactor = self.redactor();
         let (ok, text) = match result {
-            Ok((output, change)) => {
+            Ok((mut output, change)) => {
+                output.text = redactor.text(&output.text);
                 if let Some(change) = change {
                     Recorder::queue(
                         &mut self.state,
@@ -327,13 +340,13 @@ impl Engine<'_> {
                         details! {
                             "call_id" => call.id.clone(), "path" => change.path.clone(), "created" => change.created,
                             "added_lines" => change.added_lines, "removed_lines" => change.removed_lines,
-                            "diff" => agentctl_audit::cut(&agentctl_audit::redact(&change.diff), AUDIT_DIFF_BYTES),
+                            "diff" => agentctl_audit::cut(&redactor.text(&change.diff), AUDIT_DIFF_BYTES),
                         },
                     );
                 }
                 let mut recorded = details! {
                     "call_id" => call.id.clone(), "tool" => call.name.clone(), "ok" => true,
-                    "output" => agentctl_audit::cut(&agentctl_audit::redact(&output.text), AUDIT_OUTPUT_BYTES),
+                    "output" => agentctl_audit::cut(&output.text, AUDIT_OUTPUT_BYTES),
                     "truncated" => output.truncated, "timed_out" => output.timed_out,
                 };
                 if let Some(code) = output.exit_code {
@@ -348,16 +361,17 @@ impl Engine<'_> {
                 (true, tool_text(&output))
             }
             Err(error) => {
+                let message = redactor.text(&error.to_string());
                 Recorder::queue(
                     &mut self.state,
                     Some(persona),
                     EventKind::ToolResult,
                     details! {
                         "call_id" => call.id.clone(), "tool" => call.name.clone(), "ok" => false,
-                        "error_kind" => error.kind(), "error" => agentctl_audit::redact(&error.to_string()),
+                        "error_kind" => error.kind(), "error" => message.clone(),
                     },
                 );
-                (false, format!("error ({}): {error}", error.kind()))
+                (false, format!("error ({}): {message}", error.kind()))
             }
         };
         self.observer.on_event(&RunEvent::ToolFinished {
@@ -489,6 +503,7 @@ impl Engine<'_> {
             self.save_and_flush()?;
             return Ok(CallOutcome::Answered);
         }
+        let evidence = &self.redactor().text(evidence);
         let paths = &self.context.config.paths;
         let task_sha256 = crate::task_file::digest(&paths.tasks, &self.context.task.id);
         let record = GateRecord {
@@ -515,7 +530,7 @@ impl Engine<'_> {
             EventKind::GateReported,
             details! {
                 "call_id" => call.id.clone(), "gate" => gate.as_str(), "status" => status.as_str(),
-                "evidence" => agentctl_audit::cut(&agentctl_audit::redact(evidence), AUDIT_OUTPUT_BYTES),
+                "evidence" => agentctl_audit::cut(evidence, AUDIT_OUTPUT_BYTES),
                 "task_sha256" => task_sha256,
             },
         );
@@ -541,6 +556,12 @@ impl Engine<'_> {
             Some(report) => Ok(CallOutcome::Stop(Box::new(report))),
             None => Ok(CallOutcome::Switched),
         }
+    }
+
+    /// Finds the secrets in what a run records, prints and sends back: by structure, by shape,
+    /// and the exact values agentctl holds (its API key, the AWS credentials it was given).
+    pub(crate) fn redactor(&self) -> agentctl_audit::Redactor {
+        agentctl_audit::Redactor::new(self.context.config.held_secrets.iter().cloned())
     }
 
     /// Appends the tool message answering `call`.
@@ -599,8 +620,9 @@ fn tool_text(output: &ToolOutput) -> String {
     output.text.clone()
 }
 
-/// `fs_read infra/main.tf`, `execute_bash git status` — for progress lines.
-pub(crate) fn summarize(call: &ToolCall) -> String {
+/// `fs_read infra/main.tf`, `execute_bash git status` — for progress lines, redacted. The
+/// front end escapes it for display.
+pub(crate) fn summarize(call: &ToolCall, redactor: &agentctl_audit::Redactor) -> String {
     let arguments: Option<Value> = serde_json::from_str(&call.arguments).ok();
     let main = arguments.as_ref().and_then(|value| {
         ["path", "command", "to", "gate", "operation"]
@@ -608,10 +630,24 @@ pub(crate) fn summarize(call: &ToolCall) -> String {
             .find_map(|key| value.get(*key).and_then(Value::as_str).map(str::to_owned))
     });
     let text = match main {
-        Some(main) => format!("{} {main}", call.name),
-        None => format!("{} {}", call.name, call.arguments.trim()),
+        Some(main) => format!("{} {}", call.name, redactor.text(&main)),
+        None => format!(
+            "{} {}",
+            call.name,
+            redactor.arguments(call.arguments.trim())
+        ),
     };
-    first_line(&text)
+    // Every line is kept (the front end shows line breaks as visible escapes): a second line
+    // of a command must not hide behind the first.
+    cut_chars(&text, 120)
+}
+
+fn cut_chars(text: &str, width: usize) -> String {
+    if text.chars().count() > width {
+        format!("{}…", text.chars().take(width - 1).collect::<String>())
+    } else {
+        text.to_owned()
+    }
 }
 
 fn first_line(text: &str) -> String {

@@ -1,11 +1,14 @@
 //! How a chat session looks: replies stream to stdout token by token; tool calls, handoffs,
 //! gates and notes are short lines on stderr (dim or highlighted on a terminal, plain when
 //! piped). Knows nothing about where lines come from or what slash commands do.
+//!
+//! Content is escaped before it is shown (replies as a block, everything inside a status line
+//! as one line); the colours are agentctl's own, added around text that is already escaped.
 #![allow(clippy::print_stderr)]
 
 use agentctl_core::{RunEvent, RunObserver};
 
-use crate::output;
+use crate::output::{self, line as one};
 
 const DIM: &str = "\x1b[2m";
 const BOLD_YELLOW: &str = "\x1b[1;33m";
@@ -54,12 +57,13 @@ impl ChatObserver {
     /// A plain line on stderr.
     pub fn note(&mut self, text: &str) {
         self.end_stdout_line();
-        eprintln!("{text}");
+        output::note(text);
     }
 
     /// A line that matters less than the conversation: dim on a terminal.
     pub fn quiet(&mut self, text: &str) {
         self.end_stdout_line();
+        let text = output::safe(text);
         if self.colour {
             eprintln!("{DIM}{text}{RESET}");
         } else {
@@ -70,6 +74,7 @@ impl ChatObserver {
     /// A line the human must not miss: a handoff, a gate waiting for them.
     pub fn banner(&mut self, text: &str) {
         self.end_stdout_line();
+        let text = output::safe(text);
         if self.colour {
             eprintln!("{BOLD_YELLOW}── {text} ──{RESET}");
         } else {
@@ -108,24 +113,27 @@ impl RunObserver for ChatObserver {
                 // Text already shown belonged to the failed attempt; the retry streams anew.
                 self.turn_streamed = false;
                 self.quiet(&format!(
-                    "  endpoint: {reason}; retry {attempt} in {wait_ms} ms"
+                    "  endpoint: {}; retry {attempt} in {wait_ms} ms",
+                    one(reason)
                 ));
             }
             RunEvent::ModelFallback { reason } => {
                 self.quiet(&format!(
-                    "  endpoint: {reason}; continuing without streaming"
+                    "  endpoint: {}; continuing without streaming",
+                    one(reason)
                 ));
             }
-            RunEvent::ToolAllowed { summary, .. } => self.quiet(&format!("  ▸ {summary}")),
+            RunEvent::ToolAllowed { summary, .. } => self.quiet(&format!("  ▸ {}", one(summary))),
             RunEvent::ToolDenied {
                 summary, reason, ..
             } => self.quiet(&format!(
-                "  ✗ denied {summary}: {}",
-                crate::output::denial_gist(reason)
+                "  ✗ denied {}: {}",
+                one(summary),
+                one(crate::output::denial_gist(reason))
             )),
             RunEvent::ToolFinished { ok, summary, .. } => {
                 if !ok {
-                    self.quiet(&format!("    failed: {summary}"));
+                    self.quiet(&format!("    failed: {}", one(summary)));
                 }
             }
             RunEvent::GateChecked {
@@ -136,18 +144,25 @@ impl RunObserver for ChatObserver {
             } => {
                 if !satisfied {
                     self.note(&format!(
-                        "[{persona}] gate {gate} ({}) is {status}",
+                        "[{}] gate {gate} ({}) is {status}",
+                        one(persona),
                         gate.title()
                     ));
                 }
             }
             RunEvent::GateReported { gate, status, by } => {
-                self.quiet(&format!("  gate {gate} recorded as {status} by {by}"));
+                self.quiet(&format!(
+                    "  gate {gate} recorded as {status} by {}",
+                    one(by)
+                ));
             }
             RunEvent::Handoff { from, to, summary } => {
-                self.banner(&format!("handoff {from} → {to}"));
-                for line in summary.lines().filter(|line| !line.trim().is_empty()) {
-                    self.note(&format!("   {line}"));
+                self.banner(&format!("handoff {} → {}", one(from), one(to)));
+                for line in summary.split('\n').filter(|line| !line.trim().is_empty()) {
+                    self.note(&format!(
+                        "   {}",
+                        one(line.strip_suffix('\r').unwrap_or(line))
+                    ));
                 }
             }
             // The REPL reports pauses, interruptions and endings from the run report.

@@ -164,7 +164,8 @@ impl<'a> Session<'a> {
                     self.observer.finish_reply(report.answer.as_deref());
                     self.observer.note(&format!(
                         "session {} ended: {}",
-                        self.session_id, report.reason
+                        self.session_id,
+                        output::line(&report.reason)
                     ));
                     return Flow::End(Exit::for_status(report.status));
                 }
@@ -204,7 +205,8 @@ impl<'a> Session<'a> {
             pending.gate,
             pending.gate.title()
         ));
-        self.observer.note(&format!("   {}", pending.describe()));
+        self.observer
+            .note(&format!("   {}", output::line(&pending.describe())));
         if !self.input.is_terminal() {
             self.observer.note(
                 "   answer with /approve [--by NAME] [--note TEXT] or /reject [--by NAME] REASON",
@@ -274,9 +276,9 @@ impl<'a> Session<'a> {
                 self.observer.note(&format!(
                     "{} by {} (os user {}): {}",
                     verdict_word(verdict),
-                    recorded.decision.by,
-                    recorded.decision.os_user,
-                    recorded.pending.describe()
+                    output::line(&recorded.decision.by),
+                    output::line(&recorded.decision.os_user),
+                    output::line(&recorded.pending.describe())
                 ));
                 true
             }
@@ -493,7 +495,7 @@ impl<'a> Session<'a> {
         self.observer.note(&format!(
             "session {id} stays paused at {}: {}\n  decide in the session: agentctl chat --resume {id}\n  or:                    agentctl approve {id} --gate {} --by NAME, then agentctl chat --resume {id}",
             pending.gate,
-            pending.describe(),
+            output::line(&pending.describe()),
             pending.gate
         ));
         Exit::Paused

@@ -228,9 +228,14 @@ pub fn gates(state: &ProjectState, task: &str) -> String {
         let status = record.map_or(GateStatus::NotStarted, |record| record.status);
         let _ = write!(text, "  {gate} {:<28} {status}", gate.title());
         if let Some(record) = record {
-            let _ = write!(text, " by {} at {}", record.by, record.at);
+            let _ = write!(
+                text,
+                " by {} at {}",
+                agentctl_display::line(&record.by),
+                agentctl_display::line(&record.at)
+            );
             if !record.evidence.is_empty() {
-                let _ = write!(text, " — {}", record.evidence);
+                let _ = write!(text, " — {}", agentctl_display::line(&record.evidence));
             }
         }
         text.push('\n');
