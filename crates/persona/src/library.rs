@@ -1,7 +1,7 @@
 //! The persona library: every file under `personas/` and `prompts/`, parsed, overlaid,
 //! cross-checked and resolved in one pass that reports every problem it finds.
 //!
-//! Owns: walking the library directories (recursive, `.md`/`.txt`, `README.md` skipped,
+//! Owns: walking the library directories (recursive, `.md`/`.txt`/`.json`, `README.md` skipped,
 //! sorted), duplicate names, overlays naming nothing, and resolving handoffs and active roles.
 //!
 //! Does not know about: `agentctl.toml` (overlays arrive already parsed), prompt assembly, or
@@ -131,7 +131,7 @@ fn is_library_file(path: &Path) -> bool {
         .file_stem()
         .and_then(|stem| stem.to_str())
         .is_some_and(|stem| stem.eq_ignore_ascii_case("readme"));
-    matches!(extension.as_deref(), Some("md" | "txt")) && !is_readme
+    matches!(extension.as_deref(), Some("md" | "txt" | "json")) && !is_readme
 }
 
 /// The label recorded in origins for fields an overlay sets.
@@ -182,7 +182,7 @@ impl Library {
         let (files, mut diagnostics) = paths.files();
         let mut entries: BTreeMap<String, Persona> = BTreeMap::new();
         for file in &files {
-            let persona = match load_file(&file.disk, &file.display) {
+            let mut persona = match load_file(&file.disk, &file.display) {
                 Ok(persona) => persona,
                 Err(problems) => {
                     diagnostics.extend(problems);
@@ -190,6 +190,7 @@ impl Library {
                 }
             };
             diagnostics.extend(area_mismatch(file, &persona));
+            diagnostics.append(&mut persona.warnings);
             if let Some(existing) = entries.get(&persona.name) {
                 diagnostics.push(duplicate(existing, &persona));
                 continue;
@@ -318,5 +319,6 @@ mod tests {
         assert!(is_library_file(Path::new("personas/team/b.TXT")));
         assert!(!is_library_file(Path::new("personas/README.md")));
         assert!(!is_library_file(Path::new("personas/c.yaml")));
+        assert!(is_library_file(Path::new("personas/kiro/reviewer.json")));
     }
 }
