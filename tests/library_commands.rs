@@ -87,7 +87,7 @@ fn init_scaffolds_a_project_that_lints_clean_and_lists_the_team() {
     assert_eq!(lint.status.code(), Some(0), "{}", stderr_of(&lint));
     assert_eq!(
         stdout_of(&lint),
-        "checked 5 personas, 3 stage commands, 1 tasks: 0 errors, 0 warnings\n"
+        "checked 5 personas, 3 stage commands, 1 task: 0 errors, 0 warnings\n"
     );
     assert_eq!(stderr_of(&lint), "");
 

@@ -89,14 +89,27 @@ impl LintReport {
     }
 }
 
+/// `1 task`, `2 tasks`.
+fn counted(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
 fn finish(args: &LintArgs, report: LintReport) -> Exit {
     if args.json {
         output::json(&report);
     } else {
         output::diagnostics(&report.diagnostics);
         output::stdout(&format!(
-            "checked {} personas, {} stage commands, {} tasks: {} errors, {} warnings\n",
-            report.personas, report.commands, report.tasks, report.errors, report.warnings
+            "checked {}, {}, {}: {}, {}\n",
+            counted(report.personas, "persona"),
+            counted(report.commands, "stage command"),
+            counted(report.tasks, "task"),
+            counted(report.errors, "error"),
+            counted(report.warnings, "warning"),
         ));
     }
     if report.errors > 0 {

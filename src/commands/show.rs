@@ -9,7 +9,7 @@ use serde::Serialize;
 use agentctl_persona::Persona;
 
 use crate::cli::GlobalArgs;
-use crate::commands::{load_config, load_library};
+use crate::commands::{load_config, load_library_for};
 use crate::exit::Exit;
 use crate::output;
 
@@ -34,19 +34,13 @@ pub fn execute(global: &GlobalArgs, args: ShowArgs) -> Exit {
         Ok(config) => config,
         Err(exit) => return exit,
     };
-    let library = match load_library(&config) {
+    let library = match load_library_for(&config, &args.persona) {
         Ok(library) => library,
         Err(exit) => return exit,
     };
     let Some(persona) = library.get(&args.persona) else {
-        let known: Vec<&str> = library
-            .iter()
-            .map(|persona| persona.name.as_str())
-            .collect();
-        output::error(
-            &format!("no persona or stage command named `{}`", args.persona),
-            Some(&format!("known: {}", known.join(", "))),
-        );
+        let known = library.iter().map(|persona| persona.name.as_str());
+        output::diagnostics(&[agentctl_persona::unknown_persona(&args.persona, known)]);
         return Exit::BadInput;
     };
     // A stage command acts with its active role's permissions.

@@ -33,4 +33,5 @@ pub use model::{
 };
 pub use overlay::{apply, HandoffEdge, HandoffSpec, PersonaOverlay};
 pub use source::{load_file, read_text, MAX_FILE_BYTES};
+pub use suggest::{closest, unknown_persona};
 pub use task::{available_ids, load_task};

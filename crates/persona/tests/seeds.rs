@@ -452,7 +452,7 @@ fn load_one_does_not_parse_unrelated_files() {
     assert_eq!(error.len(), 1);
     assert_eq!(
         error[0].message,
-        "no persona or stage command is named `ops-devop`"
+        "no persona or stage command named `ops-devop`"
     );
     assert!(error[0]
         .hint
