@@ -41,7 +41,9 @@ pub fn execute(_global: &GlobalArgs, args: ImportArgs) -> Exit {
             return Exit::BadInput;
         }
     };
-    output::diagnostics(&std::mem::take(&mut persona.warnings));
+    let mut warnings = std::mem::take(&mut persona.warnings);
+    warnings.sort_by_key(|warning| warning.line);
+    output::diagnostics(&warnings);
     let comment = format!(
         "imported by `agentctl import` from {} ({})",
         args.file.display(),

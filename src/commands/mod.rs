@@ -4,6 +4,7 @@
 pub mod approve;
 pub mod audit;
 pub mod chat;
+pub mod docs;
 pub mod gates;
 pub mod import;
 pub mod init;
@@ -33,6 +34,7 @@ pub async fn dispatch(cli: Cli) -> Exit {
         Command::Show(args) => show::execute(&global, args),
         Command::Prompt(args) => prompt::execute(&global, args),
         Command::Import(args) => import::execute(&global, args),
+        Command::Docs(args) => docs::execute(&global, args),
         Command::Lint(args) => lint::execute(&global, args),
         Command::Run(args) => run::execute(&global, args).await,
         Command::Chat(args) => chat::execute(&global, args).await,
@@ -108,7 +110,7 @@ pub fn load_library_for(config: &Config, name: &str) -> Result<Library, Exit> {
         .collect();
     if relevant.iter().any(Diagnostic::is_error) {
         output::error(
-            &format!("cannot start `{name}`: the persona files it needs have errors"),
+            &format!("the persona files `{name}` needs have errors"),
             Some("fix the first problem above; `agentctl lint` lists every one"),
         );
         return Err(Exit::BadInput);

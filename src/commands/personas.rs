@@ -12,7 +12,7 @@ use crate::output;
 
 #[derive(Debug, Args)]
 pub struct PersonasArgs {
-    /// Print JSON (an array of objects; shape in docs/cli.md).
+    /// Print JSON (an array of objects; shape in `agentctl docs cli`).
     #[arg(long)]
     pub json: bool,
 }
