@@ -387,7 +387,7 @@ fn seeds_are_listed_with_their_names_formats_and_kinds() {
     assert!(
         table
             .lines()
-            .any(|line| line.starts_with("deployment-plan  command→devops ")),
+            .any(|line| line.starts_with("deployment-plan  command  runs as devops ")),
         "{table}"
     );
     assert!(
