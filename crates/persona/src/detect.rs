@@ -1,7 +1,7 @@
 //! Which style a persona file is written in, decided from its content (never its name), and
 //! parsing a file in whatever style it is.
 //!
-//! A JSON object (first character `{`) → Kiro agent. With front matter:
+//! A JSON object (`{` then a quoted key) → Kiro agent. With front matter:
 //! `params`/`production_when` or a `## Active Role:` line → stage command; any canonical-only
 //! key → canonical; any of `capabilities`, `use_when`, `avoid_when`, `tags` → agent; a Claude
 //! tool name in `tools` (`Read, Bash`) or a Claude alias in `model` (`sonnet`) → Claude Code

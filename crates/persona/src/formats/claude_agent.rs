@@ -262,7 +262,6 @@ fn set_tools(persona: &mut Persona, front_matter: &FrontMatter<'_>, tools: Optio
         read: vec!["**".to_owned()],
         ..Permissions::default()
     };
-    persona.permissions.tools = granted.clone();
     let tools_line = front_matter.key_line("tools");
     record(
         persona,

@@ -62,12 +62,13 @@ const KNOWN_KEYS: [&str; 12] = [
     "toolAliases",
 ];
 
-/// Whether `text` is a JSON object, the only shape of a Kiro agent file. Markdown never starts
-/// with `{`.
+/// Whether `text` is a JSON object, the only shape of a Kiro agent file: `{` followed by a
+/// quoted key or `}`. A Markdown persona may start with `{{include:…}}`, which is not.
 pub(crate) fn looks_like(text: &str) -> bool {
     text.trim_start_matches('\u{feff}')
         .trim_start()
-        .starts_with('{')
+        .strip_prefix('{')
+        .is_some_and(|rest| rest.trim_start().starts_with(['"', '}']))
 }
 
 /// Parses a Kiro agent file.
@@ -760,6 +761,14 @@ fn keep_the_rest(persona: &mut Persona, object: &Map<String, Value>, locate: &Lo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_json_object_looks_like_a_kiro_agent() {
+        assert!(looks_like("\u{feff}  {\n  \"name\": \"x\"}"));
+        assert!(looks_like("{}"));
+        assert!(!looks_like("{{include:contexts/role.md}}\n# Role: QA\n"));
+        assert!(!looks_like("# Role: QA\n{\"a\": 1}"));
+    }
 
     #[test]
     fn simple_regular_expressions_become_globs() {
