@@ -543,7 +543,8 @@ fn paths(
     let mut globs = Vec::new();
     for item in items {
         let trimmed = item.trim().trim_start_matches("./");
-        if trimmed.starts_with('/') || trimmed.starts_with('~') {
+        let escapes = trimmed.split('/').any(|part| part == "..");
+        if trimmed.starts_with('/') || trimmed.starts_with('~') || escapes {
             persona.warnings.push(
                 Diagnostic::warning(
                     &persona.source,
@@ -785,6 +786,19 @@ mod tests {
         assert_eq!(regex_to_glob("git (status|diff)"), None);
         assert_eq!(regex_to_glob(r"rm\s+.*"), None);
         assert_eq!(regex_to_glob("make ."), None);
+    }
+
+    #[test]
+    fn paths_outside_the_workspace_are_left_out() {
+        let text = "{\"tools\": [\"fs_write\"], \"toolsSettings\": {\"fs_write\": {\"allowedPaths\": [\"./out/**\", \"../secrets/**\", \"/etc/**\", \"~/.aws/**\"]}}}";
+        let persona = parse(Path::new("personas/w.json"), text).unwrap();
+        assert_eq!(persona.permissions.write, vec!["out/**".to_owned()]);
+        let outside = persona
+            .warnings
+            .iter()
+            .filter(|warning| warning.message.contains("is outside the workspace"))
+            .count();
+        assert_eq!(outside, 3, "{:?}", persona.warnings);
     }
 
     #[test]
