@@ -55,6 +55,14 @@ pub enum Command {
         after_help = "Examples:\n  agentctl prompt ops-devops --task T-154\n  agentctl prompt deployment-plan --param env=production --sources"
     )]
     Prompt(commands::prompt::PromptArgs),
+    /// Convert a Claude Code or Kiro agent file (or any persona style) to the canonical style.
+    #[command(
+        after_help = "Examples:\n  agentctl import .claude/agents/reviewer.md --output personas/reviewer.md\n  agentctl import reviewer.json"
+    )]
+    Import(commands::import::ImportArgs),
+    /// Print the user documentation built into this binary (`agentctl docs configuration`).
+    #[command(after_help = "Examples:\n  agentctl docs\n  agentctl docs formats")]
+    Docs(commands::docs::DocsArgs),
     /// Validate the whole library and report every problem.
     #[command(after_help = "Example:\n  agentctl lint --json")]
     Lint(commands::lint::LintArgs),

@@ -7,6 +7,7 @@ mod exit;
 mod output;
 mod progress;
 mod shipped;
+mod table;
 
 use std::process::ExitCode;
 

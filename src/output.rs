@@ -72,8 +72,14 @@ pub fn diagnostics(diagnostics: &[Diagnostic]) {
             Severity::Warning => "warning",
         };
         eprintln!("{label}: {}", safe(&diagnostic.to_string()));
+        // A diagnostic without a file is about what was typed: it reads like `error`/`hint`.
+        let indent = if diagnostic.path.as_os_str().is_empty() {
+            ""
+        } else {
+            "  "
+        };
         if let Some(hint) = &diagnostic.hint {
-            eprintln!("  hint: {}", safe(hint));
+            eprintln!("{indent}hint: {}", safe(hint));
         }
     }
 }

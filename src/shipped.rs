@@ -3,13 +3,14 @@
 include!(concat!(env!("OUT_DIR"), "/shipped_files.rs"));
 
 /// The `agentctl.toml` that `init` writes.
-pub const DEFAULT_CONFIG: &str = r#"# agentctl configuration. Every key is optional; see docs/configuration.md.
+pub const DEFAULT_CONFIG: &str = r#"# agentctl configuration. Every key is optional; `agentctl docs configuration` lists them all.
 
 # Who may approve human gates (S08). Empty: anyone.
 approvers = []
 
 [endpoint]
-# Any OpenAI-compatible server. "local" means the endpoint started by scripts/local-model.sh.
+# Any OpenAI-compatible server (`agentctl docs endpoints`). In a clone of the agentctl
+# repository, "local" means the local model started by scripts/local-model.sh.
 base_url = "https://api.openai.com/v1"
 api_key_env = "OPENAI_API_KEY"
 model = "gpt-4.1-mini"

@@ -131,13 +131,26 @@ fn unknown_tool() {
         "personas/shell.md",
         "---\nname: shell\ntools: [fs_read, run_shell]\n---\nBody\n",
     )]);
+    // The broken file stops what needs it (here: itself) …
     refuses(
         &project,
-        &["show", "builder"],
+        &["show", "shell"],
         &[
             "error: personas/shell.md:3: unknown tool `run_shell`\n",
             "  hint: valid tools are fs_read, fs_list, fs_write, execute_bash, use_aws\n",
+            "error: the persona files `shell` needs have errors\n",
         ],
+    );
+    // … and nothing else: a persona that does not need it is shown, with one warning.
+    let output = project
+        .agentctl()
+        .args(["show", "builder"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_eq!(
+        stderr_of(&output),
+        "warning: personas/shell.md has errors and was skipped: `builder` does not need it (`agentctl lint` lists the problems)\n"
     );
 }
 

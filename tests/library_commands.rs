@@ -36,12 +36,17 @@ fn init_scaffolds_a_project_that_lints_clean_and_lists_the_team() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
     assert_eq!(stdout_of(&output), "", "init reports on stderr only");
     assert!(
-        stderr_of(&output).starts_with("created 20 files in svc\n"),
+        stderr_of(&output).starts_with("created 21 files in svc\n"),
         "{}",
         stderr_of(&output)
     );
 
     let project = outside.path("svc");
+    // Run state stays out of version control; the audit log and gate state do not.
+    assert_eq!(
+        std::fs::read_to_string(project.join(".gitignore")).unwrap(),
+        "# agentctl run state (keep AUDIT_LOG.md and PROJECT_STATE.md)\n.agentctl/\n"
+    );
     let config = std::fs::read_to_string(project.join("agentctl.toml")).unwrap();
     assert!(config.contains("[endpoint]"), "{config}");
     let mut personas: Vec<String> = std::fs::read_dir(project.join("personas"))
@@ -193,10 +198,34 @@ fn init_into_the_current_directory_when_no_directory_is_given() {
     let project = Project::with_files(&[]);
     let output = project.agentctl().arg("init").output().unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    // No `cd .` in the next step.
+    assert_eq!(
+        stderr_of(&output),
+        "created 21 files in .\nnext: agentctl lint && agentctl personas\n"
+    );
     assert!(project.path("agentctl.toml").is_file());
     assert!(project.path("personas/qa-engineer.md").is_file());
     let lint = project.agentctl().arg("lint").output().unwrap();
     assert_eq!(lint.status.code(), Some(0), "{}", stderr_of(&lint));
+}
+
+#[test]
+fn init_adds_agent_state_to_an_existing_gitignore_and_never_replaces_it() {
+    let project = Project::with_files(&[("svc/.gitignore", "target")]);
+    let output = project.agentctl().args(["init", "svc"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_eq!(
+        stderr_of(&output),
+        "created 20 files in svc\nadded `.agentctl/` to .gitignore\nnext: cd svc && agentctl lint && agentctl personas\n"
+    );
+    assert_eq!(project.read("svc/.gitignore"), "target\n.agentctl/\n");
+    let forced = project
+        .agentctl()
+        .args(["init", "svc", "--force"])
+        .output()
+        .unwrap();
+    assert_eq!(forced.status.code(), Some(0), "{}", stderr_of(&forced));
+    assert_eq!(project.read("svc/.gitignore"), "target\n.agentctl/\n");
 }
 
 #[test]
@@ -358,7 +387,7 @@ fn seeds_are_listed_with_their_names_formats_and_kinds() {
     assert!(
         table
             .lines()
-            .any(|line| line.starts_with("deployment-plan  command→devops ")),
+            .any(|line| line.starts_with("deployment-plan  command  runs as devops ")),
         "{table}"
     );
     assert!(
@@ -576,7 +605,7 @@ fn show_an_unknown_name_lists_the_known_ones() {
     assert_eq!(stdout_of(&output), "");
     assert_eq!(
         stderr_of(&output),
-        "error: no persona or stage command named `devop`\nhint: known: deployment-plan, devops, devops-engineer, ops-devops, release-manager\n"
+        "error: no persona or stage command named `devop`\nhint: did you mean `devops`? known: deployment-plan, devops, devops-engineer, ops-devops, release-manager\n"
     );
 }
 

@@ -1,6 +1,6 @@
 //! `agentctl init [DIR]`: scaffold agentctl.toml, the shipped team and a sample task.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 
@@ -52,11 +52,74 @@ pub fn execute(_global: &GlobalArgs, args: InitArgs) -> Exit {
             return Exit::Failure;
         }
     }
-    output::note(&format!(
-        "created {} files in {}\nnext: cd {} && agentctl lint && agentctl personas",
-        files.len(),
-        target.display(),
-        target.display()
-    ));
+    let gitignore = match ignore_agent_state(&target) {
+        Ok(gitignore) => gitignore,
+        Err(error) => {
+            output::error(&error.to_string(), None);
+            return Exit::Failure;
+        }
+    };
+    let created = files.len() + usize::from(gitignore == GitIgnore::Created);
+    let mut report = format!("created {created} files in {}", target.display());
+    if gitignore == GitIgnore::Appended {
+        report.push_str("\nadded `.agentctl/` to .gitignore");
+    }
+    let is_current = target.as_os_str().is_empty()
+        || target == Path::new(".")
+        || std::env::current_dir()
+            .ok()
+            .zip(fs_err::canonicalize(&target).ok())
+            .is_some_and(|(current, target)| current == target);
+    if is_current {
+        report.push_str("\nnext: agentctl lint && agentctl personas");
+    } else {
+        report.push_str(&format!(
+            "\nnext: cd {} && agentctl lint && agentctl personas",
+            target.display()
+        ));
+    }
+    output::note(&report);
     Exit::Success
+}
+
+/// The line that keeps agentctl's run state out of version control. AUDIT_LOG.md and
+/// PROJECT_STATE.md are meant to be committed and reviewed; `.agentctl/` (run state, approvals
+/// in flight, caches) is not.
+const IGNORE_LINE: &str = ".agentctl/";
+
+#[derive(Debug, PartialEq, Eq)]
+enum GitIgnore {
+    Created,
+    Appended,
+    AlreadyThere,
+}
+
+/// Creates `.gitignore` with `.agentctl/`, or appends that line to an existing one that lacks
+/// it. An existing file is never replaced, even with `--force`.
+fn ignore_agent_state(target: &Path) -> std::io::Result<GitIgnore> {
+    let path = target.join(".gitignore");
+    let existing = match fs_err::read_to_string(&path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            fs_err::write(&path, format!("# agentctl run state (keep AUDIT_LOG.md and PROJECT_STATE.md)\n{IGNORE_LINE}\n"))?;
+            return Ok(GitIgnore::Created);
+        }
+        Err(error) => return Err(error),
+    };
+    let ignored = existing.lines().any(|line| {
+        matches!(
+            line.trim().trim_start_matches('/'),
+            ".agentctl" | ".agentctl/" | ".agentctl/*" | ".agentctl/**"
+        )
+    });
+    if ignored {
+        return Ok(GitIgnore::AlreadyThere);
+    }
+    let separator = if existing.is_empty() || existing.ends_with('\n') {
+        ""
+    } else {
+        "\n"
+    };
+    fs_err::write(&path, format!("{existing}{separator}{IGNORE_LINE}\n"))?;
+    Ok(GitIgnore::Appended)
 }

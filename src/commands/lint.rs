@@ -89,6 +89,15 @@ impl LintReport {
     }
 }
 
+/// `1 task`, `2 tasks`.
+fn counted(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
 fn finish(args: &LintArgs, report: LintReport) -> Exit {
     if args.json {
         output::json(&report);
@@ -100,21 +109,12 @@ fn finish(args: &LintArgs, report: LintReport) -> Exit {
             counted(report.commands, "stage command"),
             counted(report.tasks, "task"),
             counted(report.errors, "error"),
-            counted(report.warnings, "warning")
+            counted(report.warnings, "warning"),
         ));
     }
     if report.errors > 0 {
         Exit::BadInput
     } else {
         Exit::Success
-    }
-}
-
-/// `1 task`, `2 tasks`.
-fn counted(count: usize, noun: &str) -> String {
-    if count == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{count} {noun}s")
     }
 }

@@ -4,7 +4,9 @@
 pub mod approve;
 pub mod audit;
 pub mod chat;
+pub mod docs;
 pub mod gates;
+pub mod import;
 pub mod init;
 pub mod lint;
 pub mod personas;
@@ -31,6 +33,8 @@ pub async fn dispatch(cli: Cli) -> Exit {
         Command::Personas(args) => personas::execute(&global, args),
         Command::Show(args) => show::execute(&global, args),
         Command::Prompt(args) => prompt::execute(&global, args),
+        Command::Import(args) => import::execute(&global, args),
+        Command::Docs(args) => docs::execute(&global, args),
         Command::Lint(args) => lint::execute(&global, args),
         Command::Run(args) => run::execute(&global, args).await,
         Command::Chat(args) => chat::execute(&global, args).await,
@@ -82,6 +86,55 @@ pub fn load_library(config: &Config) -> Result<Library, Exit> {
             Some("fix the problems above; `agentctl lint` lists every one"),
         );
         return Err(Exit::BadInput);
+    }
+    Ok(library)
+}
+
+/// Loads the library to start `name`: only problems in the files `name` may need (its own, those
+/// of the personas it can hand off to, the broken files any of them waits for) and outside the
+/// persona files (agentctl.toml) stop it. Problems in unrelated persona files are summed up in
+/// one warning, so a typo in one file does not block the rest of the team.
+pub fn load_library_for(config: &Config, name: &str) -> Result<Library, Exit> {
+    let (library, diagnostics) = Library::load(&library_paths(config), &config.overlays);
+    let needed = library.needed_files(name);
+    let (relevant, unrelated): (Vec<Diagnostic>, Vec<Diagnostic>) =
+        diagnostics.into_iter().partition(|diagnostic| {
+            !library.is_library_file(&diagnostic.path)
+                || needed
+                    .as_ref()
+                    .is_some_and(|needed| needed.contains(&diagnostic.path))
+        });
+    let relevant = relative_diagnostics(config, relevant);
+    output::diagnostics(&relevant);
+    let broken: std::collections::BTreeSet<String> = relative_diagnostics(config, unrelated)
+        .iter()
+        .filter(|diagnostic| diagnostic.is_error())
+        .map(|diagnostic| diagnostic.path.display().to_string())
+        .collect();
+    if relevant.iter().any(Diagnostic::is_error) {
+        output::error(
+            &format!("the persona files `{name}` needs have errors"),
+            Some("fix the first problem above; `agentctl lint` lists every one"),
+        );
+        return Err(Exit::BadInput);
+    }
+    if !broken.is_empty() {
+        let files: Vec<String> = broken.into_iter().collect();
+        let one = files.len() == 1;
+        let (has, was, it) = if one {
+            ("has", "was", "it")
+        } else {
+            ("have", "were", "them")
+        };
+        let reason = if needed.is_some() {
+            format!(": `{name}` does not need {it}")
+        } else {
+            String::new()
+        };
+        output::warning(&format!(
+            "{} {has} errors and {was} skipped{reason} (`agentctl lint` lists the problems)",
+            files.join(", ")
+        ));
     }
     Ok(library)
 }

@@ -12,7 +12,7 @@ use crate::output;
 
 #[derive(Debug, Args)]
 pub struct PersonasArgs {
-    /// Print JSON (an array of objects; shape in docs/cli.md).
+    /// Print JSON (an array of objects; shape in `agentctl docs cli`).
     #[arg(long)]
     pub json: bool,
 }
@@ -98,11 +98,13 @@ pub fn execute(global: &GlobalArgs, args: PersonasArgs) -> Exit {
         output::json(&rows);
         return Exit::Success;
     }
-    output::stdout(&render_table(&rows));
+    output::stdout(&render_table(&rows, crate::table::terminal_width()));
     Exit::Success
 }
 
-fn render_table(rows: &[PersonaRow]) -> String {
+/// The table on a terminal fits its width (long cells wrap at `, `); off a terminal rows stay
+/// one line each, for `grep`. Built with comfy-table (see docs/DECISIONS.md).
+fn render_table(rows: &[PersonaRow], width: Option<u16>) -> String {
     let header = [
         "NAME",
         "KIND",
@@ -112,53 +114,31 @@ fn render_table(rows: &[PersonaRow]) -> String {
         "HANDOFFS",
         "SOURCE (FORMAT)",
     ];
-    let cells: Vec<[String; 7]> = rows
-        .iter()
-        .map(|row| {
-            let kind = match row.kind {
-                PersonaKind::Persona => "persona".to_owned(),
-                PersonaKind::Command => {
-                    format!("command→{}", row.runs_as.as_deref().unwrap_or("?"))
-                }
-            };
-            [
-                row.name.clone(),
-                kind,
+    let mut table = crate::table::plain(&header, width, &[0, 1, 3]);
+    // Wrapping happens at spaces, so lists get them only where they may wrap.
+    let separator = if width.is_some() { ", " } else { "," };
+    for row in rows {
+        let (kind, role) = match row.kind {
+            PersonaKind::Persona => (
+                "persona",
                 row.role.clone().unwrap_or_else(|| "-".to_owned()),
-                dash_if_empty(row.stages.join(",")),
-                dash_if_empty(row.tools.join(",")),
-                dash_if_empty(row.handoffs.join(",")),
-                format!("{} ({})", row.source, row.format),
-            ]
-        })
-        .collect();
-    let mut widths = header.map(str::len);
-    for row in &cells {
-        for (index, cell) in row.iter().enumerate() {
-            widths[index] = widths[index].max(cell.chars().count());
-        }
+            ),
+            PersonaKind::Command => (
+                "command",
+                format!("runs as {}", row.runs_as.as_deref().unwrap_or("?")),
+            ),
+        };
+        table.add_row(vec![
+            row.name.clone(),
+            kind.to_owned(),
+            role,
+            dash_if_empty(row.stages.join(",")),
+            dash_if_empty(row.tools.join(separator)),
+            dash_if_empty(row.handoffs.join(separator)),
+            format!("{} ({})", row.source, row.format),
+        ]);
     }
-    let mut text = String::new();
-    let mut push_row = |cells: &[String]| {
-        let line: Vec<String> = cells
-            .iter()
-            .enumerate()
-            .map(|(index, cell)| {
-                if index + 1 == cells.len() {
-                    cell.clone()
-                } else {
-                    format!("{cell:<width$}", width = widths[index])
-                }
-            })
-            .collect();
-        text.push_str(line.join("  ").trim_end());
-        text.push('\n');
-    };
-    push_row(&header.map(str::to_owned));
-    for row in &cells {
-        push_row(row);
-    }
-    text
+    crate::table::render(table)
 }
 
 fn dash_if_empty(text: String) -> String {
@@ -166,5 +146,76 @@ fn dash_if_empty(text: String) -> String {
         "-".to_owned()
     } else {
         text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(name: &str, tools: &[&str]) -> PersonaRow {
+        PersonaRow {
+            name: name.to_owned(),
+            kind: PersonaKind::Persona,
+            role: Some("Release Manager".to_owned()),
+            prefix: None,
+            stages: vec!["S10".to_owned()],
+            tools: tools.iter().map(|tool| (*tool).to_owned()).collect(),
+            handoffs: vec!["ops-devops".to_owned(), "qa-engineer".to_owned()],
+            source: "prompts/deployment-plan.md".to_owned(),
+            format: "canonical".to_owned(),
+            runs_as: None,
+        }
+    }
+
+    #[test]
+    fn rows_fit_a_120_column_terminal() {
+        let tools = [
+            "fs_read",
+            "fs_list",
+            "fs_write",
+            "execute_bash",
+            "use_aws",
+            "handoff",
+        ];
+        let rows = vec![row("release-manager", &tools), row("a", &[])];
+        let unwrapped = render_table(&rows, None);
+        assert!(unwrapped.lines().any(|line| line.chars().count() > 120));
+        let text = render_table(&rows, Some(120));
+        for line in text.lines() {
+            assert!(
+                line.chars().count() <= 120,
+                "{} chars: {line}",
+                line.chars().count()
+            );
+        }
+        assert!(text.starts_with("NAME"), "{text}");
+        // Names and paths are never cut; lists wrap between items.
+        assert!(text.contains("release-manager"), "{text}");
+        assert!(text.contains("prompts/deployment-plan.md"), "{text}");
+        assert!(text.contains("execute_bash,"), "{text}");
+    }
+
+    #[test]
+    fn off_a_terminal_each_row_is_one_line() {
+        let tools = [
+            "fs_read",
+            "fs_list",
+            "fs_write",
+            "execute_bash",
+            "use_aws",
+            "handoff",
+        ];
+        let rows = vec![row("release-manager", &tools), row("a", &[])];
+        let text = render_table(&rows, None);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert!(
+            lines[0].starts_with("NAME             KIND     ROLE  "),
+            "{text}"
+        );
+        assert!(lines[1].ends_with("(canonical)"), "{text}");
+        assert!(lines.iter().all(|line| line == &line.trim_end()));
+        assert!(lines[2].contains(" - "), "{text}");
     }
 }

@@ -10,7 +10,9 @@ use agentctl_core::{RunContext, RunReport, RunStatus};
 use agentctl_persona::{Library, Task};
 
 use crate::cli::GlobalArgs;
-use crate::commands::{core_error, load_config, load_library, parse_pairs, relative_diagnostics};
+use crate::commands::{
+    core_error, load_config, load_library_for, parse_pairs, relative_diagnostics,
+};
 use crate::exit::Exit;
 use crate::output;
 use crate::progress::TerminalProgress;
@@ -55,7 +57,7 @@ pub async fn execute(global: &GlobalArgs, args: RunArgs) -> Exit {
         Ok(config) => config,
         Err(exit) => return exit,
     };
-    let library = match load_library(&config) {
+    let library = match load_library_for(&config, &args.persona) {
         Ok(library) => library,
         Err(exit) => return exit,
     };

@@ -9,7 +9,7 @@ use serde::Serialize;
 use agentctl_persona::Persona;
 
 use crate::cli::GlobalArgs;
-use crate::commands::{load_config, load_library};
+use crate::commands::{load_config, load_library_for};
 use crate::exit::Exit;
 use crate::output;
 
@@ -34,19 +34,13 @@ pub fn execute(global: &GlobalArgs, args: ShowArgs) -> Exit {
         Ok(config) => config,
         Err(exit) => return exit,
     };
-    let library = match load_library(&config) {
+    let library = match load_library_for(&config, &args.persona) {
         Ok(library) => library,
         Err(exit) => return exit,
     };
     let Some(persona) = library.get(&args.persona) else {
-        let known: Vec<&str> = library
-            .iter()
-            .map(|persona| persona.name.as_str())
-            .collect();
-        output::error(
-            &format!("no persona or stage command named `{}`", args.persona),
-            Some(&format!("known: {}", known.join(", "))),
-        );
+        let known = library.iter().map(|persona| persona.name.as_str());
+        output::diagnostics(&[agentctl_persona::unknown_persona(&args.persona, known)]);
         return Exit::BadInput;
     };
     // A stage command acts with its active role's permissions.
@@ -228,10 +222,23 @@ fn render(
     }
     if let Some(policy) = policy {
         let _ = writeln!(text, "\nEffective policy:");
-        if let Ok(json) = serde_json::to_string_pretty(policy) {
-            for line in json.lines() {
-                let _ = writeln!(text, "  {line}");
-            }
+        text.push_str(&render_policy(policy, crate::table::terminal_width()));
+    }
+    if !persona.mcp_servers.is_empty() {
+        let _ = writeln!(
+            text,
+            "\nMCP servers (kept, not started: MCP is not yet supported):"
+        );
+        for (name, server) in &persona.mcp_servers {
+            let how = match (&server.command, &server.url) {
+                (Some(command), _) => std::iter::once(command.as_str())
+                    .chain(server.args.iter().map(String::as_str))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                (None, Some(url)) => url.clone(),
+                (None, None) => "-".to_owned(),
+            };
+            let _ = writeln!(text, "  {name}: {how}");
         }
     }
     if !persona.metadata.is_empty() {
@@ -270,4 +277,58 @@ fn render(
         }
     }
     text
+}
+
+/// The effective policy as `label  value` rows (lists joined with `, `; pattern rules as
+/// `allow: …`, `approve: …`, `deny: …`), indented under its heading. `show --json` has the
+/// same data as JSON.
+fn render_policy(policy: &agentctl_policy::EffectivePolicy, width: Option<u16>) -> String {
+    let list = |items: &[String]| {
+        if items.is_empty() {
+            "none".to_owned()
+        } else {
+            items.join(", ")
+        }
+    };
+    let rules = |rules: &agentctl_protocol::PatternRules| {
+        if rules.is_empty() {
+            return "none (every call denied)".to_owned();
+        }
+        let mut parts = Vec::new();
+        for (label, patterns) in [
+            ("allow", &rules.allow),
+            ("approve", &rules.approve),
+            ("deny", &rules.deny),
+        ] {
+            if !patterns.is_empty() {
+                parts.push(format!("{label}: {}", patterns.join(", ")));
+            }
+        }
+        parts.join("; ")
+    };
+    let tools: Vec<String> = policy.tools.iter().map(ToString::to_string).collect();
+    let reports: Vec<String> = policy.reports.iter().map(ToString::to_string).collect();
+    let rows = [
+        ("tools", list(&tools)),
+        ("read", list(&policy.read)),
+        ("write", list(&policy.write)),
+        ("deny", list(&policy.deny)),
+        ("never written", list(&policy.protected)),
+        ("commands", rules(&policy.commands)),
+        ("aws", rules(&policy.aws)),
+        ("handoffs to", list(&policy.handoff_targets)),
+        ("reports", list(&reports)),
+        ("workspace", policy.workspace.display().to_string()),
+    ];
+    let width = width.map(|width| width.saturating_sub(2));
+    let mut table = crate::table::plain(&["", ""], width, &[0]);
+    for (label, value) in rows {
+        table.add_row(vec![format!("{label}:"), value]);
+    }
+    // The header row of `plain` is empty here: drop it, and indent the rest.
+    crate::table::render(table)
+        .lines()
+        .skip(1)
+        .map(|line| format!("  {line}\n"))
+        .collect()
 }

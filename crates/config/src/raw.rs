@@ -107,9 +107,9 @@ impl RawConfig {
             let line = error.span().map(|span| line_of(text, span.start));
             let message = error.message().trim().to_owned();
             let hint = if message.starts_with("unknown field") {
-                "remove the key or fix its spelling; docs/configuration.md lists every key"
+                "remove the key or fix its spelling; `agentctl docs configuration` lists every key"
             } else {
-                "fix the TOML at that line; docs/configuration.md shows a complete example"
+                "fix the TOML at that line; `agentctl docs configuration` shows a complete example"
             };
             ConfigError::Invalid(Diagnostic::error(path, line, message).with_hint(hint))
         })

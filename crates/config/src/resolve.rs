@@ -302,7 +302,7 @@ impl Config {
                     None,
                     "`base_url = \"local\"` but the managed local model endpoint is not running",
                 )
-                .with_hint("start it with `scripts/local-model.sh up` (the first run builds it, about 5 minutes)"),
+                .with_hint("in a clone of the agentctl repository, start it with `scripts/local-model.sh up` (the first run builds it, about 5 minutes); otherwise set `base_url` to an OpenAI-compatible server (`agentctl docs endpoints`)"),
             )
         };
         let port_file = port_file.ok_or_else(not_running)?;

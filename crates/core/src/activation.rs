@@ -62,7 +62,7 @@ pub fn resolve_in_library(
             .iter()
             .map(|persona| persona.name.as_str())
             .collect();
-        return Err(vec![unknown_name(library_hint_path(library), name, &known)]);
+        return Err(vec![agentctl_persona::unknown_persona(name, known)]);
     };
     if found.kind == PersonaKind::Persona {
         return finish_persona(found.clone(), given_params);
@@ -212,19 +212,6 @@ pub fn build_prompt(
     })
 }
 
-fn unknown_name(path: std::path::PathBuf, name: &str, known: &[&str]) -> Diagnostic {
-    Diagnostic::error(
-        path,
-        None,
-        format!("no persona or stage command named `{name}`"),
-    )
-    .with_hint(if known.is_empty() {
-        "the library is empty; `agentctl init` scaffolds the default team".to_owned()
-    } else {
-        format!("known: {}", known.join(", "))
-    })
-}
-
 fn unbound_command(command: &Persona) -> Diagnostic {
     let written = command
         .command
@@ -240,12 +227,4 @@ fn unbound_command(command: &Persona) -> Diagnostic {
         ),
     )
     .with_hint("give a persona that name, role or prefix, or fix the `## Active Role:` line")
-}
-
-fn library_hint_path(library: &Library) -> std::path::PathBuf {
-    library
-        .iter()
-        .next()
-        .and_then(|persona| persona.source.parent().map(std::path::Path::to_path_buf))
-        .unwrap_or_default()
 }

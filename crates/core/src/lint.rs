@@ -27,14 +27,18 @@ pub fn lint_project(config: &Config) -> LintOutcome {
         personas: config.paths.personas.clone(),
         prompts: config.paths.prompts.clone(),
     };
-    let (library, mut diagnostics) = Library::load(&paths, &config.overlays);
+    let (library, library_diagnostics) = Library::load(&paths, &config.overlays);
+    let mut diagnostics = Vec::new();
     let mut outcome = LintOutcome::default();
     for persona in library.iter() {
         match persona.kind {
             PersonaKind::Persona => outcome.personas += 1,
             PersonaKind::Command => outcome.commands += 1,
         }
-        diagnostics.extend(check_prompt(config, &library, &persona.name));
+        // A persona or command waiting for a broken file is reported under that file's error.
+        if library.blocked_by(&persona.name).is_none() {
+            diagnostics.extend(check_prompt(config, &library, &persona.name));
+        }
         if persona.kind == PersonaKind::Persona {
             if let Err(crate::CoreError::Input(found)) =
                 crate::personas::policy_for(config, persona)
@@ -50,7 +54,12 @@ pub fn lint_project(config: &Config) -> LintOutcome {
     diagnostics.extend(task_diagnostics);
     diagnostics.sort_by(|left, right| (&left.path, left.line).cmp(&(&right.path, right.line)));
     diagnostics.dedup();
-    outcome.diagnostics = diagnostics;
+    diagnostics.retain(|diagnostic| !library_diagnostics.contains(diagnostic));
+    // The library's own order comes first: files that failed to parse lead, since problems
+    // elsewhere may follow from them.
+    let mut ordered = library_diagnostics;
+    ordered.append(&mut diagnostics);
+    outcome.diagnostics = ordered;
     outcome
 }
 

@@ -1,9 +1,11 @@
 //! Which style a persona file is written in, decided from its content (never its name), and
 //! parsing a file in whatever style it is.
 //!
-//! With front matter: `params`/`production_when` or a `## Active Role:` line → stage command;
-//! any canonical-only key → canonical; any of `capabilities`, `use_when`, `avoid_when`, `tags`
-//! → agent; otherwise canonical. Without: `# Role:` plus a `## Metadata` section or metadata
+//! A JSON object (`{` then a quoted key) → Kiro agent. With front matter:
+//! `params`/`production_when` or a `## Active Role:` line → stage command; any canonical-only
+//! key → canonical; any of `capabilities`, `use_when`, `avoid_when`, `tags` → agent; a Claude
+//! tool name in `tools` (`Read, Bash`) or a Claude alias in `model` (`sonnet`) → Claude Code
+//! agent; otherwise canonical. Without: `# Role:` plus a `## Metadata` section or metadata
 //! bullets → role sheet; `# Persona:` plus `## Role`, `## Does NOT` or `## Context Scope` →
 //! swarm persona; any other level-1 heading → role prompt.
 //!
@@ -14,13 +16,18 @@ use std::path::Path;
 use agentctl_protocol::Diagnostic;
 
 use crate::formats::canonical::{AGENT_KEYS, CANONICAL_ONLY_KEYS};
-use crate::formats::{agent, canonical, role_prompt, role_sheet, stage_command, swarm};
+use crate::formats::{
+    agent, canonical, claude_agent, kiro_agent, role_prompt, role_sheet, stage_command, swarm,
+};
 use crate::front_matter::{self, top_level_key, Split};
 use crate::markdown;
 use crate::model::{Persona, SourceFormat};
 
 /// The style of `text`.
 pub fn detect(path: &Path, text: &str) -> Result<SourceFormat, Diagnostic> {
+    if kiro_agent::looks_like(text) {
+        return Ok(SourceFormat::KiroAgent);
+    }
     match front_matter::split(text) {
         Split::Unclosed => Err(front_matter::unclosed(path)),
         Split::Present(front_matter) => {
@@ -37,6 +44,8 @@ pub fn detect(path: &Path, text: &str) -> Result<SourceFormat, Diagnostic> {
                 Ok(SourceFormat::Canonical)
             } else if has(&AGENT_KEYS) {
                 Ok(SourceFormat::AgentFrontMatter)
+            } else if claude_agent::looks_like(&front_matter) {
+                Ok(SourceFormat::ClaudeAgent)
             } else {
                 Ok(SourceFormat::Canonical)
             }
@@ -98,6 +107,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Persona, Vec<Diagnostic>> {
         SourceFormat::RoleSheet => role_sheet::parse(path, text),
         SourceFormat::RolePrompt => role_prompt::parse(path, text),
         SourceFormat::SwarmPersona => swarm::parse(path, text),
+        SourceFormat::ClaudeAgent => claude_agent::parse(path, text),
+        SourceFormat::KiroAgent => kiro_agent::parse(path, text),
     }
 }
 
@@ -140,6 +151,22 @@ mod tests {
         assert_eq!(
             style("# Persona: qa\n\nYou test.\n"),
             SourceFormat::RolePrompt
+        );
+        assert_eq!(
+            style("---\nname: a\ntools: Read, Grep\n---\nbody\n"),
+            SourceFormat::ClaudeAgent
+        );
+        assert_eq!(
+            style("---\nname: a\nmodel: sonnet\n---\nbody\n"),
+            SourceFormat::ClaudeAgent
+        );
+        assert_eq!(
+            style("---\nname: a\nmodel: gpt-4.1\ntools: [fs_read]\n---\nbody\n"),
+            SourceFormat::Canonical
+        );
+        assert_eq!(
+            style("  {\"name\": \"a\", \"prompt\": \"p\"}\n"),
+            SourceFormat::KiroAgent
         );
     }
 

@@ -28,9 +28,10 @@ mod task;
 pub use detect::{detect, parse};
 pub use library::{Library, LibraryPaths};
 pub use model::{
-    CommandSpec, ContextRef, Environment, HandoffContext, HandoffTarget, Limits, Origin, Param,
-    Persona, PersonaKind, SourceFormat, Task,
+    CommandSpec, ContextRef, Environment, HandoffContext, HandoffTarget, Limits, McpServer, Origin,
+    Param, Persona, PersonaKind, SourceFormat, Task,
 };
 pub use overlay::{apply, HandoffEdge, HandoffSpec, PersonaOverlay};
 pub use source::{load_file, read_text, MAX_FILE_BYTES};
+pub use suggest::{closest, unknown_persona};
 pub use task::{available_ids, load_task, parse_task};

@@ -1,13 +1,13 @@
 //! The persona library: every file under `personas/` and `prompts/`, parsed, overlaid,
 //! cross-checked and resolved in one pass that reports every problem it finds.
 //!
-//! Owns: walking the library directories (recursive, `.md`/`.txt`, `README.md` skipped,
+//! Owns: walking the library directories (recursive, `.md`/`.txt`/`.json`, `README.md` skipped,
 //! sorted), duplicate names, overlays naming nothing, and resolving handoffs and active roles.
 //!
 //! Does not know about: `agentctl.toml` (overlays arrive already parsed), prompt assembly, or
 //! whether context files exist.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use agentctl_protocol::Diagnostic;
@@ -15,8 +15,8 @@ use walkdir::WalkDir;
 
 use crate::model::{Persona, PersonaKind};
 use crate::overlay::{apply, PersonaOverlay};
-use crate::resolve::{resolve_command, resolve_handoffs, Identity};
-use crate::source::load_file;
+use crate::resolve::{resolve_command, resolve_handoffs, Identity, KnockOn};
+use crate::source::{load_file, peek_identity};
 use crate::suggest::closest;
 
 /// Where the library lives. All absolute.
@@ -131,7 +131,7 @@ fn is_library_file(path: &Path) -> bool {
         .file_stem()
         .and_then(|stem| stem.to_str())
         .is_some_and(|stem| stem.eq_ignore_ascii_case("readme"));
-    matches!(extension.as_deref(), Some("md" | "txt")) && !is_readme
+    matches!(extension.as_deref(), Some("md" | "txt" | "json")) && !is_readme
 }
 
 /// The label recorded in origins for fields an overlay sets.
@@ -169,6 +169,18 @@ pub(crate) fn apply_overlay(
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Library {
     entries: BTreeMap<String, Persona>,
+    /// Files that did not parse, with the name their top says they define, if any.
+    broken: Vec<BrokenFile>,
+    /// For each persona or command, the broken files it needs (a handoff target or active role
+    /// that only a broken file would define).
+    blocked: BTreeMap<String, BTreeSet<PathBuf>>,
+}
+
+/// A library file that failed to parse.
+#[derive(Debug, Clone, PartialEq)]
+struct BrokenFile {
+    display: PathBuf,
+    name: Option<String>,
 }
 
 impl Library {
@@ -181,17 +193,32 @@ impl Library {
     ) -> (Library, Vec<Diagnostic>) {
         let (files, mut diagnostics) = paths.files();
         let mut entries: BTreeMap<String, Persona> = BTreeMap::new();
+        let mut broken: Vec<(BrokenFile, Option<Identity>, Vec<Diagnostic>)> = Vec::new();
         for file in &files {
-            let persona = match load_file(&file.disk, &file.display) {
+            let mut persona = match load_file(&file.disk, &file.display) {
                 Ok(persona) => persona,
                 Err(problems) => {
-                    diagnostics.extend(problems);
+                    let peeked = peek_identity(&file.disk);
+                    let identity = peeked.name.clone().map(|name| {
+                        Identity::new(name, peeked.role.as_deref(), peeked.prefix.as_deref())
+                    });
+                    let file = BrokenFile {
+                        display: file.display.clone(),
+                        name: peeked.name,
+                    };
+                    broken.push((file, identity, problems));
                     continue;
                 }
             };
             diagnostics.extend(area_mismatch(file, &persona));
+            diagnostics.append(&mut persona.warnings);
             if let Some(existing) = entries.get(&persona.name) {
-                diagnostics.push(duplicate(existing, &persona));
+                // Kept with the broken files, so a run of that name is stopped by it.
+                let file = BrokenFile {
+                    display: file.display.clone(),
+                    name: Some(persona.name.clone()),
+                };
+                broken.push((file, None, vec![duplicate(existing, &persona)]));
                 continue;
             }
             entries.insert(persona.name.clone(), persona);
@@ -211,16 +238,126 @@ impl Library {
             .filter(|persona| persona.kind == PersonaKind::Persona)
             .map(Identity::of)
             .collect();
+        // A broken file that would define a name already loaded is not what a dangling
+        // reference is waiting for.
+        let broken_identities: Vec<Identity> = broken
+            .iter()
+            .filter_map(|(_, identity, _)| identity.clone())
+            .filter(|identity| !entries.contains_key(&identity.name))
+            .collect();
+        let mut knock_ons = Vec::new();
         for persona in entries.values_mut() {
-            diagnostics.extend(resolve_handoffs(persona, &identities));
-            if let Err(problem) = resolve_command(persona, &identities) {
+            diagnostics.extend(resolve_handoffs(
+                persona,
+                &identities,
+                &broken_identities,
+                &mut knock_ons,
+            ));
+            if let Err(problem) =
+                resolve_command(persona, &identities, &broken_identities, &mut knock_ons)
+            {
                 diagnostics.push(problem);
             }
         }
         diagnostics.sort_by(|left, right| {
             (&left.path, left.line, &left.message).cmp(&(&right.path, right.line, &right.message))
         });
-        (Library { entries }, diagnostics)
+        let mut blocked: BTreeMap<String, BTreeSet<PathBuf>> = BTreeMap::new();
+        let mut causes = Vec::new();
+        for (file, _, mut problems) in broken.iter().cloned() {
+            let needing: Vec<&KnockOn> = knock_ons
+                .iter()
+                .filter(|knock_on| file.name.as_deref() == Some(knock_on.broken.as_str()))
+                .collect();
+            for knock_on in &needing {
+                blocked
+                    .entry(knock_on.needed_by.clone())
+                    .or_default()
+                    .insert(file.display.clone());
+            }
+            if let (Some(first), Some(name)) = (problems.first_mut(), file.name.as_deref()) {
+                if !needing.is_empty() {
+                    group_knock_ons(first, name, &needing);
+                }
+            }
+            causes.extend(problems);
+        }
+        // The files that failed to parse come first: the rest may follow from them.
+        causes.append(&mut diagnostics);
+        let broken = broken.into_iter().map(|(file, _, _)| file).collect();
+        (
+            Library {
+                entries,
+                broken,
+                blocked,
+            },
+            causes,
+        )
+    }
+
+    /// Every library file a run starting at `name` may need: the files of the personas it can
+    /// reach through handoffs (and a command's active role), and the broken files any of them
+    /// waits for. A broken file whose top names `name` counts as needed too. `None` when `name`
+    /// is neither loaded nor the name of a broken file.
+    pub fn needed_files(&self, name: &str) -> Option<BTreeSet<PathBuf>> {
+        let mut files = BTreeSet::new();
+        let broken_named: Vec<&BrokenFile> = self
+            .broken
+            .iter()
+            .filter(|file| file.name.as_deref() == Some(name))
+            .collect();
+        if !self.entries.contains_key(name) {
+            if broken_named.is_empty() {
+                return None;
+            }
+            files.extend(broken_named.iter().map(|file| file.display.clone()));
+            return Some(files);
+        }
+        let mut pending = vec![name.to_owned()];
+        let mut seen = BTreeSet::new();
+        while let Some(current) = pending.pop() {
+            if !seen.insert(current.clone()) {
+                continue;
+            }
+            let Some(persona) = self.entries.get(&current) else {
+                continue;
+            };
+            files.insert(persona.source.clone());
+            files.extend(
+                self.broken
+                    .iter()
+                    .filter(|file| file.name.as_deref() == Some(current.as_str()))
+                    .map(|file| file.display.clone()),
+            );
+            if let Some(waiting_for) = self.blocked.get(&current) {
+                files.extend(waiting_for.iter().cloned());
+            }
+            pending.extend(
+                persona
+                    .handoffs
+                    .iter()
+                    .filter_map(|handoff| handoff.resolved.clone()),
+            );
+            if let Some(role) = persona
+                .command
+                .as_ref()
+                .and_then(|spec| spec.resolved_role.clone())
+            {
+                pending.push(role);
+            }
+        }
+        Some(files)
+    }
+
+    /// Whether `path` (as diagnostics show it) is a persona or command file of this library.
+    pub fn is_library_file(&self, path: &Path) -> bool {
+        self.broken.iter().any(|file| file.display == path)
+            || self.entries.values().any(|persona| persona.source == path)
+    }
+
+    /// The broken files `name` waits for (a handoff target or active role only they define).
+    pub fn blocked_by(&self, name: &str) -> Option<&BTreeSet<PathBuf>> {
+        self.blocked.get(name)
     }
 
     /// Personas (not stage commands), by name.
@@ -258,6 +395,22 @@ impl Library {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+}
+
+/// Adds the knock-ons of a broken file to its first error, so one mistake reads as one error.
+fn group_knock_ons(first: &mut Diagnostic, name: &str, needing: &[&KnockOn]) {
+    let sites: Vec<String> = needing
+        .iter()
+        .map(|knock_on| format!("{} ({})", knock_on.needed_by, knock_on.site))
+        .collect();
+    let note = format!(
+        "until it is fixed, `{name}` is missing for {}",
+        sites.join(", ")
+    );
+    first.hint = Some(match first.hint.take() {
+        Some(hint) => format!("{hint}; {note}"),
+        None => note,
+    });
 }
 
 fn duplicate(existing: &Persona, later: &Persona) -> Diagnostic {
@@ -318,5 +471,6 @@ mod tests {
         assert!(is_library_file(Path::new("personas/team/b.TXT")));
         assert!(!is_library_file(Path::new("personas/README.md")));
         assert!(!is_library_file(Path::new("personas/c.yaml")));
+        assert!(is_library_file(Path::new("personas/kiro/reviewer.json")));
     }
 }

@@ -17,7 +17,6 @@ use crate::model::{Persona, PersonaKind};
 use crate::overlay::PersonaOverlay;
 use crate::resolve::{resolve_command, resolve_handoffs, Identity};
 use crate::source::{load_file, peek_identity, PeekedIdentity};
-use crate::suggest::closest;
 
 /// Peeked identities, read at most once per file.
 struct Peeks<'f> {
@@ -78,8 +77,7 @@ impl Library {
     ) -> Result<(Persona, Option<Persona>), Vec<Diagnostic>> {
         let (files, walk_problems) = paths.files();
         let mut peeks = Peeks::new(&files);
-        let searched = paths.display(&paths.personas);
-        let mut persona = find(&files, &mut peeks, name, &searched, walk_problems)?;
+        let mut persona = find(&files, &mut peeks, name, walk_problems)?;
         overlay(&mut persona, overlays)?;
 
         let needs_identities = !persona.handoffs.is_empty() || persona.kind == PersonaKind::Command;
@@ -91,14 +89,16 @@ impl Library {
             .iter()
             .map(|(_, identity)| identity.clone())
             .collect();
-        let _unresolved_are_reported_by_lint = resolve_handoffs(&mut persona, &plain);
+        let _unresolved_are_reported_by_lint =
+            resolve_handoffs(&mut persona, &plain, &[], &mut Vec::new());
         if persona.kind != PersonaKind::Command {
             return Ok((persona, None));
         }
 
         let role = active_role(&files, &identities, &mut persona)?;
         let mut role = overlay_owned(role, overlays)?;
-        let _unresolved_are_reported_by_lint = resolve_handoffs(&mut role, &plain);
+        let _unresolved_are_reported_by_lint =
+            resolve_handoffs(&mut role, &plain, &[], &mut Vec::new());
         Ok((persona, Some(role)))
     }
 }
@@ -127,7 +127,6 @@ fn find(
     files: &[LibraryFile],
     peeks: &mut Peeks<'_>,
     name: &str,
-    searched: &std::path::Path,
     walk_problems: Vec<Diagnostic>,
 ) -> Result<Persona, Vec<Diagnostic>> {
     let mut problems = Vec::new();
@@ -167,26 +166,14 @@ fn find(
     if !problems.is_empty() {
         return Err(problems);
     }
-    let mut known: Vec<String> = (0..files.len())
+    let known: Vec<String> = (0..files.len())
         .filter_map(|index| peeks.get(index).name.clone())
         .collect();
-    known.sort();
-    known.dedup();
-    let suggestion = closest(name, known.iter().map(String::as_str))
-        .map(|candidate| format!("did you mean `{candidate}`? "))
-        .unwrap_or_default();
     let mut diagnostics = walk_problems;
-    diagnostics.push(
-        Diagnostic::error(
-            searched,
-            None,
-            format!("no persona or stage command is named `{name}`"),
-        )
-        .with_hint(format!(
-            "{suggestion}run `agentctl personas` to list them; known: {}",
-            known.join(", ")
-        )),
-    );
+    diagnostics.push(crate::suggest::unknown_persona(
+        name,
+        known.iter().map(String::as_str),
+    ));
     Err(diagnostics)
 }
 
@@ -200,7 +187,7 @@ fn active_role(
         .iter()
         .map(|(_, identity)| identity.clone())
         .collect();
-    resolve_command(command, &plain).map_err(|problem| vec![problem])?;
+    resolve_command(command, &plain, &[], &mut Vec::new()).map_err(|problem| vec![problem])?;
     let Some(resolved) = command
         .command
         .as_ref()

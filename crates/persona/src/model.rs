@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use agentctl_protocol::{Gate, Permissions, ToolName};
+use agentctl_protocol::{Diagnostic, Gate, Permissions, ToolName};
 use serde::{Deserialize, Serialize};
 
 /// A persona (a role the model plays) or a stage command (a prompt bound to a persona).
@@ -20,18 +20,24 @@ pub enum PersonaKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SourceFormat {
-    /// Markdown with YAML front matter using agentctl's fields (SPEC §4).
+    /// Markdown with YAML front matter using agentctl's fields.
     Canonical,
-    /// `# Role:` sheet with Metadata bullets and `Handoff To` (seed 000).
+    /// `# Role:` sheet with Metadata bullets and `Handoff To`.
     RoleSheet,
-    /// Stage command with `params` front matter and `## Active Role:` (seed 001).
+    /// Stage command with `params` front matter and `## Active Role:`.
     StageCommand,
-    /// Heading-only role prompt with `{{include:…}}` lines and `{{VARIABLES}}` (seed 002).
+    /// Heading-only role prompt with `{{include:…}}` lines and `{{VARIABLES}}`.
     RolePrompt,
-    /// Agent front matter with `capabilities`, `use_when`, `avoid_when`, `tools` (seed 003).
+    /// Agent front matter with `capabilities`, `use_when`, `avoid_when`, `tools`.
     AgentFrontMatter,
-    /// `# Persona: name` swarm persona with `## Does NOT`, `## Context Scope` (seed 004).
+    /// `# Persona: name` swarm persona with `## Does NOT`, `## Context Scope`.
     SwarmPersona,
+    /// A Claude Code subagent: front matter `name`, `description`, `tools` as a comma list of
+    /// Claude tool names (`Read, Grep, Bash`), `model` aliases (`sonnet`, `inherit`).
+    ClaudeAgent,
+    /// A Kiro / Amazon Q CLI agent: a JSON object with `prompt`, `tools`, `allowedTools`,
+    /// `resources`, `toolsSettings`, `mcpServers`.
+    KiroAgent,
 }
 
 impl SourceFormat {
@@ -43,6 +49,8 @@ impl SourceFormat {
             SourceFormat::RolePrompt => "role-prompt",
             SourceFormat::AgentFrontMatter => "agent-front-matter",
             SourceFormat::SwarmPersona => "swarm-persona",
+            SourceFormat::ClaudeAgent => "claude-agent",
+            SourceFormat::KiroAgent => "kiro-agent",
         }
     }
 }
@@ -150,6 +158,27 @@ pub struct CommandSpec {
     pub production_when: Vec<(String, String)>,
 }
 
+/// An MCP server a persona file declares (Kiro `mcpServers`). Parsed and kept so `show` can
+/// list it; agentctl does not start MCP servers yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct McpServer {
+    /// The program to start (local servers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, String>,
+    /// The address of a remote server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Request timeout in milliseconds, as Kiro writes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<u64>,
+    #[serde(default)]
+    pub disabled: bool,
+}
+
 /// A persona or stage command, whatever style it was written in.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Persona {
@@ -191,6 +220,13 @@ pub struct Persona {
     /// For each field name above (`name`, `prefix`, `permissions.write`, `metadata.tags`, …),
     /// where its value came from.
     pub origins: BTreeMap<String, Origin>,
+    /// MCP servers the file declares, by name (not started yet: see [`McpServer`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub mcp_servers: BTreeMap<String, McpServer>,
+    /// Warnings from parsing: parts of a foreign style that do not map onto agentctl (a Claude
+    /// tool with no counterpart, an MCP server). The library reports them as diagnostics.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Diagnostic>,
 }
 
 impl Persona {
@@ -261,6 +297,8 @@ mod tests {
             SourceFormat::RolePrompt,
             SourceFormat::AgentFrontMatter,
             SourceFormat::SwarmPersona,
+            SourceFormat::ClaudeAgent,
+            SourceFormat::KiroAgent,
         ] {
             let json = serde_json::to_value(format).unwrap();
             assert_eq!(json, serde_json::Value::from(format.as_str()));

@@ -144,9 +144,48 @@ fn known_names_hint(written: &str, identities: &[Identity]) -> String {
     }
 }
 
+/// A name that matches no loaded persona but does match a library file that failed to parse:
+/// a knock-on of that file's own error, reported under it instead of as an error of its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct KnockOn {
+    /// The name the broken file would define.
+    pub broken: String,
+    /// The persona or stage command that needs it.
+    pub needed_by: String,
+    /// Where it is needed: `personas/x.md:19`.
+    pub site: String,
+}
+
+fn knock_on(
+    written: &str,
+    broken: &[Identity],
+    persona: &Persona,
+    line: Option<usize>,
+    resolve: fn(&str, &[Identity]) -> Resolution,
+) -> Option<KnockOn> {
+    let Resolution::Found(name) = resolve(written, broken) else {
+        return None;
+    };
+    let site = match line {
+        Some(line) => format!("{}:{line}", persona.source.display()),
+        None => persona.source.display().to_string(),
+    };
+    Some(KnockOn {
+        broken: name,
+        needed_by: persona.name.clone(),
+        site,
+    })
+}
+
 /// Resolves every handoff of `persona` in place; one diagnostic per target that does not
-/// resolve. Returns the diagnostics.
-pub(crate) fn resolve_handoffs(persona: &mut Persona, identities: &[Identity]) -> Vec<Diagnostic> {
+/// resolve, except targets that match a `broken` file's identity: those are pushed to
+/// `knock_ons` instead. Returns the diagnostics.
+pub(crate) fn resolve_handoffs(
+    persona: &mut Persona,
+    identities: &[Identity],
+    broken: &[Identity],
+    knock_ons: &mut Vec<KnockOn>,
+) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     let source = persona.source.clone();
     let lines: Vec<Option<usize>> = persona
@@ -160,8 +199,19 @@ pub(crate) fn resolve_handoffs(persona: &mut Persona, identities: &[Identity]) -
                 .and_then(|origin| origin.line)
         })
         .collect();
+    let snapshot = persona.clone();
     for (handoff, line) in persona.handoffs.iter_mut().zip(lines) {
-        match resolve_handoff(&handoff.written, identities) {
+        let resolution = resolve_handoff(&handoff.written, identities);
+        if resolution == Resolution::Missing {
+            if let Some(found) =
+                knock_on(&handoff.written, broken, &snapshot, line, resolve_handoff)
+            {
+                handoff.resolved = None;
+                knock_ons.push(found);
+                continue;
+            }
+        }
+        match resolution {
             Resolution::Found(name) => handoff.resolved = Some(name),
             Resolution::Ambiguous(names) => {
                 handoff.resolved = None;
@@ -194,10 +244,13 @@ pub(crate) fn resolve_handoffs(persona: &mut Persona, identities: &[Identity]) -
     diagnostics
 }
 
-/// Resolves a stage command's active role in place; `Err` when it does not resolve.
+/// Resolves a stage command's active role in place; `Err` when it does not resolve (unless it
+/// matches a `broken` file's identity: then the knock-on is pushed and the role stays unset).
 pub(crate) fn resolve_command(
     command: &mut Persona,
     identities: &[Identity],
+    broken: &[Identity],
+    knock_ons: &mut Vec<KnockOn>,
 ) -> Result<(), Diagnostic> {
     if command.kind != PersonaKind::Command {
         return Ok(());
@@ -207,6 +260,7 @@ pub(crate) fn resolve_command(
         .get("command.active_role")
         .and_then(|origin| origin.line);
     let source = command.source.clone();
+    let snapshot = command.clone();
     let Some(spec) = command.command.as_mut() else {
         return Ok(());
     };
@@ -232,12 +286,18 @@ pub(crate) fn resolve_command(
             ),
         )
         .with_hint("write the persona's name instead")),
-        Resolution::Missing => Err(Diagnostic::error(
-            &source,
-            line,
-            format!("active role `{written}` matches no persona"),
-        )
-        .with_hint(known_names_hint(&written, identities))),
+        Resolution::Missing => {
+            if let Some(found) = knock_on(&written, broken, &snapshot, line, resolve_active_role) {
+                knock_ons.push(found);
+                return Ok(());
+            }
+            Err(Diagnostic::error(
+                &source,
+                line,
+                format!("active role `{written}` matches no persona"),
+            )
+            .with_hint(known_names_hint(&written, identities)))
+        }
     }
 }
 

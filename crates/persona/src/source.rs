@@ -98,6 +98,26 @@ pub(crate) fn peek_identity(disk_path: &Path) -> PeekedIdentity {
         return PeekedIdentity::default();
     }
     let text = String::from_utf8_lossy(&bytes);
+    if crate::formats::kiro_agent::looks_like(&text) {
+        // JSON has no line-wise shape to peek at, so the name is read from the whole file,
+        // within the same size limit as parsing.
+        let small = fs_err::metadata(disk_path).is_ok_and(|meta| meta.len() <= MAX_FILE_BYTES);
+        let name = small
+            .then(|| fs_err::read_to_string(disk_path).ok())
+            .flatten()
+            .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+            .and_then(|value| value.get("name")?.as_str().map(str::to_owned))
+            .or_else(|| {
+                disk_path
+                    .file_stem()
+                    .and_then(|stem| stem.to_str())
+                    .map(str::to_owned)
+            });
+        return PeekedIdentity {
+            name,
+            ..PeekedIdentity::default()
+        };
+    }
     let mut identity = PeekedIdentity::default();
     let mut lines = text.lines();
     let mut in_front_matter = text

@@ -1,52 +1,51 @@
-//! "Did you mean …?" for misspelt keys and names: a small edit distance.
+//! "Did you mean …?" for misspelt keys and names, and the message for a name that names nothing.
+//!
+//! The distance is `strsim`'s optimal string alignment (insertions, deletions, substitutions and
+//! swaps of two neighbours), so `wirte` is one edit from `write`.
 //!
 //! Does not know about: what the candidates are; callers pass the valid spellings.
 
-/// The number of single-character insertions, deletions, substitutions and swaps of two
-/// neighbours between two words (optimal string alignment), so `wirte` is one edit from `write`.
-pub(crate) fn edit_distance(left: &str, right: &str) -> usize {
-    let left: Vec<char> = left.chars().collect();
-    let right: Vec<char> = right.chars().collect();
-    let width = right.len() + 1;
-    let mut table = vec![0usize; (left.len() + 1) * width];
-    for (row, cell) in table.iter_mut().step_by(width).enumerate() {
-        *cell = row;
-    }
-    for (column, cell) in table.iter_mut().take(width).enumerate() {
-        *cell = column;
-    }
-    for row in 1..=left.len() {
-        for column in 1..=right.len() {
-            let cost = usize::from(left[row - 1] != right[column - 1]);
-            let mut best = (table[(row - 1) * width + column] + 1)
-                .min(table[row * width + column - 1] + 1)
-                .min(table[(row - 1) * width + column - 1] + cost);
-            if row > 1
-                && column > 1
-                && left[row - 1] == right[column - 2]
-                && left[row - 2] == right[column - 1]
-            {
-                best = best.min(table[(row - 2) * width + column - 2] + 1);
-            }
-            table[row * width + column] = best;
-        }
-    }
-    table[left.len() * width + right.len()]
-}
+use agentctl_protocol::Diagnostic;
 
 /// The closest candidate when it is close enough to be a plausible typo: at most a third of
 /// the word's length away (and at least one edit allowed).
-pub(crate) fn closest<'a>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
+pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let limit = (word.chars().count() / 3).max(1);
     candidates
         .into_iter()
-        .map(|candidate| (edit_distance(word, candidate), candidate))
+        .map(|candidate| (strsim::osa_distance(word, candidate), candidate))
         .filter(|(distance, _)| *distance <= limit)
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, candidate)| candidate)
+}
+
+/// How many known names a hint lists before it points at `agentctl personas` instead.
+const LISTED_NAMES: usize = 12;
+
+/// The error for a persona or stage command name that names nothing. It has no file: the
+/// mistake is in what was typed, so it prints as `error: no persona … named `x``.
+pub fn unknown_persona<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Diagnostic {
+    let mut known: Vec<&str> = known.into_iter().collect();
+    known.sort_unstable();
+    known.dedup();
+    let message = format!("no persona or stage command named `{name}`");
+    if known.is_empty() {
+        return Diagnostic::error("", None, message)
+            .with_hint("the library is empty; `agentctl init` scaffolds the default team");
+    }
+    let suggestion = closest(name, known.iter().copied())
+        .map(|candidate| format!("did you mean `{candidate}`? "))
+        .unwrap_or_default();
+    let listed = if known.len() > LISTED_NAMES {
+        format!(
+            "{}, … ({} in all; `agentctl personas` lists them)",
+            known[..LISTED_NAMES].join(", "),
+            known.len()
+        )
+    } else {
+        known.join(", ")
+    };
+    Diagnostic::error("", None, message).with_hint(format!("{suggestion}known: {listed}"))
 }
 
 #[cfg(test)]
@@ -54,20 +53,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn distances() {
-        assert_eq!(edit_distance("tools", "tools"), 0);
-        assert_eq!(edit_distance("tool", "tools"), 1);
-        assert_eq!(edit_distance("handofs", "handoffs"), 1);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("wirte", "write"), 1);
-    }
-
-    #[test]
     fn suggestions_only_for_near_misses() {
         let keys = ["tools", "write", "handoffs"];
         assert_eq!(closest("wirte", keys), Some("write"));
         assert_eq!(closest("handoff", keys), Some("handoffs"));
         assert_eq!(closest("favourite_colour", keys), None);
+    }
+
+    #[test]
+    fn an_unknown_name_has_no_location_and_a_suggestion() {
+        let error = unknown_persona("ops-devop", ["qa", "ops-devops"]);
+        assert_eq!(error.path, std::path::PathBuf::new());
+        assert_eq!(error.line, None);
+        assert_eq!(
+            error.to_string(),
+            "no persona or stage command named `ops-devop`"
+        );
+        assert_eq!(
+            error.hint.as_deref(),
+            Some("did you mean `ops-devops`? known: ops-devops, qa")
+        );
+        let many: Vec<String> = (0..20).map(|index| format!("p{index:02}")).collect();
+        let error = unknown_persona("zzz", many.iter().map(String::as_str));
+        assert!(error
+            .hint
+            .as_deref()
+            .unwrap()
+            .ends_with("p11, … (20 in all; `agentctl personas` lists them)"));
     }
 }

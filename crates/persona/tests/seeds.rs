@@ -452,7 +452,7 @@ fn load_one_does_not_parse_unrelated_files() {
     assert_eq!(error.len(), 1);
     assert_eq!(
         error[0].message,
-        "no persona or stage command is named `ops-devop`"
+        "no persona or stage command named `ops-devop`"
     );
     assert!(error[0]
         .hint
@@ -737,4 +737,71 @@ fn a_missing_persona_directory_is_reported() {
     assert_eq!(error.path, PathBuf::from("personas"));
     assert_eq!(error.message, "the persona directory does not exist");
     assert!(library.is_empty());
+}
+
+#[test]
+fn a_broken_file_is_reported_once_with_its_knock_ons_grouped_under_it() {
+    let fixture = Fixture::new();
+    fixture
+        .write(
+            "personas/qa.md",
+            "---\nname: qa-engineer\nprefix: \"[QA]\"\ntools: [fs_read, fs_list\n---\nYou test.\n",
+        )
+        .write(
+            "personas/ops.md",
+            "---\nname: ops\nhandoffs: [qa-engineer, release]\n---\nYou deploy.\n",
+        )
+        .write(
+            "personas/release.md",
+            "---\nname: release\nhandoffs: [ops]\n---\nYou release.\n",
+        )
+        .write("personas/lonely.md", "---\nname: lonely\n---\nAlone.\n")
+        .write(
+            "prompts/check.md",
+            "---\nname: check\n---\n## Active Role: QA\n\nCheck it.\n",
+        );
+    let (library, diagnostics) = Library::load(&fixture.paths(), &BTreeMap::new());
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
+    let cause = &diagnostics[0];
+    assert_eq!(cause.path, Path::new("personas/qa.md"));
+    assert_eq!(cause.line, Some(5));
+    assert!(cause.message.starts_with("invalid front matter"));
+    assert!(
+        cause.hint.as_deref().unwrap().ends_with(
+            "until it is fixed, `qa-engineer` is missing for check (prompts/check.md:4), ops (personas/ops.md:3)"
+        ),
+        "{:?}",
+        cause.hint
+    );
+    // ops needs the broken file directly, release through ops; lonely needs nothing broken.
+    let broken = Path::new("personas/qa.md").to_path_buf();
+    assert!(library.needed_files("ops").unwrap().contains(&broken));
+    assert!(library.needed_files("release").unwrap().contains(&broken));
+    assert!(library.needed_files("check").unwrap().contains(&broken));
+    assert_eq!(
+        library.needed_files("lonely").unwrap(),
+        [Path::new("personas/lonely.md").to_path_buf()].into()
+    );
+    // The broken file's own name leads to it; a name nobody defines leads nowhere.
+    assert_eq!(
+        library.needed_files("qa-engineer").unwrap(),
+        [broken.clone()].into()
+    );
+    assert_eq!(library.needed_files("nobody"), None);
+    assert!(library.is_library_file(&broken));
+    assert!(library.blocked_by("ops").is_some());
+    assert!(library.blocked_by("lonely").is_none());
+}
+
+#[test]
+fn a_second_file_with_the_same_name_blocks_that_name() {
+    let fixture = Fixture::new();
+    fixture
+        .write("personas/a.md", "---\nname: twin\n---\nOne.\n")
+        .write("personas/b.md", "---\nname: twin\n---\nTwo.\n");
+    let (library, diagnostics) = Library::load(&fixture.paths(), &BTreeMap::new());
+    assert_eq!(diagnostics.len(), 1);
+    assert!(diagnostics[0].message.contains("defined twice"));
+    let needed = library.needed_files("twin").unwrap();
+    assert!(needed.contains(Path::new("personas/b.md")), "{needed:?}");
 }

@@ -108,6 +108,8 @@ fn persona(source: &str, body: &str) -> Persona {
         body: body.to_owned(),
         body_line: 1,
         metadata: BTreeMap::new(),
+        mcp_servers: BTreeMap::new(),
+        warnings: Vec::new(),
         origins: BTreeMap::new(),
     }
 }

@@ -65,8 +65,12 @@ impl Diagnostic {
 }
 
 impl fmt::Display for Diagnostic {
-    /// `path:line: message` — the hint is rendered separately by the front end.
+    /// `path:line: message` — the hint is rendered separately by the front end. A diagnostic
+    /// about what was typed rather than a file has an empty path and prints as `message`.
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.as_os_str().is_empty() {
+            return formatter.write_str(&self.message);
+        }
         write!(formatter, "{}", self.path.display())?;
         if let Some(line) = self.line {
             write!(formatter, ":{line}")?;

@@ -16,13 +16,24 @@ use crate::formats::{
 };
 use crate::front_matter::{self, FrontMatter, Split, StringList, ECOSYSTEM_KEYS};
 use crate::markdown;
-use crate::model::{Limits, Persona, PersonaKind, SourceFormat};
+use crate::model::{Limits, McpServer, Persona, PersonaKind, SourceFormat};
 use crate::overlay::HandoffSpec;
 
 /// Keys only the canonical style uses; their presence makes a file canonical.
-pub(crate) const CANONICAL_ONLY_KEYS: [&str; 12] = [
-    "role", "prefix", "stages", "read", "write", "deny", "commands", "aws", "handoffs", "context",
-    "reports", "limits",
+pub(crate) const CANONICAL_ONLY_KEYS: [&str; 13] = [
+    "role",
+    "prefix",
+    "stages",
+    "read",
+    "write",
+    "deny",
+    "commands",
+    "aws",
+    "handoffs",
+    "context",
+    "reports",
+    "limits",
+    "mcp_servers",
 ];
 /// Keys both styles use.
 pub(crate) const SHARED_KEYS: [&str; 4] = ["name", "description", "model", "tools"];
@@ -50,6 +61,7 @@ struct Fields {
     context: Option<StringList>,
     reports: Option<StringList>,
     limits: Option<Limits>,
+    mcp_servers: Option<BTreeMap<String, McpServer>>,
     capabilities: Option<StringList>,
     use_when: Option<StringList>,
     avoid_when: Option<StringList>,
@@ -187,6 +199,23 @@ fn build(
     }
     if let Some(handoffs) = fields.handoffs {
         set_handoffs(front_matter, &mut persona, &handoffs);
+    }
+    if let Some(servers) = fields.mcp_servers {
+        for name in servers.keys() {
+            let line = front_matter.value_line("mcp_servers", name);
+            persona.warnings.push(
+                Diagnostic::warning(
+                    path,
+                    line,
+                    format!(
+                        "MCP server `{name}` is kept but not started: MCP is not yet supported"
+                    ),
+                )
+                .with_hint("the persona runs without the server's tools"),
+            );
+        }
+        persona.mcp_servers = servers;
+        record(&mut persona, "mcp_servers", line("mcp_servers"), HOW);
     }
     set_permissions(
         path,

@@ -6,6 +6,9 @@
 
 pub mod agent;
 pub mod canonical;
+pub mod claude_agent;
+pub mod kiro_agent;
+pub mod render;
 pub mod role_prompt;
 pub mod role_sheet;
 pub mod stage_command;
@@ -48,6 +51,8 @@ pub(crate) fn new_persona(
         body_line,
         metadata: BTreeMap::new(),
         origins: BTreeMap::new(),
+        mcp_servers: BTreeMap::new(),
+        warnings: Vec::new(),
     }
 }
 
