@@ -456,10 +456,11 @@ fn approve_beats_allow_for_commands() {
         &fixture.bash("terraform apply x && rm -rf /"),
         "deny: rm -rf *",
     );
-    // An expansion that could spell an approved command needs approval.
-    assert_eq!(
-        fixture.bash("kubectl apply -f x -n $NS").kind(),
-        DecisionKind::Approve
+    // An expansion that could spell an approved command is refused: only harmless
+    // parameters (`$?`, `$CI` …) may be expanded in arguments.
+    assert_denied(
+        &fixture.bash("kubectl apply -f x -n $NS"),
+        "shell: parameter expansion",
     );
 }
 
@@ -484,7 +485,7 @@ fn hijacking_variables_are_denied() {
     let fixture = devops();
     assert_denied(
         &fixture.bash("PATH=. git status"),
-        "shell: sensitive variable",
+        "shell: variable not allowed",
     );
     assert_allowed(&fixture.bash("CI=1 git status"), "allow: git status");
 }
