@@ -16,7 +16,9 @@ mod programs;
 use programs::SHELLS;
 
 use crate::request::deny;
-use crate::shell::{self, join_subject, Assignment, RedirectionKind, SimpleCommand, Word, WordPart};
+use crate::shell::{
+    self, join_subject, Assignment, RedirectionKind, SimpleCommand, Word, WordPart,
+};
 use crate::wildcard::WildcardPattern;
 use crate::PolicyError;
 
@@ -25,7 +27,6 @@ pub const MAX_COMMAND_BYTES: usize = 64 * 1024;
 
 /// How many `eval` / `sh -c` layers are looked through.
 const MAX_WRAPPER_DEPTH: usize = 8;
-
 
 /// Short options of those shells that take no argument and may sit before `-c`. `-l` (login)
 /// and `-i` (interactive) are not among them: such shells read the user's profile and rc files.
@@ -232,6 +233,8 @@ fn compile(list: &str, patterns: &[String]) -> Result<Vec<WildcardPattern>, Poli
 struct Collected {
     commands: Vec<SimpleCommand>,
     redirections: Vec<shell::Redirection>,
+    /// Names of the wrappers looked through (`eval`, `bash`, `env` …), which bash also runs.
+    wrappers: Vec<String>,
 }
 
 /// Parses `text` and gathers its commands, replacing each `eval …` or `sh -c …` by the commands
@@ -246,6 +249,11 @@ fn collect(text: &str, depth: usize, collected: &mut Collected) -> Result<(), De
     })?;
     collected.redirections.extend(script.redirections);
     for command in script.commands {
+        if let Some(name) = command.words.first().and_then(Word::static_text) {
+            if name.rsplit('/').next() == Some("env") && command.words.len() > 1 {
+                collected.wrappers.push(name);
+            }
+        }
         let command = unwrap_env(command)?;
         match wrapped_script(&command)? {
             Some(inner) => {
@@ -254,6 +262,9 @@ fn collect(text: &str, depth: usize, collected: &mut Collected) -> Result<(), De
                         "shell: wrapper",
                         format!("more than {MAX_WRAPPER_DEPTH} levels of `eval` / `sh -c`"),
                     ));
+                }
+                if let Some(name) = command.words.first().and_then(Word::static_text) {
+                    collected.wrappers.push(name);
                 }
                 if !command.assignments.is_empty() {
                     collected.commands.push(SimpleCommand {
@@ -290,15 +301,16 @@ fn unwrap_env(mut command: SimpleCommand) -> Result<SimpleCommand, Decision> {
             if text.starts_with('-') {
                 return Err(deny(
                     "shell: env option",
-                    format!(
-                        "`env {text}` is not allowed; set variables as `NAME=value COMMAND`"
-                    ),
+                    format!("`env {text}` is not allowed; set variables as `NAME=value COMMAND`"),
                 ));
             }
             let Some((name, value)) = text.split_once('=') else {
                 break;
             };
-            let is_name = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            let is_name = name
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
                 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
             if !is_name {
                 break;
@@ -461,7 +473,9 @@ fn decide_redirections(collected: &Collected, check_path: PathCheck<'_>) -> Deci
             .words
             .first()
             .and_then(Word::static_text)
-            .is_some_and(|name| arguments::writes_operands(name.rsplit('/').next().unwrap_or(&name)))
+            .is_some_and(|name| {
+                arguments::writes_operands(name.rsplit('/').next().unwrap_or(&name))
+            })
     });
     if (touches_files || writes_operands) && changes_directory {
         decisions.push(deny(
@@ -510,5 +524,7 @@ fn shorten(text: &str) -> String {
     }
 }
 
+#[cfg(test)]
+mod differential;
 #[cfg(test)]
 mod tests;

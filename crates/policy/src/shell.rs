@@ -418,7 +418,9 @@ impl Parser {
         if self.peek_at(offset) != Some('=') {
             return None;
         }
-        let name: String = (0..name_end).filter_map(|index| self.peek_at(index)).collect();
+        let name: String = (0..name_end)
+            .filter_map(|index| self.peek_at(index))
+            .collect();
         self.advance(offset + 1);
         Some(name)
     }

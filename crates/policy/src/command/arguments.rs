@@ -38,6 +38,10 @@ pub(crate) fn check(program: &str, words: &[Word], check_path: PathCheck<'_>) ->
             decisions.push(decision);
             continue;
         }
+        if DISPLAY_PROGRAMS.contains(&program) {
+            // Printed, never opened.
+            continue;
+        }
         let text = argument.text();
         for candidate in path_candidates(&text) {
             if HARMLESS_PATHS.contains(&candidate) {

@@ -154,7 +154,10 @@ mod tests {
             assert!(check_assignment(name, &literal("v")).is_some(), "{name}");
         }
         for value in ["/etc", "~/x", "..", "a/../b", ".", "a/.x"] {
-            assert!(check_assignment("LANG", &literal(value)).is_some(), "{value}");
+            assert!(
+                check_assignment("LANG", &literal(value)).is_some(),
+                "{value}"
+            );
         }
     }
 

@@ -192,7 +192,14 @@ pub(crate) const PROGRAM_RULES: &[ProgramRule] = &[
 /// What `set` may be given: error and trace flags. `-k` would turn any `NAME=value` argument
 /// into an environment assignment, `-T`/`-o functrace` and others change what runs.
 const SET_FLAGS: &str = "euxvfCB";
-const SET_OPTIONS: [&str; 6] = ["pipefail", "errexit", "nounset", "xtrace", "noclobber", "noglob"];
+const SET_OPTIONS: [&str; 6] = [
+    "pipefail",
+    "errexit",
+    "nounset",
+    "xtrace",
+    "noclobber",
+    "noglob",
+];
 
 /// Global options git may be given before its subcommand; every other one (`-c`, `-C`,
 /// `--git-dir`, `--work-tree`, `--exec-path`, `--namespace` …) is refused.
@@ -452,19 +459,29 @@ fn check_set(arguments: &[String]) -> Option<Decision> {
             expecting_option = true;
             true
         } else {
+            let letters = argument.get(1..).unwrap_or_default();
+            let (flags, takes_option) = match letters.strip_suffix('o') {
+                Some(flags) => (flags, true),
+                None => (letters, false),
+            };
+            expecting_option = takes_option;
             argument.len() > 1
                 && argument.starts_with(['-', '+'])
-                && argument.chars().skip(1).all(|letter| SET_FLAGS.contains(letter))
+                && flags.chars().all(|letter| SET_FLAGS.contains(letter))
         };
         if !fine {
             return Some(deny(
                 "program: set",
                 format!(
-                    "`set {argument}` is not allowed; `set` may only turn on or off -e, -u, -x,                      -v, -f, -C and -o {}",
+                    "`set {argument}` is not allowed; `set` may only turn on or off -e, -u, -x, \
+                     -v, -f, -C and -o {}",
                     SET_OPTIONS.join("|")
                 ),
             ));
         }
+    }
+    if expecting_option {
+        return Some(deny("program: set", "`set -o` needs an option name"));
     }
     None
 }
@@ -611,7 +628,10 @@ fn sed_script_is_harmless(script: &str) -> bool {
                     return false;
                 };
                 index = end + 1;
-                while characters.get(index).is_some_and(|c| *c == 'I' || *c == 'M') {
+                while characters
+                    .get(index)
+                    .is_some_and(|c| *c == 'I' || *c == 'M')
+                {
                     index += 1;
                 }
             }
@@ -725,6 +745,9 @@ mod tests {
 
     #[test]
     fn other_programs_use_the_same_table() {
+        assert!(!denied("set -euo pipefail"));
+        assert!(denied("set -o functrace"));
+        assert!(denied("set -euo"));
         for text in [
             "kubectl get pods --kubeconfig=x",
             "terraform -chdir=/tmp plan",

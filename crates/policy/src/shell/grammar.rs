@@ -102,7 +102,12 @@ pub(super) fn cross_check(text: &str, script: &ParsedScript) -> Result<(), Shell
     Ok(())
 }
 
-fn visit(node: Node<'_>, text: &str, in_command: bool, census: &mut Census) -> Result<(), ShellError> {
+fn visit(
+    node: Node<'_>,
+    text: &str,
+    in_command: bool,
+    census: &mut Census,
+) -> Result<(), ShellError> {
     if node.is_error() || node.is_missing() {
         let shown: String = node
             .utf8_text(text.as_bytes())
@@ -119,8 +124,8 @@ fn visit(node: Node<'_>, text: &str, in_command: bool, census: &mut Census) -> R
     let kind = node.kind();
     let mut inside_command = in_command;
     if node.is_named() {
-        let counted = COMMAND_KINDS.contains(&kind)
-            && !(kind == "variable_assignment" && in_command);
+        let counted =
+            COMMAND_KINDS.contains(&kind) && !(kind == "variable_assignment" && in_command);
         let understood = UNDERSTOOD_KINDS.contains(&kind)
             || kind == "declaration_command"
             || kind == "unset_command";
