@@ -195,7 +195,20 @@ impl CommandRules {
                 ),
             };
         }
-        if let Some(pattern) = self.allow.iter().find(|p| p.matches(&text)) {
+        // An unquoted word made only of expansions disappears when they expand to nothing
+        // (`cat $CI` runs `cat`), so an allow pattern must match the line both ways.
+        let without_vanishing = command
+            .words
+            .iter()
+            .filter(|word| !word.may_vanish())
+            .map(Word::text)
+            .collect::<Vec<_>>()
+            .join(" ");
+        if let Some(pattern) = self
+            .allow
+            .iter()
+            .find(|p| p.matches(&text) && p.matches(&without_vanishing))
+        {
             return Decision::Allow {
                 rule: format!("allow: {}", pattern.text()),
             };

@@ -376,11 +376,12 @@ impl Sandbox {
         let bash = bash_path();
         for stub in STUBS {
             let path = bin.join(stub);
-            // Only builtins: the stub must not depend on PATH.
+            // Only builtins, so the stub does not depend on PATH; one write per record, so stubs
+            // running in parallel (`a & b`) do not interleave.
             fs::write(
                 &path,
                 format!(
-                    "#!{}\n{{ printf '%s' \"${{0##*/}}\"; for a in \"$@\"; do printf '\\037%s' \"$a\"; done; printf '\\036'; }} >> '{}'\n",
+                    "#!{}\nrecord=\"${{0##*/}}\"; for a in \"$@\"; do record+=$'\\037'\"$a\"; done\nprintf '%s\\036' \"$record\" >> '{}'\n",
                     bash.display(),
                     argv_log.display()
                 ),
@@ -720,6 +721,70 @@ const ATOMS: [&str; 72] = [
     "-e",
 ];
 
+/// Names and arguments a realistic persona allows, mixed with the tricky ones so that a good
+/// share of the generated lines is allowed and really run under bash.
+const BENIGN_NAMES: [&str; 16] = [
+    "echo",
+    "echo",
+    "printf",
+    "ls",
+    "cat",
+    "git diff",
+    "git status",
+    "git log",
+    "head",
+    "true",
+    "test",
+    "cd",
+    "sed -n",
+    "find .",
+    "wc",
+    "grep",
+];
+
+const BENIGN_ATOMS: [&str; 40] = [
+    "a.txt",
+    "sub",
+    "-n",
+    "-l",
+    "--stat",
+    "'a b'",
+    "\"a b\"",
+    "'$(id)'",
+    "\"\\$(id)\"",
+    "$CI",
+    "\"$CI\"",
+    "${CI}",
+    "$?",
+    "$#",
+    "*",
+    "sub/*",
+    "*.txt",
+    "x\\\ny",
+    "'x\\\ny'",
+    "\"x\\\ny\"",
+    "2>&1",
+    "> out.txt",
+    ">> out.txt",
+    "< a.txt",
+    "2> /dev/null",
+    "$(echo x)",
+    "`echo x`",
+    "\"$(git status)\"",
+    "'a[$(id)]'",
+    "'${a[$(id)]}'",
+    "\\$",
+    "\\*",
+    "\"*\"",
+    "'-v'",
+    "#",
+    "# c $(id)",
+    "-name",
+    "'*.txt'",
+    "1p",
+    "\\\n",
+];
+
 const SEPARATORS: [&str; 8] = ["; ", " && ", " || ", " | ", "\n", " & ", "; ", " && "];
 
 impl Generator {
@@ -744,26 +809,38 @@ impl Generator {
         items[self.below(items.len())]
     }
 
-    fn simple_command(&mut self) -> String {
+    /// One simple command; a benign one uses the names and arguments a persona allows.
+    fn simple_command(&mut self, benign: bool) -> String {
         let mut words = Vec::new();
         if self.below(6) == 0 {
-            words.push(
-                self.pick(&["CI=1", "FOO=1", "PATH=.", "LANG=C", "BASH_ENV=x"])
-                    .to_owned(),
-            );
+            let prefixes: &[&str] = if benign {
+                &["CI=1", "LANG=C", "TZ=UTC"]
+            } else {
+                &["CI=1", "FOO=1", "PATH=.", "LANG=C", "BASH_ENV=x"]
+            };
+            words.push(self.pick(prefixes).to_owned());
         }
-        words.push(self.pick(&NAMES).to_owned());
+        words.push(
+            self.pick(if benign { &BENIGN_NAMES } else { &NAMES })
+                .to_owned(),
+        );
         for _ in 0..self.below(4) {
-            words.push(self.pick(&ATOMS).to_owned());
+            let atom = if benign && self.below(8) != 0 {
+                self.pick(&BENIGN_ATOMS)
+            } else {
+                self.pick(&ATOMS)
+            };
+            words.push(atom.to_owned());
         }
         words.join(" ")
     }
 
     fn command_line(&mut self) -> String {
-        let mut line = self.simple_command();
+        let benign = self.below(2) == 0;
+        let mut line = self.simple_command(benign);
         for _ in 0..self.below(3) {
             line.push_str(self.pick(&SEPARATORS));
-            line.push_str(&self.simple_command());
+            line.push_str(&self.simple_command(benign));
         }
         match self.below(10) {
             0 => line = format!("( {line} )"),
@@ -915,13 +992,21 @@ mod fuzz {
     }
 }
 
+/// A diagnostic: prints the decision for every hand-written command (or, with
+/// `PRINT_GENERATED` set, for 80 generated ones).
 #[test]
-#[ignore]
-fn print_hand_written_decisions() {
+#[ignore = "diagnostic output only"]
+fn print_decisions() {
     let harness = Harness::new();
-    for command in HAND_WRITTEN {
+    let generated = std::env::var("PRINT_GENERATED").is_ok();
+    let commands = if generated {
+        corpus(80, 9).split_off(HAND_WRITTEN.len())
+    } else {
+        corpus(0, 9)
+    };
+    for command in &commands {
         let verdict = harness.engine.decide(&ToolRequest::ExecuteBash {
-            command: (*command).to_owned(),
+            command: command.clone(),
         });
         #[allow(clippy::print_stderr)]
         {

@@ -60,6 +60,16 @@ impl Word {
         }
     }
 
+    /// Whether the word is only unquoted expansions, which bash drops entirely when they
+    /// expand to nothing.
+    pub(crate) fn may_vanish(&self) -> bool {
+        !self.parts.is_empty()
+            && self
+                .parts
+                .iter()
+                .all(|part| matches!(part, WordPart::Parameter(_) | WordPart::Substitution(_)))
+    }
+
     pub(crate) fn is_static(&self) -> bool {
         self.parts
             .iter()
