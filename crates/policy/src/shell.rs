@@ -81,6 +81,12 @@ pub(crate) struct Redirection {
 }
 
 /// Parses command text. Fails on anything outside the supported subset.
+/// The subset reader alone, without the bash grammar (for measurements).
+#[cfg(test)]
+pub(crate) fn parse_subset(text: &str) -> Result<ParsedScript, ShellError> {
+    parse_at_depth(text, 0)
+}
+
 /// The text is read twice, by the subset reader below and by the bash grammar, and the two
 /// readings must agree.
 pub(crate) fn parse(text: &str) -> Result<ParsedScript, ShellError> {

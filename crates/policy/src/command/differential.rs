@@ -1014,3 +1014,55 @@ fn print_decisions() {
         }
     }
 }
+
+/// How long one `execute_bash` decision takes over the corpus, and the bash grammar's share.
+/// Run in release by scripts/shell-differential.sh.
+#[test]
+#[ignore = "timing; run by scripts/shell-differential.sh"]
+fn decision_speed() {
+    let commands = corpus(2_000, 2_026);
+    let directory = tempfile::tempdir().unwrap();
+    let engine = PolicyEngine::new(PolicySpec {
+        permissions: permissions(),
+        workspace: directory.path().to_path_buf(),
+        protected: vec!["AUDIT_LOG.md".into()],
+        handoff_targets: Vec::new(),
+        reports: Vec::new(),
+    })
+    .unwrap();
+    let rounds = 5;
+    let started = Instant::now();
+    for _ in 0..rounds {
+        for command in &commands {
+            let verdict = engine.decide(&ToolRequest::ExecuteBash {
+                command: command.clone(),
+            });
+            std::hint::black_box(verdict);
+        }
+    }
+    let decisions = (rounds * commands.len()) as f64;
+    let per_decision = started.elapsed().as_secs_f64() / decisions * 1e6;
+    let started = Instant::now();
+    for _ in 0..rounds {
+        for command in &commands {
+            std::hint::black_box(crate::shell::parse_subset(command).is_ok());
+        }
+    }
+    let per_subset_parse = started.elapsed().as_secs_f64() / decisions * 1e6;
+    let started = Instant::now();
+    for _ in 0..rounds {
+        for command in &commands {
+            std::hint::black_box(crate::shell::parse(command).is_ok());
+        }
+    }
+    let per_full_parse = started.elapsed().as_secs_f64() / decisions * 1e6;
+    #[allow(clippy::print_stderr)]
+    {
+        eprintln!(
+            "decision-speed: {} commands x {rounds}: {per_decision:.1} µs per execute_bash \
+             decision; reading: {per_subset_parse:.1} µs subset reader, {per_full_parse:.1} µs \
+             with the bash grammar cross-check",
+            commands.len()
+        );
+    }
+}
