@@ -1021,6 +1021,14 @@ fn print_decisions() {
 #[ignore = "timing; run by scripts/shell-differential.sh"]
 fn decision_speed() {
     let commands = corpus(2_000, 2_026);
+    if let Ok(path) = std::env::var("SHELL_DIFFERENTIAL_DUMP") {
+        // One JSON string per line, to time another build of the policy on the same lines.
+        let lines: Vec<String> = commands
+            .iter()
+            .map(|command| serde_json::to_string(command).unwrap())
+            .collect();
+        fs::write(path, lines.join("\n")).unwrap();
+    }
     let directory = tempfile::tempdir().unwrap();
     let engine = PolicyEngine::new(PolicySpec {
         permissions: permissions(),
