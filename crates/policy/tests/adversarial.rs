@@ -378,9 +378,63 @@ fn substitutions_wrappers_and_eval_are_checked_inside() {
     );
     assert_allowed(&fixture.bash("sh -c 'git status'"), "allow: git status");
     assert_allowed(
-        &fixture.bash("echo $(git diff --stat)"),
+        &fixture.bash("echo \"$(git diff --stat)\""),
         "allow: git diff *; allow: echo *",
     );
+    // Unquoted, an empty output would leave a bare `echo`, which `echo *` does not allow.
+    assert_denied(&fixture.bash("echo $(git diff --stat)"), "no command rule");
+}
+
+/// Shipped QA-style patterns such as `git diff*` also match `git difftool`, and `git log*`,
+/// `pytest*`, `make test*` take any option: the program table refuses the dangerous ones.
+#[test]
+fn broad_patterns_do_not_reach_dangerous_options() {
+    let mut permissions = devops_permissions();
+    permissions.commands.allow = [
+        "git diff*",
+        "git log*",
+        "pytest*",
+        "python3 -m pytest*",
+        "make test*",
+        "cargo test*",
+        "npm test*",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    let fixture = fixture_with(permissions, &[], &[]);
+    for command in [
+        "git difftool -x 'touch pwned'",
+        "git difftool --extcmd=sh",
+        "git log --output=AUDIT_LOG.md",
+        "git diff --output=.git/config",
+        "pytest --junitxml=AUDIT_LOG.md",
+        "python3 -m pytest --junitxml=AUDIT_LOG.md",
+        "make test SHELL=./evil",
+        "make test -f evil.mk",
+        "cargo test --config 'target.x.runner=\"sh\"'",
+        "npm test --script-shell=./evil",
+    ] {
+        let verdict = fixture.bash(command);
+        assert_eq!(verdict.kind(), DecisionKind::Deny, "{command}: {verdict:?}");
+        assert!(
+            verdict.rule().starts_with("program: "),
+            "{command}: {verdict:?}"
+        );
+    }
+    for command in [
+        "git diff --stat",
+        "git log --oneline -3",
+        "pytest -q",
+        "make test",
+        "cargo test",
+    ] {
+        assert_eq!(
+            fixture.bash(command).kind(),
+            DecisionKind::Allow,
+            "{command}"
+        );
+    }
 }
 
 #[test]

@@ -29,6 +29,11 @@ pub(crate) enum Danger {
     Exact(&'static str),
     /// An argument starting with this text (`-chdir=`).
     Prefix(&'static str),
+    /// A `NAME=value` argument, which some programs (make) take as a variable that changes
+    /// the commands they run.
+    Assignment,
+    /// No argument at all (`cd` alone goes to `$HOME`).
+    NoArgument,
     /// The program (or the subcommand) itself.
     Always,
 }
@@ -69,7 +74,7 @@ macro_rules! rule {
     };
 }
 
-use Danger::{Always, Exact, Long, Prefix, Short};
+use Danger::{Always, Assignment, Exact, Long, NoArgument, Prefix, Short};
 
 /// The table. Extend it with one row per option; `docs/policy.md` lists it for users.
 pub(crate) const PROGRAM_RULES: &[ProgramRule] = &[
@@ -159,6 +164,44 @@ pub(crate) const PROGRAM_RULES: &[ProgramRule] = &[
     rule!("wget", Long("--config"), LOADS),
     rule!("cargo", Long("--config"), LOADS),
     rule!("cargo", Short('Z'), LOADS),
+    // Test runners and build tools: reports written anywhere, configuration from elsewhere.
+    rule!("pytest", Long("--junitxml"), WRITES),
+    rule!("pytest", Long("--junit-xml"), WRITES),
+    rule!("pytest", Long("--resultlog"), WRITES),
+    rule!("pytest", Long("--report-log"), WRITES),
+    rule!("pytest", Long("--html"), WRITES),
+    rule!("pytest", Long("--basetemp"), WRITES),
+    rule!("pytest", Long("--override-ini"), LOADS),
+    rule!("pytest", Exact("-o"), LOADS),
+    rule!("pytest", Exact("-c"), LOADS),
+    rule!("pytest", Long("--config-file"), LOADS),
+    rule!("pytest", Long("--rootdir"), LOADS),
+    rule!("pytest", Long("--confcutdir"), LOADS),
+    rule!("python3", Long("--junitxml"), WRITES),
+    rule!("python3", Long("--junit-xml"), WRITES),
+    rule!("python3", Long("--resultlog"), WRITES),
+    rule!("python3", Long("--report-log"), WRITES),
+    rule!("python3", Long("--basetemp"), WRITES),
+    rule!("python3", Long("--override-ini"), LOADS),
+    rule!("python3", Long("--rootdir"), LOADS),
+    rule!("make", Short('f'), LOADS),
+    rule!("make", Long("--file"), LOADS),
+    rule!("make", Long("--makefile"), LOADS),
+    rule!("make", Short('C'), LOADS),
+    rule!("make", Long("--directory"), LOADS),
+    rule!("make", Short('I'), LOADS),
+    rule!("make", Long("--include-dir"), LOADS),
+    rule!("make", Long("--eval"), RUNS),
+    rule!("make", Short('E'), RUNS),
+    rule!("make", Assignment, RUNS),
+    rule!("npm", Long("--script-shell"), RUNS),
+    rule!("npm", Long("--userconfig"), LOADS),
+    rule!("npm", Long("--globalconfig"), LOADS),
+    rule!("npm", Long("--prefix"), WRITES),
+    rule!("npm", Long("--cache"), WRITES),
+    rule!("cd", NoArgument, LOADS),
+    rule!("cd", Exact("-"), LOADS),
+    rule!("pushd", NoArgument, LOADS),
     // Builtins that evaluate subscripts or arithmetic.
     rule!("printf", Exact("-v"), SUBSCRIPT),
     rule!("printf", Prefix("-v"), SUBSCRIPT),
@@ -322,6 +365,8 @@ pub(crate) fn check(program: &str, words: &[Word]) -> Option<Decision> {
         };
         let found = match rule.danger {
             Always => Some(String::new()),
+            NoArgument if scope.is_empty() => Some(String::new()),
+            NoArgument => None,
             danger => scope
                 .iter()
                 .take_while(|argument| argument.as_str() != "--")
@@ -366,6 +411,8 @@ fn rule_name(rule: &ProgramRule) -> String {
             name.push_str(" -");
             name.push(letter);
         }
+        Assignment => name.push_str(" NAME=value"),
+        NoArgument => name.push_str(" (no argument)"),
         Always => {}
     }
     name
@@ -392,7 +439,16 @@ fn matches_danger(danger: Danger, argument: &str) -> bool {
         }
         Exact(text) => argument == text,
         Prefix(text) => argument.starts_with(text),
-        Always => true,
+        Assignment => {
+            !argument.starts_with('-')
+                && argument.split_once('=').is_some_and(|(name, _)| {
+                    !name.is_empty()
+                        && name
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '+' || c == ':')
+                })
+        }
+        NoArgument | Always => true,
     }
 }
 
@@ -781,6 +837,16 @@ mod tests {
             "declare a[1]=x",
             "unset a[$(id)]",
             "xargs sh",
+            "git difftool -x sh",
+            "pytest --junitxml=AUDIT_LOG.md",
+            "python3 -m pytest --junitxml=AUDIT_LOG.md",
+            "make test SHELL=./x",
+            "make -f x test",
+            "make test --eval=x",
+            "npm test --script-shell=./x",
+            "cargo test --config x",
+            "cd",
+            "cd -",
         ] {
             assert!(denied(text), "{text}");
         }
@@ -797,6 +863,10 @@ mod tests {
             "bash -ec true",
             "export CI=1",
             "unset CI",
+            "pytest -q tests",
+            "make test",
+            "cd sub",
+            "cargo test -- --nocapture",
         ] {
             assert!(!denied(text), "{text}");
         }

@@ -97,9 +97,11 @@ fn substitutions_are_checked_on_their_own() {
     assert_eq!(rule("echo $(rm -rf ~)"), "deny: rm -rf *");
     assert_eq!(rule("echo `curl x`"), "no command rule");
     assert_eq!(
-        rule("echo $(git status)"),
+        rule("echo \"$(git status)\""),
         "allow: git status; allow: echo *"
     );
+    // Unquoted, an empty output leaves a bare `echo`, which `echo *` does not allow.
+    assert_eq!(rule("echo $(git status)"), "no command rule");
 }
 
 #[test]
@@ -158,7 +160,7 @@ fn assignments_are_set_aside_but_only_listed_names_allowed() {
         "env XDG_CONFIG_HOME=deploy git status",
         "env PATH=. git status",
         "export PATH=/tmp",
-        "export $X",
+        "export $X CI=1",
         "export XDG_CONFIG_HOME=x",
         "CI=$X git status",
         "LANG=/tmp git status",

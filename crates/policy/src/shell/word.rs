@@ -112,6 +112,9 @@ impl Word {
         for part in parts {
             match part {
                 WordPart::Glob(character @ ('[' | ']')) => self.push_char(character),
+                // An empty literal marks a quoted part (`""`): keep it, it stops the word from
+                // vanishing.
+                WordPart::Literal(text) if text.is_empty() => self.push(WordPart::Literal(text)),
                 WordPart::Literal(text) => text.chars().for_each(|c| self.push_char(c)),
                 other => self.push(other),
             }
