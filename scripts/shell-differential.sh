@@ -28,7 +28,7 @@ started=$(date +%s)
 status=0
 cargo test --release --locked -p agentctl-policy --lib command::differential -- \
     --include-ignored --nocapture --test-threads 1 --skip print_decisions >"$log" 2>&1 || status=$?
-grep -E '^(shell-differential|decision-speed):|test result' "$log" >&2 || true
+grep -oE '(shell-differential|decision-speed):.*|test result.*' "$log" >&2 || true
 if [ "$status" -ne 0 ]; then
     echo "FAILED; the disagreements (full output in $log):" >&2
     grep -E -A3 'panicked|disagree|minimal failing' "$log" >&2 || tail -40 "$log" >&2
