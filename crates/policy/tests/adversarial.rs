@@ -688,3 +688,44 @@ fn bad_specs_are_errors_naming_the_problem() {
          allowed and put exceptions in `deny`"
     );
 }
+
+/// Command arguments are paths too: what leaves the workspace — absolute, `..`, `~`, a link
+/// that points out, `/proc` of another process — is denied whatever the patterns allow.
+#[test]
+fn command_arguments_cannot_leave_the_workspace() {
+    let mut permissions = devops_permissions();
+    permissions.commands.allow = ["cat *", "ls *", "cd *", "head *", "git diff *", "echo *"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    let fixture = fixture_with(permissions, &[], &[]);
+    let outside = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(outside.path(), fixture.root().join("escape")).unwrap();
+    for command in [
+        "cat /etc/passwd",
+        "head /proc/self/environ",
+        "cat ../x",
+        "cat a/../../x",
+        "cat ~/.ssh/id_rsa",
+        "cat escape/secret",
+        "ls escape",
+        "cd escape",
+        "cd escape && cat secret",
+        "git diff --no-index /etc/passwd README.md",
+        "git diff --no-index -- escape/a README.md",
+    ] {
+        assert_denied(&fixture.bash(command), "path outside workspace");
+    }
+    assert_denied(
+        &fixture.bash("head /proc/$PPID/environ"),
+        "shell: parameter expansion",
+    );
+    assert_denied(
+        &fixture.bash("cat $HOME/.bashrc"),
+        "shell: parameter expansion",
+    );
+    assert_denied(&fixture.bash("cat .*/x"), "shell: glob");
+    assert_allowed(&fixture.bash("cat README.md"), "allow: cat *");
+    assert_allowed(&fixture.bash("echo /etc/passwd"), "allow: echo *");
+    assert_allowed(&fixture.bash("cat /dev/null"), "allow: cat *");
+}

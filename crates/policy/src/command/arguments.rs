@@ -43,6 +43,10 @@ pub(crate) fn check(program: &str, words: &[Word], check_path: PathCheck<'_>) ->
             continue;
         }
         let text = argument.text();
+        if let Some(decision) = check_link_escape(program, argument, check_path) {
+            decisions.push(decision);
+            continue;
+        }
         for candidate in path_candidates(&text) {
             if HARMLESS_PATHS.contains(&candidate) {
                 continue;
@@ -59,6 +63,30 @@ pub(crate) fn check(program: &str, words: &[Word], check_path: PathCheck<'_>) ->
         decisions.extend(check_file_operands(program, words, check_path));
     }
     decisions
+}
+
+/// The rule the path checks give a path that resolves outside the workspace.
+const OUTSIDE_RULE: &str = "path outside workspace";
+
+/// An argument that names an existing symbolic link (or a path through one) leading out of the
+/// workspace, such as `cd link` or `cat link/x` for `link -> /etc`. Only the workspace
+/// boundary is judged here; scopes are not, because most arguments are not paths at all.
+fn check_link_escape(
+    program: &str,
+    argument: &Word,
+    check_path: PathCheck<'_>,
+) -> Option<Decision> {
+    let text = argument.static_text()?;
+    if text.is_empty() || text.starts_with('-') || HARMLESS_PATHS.contains(&text.as_str()) {
+        return None;
+    }
+    match check_path(&text, Access::Read) {
+        Decision::Deny { rule, reason } if rule == OUTSIDE_RULE => Some(Decision::Deny {
+            rule,
+            reason: format!("argument `{text}` of `{program}`: {reason}"),
+        }),
+        _ => None,
+    }
 }
 
 /// Whether `program` writes its operands.
