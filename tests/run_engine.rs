@@ -265,6 +265,96 @@ fn every_adversarial_call_is_denied_audited_and_changes_nothing() {
     project.assert_audit_intact();
 }
 
+/// The classes of issue 9 at the policy layer, through the binary with the shipped DevOps
+/// persona (`git status`, `git diff *`, `kubectl get *`, `terraform plan *` …): each one was
+/// allowed by an earlier reading of the command, and each is now denied, audited, sent back to
+/// the model as a denial, and changes nothing.
+#[test]
+fn shell_parse_attacks_are_denied_audited_and_change_nothing() {
+    let runtime = runtime();
+    let project = adversarial_project();
+    let before = project.snapshot();
+    let audit_before = std::fs::read(project.path("AUDIT_LOG.md")).unwrap_or_default();
+    let attacks: Vec<&str> = vec![
+        // Line continuation after `$` inside double quotes: bash sees `$(touch pwned)`.
+        "git diff \"$\\\n(touch pwned)\"",
+        "git diff $\\\n(touch pwned)",
+        // Program options that write where no agent may, or load code.
+        "git diff --output=AUDIT_LOG.md",
+        "git diff --outp=app/server.py",
+        "git diff --output=.git/config",
+        "git diff --ext-diff",
+        "kubectl get pods --kubeconfig=deploy/kubeconfig",
+        "terraform plan -out=../outside.bin",
+        // Variables that make programs load configuration: an allowlist, not a denylist.
+        "XDG_CONFIG_HOME=deploy git status",
+        "KUBECONFIG=deploy/kubeconfig kubectl get pods",
+        "GIT_CONFIG_GLOBAL=deploy/gitconfig git status",
+        "env XDG_CONFIG_HOME=deploy git status",
+        // Login and rc shells read the user's profile.
+        "bash -l -c 'git status'",
+        "bash --rcfile deploy/rc -c 'git status'",
+        // Arguments that leave the workspace or read another process's environment.
+        "git diff --no-index /proc/$PPID/environ app/server.py",
+        "git diff --no-index /etc/passwd app/server.py",
+        "git diff --no-index ../outside app/server.py",
+        // Subscripts and arithmetic that run commands.
+        "git diff \"$(printf -v 'a[$(touch pwned)]' x)\"",
+        "git diff $(( a[$(touch pwned)] ))",
+    ];
+    let mut replies: Vec<MockReply> = attacks
+        .iter()
+        .map(|command| {
+            MockReply::ToolCalls(vec![(
+                "execute_bash".to_owned(),
+                json!({ "command": command }).to_string(),
+            )])
+        })
+        .collect();
+    replies.push(text("I could not do anything."));
+    let endpoint = mock(&runtime, replies);
+
+    let output = project
+        .agentctl_with(&endpoint)
+        .args(["run", "ops-devops", "--task", "T-154"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+
+    assert_eq!(
+        Project::changed(&before, &project.snapshot()),
+        Vec::<String>::new(),
+        "the workspace must be byte-identical"
+    );
+    assert!(!project.path("pwned").exists());
+    let audit_after = std::fs::read(project.path("AUDIT_LOG.md")).unwrap();
+    assert!(
+        audit_after.starts_with(&audit_before),
+        "the audit log is only appended to"
+    );
+    let denied = project.events("tool.denied");
+    assert_eq!(denied.len(), attacks.len(), "{denied:#?}");
+    assert!(project.events("tool.allowed").is_empty());
+    for (entry, command) in denied.iter().zip(&attacks) {
+        assert_eq!(entry["details"]["tool"], "execute_bash", "{command}");
+        assert!(
+            !entry["details"]["reason"].as_str().unwrap().is_empty(),
+            "{command}"
+        );
+    }
+    let requests = endpoint.chat_requests();
+    let last = &requests.last().unwrap().body["messages"];
+    let denials = last
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|message| message["role"] == "tool")
+        .filter(|message| message["content"].as_str().unwrap().starts_with("denied: "))
+        .count();
+    assert_eq!(denials, attacks.len());
+    project.assert_audit_intact();
+}
+
 #[test]
 fn an_allowed_write_records_a_diff_and_changes_only_that_file() {
     let runtime = runtime();
@@ -306,15 +396,12 @@ fn a_huge_command_output_is_capped() {
     let project = Project::example();
     project.edit_config(&[(
         "    \"git status\",\n",
-        "    \"git status\",\n    \"head -c * /dev/zero\",\n",
+        "    \"git status\",\n    \"yes\",\n    \"head -c *\",\n",
     )]);
     let endpoint = mock(
         &runtime,
         vec![
-            tool_call(
-                "execute_bash",
-                json!({"command": "head -c 52428800 /dev/zero"}),
-            ),
+            tool_call("execute_bash", json!({"command": "yes | head -c 52428800"})),
             text("done"),
         ],
     );

@@ -9,8 +9,16 @@
 
 use agentctl_protocol::{Decision, PatternRules};
 
+mod arguments;
+mod environment;
+mod programs;
+
+use programs::SHELLS;
+
 use crate::request::deny;
-use crate::shell::{self, join_subject, RedirectionKind, SimpleCommand, Word, WordPart};
+use crate::shell::{
+    self, join_subject, Assignment, RedirectionKind, SimpleCommand, Word, WordPart,
+};
 use crate::wildcard::WildcardPattern;
 use crate::PolicyError;
 
@@ -20,14 +28,9 @@ pub const MAX_COMMAND_BYTES: usize = 64 * 1024;
 /// How many `eval` / `sh -c` layers are looked through.
 const MAX_WRAPPER_DEPTH: usize = 8;
 
-/// Shells whose `-c SCRIPT` is parsed and checked instead of the shell itself.
-const SHELLS: [&str; 7] = ["sh", "bash", "zsh", "dash", "ksh", "mksh", "ash"];
-
-/// Short options of those shells that take no argument and may sit before `-c`.
-const HARMLESS_SHELL_FLAGS: &str = "cexluv";
-
-/// Builtins whose `NAME=value` arguments set variables like a prefix assignment does.
-const DECLARATION_BUILTINS: [&str; 5] = ["export", "declare", "typeset", "local", "readonly"];
+/// Short options of those shells that take no argument and may sit before `-c`. `-l` (login)
+/// and `-i` (interactive) are not among them: such shells read the user's profile and rc files.
+const HARMLESS_SHELL_FLAGS: &str = "cexuv";
 
 /// Commands that change the working directory, after which a relative redirection target no
 /// longer names the workspace path it looks like.
@@ -90,13 +93,13 @@ impl CommandRules {
         let mut decisions: Vec<Decision> = collected
             .commands
             .iter()
-            .map(|command| self.decide_simple(command))
+            .map(|command| self.decide_simple(command, check_path))
             .collect();
         decisions.push(decide_redirections(&collected, check_path));
         combine(decisions)
     }
 
-    fn decide_simple(&self, command: &SimpleCommand) -> Decision {
+    fn decide_simple(&self, command: &SimpleCommand, check_path: PathCheck<'_>) -> Decision {
         if let Some(decision) = check_assignments(command) {
             return decision;
         }
@@ -122,9 +125,30 @@ impl CommandRules {
         if name.is_empty() {
             return deny("shell: empty command name", "a command name is empty");
         }
-        if let Some(decision) = check_declarations(&name, &command.words) {
+        // The persona's own deny rule is the clearest answer; then what the program would do
+        // with its options and arguments; then the persona's approve and allow rules.
+        let pattern_decision = self.decide_pattern(&name, command);
+        if matches!(pattern_decision, Decision::Deny { .. }) {
+            return pattern_decision;
+        }
+        let program = name.rsplit('/').next().unwrap_or(&name);
+        if let Some(decision) = programs::check(program, &command.words) {
             return decision;
         }
+        let argument_decisions = arguments::check(program, &command.words, check_path);
+        if argument_decisions
+            .iter()
+            .any(|decision| matches!(decision, Decision::Deny { .. }))
+        {
+            return combine(argument_decisions);
+        }
+        let mut decisions = vec![pattern_decision];
+        decisions.extend(argument_decisions);
+        combine(decisions)
+    }
+
+    /// The persona's patterns for one simple command with a static name.
+    fn decide_pattern(&self, name: &str, command: &SimpleCommand) -> Decision {
         let text = command
             .words
             .iter()
@@ -171,7 +195,20 @@ impl CommandRules {
                 ),
             };
         }
-        if let Some(pattern) = self.allow.iter().find(|p| p.matches(&text)) {
+        // An unquoted word made only of expansions disappears when they expand to nothing
+        // (`cat $CI` runs `cat`), so an allow pattern must match the line both ways.
+        let without_vanishing = command
+            .words
+            .iter()
+            .filter(|word| !word.may_vanish())
+            .map(Word::text)
+            .collect::<Vec<_>>()
+            .join(" ");
+        if let Some(pattern) = self
+            .allow
+            .iter()
+            .find(|p| p.matches(&text) && p.matches(&without_vanishing))
+        {
             return Decision::Allow {
                 rule: format!("allow: {}", pattern.text()),
             };
@@ -209,6 +246,8 @@ fn compile(list: &str, patterns: &[String]) -> Result<Vec<WildcardPattern>, Poli
 struct Collected {
     commands: Vec<SimpleCommand>,
     redirections: Vec<shell::Redirection>,
+    /// Names of the wrappers looked through (`eval`, `bash`, `env` …), which bash also runs.
+    wrappers: Vec<String>,
 }
 
 /// Parses `text` and gathers its commands, replacing each `eval …` or `sh -c …` by the commands
@@ -223,6 +262,12 @@ fn collect(text: &str, depth: usize, collected: &mut Collected) -> Result<(), De
     })?;
     collected.redirections.extend(script.redirections);
     for command in script.commands {
+        if let Some(name) = command.words.first().and_then(Word::static_text) {
+            if name.rsplit('/').next() == Some("env") && command.words.len() > 1 {
+                collected.wrappers.push(name);
+            }
+        }
+        let command = unwrap_env(command)?;
         match wrapped_script(&command)? {
             Some(inner) => {
                 if depth >= MAX_WRAPPER_DEPTH {
@@ -230,6 +275,9 @@ fn collect(text: &str, depth: usize, collected: &mut Collected) -> Result<(), De
                         "shell: wrapper",
                         format!("more than {MAX_WRAPPER_DEPTH} levels of `eval` / `sh -c`"),
                     ));
+                }
+                if let Some(name) = command.words.first().and_then(Word::static_text) {
+                    collected.wrappers.push(name);
                 }
                 if !command.assignments.is_empty() {
                     collected.commands.push(SimpleCommand {
@@ -243,6 +291,66 @@ fn collect(text: &str, depth: usize, collected: &mut Collected) -> Result<(), De
         }
     }
     Ok(())
+}
+
+/// `env NAME=value … COMMAND …` is `NAME=value … COMMAND …`: the assignments meet the same
+/// allowlist as prefix assignments and the command is matched on its own. Options of `env`
+/// (`-i`, `-u`, `-S`, `-C` …) are refused; `env` alone stays a command named `env`.
+fn unwrap_env(mut command: SimpleCommand) -> Result<SimpleCommand, Decision> {
+    for _ in 0..MAX_WRAPPER_DEPTH {
+        let is_env = command
+            .words
+            .first()
+            .and_then(Word::static_text)
+            .is_some_and(|name| name.rsplit('/').next() == Some("env"));
+        if !is_env || command.words.len() < 2 {
+            return Ok(command);
+        }
+        let mut rest = command.words.split_off(1);
+        let mut assignments = std::mem::take(&mut command.assignments);
+        let mut index = 0;
+        while let Some(word) = rest.get(index) {
+            let text = word.text();
+            if text.starts_with('-') {
+                return Err(deny(
+                    "shell: env option",
+                    format!("`env {text}` is not allowed; set variables as `NAME=value COMMAND`"),
+                ));
+            }
+            let Some((name, value)) = text.split_once('=') else {
+                break;
+            };
+            let is_name = name
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !is_name {
+                break;
+            }
+            let value = match word.static_text() {
+                Some(_) => Word {
+                    parts: vec![WordPart::Literal(value.to_owned())],
+                },
+                None => word.clone(),
+            };
+            assignments.push(Assignment {
+                name: name.to_owned(),
+                value,
+            });
+            index += 1;
+        }
+        let words = rest.split_off(index);
+        if words.is_empty() {
+            command.assignments = assignments;
+            return Ok(command);
+        }
+        command = SimpleCommand { assignments, words };
+    }
+    Err(deny(
+        "shell: wrapper",
+        format!("more than {MAX_WRAPPER_DEPTH} levels of `env`"),
+    ))
 }
 
 /// The script an `eval` or `SHELL [-flags] -c SCRIPT` command runs, if it is one.
@@ -316,75 +424,12 @@ fn wrapped_script(command: &SimpleCommand) -> Result<Option<String>, Decision> {
     }
 }
 
-/// Variables that decide which program runs or what it loads. Setting one would let an
-/// allowed command name run something else, so it is refused in every position.
-fn is_sensitive_variable(name: &str) -> bool {
-    const EXACT: [&str; 23] = [
-        "PATH",
-        "HOME",
-        "IFS",
-        "CDPATH",
-        "ENV",
-        "SHELLOPTS",
-        "GLOBIGNORE",
-        "PS4",
-        "PROMPT_COMMAND",
-        "PYTHONPATH",
-        "PYTHONSTARTUP",
-        "PYTHONHOME",
-        "NODE_OPTIONS",
-        "NODE_PATH",
-        "PERL5OPT",
-        "PERL5LIB",
-        "RUBYOPT",
-        "RUBYLIB",
-        "JAVA_TOOL_OPTIONS",
-        "_JAVA_OPTIONS",
-        "EDITOR",
-        "VISUAL",
-        "PAGER",
-    ];
-    const PREFIXES: [&str; 5] = ["LD_", "DYLD_", "BASH", "GIT_", "SSH_"];
-    EXACT.contains(&name) || PREFIXES.iter().any(|prefix| name.starts_with(prefix))
-}
-
-fn sensitive_variable_denial(name: &str) -> Decision {
-    deny(
-        "shell: sensitive variable",
-        format!(
-            "setting `{name}` can change which program runs or what it loads, so it is not allowed"
-        ),
-    )
-}
-
+/// Checks `NAME=value` prefixes and assignment-only commands against the allowlist.
 fn check_assignments(command: &SimpleCommand) -> Option<Decision> {
     command
         .assignments
         .iter()
-        .find(|assignment| is_sensitive_variable(&assignment.name))
-        .map(|assignment| sensitive_variable_denial(&assignment.name))
-}
-
-fn check_declarations(name: &str, words: &[Word]) -> Option<Decision> {
-    if !DECLARATION_BUILTINS.contains(&name) {
-        return None;
-    }
-    for argument in &words[1..] {
-        let Some(text) = argument.static_text() else {
-            return Some(deny(
-                "shell: sensitive variable",
-                format!(
-                    "`{name} {}` sets variables only known at run time",
-                    argument.text()
-                ),
-            ));
-        };
-        let variable = text.split(['=', '+']).next().unwrap_or_default();
-        if is_sensitive_variable(variable) {
-            return Some(sensitive_variable_denial(variable));
-        }
-    }
-    None
+        .find_map(|assignment| environment::check_assignment(&assignment.name, &assignment.value))
 }
 
 fn decide_redirections(collected: &Collected, check_path: PathCheck<'_>) -> Decision {
@@ -436,7 +481,16 @@ fn decide_redirections(collected: &Collected, check_path: PathCheck<'_>) -> Deci
                 DIRECTORY_CHANGERS.contains(&name.rsplit('/').next().unwrap_or(&name))
             })
     });
-    if touches_files && changes_directory {
+    let writes_operands = collected.commands.iter().any(|command| {
+        command
+            .words
+            .first()
+            .and_then(Word::static_text)
+            .is_some_and(|name| {
+                arguments::writes_operands(name.rsplit('/').next().unwrap_or(&name))
+            })
+    });
+    if (touches_files || writes_operands) && changes_directory {
         decisions.push(deny(
             "shell: redirection after cd",
             "a command line that changes directory cannot also redirect to files, because the \
@@ -483,5 +537,7 @@ fn shorten(text: &str) -> String {
     }
 }
 
+#[cfg(test)]
+mod differential;
 #[cfg(test)]
 mod tests;

@@ -8,6 +8,7 @@
 //! brace expansion, `${…}` operators, `$'…'` — is a [`ShellError`], so the policy denies it
 //! rather than guess. Does not know about patterns, wrappers such as `sh -c`, or decisions.
 
+mod grammar;
 mod quoting;
 mod word;
 
@@ -80,8 +81,18 @@ pub(crate) struct Redirection {
 }
 
 /// Parses command text. Fails on anything outside the supported subset.
-pub(crate) fn parse(text: &str) -> Result<ParsedScript, ShellError> {
+/// The subset reader alone, without the bash grammar (for measurements).
+#[cfg(test)]
+pub(crate) fn parse_subset(text: &str) -> Result<ParsedScript, ShellError> {
     parse_at_depth(text, 0)
+}
+
+/// The text is read twice, by the subset reader below and by the bash grammar, and the two
+/// readings must agree.
+pub(crate) fn parse(text: &str) -> Result<ParsedScript, ShellError> {
+    let script = parse_at_depth(text, 0)?;
+    grammar::cross_check(text, &script)?;
+    Ok(script)
 }
 
 fn parse_at_depth(text: &str, depth: usize) -> Result<ParsedScript, ShellError> {
@@ -122,28 +133,68 @@ fn is_metacharacter(character: char) -> bool {
 }
 
 impl Parser {
+    /// The index of the first character at or after `index` that is not part of a
+    /// backslash-newline pair. Bash removes those pairs before it splits words (outside single
+    /// quotes and comments), so `$\<newline>(` is `$(`; the cursor sees the text the same way.
+    fn skip_continuations(&self, mut index: usize) -> usize {
+        while self.chars.get(index) == Some(&'\\') && self.chars.get(index + 1) == Some(&'\n') {
+            index += 2;
+        }
+        index
+    }
+
+    /// The raw index of the character `offset` places ahead, line continuations removed.
+    fn logical_index(&self, offset: usize) -> usize {
+        let mut index = self.skip_continuations(self.position);
+        for _ in 0..offset {
+            index = self.skip_continuations(index + 1);
+        }
+        index
+    }
+
     fn peek(&self) -> Option<char> {
-        self.chars.get(self.position).copied()
+        self.peek_at(0)
     }
 
     fn peek_at(&self, offset: usize) -> Option<char> {
-        self.chars.get(self.position + offset).copied()
+        self.chars.get(self.logical_index(offset)).copied()
+    }
+
+    /// The character right after the one at the cursor, with no continuation removed: what a
+    /// backslash at the cursor escapes.
+    fn escaped_character(&self) -> Option<char> {
+        self.chars.get(self.logical_index(0) + 1).copied()
+    }
+
+    /// Moves past `count` characters, line continuations removed.
+    fn advance(&mut self, count: usize) {
+        if count == 0 {
+            return;
+        }
+        self.position = self.logical_index(count - 1) + 1;
+    }
+
+    /// Moves past the backslash at the cursor and the character it escapes.
+    fn advance_escape(&mut self) {
+        self.position = self.logical_index(0) + 2;
     }
 
     fn skip_blanks(&mut self) {
-        loop {
-            match self.peek() {
-                Some(' ' | '\t') => self.position += 1,
-                Some('\\') if self.peek_at(1) == Some('\n') => self.position += 2,
-                _ => break,
-            }
+        while let Some(' ' | '\t') = self.peek() {
+            self.advance(1);
         }
     }
 
+    /// A comment runs to the end of the line; bash does not join lines inside it.
     fn skip_comment(&mut self) {
         if self.peek() == Some('#') {
-            while self.peek().is_some_and(|character| character != '\n') {
-                self.position += 1;
+            self.position = self.logical_index(0);
+            while self
+                .chars
+                .get(self.position)
+                .is_some_and(|character| *character != '\n')
+            {
+                self.advance(1);
             }
         }
     }
@@ -206,7 +257,7 @@ impl Parser {
             let separator_allowed = has_command && !needs_command;
             match character {
                 '\n' => {
-                    self.position += 1;
+                    self.advance(1);
                     has_command = false;
                 }
                 ';' => {
@@ -218,7 +269,7 @@ impl Parser {
                     if !separator_allowed {
                         return Err(ShellError::new("unexpected `;`"));
                     }
-                    self.position += 1;
+                    self.advance(1);
                     has_command = false;
                 }
                 '&' if self.peek_at(1) != Some('>') => {
@@ -226,10 +277,10 @@ impl Parser {
                         return Err(ShellError::new("unexpected `&`"));
                     }
                     if self.peek_at(1) == Some('&') {
-                        self.position += 2;
+                        self.advance(2);
                         needs_command = true;
                     } else {
-                        self.position += 1;
+                        self.advance(1);
                     }
                     has_command = false;
                 }
@@ -242,7 +293,7 @@ impl Parser {
                     } else {
                         1
                     };
-                    self.position += width;
+                    self.advance(width);
                     needs_command = true;
                     has_command = false;
                 }
@@ -253,7 +304,7 @@ impl Parser {
                     if needs_command || !any_command {
                         return Err(ShellError::new("unexpected `)`"));
                     }
-                    self.position += 1;
+                    self.advance(1);
                     return Ok(());
                 }
                 _ => {
@@ -261,7 +312,7 @@ impl Parser {
                         if needs_command || !any_command {
                             return Err(ShellError::new("unexpected `}`"));
                         }
-                        self.position += 1;
+                        self.advance(1);
                         return Ok(());
                     }
                     if has_command {
@@ -283,12 +334,12 @@ impl Parser {
             if self.peek_at(1) == Some('(') {
                 return Err(ShellError::new("arithmetic `(( ))` is not supported"));
             }
-            self.position += 1;
+            self.advance(1);
             self.nested(|parser| parser.parse_list(Closer::Parenthesis))?;
             return self.parse_trailing_redirections();
         }
         if self.at_reserved_word("{") {
-            self.position += 1;
+            self.advance(1);
             self.nested(|parser| parser.parse_list(Closer::Brace))?;
             return self.parse_trailing_redirections();
         }
@@ -373,17 +424,18 @@ impl Parser {
         if self.peek_at(offset) != Some('=') {
             return None;
         }
-        let name: String = self.chars[self.position..self.position + name_end]
-            .iter()
+        let name: String = (0..name_end)
+            .filter_map(|index| self.peek_at(index))
             .collect();
-        self.position += offset + 1;
+        self.advance(offset + 1);
         Some(name)
     }
 
     fn parse_redirection(&mut self) -> Result<(), ShellError> {
-        let start = self.position;
-        while self.peek().is_some_and(|c| c.is_ascii_digit()) {
-            self.position += 1;
+        let mut operator = String::new();
+        while let Some(digit) = self.peek().filter(char::is_ascii_digit) {
+            operator.push(digit);
+            self.advance(1);
         }
         let following = (self.peek(), self.peek_at(1), self.peek_at(2));
         let (width, kind, duplicates) = match following {
@@ -410,8 +462,8 @@ impl Parser {
             (Some('>'), _, _) => (1, RedirectionKind::Write, false),
             _ => return Err(ShellError::new("expected a redirection")),
         };
-        self.position += width;
-        let operator: String = self.chars[start..self.position].iter().collect();
+        operator.extend((0..width).filter_map(|index| self.peek_at(index)));
+        self.advance(width);
         self.skip_blanks();
         let Some(target) = self.read_word()? else {
             return Err(ShellError::new(format!(

@@ -379,9 +379,63 @@ fn substitutions_wrappers_and_eval_are_checked_inside() {
     );
     assert_allowed(&fixture.bash("sh -c 'git status'"), "allow: git status");
     assert_allowed(
-        &fixture.bash("echo $(git diff --stat)"),
+        &fixture.bash("echo \"$(git diff --stat)\""),
         "allow: git diff *; allow: echo *",
     );
+    // Unquoted, an empty output would leave a bare `echo`, which `echo *` does not allow.
+    assert_denied(&fixture.bash("echo $(git diff --stat)"), "no command rule");
+}
+
+/// Shipped QA-style patterns such as `git diff*` also match `git difftool`, and `git log*`,
+/// `pytest*`, `make test*` take any option: the program table refuses the dangerous ones.
+#[test]
+fn broad_patterns_do_not_reach_dangerous_options() {
+    let mut permissions = devops_permissions();
+    permissions.commands.allow = [
+        "git diff*",
+        "git log*",
+        "pytest*",
+        "python3 -m pytest*",
+        "make test*",
+        "cargo test*",
+        "npm test*",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    let fixture = fixture_with(permissions, &[], &[]);
+    for command in [
+        "git difftool -x 'touch pwned'",
+        "git difftool --extcmd=sh",
+        "git log --output=AUDIT_LOG.md",
+        "git diff --output=.git/config",
+        "pytest --junitxml=AUDIT_LOG.md",
+        "python3 -m pytest --junitxml=AUDIT_LOG.md",
+        "make test SHELL=./evil",
+        "make test -f evil.mk",
+        "cargo test --config 'target.x.runner=\"sh\"'",
+        "npm test --script-shell=./evil",
+    ] {
+        let verdict = fixture.bash(command);
+        assert_eq!(verdict.kind(), DecisionKind::Deny, "{command}: {verdict:?}");
+        assert!(
+            verdict.rule().starts_with("program: "),
+            "{command}: {verdict:?}"
+        );
+    }
+    for command in [
+        "git diff --stat",
+        "git log --oneline -3",
+        "pytest -q",
+        "make test",
+        "cargo test",
+    ] {
+        assert_eq!(
+            fixture.bash(command).kind(),
+            DecisionKind::Allow,
+            "{command}"
+        );
+    }
 }
 
 #[test]
@@ -457,10 +511,11 @@ fn approve_beats_allow_for_commands() {
         &fixture.bash("terraform apply x && rm -rf /"),
         "deny: rm -rf *",
     );
-    // An expansion that could spell an approved command needs approval.
-    assert_eq!(
-        fixture.bash("kubectl apply -f x -n $NS").kind(),
-        DecisionKind::Approve
+    // An expansion that could spell an approved command is refused: only harmless
+    // parameters (`$?`, `$CI` …) may be expanded in arguments.
+    assert_denied(
+        &fixture.bash("kubectl apply -f x -n $NS"),
+        "shell: parameter expansion",
     );
 }
 
@@ -485,7 +540,7 @@ fn hijacking_variables_are_denied() {
     let fixture = devops();
     assert_denied(
         &fixture.bash("PATH=. git status"),
-        "shell: sensitive variable",
+        "shell: variable not allowed",
     );
     assert_allowed(&fixture.bash("CI=1 git status"), "allow: git status");
 }
@@ -726,4 +781,45 @@ fn the_configured_hook_directory_is_protected_like_git_hooks() {
         .describe()
         .protected
         .contains(&"/.githooks".to_owned()));
+}
+
+/// Command arguments are paths too: what leaves the workspace — absolute, `..`, `~`, a link
+/// that points out, `/proc` of another process — is denied whatever the patterns allow.
+#[test]
+fn command_arguments_cannot_leave_the_workspace() {
+    let mut permissions = devops_permissions();
+    permissions.commands.allow = ["cat *", "ls *", "cd *", "head *", "git diff *", "echo *"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    let fixture = fixture_with(permissions, &[], &[]);
+    let outside = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(outside.path(), fixture.root().join("escape")).unwrap();
+    for command in [
+        "cat /etc/passwd",
+        "head /proc/self/environ",
+        "cat ../x",
+        "cat a/../../x",
+        "cat ~/.ssh/id_rsa",
+        "cat escape/secret",
+        "ls escape",
+        "cd escape",
+        "cd escape && cat secret",
+        "git diff --no-index /etc/passwd README.md",
+        "git diff --no-index -- escape/a README.md",
+    ] {
+        assert_denied(&fixture.bash(command), "path outside workspace");
+    }
+    assert_denied(
+        &fixture.bash("head /proc/$PPID/environ"),
+        "shell: parameter expansion",
+    );
+    assert_denied(
+        &fixture.bash("cat $HOME/.bashrc"),
+        "shell: parameter expansion",
+    );
+    assert_denied(&fixture.bash("cat .*/x"), "shell: glob");
+    assert_allowed(&fixture.bash("cat README.md"), "allow: cat *");
+    assert_allowed(&fixture.bash("echo /etc/passwd"), "allow: echo *");
+    assert_allowed(&fixture.bash("cat /dev/null"), "allow: cat *");
 }

@@ -61,7 +61,9 @@ fn trailing_star_needs_an_argument() {
 #[test]
 fn deny_and_approve_beat_allow() {
     assert_eq!(rule("rm -rf build"), "deny: rm -rf *");
-    assert_eq!(rule("rm build.log"), "allow: rm *");
+    // `rm` operands are judged as writes, like an output redirection.
+    assert_eq!(rule("rm out/build.log"), "allow: rm *; write: out/**");
+    assert_eq!(rule("rm build.log"), "no write rule");
     assert_eq!(
         rule("terraform apply -auto-approve"),
         "approve: terraform apply *"
@@ -79,7 +81,8 @@ fn run_time_parts_cannot_dodge_deny_or_approve() {
     assert_eq!(rule("rm -$FLAGS /"), "deny: rm -rf *");
     assert_eq!(rule("rm $(echo -rf) /"), "deny: rm -rf *");
     assert_eq!(rule("rm -r? /"), "deny: rm -rf *");
-    assert_eq!(rule("terraform $VERB x"), "approve: terraform apply *");
+    // A run-time word that could turn into `apply` is now refused outright.
+    assert_eq!(rule("terraform $VERB x"), "shell: parameter expansion");
     assert_eq!(rule("/bin/rm -rf /"), "deny: rm -rf *");
     assert_eq!(rule("r\"m\" -rf /"), "deny: rm -rf *");
     let reason = match decide("rm -$FLAGS /") {
@@ -94,9 +97,11 @@ fn substitutions_are_checked_on_their_own() {
     assert_eq!(rule("echo $(rm -rf ~)"), "deny: rm -rf *");
     assert_eq!(rule("echo `curl x`"), "no command rule");
     assert_eq!(
-        rule("echo $(git status)"),
+        rule("echo \"$(git status)\""),
         "allow: git status; allow: echo *"
     );
+    // Unquoted, an empty output leaves a bare `echo`, which `echo *` does not allow.
+    assert_eq!(rule("echo $(git status)"), "no command rule");
 }
 
 #[test]
@@ -137,26 +142,33 @@ fn dynamic_command_names_are_denied() {
 }
 
 #[test]
-fn assignments_are_set_aside_but_sensitive_ones_denied() {
-    assert_eq!(rule("FOO=1 git status"), "allow: git status");
-    assert_eq!(rule("FOO=1"), "assignment only");
+fn assignments_are_set_aside_but_only_listed_names_allowed() {
+    assert_eq!(rule("CI=1 git status"), "allow: git status");
+    assert_eq!(rule("CI=1"), "assignment only");
     assert_eq!(rule("> out/x"), "redirection only; write: out/**");
-    assert_eq!(rule("PATH=./bin git status"), "shell: sensitive variable");
-    assert_eq!(rule("PATH=./bin; git status"), "shell: sensitive variable");
-    assert_eq!(
-        rule("LD_PRELOAD=x.so git status"),
-        "shell: sensitive variable"
-    );
-    assert_eq!(
-        rule("GIT_SSH_COMMAND=x git status"),
-        "shell: sensitive variable"
-    );
-    assert_eq!(
-        rule("BASH_ENV=x bash -c 'git status'"),
-        "shell: sensitive variable"
-    );
-    assert_eq!(rule("export PATH=/tmp"), "shell: sensitive variable");
-    assert_eq!(rule("export $X"), "shell: sensitive variable");
+    for text in [
+        "FOO=1 git status",
+        "FOO=1",
+        "PATH=./bin git status",
+        "PATH=./bin; git status",
+        "LD_PRELOAD=x.so git status",
+        "GIT_SSH_COMMAND=x git status",
+        "XDG_CONFIG_HOME=deploy git status",
+        "KUBECONFIG=k git status",
+        "GIT_CONFIG_GLOBAL=g git status",
+        "BASH_ENV=x bash -c 'git status'",
+        "env XDG_CONFIG_HOME=deploy git status",
+        "env PATH=. git status",
+        "export PATH=/tmp",
+        "export $X CI=1",
+        "export XDG_CONFIG_HOME=x",
+        "CI=$X git status",
+        "LANG=/tmp git status",
+    ] {
+        assert_eq!(rule(text), "shell: variable not allowed", "{text}");
+    }
+    assert_eq!(rule("env CI=1 git status"), "allow: git status");
+    assert_eq!(rule("env -i git status"), "shell: env option");
     assert_eq!(rule("export CI=1"), "allow: export *");
 }
 

@@ -17,18 +17,14 @@ impl Parser {
                 break;
             }
             match character {
-                '\\' => match self.peek_at(1) {
-                    Some('\n') => {
-                        self.position += 2;
-                        continue;
-                    }
+                '\\' => match self.escaped_character() {
                     Some(escaped) => {
                         word.push_char(escaped);
-                        self.position += 2;
+                        self.advance_escape();
                     }
                     None => {
                         word.push_char('\\');
-                        self.position += 1;
+                        self.advance(1);
                     }
                 },
                 '\'' => self.read_single_quoted(&mut word)?,
@@ -37,13 +33,13 @@ impl Parser {
                 '`' => self.read_backticks(&mut word, false)?,
                 '*' | '?' | '[' | ']' => {
                     word.push(WordPart::Glob(character));
-                    self.position += 1;
+                    self.advance(1);
                 }
                 _ => {
                     opens_brace |= character == '{';
                     closes_brace |= character == '}';
                     word.push_char(character);
-                    self.position += 1;
+                    self.advance(1);
                 }
             }
             consumed = true;
@@ -62,11 +58,12 @@ impl Parser {
     }
 
     fn read_single_quoted(&mut self, word: &mut Word) -> Result<(), ShellError> {
-        self.position += 1;
+        self.advance(1);
         // An empty quoted string is still a (empty) word.
         word.push(WordPart::Literal(String::new()));
+        // Inside single quotes a backslash-newline is two literal characters: read raw.
         loop {
-            match self.peek() {
+            match self.chars.get(self.position).copied() {
                 None => return Err(ShellError::new("a single quote is never closed")),
                 Some('\'') => {
                     self.position += 1;
@@ -81,31 +78,30 @@ impl Parser {
     }
 
     fn read_double_quoted(&mut self, word: &mut Word) -> Result<(), ShellError> {
-        self.position += 1;
+        self.advance(1);
         word.push(WordPart::Literal(String::new()));
         loop {
             match self.peek() {
                 None => return Err(ShellError::new("a double quote is never closed")),
                 Some('"') => {
-                    self.position += 1;
+                    self.advance(1);
                     return Ok(());
                 }
-                Some('\\') => match self.peek_at(1) {
+                Some('\\') => match self.escaped_character() {
                     Some(escaped @ ('$' | '`' | '"' | '\\')) => {
                         word.push_char(escaped);
-                        self.position += 2;
+                        self.advance_escape();
                     }
-                    Some('\n') => self.position += 2,
                     _ => {
                         word.push_char('\\');
-                        self.position += 1;
+                        self.advance(1);
                     }
                 },
                 Some('$') => self.read_dollar(word, true)?,
                 Some('`') => self.read_backticks(word, true)?,
                 Some(character) => {
                     word.push_char(character);
-                    self.position += 1;
+                    self.advance(1);
                 }
             }
         }
@@ -118,13 +114,13 @@ impl Parser {
                 if self.peek_at(2) == Some('(') {
                     return Err(ShellError::new("arithmetic `$(( ))` is not supported"));
                 }
-                self.position += 2;
+                self.advance(2);
                 self.nested(|parser| parser.parse_list(Closer::Parenthesis))?;
                 let raw: String = self.chars[start..self.position].iter().collect();
                 word.push(WordPart::Substitution(raw));
             }
             Some('{') => {
-                let body_start = self.position + 2;
+                let body_start = self.logical_index(2);
                 let Some(length) = self.chars[body_start..].iter().position(|&c| c == '}') else {
                     return Err(ShellError::new("a `${` is never closed"));
                 };
@@ -146,23 +142,23 @@ impl Parser {
                 return Err(ShellError::new("locale quoting `$\"…\"` is not supported"))
             }
             Some(first) if first.is_ascii_alphabetic() || first == '_' => {
-                self.position += 2;
+                self.advance(2);
                 while self
                     .peek()
                     .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
                 {
-                    self.position += 1;
+                    self.advance(1);
                 }
                 let raw: String = self.chars[start..self.position].iter().collect();
                 word.push(WordPart::Parameter(raw));
             }
             Some(special) if special.is_ascii_digit() || "@*#?$!-".contains(special) => {
-                self.position += 2;
+                self.advance(2);
                 word.push(WordPart::Parameter(format!("${special}")));
             }
             _ => {
                 word.push_char('$');
-                self.position += 1;
+                self.advance(1);
             }
         }
         Ok(())
@@ -170,17 +166,17 @@ impl Parser {
 
     fn read_backticks(&mut self, word: &mut Word, quoted: bool) -> Result<(), ShellError> {
         let start = self.position;
-        self.position += 1;
+        self.advance(1);
         let mut inner = String::new();
         loop {
             match self.peek() {
                 None => return Err(ShellError::new("a backtick is never closed")),
                 Some('`') => {
-                    self.position += 1;
+                    self.advance(1);
                     break;
                 }
                 Some('\\') => {
-                    match self.peek_at(1) {
+                    match self.escaped_character() {
                         Some(escaped @ ('`' | '\\' | '$')) => inner.push(escaped),
                         Some('"') if quoted => inner.push('"'),
                         Some(other) => {
@@ -189,11 +185,11 @@ impl Parser {
                         }
                         None => inner.push('\\'),
                     }
-                    self.position += 2;
+                    self.advance_escape();
                 }
                 Some(character) => {
                     inner.push(character);
-                    self.position += 1;
+                    self.advance(1);
                 }
             }
         }

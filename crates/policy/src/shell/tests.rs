@@ -16,11 +16,11 @@ fn words(script: &ParsedScript) -> Vec<String> {
 }
 
 fn parsed(text: &str) -> ParsedScript {
-    parse(text).unwrap_or_else(|error| panic!("`{text}` should parse: {error}"))
+    parse_at_depth(text, 0).unwrap_or_else(|error| panic!("`{text}` should parse: {error}"))
 }
 
 fn refused(text: &str) -> String {
-    match parse(text) {
+    match parse_at_depth(text, 0) {
         Ok(script) => panic!("`{text}` should be refused, parsed as {script:?}"),
         Err(error) => error.to_string(),
     }

@@ -60,6 +60,16 @@ impl Word {
         }
     }
 
+    /// Whether the word is only unquoted expansions, which bash drops entirely when they
+    /// expand to nothing.
+    pub(crate) fn may_vanish(&self) -> bool {
+        !self.parts.is_empty()
+            && self
+                .parts
+                .iter()
+                .all(|part| matches!(part, WordPart::Parameter(_) | WordPart::Substitution(_)))
+    }
+
     pub(crate) fn is_static(&self) -> bool {
         self.parts
             .iter()
@@ -102,6 +112,9 @@ impl Word {
         for part in parts {
             match part {
                 WordPart::Glob(character @ ('[' | ']')) => self.push_char(character),
+                // An empty literal marks a quoted part (`""`): keep it, it stops the word from
+                // vanishing.
+                WordPart::Literal(text) if text.is_empty() => self.push(WordPart::Literal(text)),
                 WordPart::Literal(text) => text.chars().for_each(|c| self.push_char(c)),
                 other => self.push(other),
             }
