@@ -12,6 +12,7 @@ use agentctl_protocol::ToolName;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::confine::{CallScope, Confinement};
 use crate::context::{ToolContext, ToolOutput};
 use crate::environment::{child_environment, ChildKind};
 use crate::error::ToolError;
@@ -31,12 +32,22 @@ pub struct AwsCall {
     pub region: Option<String>,
 }
 
-/// Runs `aws SERVICE OPERATION --cli-input-json JSON --output json [--region R]`.
-pub async fn use_aws(ctx: &ToolContext, call: &AwsCall) -> Result<ToolOutput, ToolError> {
+/// Runs `aws SERVICE OPERATION --cli-input-json JSON --output json [--region R]` inside the
+/// sandbox `scope` describes.
+pub async fn use_aws(
+    ctx: &ToolContext,
+    scope: &CallScope<'_>,
+    call: &AwsCall,
+) -> Result<ToolOutput, ToolError> {
     let arguments = aws_arguments(call)?;
-    let environment = child_environment(ChildKind::AwsCli, &ctx.extra_env_denylist, |name| {
-        std::env::var_os(name)
-    });
+    let confinement = Confinement::prepare(ctx, scope)?;
+    let environment = child_environment(
+        ChildKind::AwsCli,
+        &ctx.extra_env_denylist,
+        scope.env,
+        Some(confinement.scratch()),
+        |name| ctx.parent_variable(name),
+    );
     run_bounded(ProcessRequest {
         program: ctx.aws_program.as_os_str(),
         label: format!("aws {} {}", arguments[0], arguments[1]),
@@ -45,6 +56,7 @@ pub async fn use_aws(ctx: &ToolContext, call: &AwsCall) -> Result<ToolOutput, To
         environment,
         timeout: ctx.bash_timeout,
         output_cap_bytes: ctx.output_cap_bytes,
+        confinement: &confinement,
     })
     .await
 }
