@@ -29,6 +29,7 @@ mod run_decisions;
 pub mod run_loop;
 pub mod run_state;
 mod run_stop;
+pub mod sandbox_scope;
 pub mod store;
 mod tool_call;
 

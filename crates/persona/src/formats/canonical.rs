@@ -16,13 +16,13 @@ use crate::formats::{
 };
 use crate::front_matter::{self, FrontMatter, Split, StringList, ECOSYSTEM_KEYS};
 use crate::markdown;
-use crate::model::{Limits, Persona, PersonaKind, SourceFormat};
+use crate::model::{Limits, Persona, PersonaKind, SandboxNeeds, SourceFormat};
 use crate::overlay::HandoffSpec;
 
 /// Keys only the canonical style uses; their presence makes a file canonical.
-pub(crate) const CANONICAL_ONLY_KEYS: [&str; 12] = [
+pub(crate) const CANONICAL_ONLY_KEYS: [&str; 13] = [
     "role", "prefix", "stages", "read", "write", "deny", "commands", "aws", "handoffs", "context",
-    "reports", "limits",
+    "reports", "limits", "sandbox",
 ];
 /// Keys both styles use.
 pub(crate) const SHARED_KEYS: [&str; 4] = ["name", "description", "model", "tools"];
@@ -50,6 +50,7 @@ struct Fields {
     context: Option<StringList>,
     reports: Option<StringList>,
     limits: Option<Limits>,
+    sandbox: Option<SandboxNeeds>,
     capabilities: Option<StringList>,
     use_when: Option<StringList>,
     avoid_when: Option<StringList>,
@@ -176,6 +177,10 @@ fn build(
     if let Some(limits) = fields.limits {
         persona.limits = limits;
         record(&mut persona, "limits", line("limits"), HOW);
+    }
+    if let Some(sandbox) = fields.sandbox {
+        persona.sandbox = sandbox;
+        record(&mut persona, "sandbox", line("sandbox"), HOW);
     }
     if let Some(context) = fields.context {
         persona.context = context
