@@ -4,6 +4,7 @@
 pub mod approve;
 pub mod audit;
 pub mod chat;
+pub mod doctor;
 pub mod gates;
 pub mod init;
 pub mod lint;
@@ -40,6 +41,7 @@ pub async fn dispatch(cli: Cli) -> Exit {
         Command::Resume(args) => resume::execute(&global, args).await,
         Command::Gates(args) => gates::execute(&global, args),
         Command::Audit(command) => audit::execute(&global, command),
+        Command::Doctor(args) => doctor::execute(&global, args),
     }
 }
 

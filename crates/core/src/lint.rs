@@ -43,6 +43,7 @@ pub fn lint_project(config: &Config) -> LintOutcome {
             }
         }
     }
+    diagnostics.extend(crate::sandbox_scope::lint(config));
     diagnostics.extend(check_templates(config));
     let (tasks, task_diagnostics) = check_tasks(config);
     outcome.tasks = tasks;

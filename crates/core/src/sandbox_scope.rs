@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use agentctl_config::Config;
 use agentctl_persona::Persona;
+use agentctl_protocol::Diagnostic;
 use serde_json::{json, Value};
 
 /// Absolute paths no process a persona starts may change.
@@ -86,4 +87,17 @@ pub fn summary(config: &Config, persona: &Persona) -> Value {
         "network": persona.sandbox.network,
         "env": persona.sandbox.env,
     })
+}
+
+/// Warnings about the project's sandbox settings: it being off.
+pub fn lint(config: &Config) -> Vec<Diagnostic> {
+    if !config.sandbox.off {
+        return Vec::new();
+    }
+    vec![Diagnostic::warning(
+        &config.paths.config_file,
+        config.sandbox.off_line,
+        "`[sandbox] mode = \"off\"`: commands personas run are not confined by the OS sandbox; only the policy stands between a model and this machine",
+    )
+    .with_hint("remove the setting to enforce the sandbox; `agentctl doctor` shows what this machine supports")]
 }

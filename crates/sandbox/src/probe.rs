@@ -23,6 +23,8 @@ pub enum CheckStatus {
     Missing,
     /// Not needed on this machine (e.g. user namespaces when running as root).
     NotNeeded,
+    /// Worth knowing, but the sandbox runs.
+    Warning,
 }
 
 /// One named check, e.g. `landlock` → ok, `ABI 7`.
