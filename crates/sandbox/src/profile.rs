@@ -125,7 +125,7 @@ pub fn build_profile(request: &ProfileRequest<'_>) -> Result<Profile, SandboxErr
     );
     read.extend(scope_roots(&workspace, request.read_globs));
 
-    let mut write = scope_roots(&workspace, request.write_globs);
+    let write = scope_roots(&workspace, request.write_globs);
 
     let mut read_only = Vec::new();
     let mut guarded: BTreeSet<PathBuf> = BTreeSet::new();
@@ -161,9 +161,8 @@ pub fn build_profile(request: &ProfileRequest<'_>) -> Result<Profile, SandboxErr
         }
     }
 
-    let (write, modify_only) = carve(write.drain(..).collect(), &guarded);
+    let (mut write, modify_only) = carve(write, &guarded);
     let hidden = deny_matches(&workspace, request.denied)?;
-    let mut write = write;
     write.push(scratch.clone());
     Ok(Profile {
         workspace,
