@@ -28,7 +28,7 @@ pub async fn execute_bash(
             schema: crate::specs::schema_text(ToolName::ExecuteBash),
         });
     }
-    let confinement = Confinement::prepare(ctx, scope)?;
+    let confinement = Confinement::prepare(ctx, scope, &[])?;
     let environment = child_environment(
         ChildKind::Shell,
         &ctx.extra_env_denylist,

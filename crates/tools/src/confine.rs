@@ -64,7 +64,12 @@ pub(crate) struct Confinement {
 }
 
 impl Confinement {
-    pub(crate) fn prepare(ctx: &ToolContext, scope: &CallScope<'_>) -> Result<Self, ToolError> {
+    /// `extra_read` adds paths only this call may read (the AWS CLI's configuration).
+    pub(crate) fn prepare(
+        ctx: &ToolContext,
+        scope: &CallScope<'_>,
+        extra_read: &[PathBuf],
+    ) -> Result<Self, ToolError> {
         let base = ctx.scratch_base.clone().unwrap_or_else(std::env::temp_dir);
         let scratch = tempfile::Builder::new()
             .prefix("agentctl-call-")
@@ -95,13 +100,15 @@ impl Confinement {
             }
             SandboxMode::Enforce { helper } => helper.clone(),
         };
+        let mut readable = ctx.sandbox_read.clone();
+        readable.extend(extra_read.iter().cloned());
         let profile = build_profile(&ProfileRequest {
             workspace: &ctx.workspace,
             read_globs: scope.read,
             write_globs: scope.write,
             protected: scope.protected,
             denied: &|relative| (scope.denied)(relative),
-            extra_read: &ctx.sandbox_read,
+            extra_read: &readable,
             network: scope.network,
             scratch: scratch.path(),
         })
