@@ -252,6 +252,7 @@ fn ordinary_commands_still_work_inside_the_sandbox() {
         "mkdir -p app/generated && echo written > app/generated/out.txt && cat app/generated/out.txt",
         "python3 -c \"import tempfile, os; f = tempfile.NamedTemporaryFile(delete=False); f.write(b'temporary'); f.close(); print(open(f.name).read()); print(os.path.dirname(f.name)); print(os.environ['TMPDIR']); print(os.environ['HOME'])\"",
         "echo to-stderr >&2; exit 3",
+        "sleep 30 >/dev/null 2>&1 & echo \"background $!\"",
     ];
     let mut replies: Vec<MockReply> = commands.iter().map(|command| bash(command)).collect();
     replies.push(text("done"));
@@ -288,6 +289,26 @@ fn ordinary_commands_still_work_inside_the_sandbox() {
         "the scratch directory is removed after the call"
     );
     assert_eq!(messages[7], "to-stderr\n[exit code 3]");
+    // The process group is killed after the command, without `/bin/kill`.
+    let background: u32 = messages[8]
+        .trim()
+        .strip_prefix("background ")
+        .and_then(|pid| pid.parse().ok())
+        .unwrap_or_else(|| panic!("{}", messages[8]));
+    let gone = (0..60).any(|_| {
+        let stat = std::fs::read_to_string(format!("/proc/{background}/stat"));
+        let finished = match stat {
+            Err(_) => true,
+            Ok(stat) => stat
+                .rsplit_once(')')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+        };
+        if !finished {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        finished
+    });
+    assert!(gone, "background job {background} outlived its command");
     assert!(project.read("README.md").ends_with("more\n"));
 
     let results = project.events("tool.result");
