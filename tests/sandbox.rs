@@ -438,3 +438,29 @@ fn use_aws_runs_inside_the_sandbox_with_network_and_no_secrets() {
     assert_eq!(result["mode"], "enforce", "{result}");
     assert_eq!(result["network"], true, "{result}");
 }
+
+#[test]
+fn doctor_reports_what_the_sandbox_needs() {
+    let project = Project::example();
+    let output = project
+        .agentctl()
+        .args(["doctor", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["ok"], true, "{report}");
+    let status = |name: &str| {
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|check| check["name"] == name)
+            .map(|check| check["status"].as_str().unwrap_or_default().to_owned())
+            .unwrap_or_else(|| panic!("no `{name}` check in {report}"))
+    };
+    assert_eq!(status("landlock"), "ok");
+    assert_eq!(status("mount namespace"), "ok");
+    assert_eq!(status("network namespace"), "ok");
+    assert_eq!(status("sandboxed program"), "ok");
+}
