@@ -101,4 +101,7 @@ pub enum Command {
         after_help = "Examples:\n  agentctl audit show --task T-154\n  agentctl audit verify"
     )]
     Audit(commands::audit::AuditCommand),
+    /// Report what this machine supports: the OS sandbox (Landlock, namespaces) and more.
+    #[command(after_help = "Examples:\n  agentctl doctor\n  agentctl doctor --json")]
+    Doctor(commands::doctor::DoctorArgs),
 }

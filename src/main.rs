@@ -17,6 +17,11 @@ use crate::cli::Cli;
 use crate::exit::Exit;
 
 fn main() -> ExitCode {
+    // The sandbox helper runs before anything else (no runtime, no threads): it must stay
+    // single-threaded to enter namespaces, and it becomes the sandboxed program.
+    if let Some(code) = sandbox_helper() {
+        return ExitCode::from(u8::try_from(code).unwrap_or(1));
+    }
     let cli = Cli::parse();
     output::init_tracing(cli.global.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -32,4 +37,18 @@ fn main() -> ExitCode {
     };
     let exit = runtime.block_on(commands::dispatch(cli));
     exit.into()
+}
+
+/// `agentctl __sandbox-exec …` and `agentctl __sandbox-probe`: hidden, used by agentctl itself.
+fn sandbox_helper() -> Option<i32> {
+    let mut arguments = std::env::args_os().skip(1);
+    let subcommand = arguments.next()?;
+    if subcommand == agentctl_sandbox::HELPER_SUBCOMMAND {
+        let rest: Vec<std::ffi::OsString> = arguments.collect();
+        Some(agentctl_sandbox::helper::exec_main(&rest))
+    } else if subcommand == agentctl_sandbox::PROBE_SUBCOMMAND {
+        Some(agentctl_sandbox::helper::probe_main())
+    } else {
+        None
+    }
 }

@@ -5,6 +5,7 @@ pub mod approve;
 pub mod audit;
 pub mod chat;
 pub mod docs;
+pub mod doctor;
 pub mod gates;
 pub mod import;
 pub mod init;
@@ -44,6 +45,7 @@ pub async fn dispatch(cli: Cli) -> Exit {
         Command::Resume(args) => resume::execute(&global, args).await,
         Command::Gates(args) => gates::execute(&global, args),
         Command::Audit(command) => audit::execute(&global, command),
+        Command::Doctor(args) => doctor::execute(&global, args),
     }
 }
 

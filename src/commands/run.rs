@@ -129,6 +129,9 @@ pub fn build_context_with_interrupt(
     let mut tools = agentctl_tools::ToolContext::new(config.paths.workspace.clone());
     tools.bash_timeout = config.tools.bash_timeout;
     tools.output_cap_bytes = config.tools.output_cap_bytes;
+    tools.sandbox = sandbox_mode(&config);
+    tools.sandbox_read = config.sandbox.read.clone();
+    tools.parent_environment = config.process_environment.clone();
     let (sender, interrupt) = tokio::sync::watch::channel(false);
     let context = RunContext {
         config,
@@ -140,6 +143,17 @@ pub fn build_context_with_interrupt(
         interrupt,
     };
     Ok((context, sender))
+}
+
+/// The sandbox mode of the project: enforced through this very binary's hidden exec helper,
+/// unless agentctl.toml turned it off.
+pub fn sandbox_mode(config: &Config) -> agentctl_tools::SandboxMode {
+    if config.sandbox.off {
+        return agentctl_tools::SandboxMode::Off;
+    }
+    // Without a path to this binary the helper cannot start, and every command is refused.
+    let helper = std::env::current_exe().unwrap_or_default();
+    agentctl_tools::SandboxMode::Enforce { helper }
 }
 
 /// Prints the outcome and maps it to an exit code.

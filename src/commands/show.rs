@@ -27,6 +27,8 @@ struct ShowJson<'a> {
     persona: &'a Persona,
     offered_tools: Vec<String>,
     effective_policy: Option<agentctl_policy::EffectivePolicy>,
+    /// What the OS sandbox lets the persona's processes do (`mode`, `network`, `env`).
+    sandbox: serde_json::Value,
 }
 
 pub fn execute(global: &GlobalArgs, args: ShowArgs) -> Exit {
@@ -66,21 +68,25 @@ pub fn execute(global: &GlobalArgs, args: ShowArgs) -> Exit {
         .iter()
         .map(ToString::to_string)
         .collect();
+    let sandbox = agentctl_core::sandbox_scope::summary(&config, acting);
     if args.json {
         output::json(&ShowJson {
             persona,
             offered_tools: offered,
             effective_policy: policy,
+            sandbox,
         });
         return Exit::Success;
     }
-    output::stdout(&render(
+    let mut text = render(
         persona,
         acting,
         &offered,
         policy.as_ref(),
         &config.paths.root,
-    ));
+    );
+    text.push_str(&render_sandbox(&sandbox));
+    output::stdout(&text);
     Exit::Success
 }
 
@@ -331,4 +337,27 @@ fn render_policy(policy: &agentctl_policy::EffectivePolicy, width: Option<u16>) 
         .skip(1)
         .map(|line| format!("  {line}\n"))
         .collect()
+}
+
+/// The sandbox section of `show`.
+fn render_sandbox(sandbox: &serde_json::Value) -> String {
+    if sandbox["mode"] == "off" {
+        return "\nSandbox: OFF ([sandbox] mode = \"off\" in agentctl.toml): commands run with your full rights\n".to_owned();
+    }
+    let network = if sandbox["network"] == true {
+        "on (the persona opted in)"
+    } else {
+        "off"
+    };
+    let env: Vec<&str> = sandbox["env"]
+        .as_array()
+        .map(|names| names.iter().filter_map(serde_json::Value::as_str).collect())
+        .unwrap_or_default();
+    let mut text = format!(
+        "\nSandbox: enforced (write scopes only, protected files read-only, deny scopes hidden)\n  network:      {network}\n"
+    );
+    if !env.is_empty() {
+        text.push_str(&format!("  extra env:    {}\n", env.join(", ")));
+    }
+    text
 }

@@ -12,6 +12,7 @@ mod generate;
 mod measure_audit;
 mod measure_library;
 mod measure_process;
+mod measure_sandbox;
 mod measure_turns;
 mod report;
 mod spawn;
@@ -80,6 +81,8 @@ enum Benchmark {
     Startup,
     /// `audit verify` throughput over the generated log (in-process and binary).
     Audit,
+    /// The OS sandbox's added cost per `execute_bash` command.
+    Sandbox,
     /// Internal: one cold in-process measurement in a fresh process, printed as JSON.
     #[command(hide = true)]
     InProcessOnce {
@@ -229,6 +232,18 @@ fn run(arguments: &Arguments) -> anyhow::Result<Vec<Row>> {
         let runs = arguments.runs.clamp(1, 5);
         rows.push(measure_audit::in_process(&log, runs)?);
         rows.push(measure_audit::binary(&binaries, &log, runs)?);
+    }
+    if benchmark.includes(Benchmark::Sandbox) {
+        progress("sandbox cost per command");
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        rows.extend(runtime.block_on(measure_sandbox::measure(
+            &binaries.agentctl,
+            work,
+            arguments.runs * 10,
+        ))?);
     }
     progress(&format!("done in {:.1} s", started.elapsed().as_secs_f64()));
     if let Some(path) = &arguments.json {

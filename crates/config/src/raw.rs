@@ -24,6 +24,7 @@ pub struct RawConfig {
     pub tools: Option<RawTools>,
     pub gates: Option<RawGates>,
     pub open_to_agents: Option<RawOpenToAgents>,
+    pub sandbox: Option<RawSandbox>,
     #[serde(default)]
     pub personas: BTreeMap<String, PersonaOverlay>,
 }
@@ -92,6 +93,16 @@ impl RawLimits {
 pub struct RawTools {
     pub bash_timeout_s: Option<u64>,
     pub output_cap_bytes: Option<usize>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSandbox {
+    /// `"enforce"` (the default) or `"off"`.
+    pub mode: Option<String>,
+    /// Further paths every sandboxed process may read (absolute, `~/…`, or relative to the
+    /// project root).
+    pub read: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

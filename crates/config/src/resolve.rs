@@ -90,6 +90,17 @@ impl Default for ToolSettings {
     }
 }
 
+/// `[sandbox]`: how the processes personas start are confined.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SandboxSettings {
+    /// False only when agentctl.toml says `mode = "off"`.
+    pub off: bool,
+    /// Absolute paths every sandboxed process may also read.
+    pub read: Vec<PathBuf>,
+    /// The 1-based line of `mode = "off"`, for warnings that point at it.
+    pub off_line: Option<usize>,
+}
+
 /// What happens when a human rejects a pending call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OnReject {
@@ -154,6 +165,7 @@ pub struct Config {
     pub limits: RunLimits,
     pub tools: ToolSettings,
     pub gates: GateSettings,
+    pub sandbox: SandboxSettings,
     pub overlays: BTreeMap<String, PersonaOverlay>,
     /// State protected by default that the project opened to named personas.
     pub open_to_agents: OpenToAgents,
@@ -162,6 +174,9 @@ pub struct Config {
     /// Exact values of the secrets agentctl holds: the endpoint's API key and the AWS
     /// credentials in its environment ([`EnvVars::aws_secrets`]). Redacted wherever they appear.
     pub held_secrets: Vec<String>,
+    /// The environment agentctl was started with; the tools pass allowlisted names from it to
+    /// the processes they start.
+    pub process_environment: Vec<(String, String)>,
 }
 
 /// The project root: `explicit` when given (it must hold agentctl.toml), else the nearest
@@ -234,6 +249,13 @@ impl Config {
                 ));
             }
         };
+        let sandbox = resolve_sandbox(
+            root,
+            &config_file,
+            raw.sandbox.unwrap_or_default(),
+            env,
+            text,
+        )?;
         let mut vars = raw.vars;
         for (key, value) in &overrides.vars {
             vars.insert(key.clone(), value.clone());
@@ -254,6 +276,7 @@ impl Config {
                 on_reject,
                 approvers: raw.approvers.unwrap_or_default(),
             },
+            sandbox,
             overlays: raw
                 .personas
                 .into_iter()
@@ -265,6 +288,7 @@ impl Config {
             open_to_agents: OpenToAgents::from_raw(raw.open_to_agents),
             held_secrets,
             cache_dir: env.cache_dir.clone(),
+            process_environment: env.others.clone(),
         })
     }
 
@@ -445,6 +469,55 @@ fn resolve_endpoint(raw: RawEndpoint, env: &EnvVars, overrides: &Overrides) -> E
     }
 }
 
+fn resolve_sandbox(
+    root: &Path,
+    config_file: &Path,
+    raw: crate::raw::RawSandbox,
+    env: &EnvVars,
+    text: &str,
+) -> Result<SandboxSettings, ConfigError> {
+    let off = match raw.mode.as_deref() {
+        None | Some("enforce") => false,
+        Some("off") => true,
+        Some(other) => {
+            return Err(ConfigError::Invalid(
+                Diagnostic::error(
+                    config_file,
+                    find_line(text, "mode"),
+                    format!("`[sandbox] mode = \"{other}\"` is not a choice"),
+                )
+                .with_hint("use \"enforce\" (the default) or \"off\""),
+            ))
+        }
+    };
+    let home = env.lookup(crate::env::HOME).map(PathBuf::from);
+    let mut read = Vec::new();
+    for entry in raw.read.unwrap_or_default() {
+        let path = match (entry.strip_prefix("~/"), &home) {
+            (Some(rest), Some(home)) => home.join(rest),
+            (Some(_), None) => {
+                return Err(ConfigError::Invalid(
+                    Diagnostic::error(
+                        config_file,
+                        find_line(text, "read"),
+                        format!(
+                            "`[sandbox] read` entry `{entry}` starts with `~/` but HOME is not set"
+                        ),
+                    )
+                    .with_hint("write the path in full"),
+                ))
+            }
+            (None, _) => absolute(root, Path::new(&entry)),
+        };
+        read.push(path);
+    }
+    Ok(SandboxSettings {
+        off,
+        read,
+        off_line: if off { find_line(text, "mode") } else { None },
+    })
+}
+
 fn resolve_limits(raw: RawLimits) -> RunLimits {
     let default = RunLimits::default();
     RunLimits {
@@ -620,6 +693,37 @@ mod tests {
                 "missing {expected} in {globs:?}"
             );
         }
+    }
+
+    #[test]
+    fn sandbox_is_enforced_unless_turned_off() {
+        let config = config_from("", &EnvVars::default(), &Overrides::default()).unwrap();
+        assert!(!config.sandbox.off);
+        let env = EnvVars {
+            others: vec![("HOME".into(), "/home/dev".into())],
+            ..EnvVars::default()
+        };
+        let text = "[sandbox]\nmode = \"off\"\nread = [\"~/.rustup\", \"tools\"]\n";
+        let config = config_from(text, &env, &Overrides::default()).unwrap();
+        assert!(config.sandbox.off);
+        assert_eq!(config.sandbox.off_line, Some(2));
+        assert_eq!(
+            config.sandbox.read,
+            vec![
+                PathBuf::from("/home/dev/.rustup"),
+                PathBuf::from("/project/tools")
+            ]
+        );
+        let error = config_from(
+            "[sandbox]\nmode = \"maybe\"\n",
+            &EnvVars::default(),
+            &Overrides::default(),
+        )
+        .unwrap_err();
+        let ConfigError::Invalid(diagnostic) = error else {
+            panic!("expected Invalid")
+        };
+        assert_eq!(diagnostic.line, Some(2));
     }
 
     #[test]

@@ -34,6 +34,7 @@ pub mod run_lock;
 pub mod run_loop;
 pub mod run_state;
 mod run_stop;
+pub mod sandbox_scope;
 pub mod store;
 pub mod task_file;
 mod tool_call;

@@ -48,6 +48,7 @@ pub fn lint_project(config: &Config) -> LintOutcome {
         }
     }
     diagnostics.extend(check_open_to_agents(config, &library));
+    diagnostics.extend(crate::sandbox_scope::lint(config));
     diagnostics.extend(check_templates(config));
     let (tasks, task_diagnostics) = check_tasks(config);
     outcome.tasks = tasks;

@@ -125,6 +125,7 @@ pub async fn start(
         "endpoint" => context.endpoint_host.clone(),
         "prompt_sha256" => prompt.sha256.clone(),
         "production" => production,
+        "sandbox" => if context.config.sandbox.off { "off" } else { "enforce" },
     };
     if !target.params.is_empty() {
         started.insert(

@@ -5,9 +5,11 @@
 //! `tool.denied` audit entry; an allowed call gets exactly one `tool.allowed` entry before it
 //! runs and one `tool.result` after.
 
+use agentctl_persona::Persona;
+use agentctl_policy::PolicyEngine;
 use agentctl_policy::ToolRequest;
 use agentctl_protocol::{Decision, EventKind, Gate, GateStatus, Message, ToolCall, ToolName};
-use agentctl_tools::{ParsedArguments, ToolError, ToolOutput};
+use agentctl_tools::{CallScope, ParsedArguments, ToolError, ToolOutput};
 use serde_json::Value;
 
 use crate::approvals::Verdict;
@@ -290,6 +292,14 @@ impl Engine<'_> {
         if let Some(approval) = approval {
             allowed.extend(approval);
         }
+        if starts_process(&parsed) {
+            if let Some((persona, _)) = self.persona.as_ref() {
+                allowed.insert(
+                    "sandbox".to_owned(),
+                    crate::sandbox_scope::summary(&self.context.config, persona),
+                );
+            }
+        }
         Recorder::queue(
             &mut self.state,
             Some(persona),
@@ -351,6 +361,9 @@ impl Engine<'_> {
                 };
                 if let Some(code) = output.exit_code {
                     recorded.insert("exit_code".to_owned(), Value::from(code));
+                }
+                if let Some(sandbox) = &output.sandbox {
+                    recorded.insert("sandbox".to_owned(), sandbox.clone());
                 }
                 Recorder::queue(
                     &mut self.state,
@@ -417,19 +430,39 @@ impl Engine<'_> {
                     .map(|(output, change)| (output, Some(change)))
             }
             ParsedArguments::ExecuteBash { command } => {
-                agentctl_tools::execute_bash(context, command)
+                let (persona, policy) = self.active_policy()?;
+                let protected = crate::sandbox_scope::protected_paths(&self.context.config);
+                let denied = |relative: &str| policy.in_deny_scope(relative);
+                let scope = call_scope(persona, &protected, &denied);
+                agentctl_tools::execute_bash(context, &scope, command)
                     .await
                     .map(|output| (output, None))
             }
-            ParsedArguments::UseAws(aws) => agentctl_tools::use_aws(context, aws)
-                .await
-                .map(|output| (output, None)),
+            ParsedArguments::UseAws(aws) => {
+                let (persona, policy) = self.active_policy()?;
+                let protected = crate::sandbox_scope::protected_paths(&self.context.config);
+                let denied = |relative: &str| policy.in_deny_scope(relative);
+                let scope = call_scope(persona, &protected, &denied);
+                agentctl_tools::use_aws(context, &scope, aws)
+                    .await
+                    .map(|output| (output, None))
+            }
             // Handoffs and gate reports are routed to the engine before this point.
             ParsedArguments::Handoff { to: name, .. }
             | ParsedArguments::GateReport { evidence: name, .. } => {
                 Err(ToolError::OutsideWorkspace { path: name.clone() })
             }
         }
+    }
+
+    /// The active persona and its policy engine, for a call that starts a process.
+    fn active_policy(&self) -> Result<(&Persona, &PolicyEngine), ToolError> {
+        self.persona
+            .as_ref()
+            .map(|(persona, policy)| (persona, policy))
+            .ok_or_else(|| ToolError::SandboxUnavailable {
+                detail: "no active persona to take the sandbox's scopes from".to_owned(),
+            })
     }
 
     /// A call that was allowed and started, but whose result was never recorded (a crash).
@@ -571,6 +604,30 @@ impl Engine<'_> {
             .push(Message::tool_result(call.id.clone(), text));
         self.state.answered.insert(call.id.clone());
     }
+}
+
+/// What the sandbox lets one call of `persona` touch.
+fn call_scope<'a>(
+    persona: &'a Persona,
+    protected: &'a [std::path::PathBuf],
+    denied: &'a (dyn Fn(&str) -> bool + Sync),
+) -> CallScope<'a> {
+    CallScope {
+        read: &persona.permissions.read,
+        write: &persona.permissions.write,
+        denied,
+        protected,
+        network: persona.sandbox.network,
+        env: &persona.sandbox.env,
+    }
+}
+
+/// Whether the call starts a process (and so runs inside the OS sandbox).
+fn starts_process(parsed: &ParsedArguments) -> bool {
+    matches!(
+        parsed,
+        ParsedArguments::ExecuteBash { .. } | ParsedArguments::UseAws(_)
+    )
 }
 
 /// Whether running the call can change anything outside agentctl.

@@ -29,7 +29,7 @@ pub use detect::{detect, parse};
 pub use library::{Library, LibraryPaths};
 pub use model::{
     CommandSpec, ContextRef, Environment, HandoffContext, HandoffTarget, Limits, McpServer, Origin,
-    Param, Persona, PersonaKind, SourceFormat, Task,
+    Param, Persona, PersonaKind, SandboxNeeds, SourceFormat, Task,
 };
 pub use overlay::{apply, HandoffEdge, HandoffSpec, PersonaOverlay};
 pub use source::{load_file, read_text, MAX_FILE_BYTES};

@@ -130,6 +130,20 @@ pub struct Limits {
     pub max_denials: Option<u32>,
 }
 
+/// What the OS sandbox lets this persona's processes do beyond the default (`sandbox:` in
+/// front matter, `[personas.NAME.sandbox]` in agentctl.toml).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxNeeds {
+    /// Keep network access; off by default (the process gets an empty network namespace).
+    #[serde(default)]
+    pub network: bool,
+    /// Environment variable names passed to the persona's processes on top of the built-in
+    /// allowlist, e.g. `KUBECONFIG`. Names that look like secrets are never passed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<String>,
+}
+
 /// A stage command parameter (seed 001 `params`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Param {
@@ -205,6 +219,9 @@ pub struct Persona {
     /// Gates this persona may record through `gate_report` (only S06 and S07 are honoured).
     pub reports: Vec<Gate>,
     pub limits: Limits,
+    /// What the OS sandbox allows this persona's processes beyond the default.
+    #[serde(default)]
+    pub sandbox: SandboxNeeds,
     /// Present for stage commands.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<CommandSpec>,

@@ -15,7 +15,7 @@ use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::formats::context_ref_from_text;
-use crate::model::{HandoffContext, HandoffTarget, Limits, Origin, Persona};
+use crate::model::{HandoffContext, HandoffTarget, Limits, Origin, Persona, SandboxNeeds};
 
 /// One `[personas.NAME]` table. Every field is optional; a given field replaces the persona's
 /// value (for `limits`, each given limit replaces that limit).
@@ -51,6 +51,9 @@ pub struct PersonaOverlay {
     pub limits: Option<Limits>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
+    /// What the OS sandbox allows the persona's processes: `{ network = true, env = [...] }`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<SandboxNeeds>,
     /// Context files; a trailing ` (if exists)` or ` (optional)` marks one optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<Vec<String>>,
@@ -242,6 +245,10 @@ pub fn apply(persona: &mut Persona, overlay: &PersonaOverlay, origin_label: &str
         merge_limits(&mut persona.limits, limits);
         record(persona, "limits");
     }
+    if let Some(sandbox) = &overlay.sandbox {
+        persona.sandbox = sandbox.clone();
+        record(persona, "sandbox");
+    }
 }
 
 fn merge_limits(limits: &mut Limits, overlay: &Limits) {
@@ -315,11 +322,15 @@ handoffs = ["release-manager", { to = "qa-engineer", tools = ["fs_read"], contex
 reports = ["S06"]
 stages = ["S09", "S10"]
 limits = { max_turns = 20 }
+sandbox = { network = true, env = ["KUBECONFIG"] }
 model = "gpt-4.1-mini"
 context = ["contexts/technical_context.md"]
 "#;
         let overlay: PersonaOverlay = toml::from_str(table).unwrap();
         assert_eq!(overlay.stages, Some(vec![Gate::S09, Gate::S10]));
+        let sandbox = overlay.sandbox.clone().unwrap();
+        assert!(sandbox.network);
+        assert_eq!(sandbox.env, vec!["KUBECONFIG".to_owned()]);
         assert_eq!(
             overlay.handoffs.as_ref().unwrap()[1].target(),
             "qa-engineer"

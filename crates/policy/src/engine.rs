@@ -163,6 +163,12 @@ impl PolicyEngine {
         &self.workspace
     }
 
+    /// Whether a workspace-relative, `/`-separated path falls under one of the persona's deny
+    /// scopes (the OS sandbox hides such paths from the persona's processes).
+    pub fn in_deny_scope(&self, relative: &str) -> bool {
+        self.deny.first_match(relative).is_some()
+    }
+
     fn is_granted(&self, tool: ToolName) -> bool {
         match tool {
             ToolName::Handoff => !self.spec.handoff_targets.is_empty(),

@@ -104,6 +104,7 @@ fn persona(source: &str, body: &str) -> Persona {
         context: Vec::new(),
         reports: Vec::new(),
         limits: Limits::default(),
+        sandbox: Default::default(),
         command: None,
         body: body.to_owned(),
         body_line: 1,

@@ -3,8 +3,11 @@
 //! Owns: [`AwsCall`], the mapping of API names to CLI names (`UpdateService` →
 //! `update-service`), the argument vector, and the environment the CLI gets (the shell's
 //! allowlist plus `AWS_PROFILE`, `AWS_REGION` and `AWS_DEFAULT_REGION`, so credentials come
-//! from a profile or the instance role, not from the agent's environment). Does not know which
-//! calls are allowed; the policy engine checked `service:Operation`.
+//! from a profile or the instance role, not from the agent's environment). Inside the sandbox
+//! the CLI always keeps the network (calling the AWS API is its whole job; no shell is involved)
+//! and may read the user's `~/.aws` directory, which `AWS_CONFIG_FILE` and
+//! `AWS_SHARED_CREDENTIALS_FILE` point at, since its `HOME` is the call's scratch directory.
+//! Does not know which calls are allowed; the policy engine checked `service:Operation`.
 
 use std::ffi::OsString;
 
@@ -12,6 +15,7 @@ use agentctl_protocol::ToolName;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::confine::{CallScope, Confinement};
 use crate::context::{ToolContext, ToolOutput};
 use crate::environment::{child_environment, ChildKind};
 use crate::error::ToolError;
@@ -31,12 +35,41 @@ pub struct AwsCall {
     pub region: Option<String>,
 }
 
-/// Runs `aws SERVICE OPERATION --cli-input-json JSON --output json [--region R]`.
-pub async fn use_aws(ctx: &ToolContext, call: &AwsCall) -> Result<ToolOutput, ToolError> {
+/// Runs `aws SERVICE OPERATION --cli-input-json JSON --output json [--region R]` inside the
+/// sandbox `scope` describes.
+pub async fn use_aws(
+    ctx: &ToolContext,
+    scope: &CallScope<'_>,
+    call: &AwsCall,
+) -> Result<ToolOutput, ToolError> {
     let arguments = aws_arguments(call)?;
-    let environment = child_environment(ChildKind::AwsCli, &ctx.extra_env_denylist, |name| {
-        std::env::var_os(name)
-    });
+    let aws_directory = ctx
+        .parent_variable("HOME")
+        .map(|home| std::path::PathBuf::from(home).join(".aws"))
+        .filter(|directory| directory.is_dir());
+    let with_network = CallScope {
+        network: true,
+        ..*scope
+    };
+    let extra_read: Vec<std::path::PathBuf> = aws_directory.iter().cloned().collect();
+    let confinement = Confinement::prepare(ctx, &with_network, &extra_read)?;
+    let mut environment = child_environment(
+        ChildKind::AwsCli,
+        &ctx.extra_env_denylist,
+        scope.env,
+        Some(confinement.scratch()),
+        |name| ctx.parent_variable(name),
+    );
+    if let Some(directory) = aws_directory {
+        environment.push((
+            "AWS_CONFIG_FILE".to_owned(),
+            directory.join("config").into_os_string(),
+        ));
+        environment.push((
+            "AWS_SHARED_CREDENTIALS_FILE".to_owned(),
+            directory.join("credentials").into_os_string(),
+        ));
+    }
     run_bounded(ProcessRequest {
         program: ctx.aws_program.as_os_str(),
         label: format!("aws {} {}", arguments[0], arguments[1]),
@@ -45,6 +78,7 @@ pub async fn use_aws(ctx: &ToolContext, call: &AwsCall) -> Result<ToolOutput, To
         environment,
         timeout: ctx.bash_timeout,
         output_cap_bytes: ctx.output_cap_bytes,
+        confinement: &confinement,
     })
     .await
 }

@@ -73,6 +73,9 @@ pub enum ToolError {
         source: io::Error,
     },
 
+    #[error("the OS sandbox could not be set up, so the command did not run: {detail}")]
+    SandboxUnavailable { detail: String },
+
     #[error("invalid arguments for {tool}: {problem}; expected a JSON object matching {schema}")]
     InvalidArguments {
         tool: ToolName,
@@ -97,6 +100,7 @@ impl ToolError {
             ToolError::Io { .. } => "io",
             ToolError::Timeout { .. } => "timeout",
             ToolError::SpawnFailed { .. } => "spawn_failed",
+            ToolError::SandboxUnavailable { .. } => "sandbox_unavailable",
             ToolError::InvalidArguments { .. } => "invalid_arguments",
         }
     }

@@ -2,7 +2,8 @@
 //!
 //! Owns: carrying out one tool call safely and within bounds — [`fs_read`], [`fs_list`],
 //! [`fs_write`] (atomic replace plus a unified diff), [`execute_bash`] and [`use_aws`] (time
-//! limit, output cap, environment stripped of secrets, process-group kill) — together with the
+//! limit, output cap, environment built from an allowlist, the OS sandbox of
+//! `agentctl-sandbox`, process-group kill) — together with the
 //! tool schemas offered to the model ([`tool_specs`]) and strict parsing of the model's
 //! argument text ([`parse_arguments`]).
 //!
@@ -14,6 +15,7 @@
 mod arguments;
 mod aws;
 mod bash;
+mod confine;
 mod context;
 mod environment;
 mod error;
@@ -25,7 +27,8 @@ mod write;
 pub use arguments::{parse_arguments, ParsedArguments};
 pub use aws::{aws_arguments, cli_name, use_aws, AwsCall};
 pub use bash::execute_bash;
-pub use context::{ToolContext, ToolOutput};
+pub use confine::CallScope;
+pub use context::{SandboxMode, ToolContext, ToolOutput};
 pub use error::ToolError;
 pub use files::{fs_list, fs_read, MAX_LIST_ENTRIES};
 pub use specs::{description, schema, tool_specs};

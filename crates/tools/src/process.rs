@@ -1,15 +1,15 @@
 //! Running a child process with a time limit, an output cap and process-group cleanup.
 //!
-//! Owns: spawning (empty stdin, stdout and stderr on one pipe, a new process group), reading
-//! the output incrementally while keeping only its head, the deadline, and killing the whole
-//! group. Does not know what the program is or why it was allowed; `bash` and `aws` build the
-//! request.
+//! Owns: spawning (empty stdin, stdout and stderr on one pipe, a new process group, through the
+//! sandbox's exec helper when the sandbox is enforced), reading the output incrementally while
+//! keeping only its head, the deadline, killing the whole group, and telling a helper that
+//! refused to set up the sandbox from a program that failed. Does not know what the program is
+//! or why it was allowed; `bash` and `aws` build the request.
 //!
-//! Killing the group: `unsafe` is forbidden, so there is no `kill(2)`. The handler runs the
-//! system `kill -s KILL -- -PGID` instead (procps, util-linux and busybox all accept it), and
-//! also kills the leader through tokio in case that program is missing. The group is killed on
-//! timeout, after every normal exit (so background jobs a command left behind do not outlive
-//! it), and from a drop guard if the caller abandons the call midway.
+//! Killing the group: `kill(2)` on the negative group id through rustix's safe wrapper, no
+//! extra process. The group is killed on timeout, after every normal exit (so background jobs a
+//! command left behind do not outlive it), and from a drop guard if the caller abandons the
+//! call midway.
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::process::ExitStatusExt;
@@ -22,6 +22,11 @@ use tokio::net::unix::pipe;
 use tokio::process::Command;
 use tokio::time::Instant;
 
+use agentctl_sandbox::{
+    HELPER_FAILED_EXIT_CODE, HELPER_FAILURE_MARKER, PROGRAM_NOT_STARTED_EXIT_CODE,
+};
+
+use crate::confine::Confinement;
 use crate::context::ToolOutput;
 use crate::error::ToolError;
 
@@ -44,6 +49,8 @@ pub(crate) struct ProcessRequest<'a> {
     pub output_cap_bytes: usize,
     /// How the call is named in errors, e.g. the shell command text.
     pub label: String,
+    /// The call's scratch directory and sandbox.
+    pub confinement: &'a Confinement,
 }
 
 /// Runs the request to completion or to its deadline and describes the outcome for the model.
@@ -58,10 +65,13 @@ pub(crate) async fn run_bounded(request: ProcessRequest<'_>) -> Result<ToolOutpu
     let stderr = stdout.try_clone().map_err(spawn_failed)?;
     // The command (and with it the parent's copies of the pipe's write end) is dropped right
     // after spawning, so the pipe reports end of file once the child side closes.
+    let (program, arguments) = request
+        .confinement
+        .command_line(request.program, request.arguments.clone())?;
     let mut child = {
-        let mut command = Command::new(request.program);
+        let mut command = Command::new(&program);
         command
-            .args(&request.arguments)
+            .args(&arguments)
             .current_dir(request.working_directory)
             .env_clear()
             .envs(
@@ -105,7 +115,7 @@ pub(crate) async fn run_bounded(request: ProcessRequest<'_>) -> Result<ToolOutpu
         }
     }
 
-    group.kill().await;
+    group.kill();
     if timed_out {
         if status.is_none() {
             // Only reached if the group kill could not run; harmless otherwise.
@@ -131,7 +141,37 @@ pub(crate) async fn run_bounded(request: ProcessRequest<'_>) -> Result<ToolOutpu
             }
         }
     }
-    Ok(describe(output, status, timed_out, request.timeout))
+    if request.confinement.is_sandboxed() {
+        if let Some(error) = helper_failure(&request, &output, status) {
+            return Err(error);
+        }
+    }
+    let mut described = describe(output, status, timed_out, request.timeout);
+    described.sandbox = Some(request.confinement.record.clone());
+    Ok(described)
+}
+
+/// The helper's own failure, when it printed one and exited with its code instead of becoming
+/// the program.
+fn helper_failure(
+    request: &ProcessRequest<'_>,
+    output: &CappedOutput,
+    status: Option<ExitStatus>,
+) -> Option<ToolError> {
+    let code = status.and_then(|status| status.code())?;
+    let text = String::from_utf8_lossy(&output.head);
+    let detail = text.strip_prefix(HELPER_FAILURE_MARKER)?.trim().to_owned();
+    if code == HELPER_FAILED_EXIT_CODE {
+        Some(ToolError::SandboxUnavailable { detail })
+    } else if code == PROGRAM_NOT_STARTED_EXIT_CODE {
+        Some(ToolError::SpawnFailed {
+            program: request.program.to_string_lossy().into_owned(),
+            directory: request.working_directory.display().to_string(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, detail),
+        })
+    } else {
+        None
+    }
 }
 
 fn describe(
@@ -175,6 +215,7 @@ fn describe(
         truncated,
         exit_code,
         timed_out,
+        sandbox: None,
     }
 }
 
@@ -253,49 +294,27 @@ struct ProcessGroup {
 }
 
 impl ProcessGroup {
-    async fn kill(&mut self) {
-        if let Some(id) = self.id {
-            let _ = Command::new(kill_program())
-                .args(kill_arguments(id))
-                .env_clear()
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .await;
-            self.id = None;
+    fn kill(&mut self) {
+        if let Some(id) = self.id.take() {
+            kill_group(id);
         }
     }
 }
 
 impl Drop for ProcessGroup {
     fn drop(&mut self) {
-        if let Some(id) = self.id.take() {
-            let _ = std::process::Command::new(kill_program())
-                .args(kill_arguments(id))
-                .env_clear()
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
-        }
+        self.kill();
     }
 }
 
-fn kill_program() -> &'static str {
-    ["/bin/kill", "/usr/bin/kill"]
-        .into_iter()
-        .find(|candidate| Path::new(candidate).exists())
-        .unwrap_or("kill")
-}
-
-fn kill_arguments(group_id: u32) -> [String; 4] {
-    [
-        "-s".to_owned(),
-        "KILL".to_owned(),
-        "--".to_owned(),
-        format!("-{group_id}"),
-    ]
+/// Sends SIGKILL to every process of the group. A group that is already gone is not an error.
+fn kill_group(group_id: u32) {
+    let group = i32::try_from(group_id)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw);
+    if let Some(group) = group {
+        let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+    }
 }
 
 #[cfg(test)]
@@ -323,7 +342,8 @@ mod tests {
     }
 
     #[test]
-    fn kill_targets_the_negative_group_id() {
-        assert_eq!(kill_arguments(4242), ["-s", "KILL", "--", "-4242"]);
+    fn killing_a_group_that_is_gone_is_harmless() {
+        kill_group(u32::MAX);
+        kill_group(0);
     }
 }

@@ -8,15 +8,20 @@ use std::time::{Duration, Instant};
 
 use agentctl_protocol::{Gate, GateStatus, ToolName};
 use agentctl_tools::{
-    execute_bash, fs_list, fs_read, fs_write, parse_arguments, use_aws, AwsCall, ParsedArguments,
-    ToolContext, ToolError,
+    execute_bash, fs_list, fs_read, fs_write, parse_arguments, use_aws, AwsCall, CallScope,
+    ParsedArguments, SandboxMode, ToolContext, ToolError,
 };
 use serde_json::json;
 use tempfile::TempDir;
 
+/// A context for testing the handlers themselves. The OS sandbox needs the `agentctl` binary
+/// as its exec helper, which this crate's tests cannot build, so it is off here; the sandbox
+/// is tested through the real binary in the repository's `tests/sandbox.rs`.
 fn workspace() -> (TempDir, ToolContext) {
     let directory = tempfile::tempdir().unwrap();
-    let ctx = ToolContext::new(directory.path());
+    let mut ctx = ToolContext::new(directory.path());
+    ctx.sandbox = SandboxMode::Off;
+    ctx.parent_environment = std::env::vars().collect();
     (directory, ctx)
 }
 
@@ -235,19 +240,27 @@ async fn fs_write_refuses_to_replace_a_directory() {
 async fn bash_runs_in_the_workspace_and_combines_output() {
     let (directory, ctx) = workspace();
     std::fs::write(directory.path().join("marker.txt"), "").unwrap();
-    let output = execute_bash(&ctx, "ls; echo to-stderr >&2; exit 3")
-        .await
-        .unwrap();
+    let output = execute_bash(
+        &ctx,
+        &CallScope::read_only(),
+        "ls; echo to-stderr >&2; exit 3",
+    )
+    .await
+    .unwrap();
     assert_eq!(output.text, "marker.txt\nto-stderr\n[exit code 3]");
     assert_eq!(output.exit_code, Some(3));
     assert!(!output.timed_out);
     assert!(!output.truncated);
 
-    let quiet = execute_bash(&ctx, "true").await.unwrap();
+    let quiet = execute_bash(&ctx, &CallScope::read_only(), "true")
+        .await
+        .unwrap();
     assert_eq!(quiet.text, "(no output)");
     assert_eq!(quiet.exit_code, Some(0));
 
-    let stdin = execute_bash(&ctx, "cat; echo done").await.unwrap();
+    let stdin = execute_bash(&ctx, &CallScope::read_only(), "cat; echo done")
+        .await
+        .unwrap();
     assert_eq!(stdin.text, "done\n");
 }
 
@@ -257,9 +270,13 @@ async fn bash_output_is_capped_while_the_rest_is_drained() {
     ctx.output_cap_bytes = 1000;
     ctx.bash_timeout = Duration::from_secs(60);
     let started = Instant::now();
-    let output = execute_bash(&ctx, "head -c 52428800 /dev/zero | tr '\\0' a")
-        .await
-        .unwrap();
+    let output = execute_bash(
+        &ctx,
+        &CallScope::read_only(),
+        "head -c 52428800 /dev/zero | tr '\\0' a",
+    )
+    .await
+    .unwrap();
     assert!(started.elapsed() < Duration::from_secs(30));
     assert!(output.truncated);
     assert!(!output.timed_out);
@@ -306,9 +323,13 @@ async fn bash_timeout_kills_the_whole_process_group() {
     let (_directory, mut ctx) = workspace();
     ctx.bash_timeout = Duration::from_secs(1);
     let started = Instant::now();
-    let output = execute_bash(&ctx, "sleep 30 & echo \"grandchild $!\"; sleep 30")
-        .await
-        .unwrap();
+    let output = execute_bash(
+        &ctx,
+        &CallScope::read_only(),
+        "sleep 30 & echo \"grandchild $!\"; sleep 30",
+    )
+    .await
+    .unwrap();
     let elapsed = started.elapsed();
     assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
     assert!(output.timed_out);
@@ -330,9 +351,13 @@ async fn bash_timeout_kills_the_whole_process_group() {
 #[tokio::test]
 async fn bash_background_jobs_do_not_outlive_the_command() {
     let (_directory, ctx) = workspace();
-    let output = execute_bash(&ctx, "sleep 30 >/dev/null 2>&1 & echo \"background $!\"")
-        .await
-        .unwrap();
+    let output = execute_bash(
+        &ctx,
+        &CallScope::read_only(),
+        "sleep 30 >/dev/null 2>&1 & echo \"background $!\"",
+    )
+    .await
+    .unwrap();
     assert_eq!(output.exit_code, Some(0));
     assert!(!output.timed_out);
     let background = pid_after(&output.text, "background ");
@@ -359,7 +384,7 @@ fn parent_has_secrets() {
 async fn bash_environment_is_stripped_of_secrets() {
     parent_has_secrets();
     let (_directory, ctx) = workspace();
-    let output = execute_bash(&ctx, "env | cut -d= -f1 | sort")
+    let output = execute_bash(&ctx, &CallScope::read_only(), "env | cut -d= -f1 | sort")
         .await
         .unwrap();
     let names: Vec<&str> = output.text.lines().collect();
@@ -376,6 +401,7 @@ async fn bash_environment_is_stripped_of_secrets() {
 
     let values = execute_bash(
         &ctx,
+        &CallScope::read_only(),
         "echo \"[${OPENAI_API_KEY-unset}] [${AWS_SECRET_ACCESS_KEY-unset}]\"",
     )
     .await
@@ -384,9 +410,13 @@ async fn bash_environment_is_stripped_of_secrets() {
 
     let mut denying = ctx.clone();
     denying.extra_env_denylist = vec!["lang".to_owned()];
-    let without_lang = execute_bash(&denying, "echo \"[${LANG-unset}]\"")
-        .await
-        .unwrap();
+    let without_lang = execute_bash(
+        &denying,
+        &CallScope::read_only(),
+        "echo \"[${LANG-unset}]\"",
+    )
+    .await
+    .unwrap();
     assert_eq!(without_lang.text, "[unset]\n");
 }
 
@@ -394,7 +424,9 @@ async fn bash_environment_is_stripped_of_secrets() {
 async fn bash_reports_a_missing_workspace() {
     let (directory, mut ctx) = workspace();
     ctx.workspace = directory.path().join("missing");
-    let error = execute_bash(&ctx, "true").await.unwrap_err();
+    let error = execute_bash(&ctx, &CallScope::read_only(), "true")
+        .await
+        .unwrap_err();
     assert_eq!(error.kind(), "spawn_failed");
     assert!(error.to_string().contains("missing"), "{error}");
 }
@@ -421,14 +453,14 @@ async fn use_aws_retrying(
     call: &AwsCall,
 ) -> Result<agentctl_tools::ToolOutput, ToolError> {
     for _ in 0..20 {
-        match use_aws(ctx, call).await {
+        match use_aws(ctx, &CallScope::read_only(), call).await {
             Err(ToolError::SpawnFailed { source, .. }) if source.raw_os_error() == Some(26) => {
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
             other => return other,
         }
     }
-    use_aws(ctx, call).await
+    use_aws(ctx, &CallScope::read_only(), call).await
 }
 
 #[tokio::test]
@@ -495,7 +527,9 @@ async fn use_aws_reports_a_missing_program() {
         parameters: serde_json::Map::new(),
         region: None,
     };
-    let error = use_aws(&ctx, &call).await.unwrap_err();
+    let error = use_aws(&ctx, &CallScope::read_only(), &call)
+        .await
+        .unwrap_err();
     assert_eq!(error.kind(), "spawn_failed");
     assert!(error.to_string().contains("no-such-aws"), "{error}");
 }

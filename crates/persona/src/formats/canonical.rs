@@ -16,11 +16,11 @@ use crate::formats::{
 };
 use crate::front_matter::{self, FrontMatter, Split, StringList, ECOSYSTEM_KEYS};
 use crate::markdown;
-use crate::model::{Limits, McpServer, Persona, PersonaKind, SourceFormat};
+use crate::model::{Limits, McpServer, Persona, PersonaKind, SandboxNeeds, SourceFormat};
 use crate::overlay::HandoffSpec;
 
 /// Keys only the canonical style uses; their presence makes a file canonical.
-pub(crate) const CANONICAL_ONLY_KEYS: [&str; 13] = [
+pub(crate) const CANONICAL_ONLY_KEYS: [&str; 14] = [
     "role",
     "prefix",
     "stages",
@@ -34,6 +34,7 @@ pub(crate) const CANONICAL_ONLY_KEYS: [&str; 13] = [
     "reports",
     "limits",
     "mcp_servers",
+    "sandbox",
 ];
 /// Keys both styles use.
 pub(crate) const SHARED_KEYS: [&str; 4] = ["name", "description", "model", "tools"];
@@ -62,6 +63,7 @@ struct Fields {
     reports: Option<StringList>,
     limits: Option<Limits>,
     mcp_servers: Option<BTreeMap<String, McpServer>>,
+    sandbox: Option<SandboxNeeds>,
     capabilities: Option<StringList>,
     use_when: Option<StringList>,
     avoid_when: Option<StringList>,
@@ -188,6 +190,10 @@ fn build(
     if let Some(limits) = fields.limits {
         persona.limits = limits;
         record(&mut persona, "limits", line("limits"), HOW);
+    }
+    if let Some(sandbox) = fields.sandbox {
+        persona.sandbox = sandbox;
+        record(&mut persona, "sandbox", line("sandbox"), HOW);
     }
     if let Some(context) = fields.context {
         persona.context = context

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use agentctl_protocol::{Diagnostic, Gate, Permissions, ToolName};
 
-use crate::model::{ContextRef, Limits, Origin, Persona, PersonaKind, SourceFormat};
+use crate::model::{ContextRef, Limits, Origin, Persona, PersonaKind, SandboxNeeds, SourceFormat};
 
 /// A persona with nothing but its identity and body; every other field at its default.
 pub(crate) fn new_persona(
@@ -46,6 +46,7 @@ pub(crate) fn new_persona(
         context: Vec::new(),
         reports: Vec::new(),
         limits: Limits::default(),
+        sandbox: SandboxNeeds::default(),
         command: None,
         body,
         body_line,

@@ -1,0 +1,466 @@
+//! The OS sandbox, end to end through the real binary: with a persona whose policy allows far
+//! too much (every command, writes everywhere), the sandbox alone keeps protected state,
+//! everything outside the workspace, deny scopes, agentctl's own secrets and the network out of
+//! reach; and ordinary commands still work inside it, their output and exit code reaching the
+//! model. Linux only: elsewhere there is no sandbox backend yet and commands are refused.
+#![cfg(target_os = "linux")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::time::Duration;
+
+use agentctl_test_support::{MockEndpoint, MockReply};
+use common::{mock, runtime, stderr_of, text, tool_call, Project};
+use serde_json::json;
+
+const PARENT_SECRET: &str = "sk-parent-secret-0123456789";
+const DENIED_SECRET: &str = "denied-scope-secret-42";
+
+/// The example project as a git repository, with ops-devops allowed every command and every
+/// write, and a deny scope holding a secret.
+fn permissive_project(extra_overlay: &str) -> Project {
+    let project = Project::example();
+    project.edit_config(&[
+        ("max_turns = 12", "max_turns = 100"),
+        ("max_denials = 5", "max_denials = 100"),
+        ("token_budget = 60000", "token_budget = 10000000"),
+        (
+            "allow = [\n    \"git status\",\n",
+            "allow = [\n    \"*\",\n    \"git status\",\n",
+        ),
+        ("deny = [\"rm -rf *\"]", "deny = []"),
+    ]);
+    let mut config = project.read("agentctl.toml");
+    config.push_str(&format!(
+        "\n[personas.ops-devops]\nwrite = [\"**\"]\ndeny = [\".env\", \"secrets/**\"]\n{extra_overlay}"
+    ));
+    project.write("agentctl.toml", &config);
+    project.write(".env", &format!("TOKEN={DENIED_SECRET}\n"));
+    project.write("secrets/key.txt", DENIED_SECRET);
+    let git = |arguments: &[&str]| {
+        let status = std::process::Command::new("git")
+            .args(arguments)
+            .current_dir(&project.root)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", &project.root)
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {arguments:?}");
+    };
+    git(&["init", "-q"]);
+    git(&[
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@t",
+        "add",
+        "app",
+        "README.md",
+    ]);
+    git(&[
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@t",
+        "commit",
+        "-qm",
+        "initial",
+    ]);
+    project
+}
+
+fn bash(command: &str) -> MockReply {
+    tool_call("execute_bash", json!({ "command": command }))
+}
+
+/// Runs ops-devops on T-154 with `replies`, returning the tool messages the model was sent, in
+/// order.
+fn run_calls(project: &Project, endpoint: &MockEndpoint) -> Vec<String> {
+    let output = project
+        .agentctl_with(endpoint)
+        .env("OPENAI_API_KEY", PARENT_SECRET)
+        // Programs from the system directories; a toolchain under a home directory would need
+        // `[sandbox] read`.
+        .env(
+            "PATH",
+            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        )
+        .args(["run", "ops-devops", "--task", "T-154"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let requests = endpoint.chat_requests();
+    let last = requests.last().unwrap();
+    last.body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|message| message["role"] == "tool")
+        .map(|message| message["content"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[test]
+fn the_sandbox_alone_stops_what_a_too_generous_policy_allows() {
+    let runtime = runtime();
+    let project = permissive_project("");
+    let outside = tempfile::tempdir().unwrap();
+    let outside_path = outside.path().display().to_string();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let audit_before = project.read("AUDIT_LOG.md");
+    let git_config_before = project.read(".git/config");
+    let task_before = project.read("tasks/T-154.md");
+    let state_before = project.read("PROJECT_STATE.md");
+
+    let attacks = [
+        // The audit log: through a program's own option, a truncating redirect, a hard link,
+        // an interpreter the policy cannot see into, and after trying to unmount the guard.
+        "git diff --output=AUDIT_LOG.md".to_owned(),
+        ": > AUDIT_LOG.md".to_owned(),
+        "python3 -c \"import os; os.truncate('AUDIT_LOG.md', 0)\"".to_owned(),
+        "ln AUDIT_LOG.md hard-link && echo EV''IL >> hard-link".to_owned(),
+        "python3 -c \"open('AUDIT_LOG.md', 'a').write('EV' + 'IL')\"".to_owned(),
+        "umount AUDIT_LOG.md; python3 -c \"open('AUDIT_LOG.md', 'w').write('EV' + 'IL')\"".to_owned(),
+        "python3 -c \"import os; os.rename('AUDIT_LOG.md', 'moved.md')\"".to_owned(),
+        // Git configuration that would run code at the next human `git status`.
+        "python3 -c \"open('.git/config', 'a').write('[core]\\n\\tfsmonitor = touch pwned\\n')\""
+            .to_owned(),
+        "git config core.fsmonitor 'touch pwned'".to_owned(),
+        // Task files, project state and the persona library (outside the workspace here).
+        "python3 -c \"open('tasks/T-154.md', 'w').write('env: staging')\"".to_owned(),
+        "python3 -c \"open('tasks/T-999.md', 'w').write('forged')\"".to_owned(),
+        "python3 -c \"open('PROJECT_STATE.md', 'w').write('forged')\"".to_owned(),
+        "python3 -c \"open('../personas/evil.md', 'w').write('forged')\"".to_owned(),
+        "mv tasks tasks-old; mkdir tasks; echo forged > tasks/T-154.md".to_owned(),
+        // Outside the workspace, directly and through a link made on the same line.
+        format!("echo x > {outside_path}/direct"),
+        format!("python3 -c \"open('{outside_path}/direct', 'w').write('x')\""),
+        format!("ln -s {outside_path} link; echo x > link/through-link"),
+        // A deny scope.
+        "cat .env secrets/key.txt; python3 -c \"print(open('.env').read())\"".to_owned(),
+        // agentctl's own environment and memory.
+        "cat /proc/$PPID/environ; head -c 4096 /proc/$PPID/mem | strings | head".to_owned(),
+        "cat /proc/*/environ 2>/dev/null | tr '\\0' '\\n' | grep -a OPENAI".to_owned(),
+        // The network.
+        format!(
+            "python3 -c \"import socket; socket.create_connection(('127.0.0.1', {port}), timeout=2); print('connected')\""
+        ),
+        // Killing agentctl.
+        "kill -STOP $PPID; echo sent".to_owned(),
+    ];
+    let mut replies: Vec<MockReply> = attacks.iter().map(|command| bash(command)).collect();
+    replies.push(text("done"));
+    let endpoint = mock(&runtime, replies);
+    let messages = run_calls(&project, &endpoint);
+    assert_eq!(messages.len(), attacks.len(), "{messages:#?}");
+
+    // The policy allowed all but the two plain redirections it can see (each of which has an
+    // equivalent here that it cannot): what follows is the sandbox's doing.
+    let allowed = project.events("tool.allowed");
+    let denied: Vec<String> = project
+        .events("tool.denied")
+        .iter()
+        .map(|entry| {
+            entry["details"]["arguments"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(denied.len(), 2, "{denied:#?}");
+    assert!(denied[0].contains(": > AUDIT_LOG.md"), "{denied:#?}");
+    assert!(denied[1].contains("echo x >"), "{denied:#?}");
+    assert_eq!(allowed.len(), attacks.len() - 2);
+
+    let audit_after = project.read("AUDIT_LOG.md");
+    assert!(
+        audit_after.starts_with(&audit_before),
+        "the log was rewritten"
+    );
+    // The attacks spell their marker so that only a raw write, never the log's own record of
+    // the command, contains it.
+    assert!(!audit_after.contains("EVIL"));
+    project.assert_audit_intact();
+    assert!(!project.path("moved.md").exists());
+    assert_eq!(project.read(".git/config"), git_config_before);
+    assert_eq!(project.read("tasks/T-154.md"), task_before);
+    assert!(!project.path("tasks/T-999.md").exists());
+    assert!(!project.path("tasks-old").exists());
+    assert_eq!(project.read("PROJECT_STATE.md"), state_before);
+    assert!(!project.path("../personas/evil.md").exists());
+    assert!(!project.path("pwned").exists());
+    assert!(!outside.path().join("direct").exists());
+    assert!(!outside.path().join("through-link").exists());
+    assert!(
+        listener.accept().is_err(),
+        "a sandboxed process reached a listener on 127.0.0.1"
+    );
+    let everything_sent = messages.join("\n");
+    assert!(
+        !everything_sent.contains(DENIED_SECRET),
+        "{everything_sent}"
+    );
+    assert!(
+        !everything_sent.contains(PARENT_SECRET),
+        "{everything_sent}"
+    );
+    assert!(!everything_sent.contains("connected"), "{everything_sent}");
+    assert!(messages.last().unwrap().contains("sent"));
+
+    // Each call's entry records the sandbox it ran in.
+    let results = project.events("tool.result");
+    for result in &results {
+        assert_eq!(result["details"]["sandbox"]["mode"], "enforce", "{result}");
+        assert_eq!(result["details"]["sandbox"]["network"], false, "{result}");
+    }
+    let read_only = &results[0]["details"]["sandbox"]["read_only"];
+    for protected in [
+        "AUDIT_LOG.md",
+        ".git",
+        "tasks",
+        "PROJECT_STATE.md",
+        "agentctl.toml",
+    ] {
+        assert!(
+            read_only
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|path| path == protected),
+            "{protected} not in {read_only}"
+        );
+    }
+    assert_eq!(allowed[0]["details"]["sandbox"]["network"], false);
+}
+
+#[test]
+fn ordinary_commands_still_work_inside_the_sandbox() {
+    let runtime = runtime();
+    let project = permissive_project("");
+    project.write("app/tracked-change.txt", "changed\n");
+    let commands = [
+        "git status --short",
+        "echo more >> README.md && git diff --stat",
+        "ls app",
+        "cat README.md | head -n 1",
+        "python3 -c 'print(6 * 7)'",
+        "mkdir -p app/generated && echo written > app/generated/out.txt && cat app/generated/out.txt",
+        "python3 -c \"import tempfile, os; f = tempfile.NamedTemporaryFile(delete=False); f.write(b'temporary'); f.close(); print(open(f.name).read()); print(os.path.dirname(f.name)); print(os.environ['TMPDIR']); print(os.environ['HOME'])\"",
+        "echo to-stderr >&2; exit 3",
+        "sleep 30 >/dev/null 2>&1 & echo \"background $!\"",
+    ];
+    let mut replies: Vec<MockReply> = commands.iter().map(|command| bash(command)).collect();
+    replies.push(text("done"));
+    let endpoint = mock(&runtime, replies);
+    let messages = run_calls(&project, &endpoint);
+    assert_eq!(messages.len(), commands.len(), "{messages:#?}");
+
+    assert!(
+        messages[0].contains("?? app/tracked-change.txt"),
+        "{}",
+        messages[0]
+    );
+    assert!(messages[1].contains("README.md | 1 +"), "{}", messages[1]);
+    assert!(
+        messages[2].contains("tracked-change.txt"),
+        "{}",
+        messages[2]
+    );
+    assert!(messages[3].starts_with('#'), "{}", messages[3]);
+    assert_eq!(messages[4], "42\n");
+    assert_eq!(messages[5], "written\n");
+    assert_eq!(
+        project.read("app/generated/out.txt"),
+        "written\n",
+        "a write inside the scope reached the disk"
+    );
+    let lines: Vec<&str> = messages[6].lines().collect();
+    assert_eq!(lines[0], "temporary", "{}", messages[6]);
+    assert!(lines[1].contains("agentctl-call-"), "{}", messages[6]);
+    assert_eq!(lines[1], lines[2], "mktemp used TMPDIR");
+    assert_eq!(lines[2], lines[3], "HOME is the scratch directory too");
+    assert!(
+        !std::path::Path::new(lines[1]).exists(),
+        "the scratch directory is removed after the call"
+    );
+    assert_eq!(messages[7], "to-stderr\n[exit code 3]");
+    // The process group is killed after the command, without `/bin/kill`.
+    let background: u32 = messages[8]
+        .trim()
+        .strip_prefix("background ")
+        .and_then(|pid| pid.parse().ok())
+        .unwrap_or_else(|| panic!("{}", messages[8]));
+    let gone = (0..60).any(|_| {
+        let stat = std::fs::read_to_string(format!("/proc/{background}/stat"));
+        let finished = match stat {
+            Err(_) => true,
+            Ok(stat) => stat
+                .rsplit_once(')')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+        };
+        if !finished {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        finished
+    });
+    assert!(gone, "background job {background} outlived its command");
+    assert!(project.read("README.md").ends_with("more\n"));
+
+    let results = project.events("tool.result");
+    assert_eq!(results.len(), commands.len());
+    assert_eq!(results[7]["details"]["exit_code"], 3);
+}
+
+#[test]
+fn a_missing_protected_path_cannot_be_created() {
+    let runtime = runtime();
+    let project = permissive_project("");
+    std::fs::remove_dir_all(project.path(".git")).unwrap();
+    let state = project.read("PROJECT_STATE.md");
+    let replies = vec![
+        bash("git init -q . ; mkdir .git; echo '[core]' > .git/config; ls -a"),
+        bash("mkdir -p app/x && echo ok > app/x/f && cat app/x/f"),
+        text("done"),
+    ];
+    let endpoint = mock(&runtime, replies);
+    let messages = run_calls(&project, &endpoint);
+    assert!(!project.path(".git").exists(), "{messages:#?}");
+    assert_eq!(messages[1], "ok\n", "subdirectories stay writable");
+    assert_eq!(project.read("PROJECT_STATE.md"), state);
+}
+
+#[test]
+fn a_persona_that_opts_into_the_network_can_connect_and_the_log_says_so() {
+    let runtime = runtime();
+    let project = permissive_project("sandbox = { network = true }\n");
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepting = std::thread::spawn(move || {
+        listener.set_nonblocking(false).unwrap();
+        let (mut stream, _) = listener.accept().unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut text = String::new();
+        let _ = stream.read_to_string(&mut text);
+        text
+    });
+    let endpoint = mock(
+        &runtime,
+        vec![
+            bash(&format!(
+                "python3 -c \"import socket; s = socket.create_connection(('127.0.0.1', {port}), timeout=5); s.sendall(b'hello'); s.close(); print('connected')\""
+            )),
+            text("done"),
+        ],
+    );
+    let messages = run_calls(&project, &endpoint);
+    assert_eq!(messages[0], "connected\n");
+    assert_eq!(accepting.join().unwrap(), "hello");
+    let results = project.events("tool.result");
+    assert_eq!(results[0]["details"]["sandbox"]["network"], true);
+    assert_eq!(
+        project.events("tool.allowed")[0]["details"]["sandbox"]["network"],
+        true
+    );
+}
+
+#[test]
+fn with_the_sandbox_off_every_entry_says_so() {
+    let runtime = runtime();
+    let project = permissive_project("");
+    let mut config = project.read("agentctl.toml");
+    config.push_str("\n[sandbox]\nmode = \"off\"\n");
+    project.write("agentctl.toml", &config);
+    let endpoint = mock(&runtime, vec![bash("echo unconfined"), text("done")]);
+    let messages = run_calls(&project, &endpoint);
+    assert_eq!(messages[0], "unconfined\n");
+    let started = project.events("run.started");
+    assert_eq!(started[0]["details"]["sandbox"], "off");
+    assert_eq!(
+        project.events("tool.allowed")[0]["details"]["sandbox"]["mode"],
+        "off"
+    );
+    assert_eq!(
+        project.events("tool.result")[0]["details"]["sandbox"]["mode"],
+        "off"
+    );
+}
+
+#[test]
+fn use_aws_runs_inside_the_sandbox_with_network_and_no_secrets() {
+    let runtime = runtime();
+    let project = permissive_project("aws = { allow = [\"ecs:DescribeServices\"] }\n");
+    // A stand-in for the AWS CLI: reports what it was given and tries to damage the log.
+    project.write(
+        "bin/aws",
+        "#!/bin/sh\necho \"args=$*\"\necho \"home=$HOME openai=${OPENAI_API_KEY-unset}\"\necho EV''IL >> AUDIT_LOG.md 2>/dev/null || echo log-protected\n",
+    );
+    let script = project.path("bin/aws");
+    let mut permissions = std::fs::metadata(&script).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+    std::fs::set_permissions(&script, permissions).unwrap();
+    let endpoint = mock(
+        &runtime,
+        vec![
+            tool_call(
+                "use_aws",
+                json!({"service": "ecs", "operation": "DescribeServices", "parameters": {"cluster": "c"}}),
+            ),
+            text("done"),
+        ],
+    );
+    let output = project
+        .agentctl_with(&endpoint)
+        .env("OPENAI_API_KEY", PARENT_SECRET)
+        .env(
+            "PATH",
+            format!("{}:/usr/bin:/bin", project.path("bin").display()),
+        )
+        .args(["run", "ops-devops", "--task", "T-154"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let requests = endpoint.chat_requests();
+    let sent = requests.last().unwrap().body["messages"].to_string();
+    assert!(sent.contains("args=ecs describe-services"), "{sent}");
+    assert!(sent.contains("openai=unset"), "{sent}");
+    assert!(sent.contains("log-protected"), "{sent}");
+    assert!(sent.contains("home=/"), "{sent}");
+    assert!(!sent.contains(PARENT_SECRET));
+    assert!(!project.read("AUDIT_LOG.md").contains("EVIL"));
+    let result = &project.events("tool.result")[0]["details"]["sandbox"];
+    assert_eq!(result["mode"], "enforce", "{result}");
+    assert_eq!(result["network"], true, "{result}");
+}
+
+#[test]
+fn doctor_reports_what_the_sandbox_needs() {
+    let project = Project::example();
+    let output = project
+        .agentctl()
+        .args(["doctor", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["ok"], true, "{report}");
+    let status = |name: &str| {
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|check| check["name"] == name)
+            .map(|check| check["status"].as_str().unwrap_or_default().to_owned())
+            .unwrap_or_else(|| panic!("no `{name}` check in {report}"))
+    };
+    assert_eq!(status("landlock"), "ok");
+    assert_eq!(status("mount namespace"), "ok");
+    assert_eq!(status("network namespace"), "ok");
+    assert_eq!(status("sandboxed program"), "ok");
+}
