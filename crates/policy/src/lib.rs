@@ -16,6 +16,7 @@ mod command;
 mod describe;
 mod engine;
 mod error;
+mod mcp;
 mod path;
 mod request;
 mod scope;
