@@ -93,4 +93,10 @@ pub enum Command {
         after_help = "Examples:\n  agentctl audit show --task T-154\n  agentctl audit verify"
     )]
     Audit(commands::audit::AuditCommand),
+    /// Inspect the project's MCP servers: what they offer and what each persona may use.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  agentctl mcp list\n  agentctl mcp tools git"
+    )]
+    Mcp(commands::mcp::McpCommand),
 }

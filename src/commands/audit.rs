@@ -196,6 +196,23 @@ fn timeline_line(entry: &AuditEntry) -> String {
         EventKind::RunResumed => format!("from {}", detail("from")),
         EventKind::ModelError => detail("error"),
         EventKind::SessionSwitched => format!("{} → {}", detail("from"), detail("to")),
+        EventKind::McpServer => {
+            let status = detail("status");
+            if status == "failed" {
+                format!("{} failed: {}", detail("server"), detail("error"))
+            } else {
+                let offered = entry
+                    .details
+                    .get("tools_offered")
+                    .and_then(serde_json::Value::as_array)
+                    .map_or(0, Vec::len);
+                format!(
+                    "{} {status}: {offered} of {} tool(s) offered",
+                    detail("server"),
+                    number(entry, "tools_listed")
+                )
+            }
+        }
     };
     format!(
         "#{:<5} {time} {:<8} {:<16} {:<15} {}\n",

@@ -7,6 +7,7 @@ pub mod chat;
 pub mod gates;
 pub mod init;
 pub mod lint;
+pub mod mcp;
 pub mod personas;
 pub mod prompt;
 pub mod resume;
@@ -40,6 +41,7 @@ pub async fn dispatch(cli: Cli) -> Exit {
         Command::Resume(args) => resume::execute(&global, args).await,
         Command::Gates(args) => gates::execute(&global, args),
         Command::Audit(command) => audit::execute(&global, command),
+        Command::Mcp(command) => mcp::execute(&global, command).await,
     }
 }
 

@@ -128,6 +128,7 @@ pub fn build_context_with_interrupt(
     tools.bash_timeout = config.tools.bash_timeout;
     tools.output_cap_bytes = config.tools.output_cap_bytes;
     let (sender, interrupt) = tokio::sync::watch::channel(false);
+    let mcp = Arc::new(crate::mcp_launch::hub(&config));
     let context = RunContext {
         config,
         library,
@@ -135,6 +136,7 @@ pub fn build_context_with_interrupt(
         client: Arc::new(client),
         endpoint_host,
         tools,
+        mcp,
         interrupt,
     };
     Ok((context, sender))

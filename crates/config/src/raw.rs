@@ -25,6 +25,8 @@ pub struct RawConfig {
     pub gates: Option<RawGates>,
     #[serde(default)]
     pub personas: BTreeMap<String, PersonaOverlay>,
+    /// `[mcp.servers.NAME]` tables.
+    pub mcp: Option<crate::mcp::RawMcp>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

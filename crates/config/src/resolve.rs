@@ -129,6 +129,10 @@ pub struct Config {
     pub overlays: BTreeMap<String, PersonaOverlay>,
     /// The cache directory (for the managed local endpoint), if one could be determined.
     pub cache_dir: Option<PathBuf>,
+    /// `[mcp.servers.NAME]`, resolved; nothing is started until a persona needs it.
+    pub mcp_servers: Vec<agentctl_protocol::McpServerSpec>,
+    /// The allowlisted variables MCP server processes inherit (`mcp::MCP_PASSED_THROUGH`).
+    pub mcp_base_env: Vec<(String, String)>,
 }
 
 /// The project root: `explicit` when given (it must hold agentctl.toml), else the nearest
@@ -201,6 +205,13 @@ impl Config {
                 ));
             }
         };
+        let mcp_servers = crate::mcp::resolve(
+            raw.mcp.unwrap_or_default(),
+            &config_file,
+            text,
+            &paths.workspace,
+            env,
+        )?;
         let mut vars = raw.vars;
         for (key, value) in &overrides.vars {
             vars.insert(key.clone(), value.clone());
@@ -225,6 +236,8 @@ impl Config {
                 })
                 .collect(),
             cache_dir: env.cache_dir.clone(),
+            mcp_servers,
+            mcp_base_env: crate::mcp::base_env(env),
         })
     }
 
@@ -444,7 +457,7 @@ fn overlay_line(text: &str, name: &str) -> Option<usize> {
     None
 }
 
-fn find_line(text: &str, key: &str) -> Option<usize> {
+pub(crate) fn find_line(text: &str, key: &str) -> Option<usize> {
     text.lines()
         .position(|line| line.trim_start().starts_with(key))
         .map(|index| index + 1)

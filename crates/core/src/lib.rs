@@ -21,6 +21,7 @@ pub mod events;
 pub mod gates;
 mod handoff;
 pub mod lint;
+mod mcp_tools;
 mod persona_start;
 pub mod personas;
 pub mod project_state;

@@ -25,6 +25,8 @@ pub(crate) struct Connection {
     pub(crate) service: RunningService<RoleClient, ()>,
     /// The server process, for stdio servers; killed with its process group on drop.
     pub(crate) child: Option<tokio::process::Child>,
+    /// The server's private HOME and TMPDIR, removed when the connection ends.
+    pub(crate) _scratch: Option<tempfile::TempDir>,
     pub(crate) stderr: Arc<Mutex<VecDeque<u8>>>,
 }
 
@@ -82,7 +84,24 @@ async fn open(
             cwd,
             ..
         } => {
+            // A private HOME, TMPDIR and XDG_* per start: a server's own config and caches never
+            // come from, or go to, the user's.
+            let scratch = tempfile::Builder::new()
+                .prefix(&format!("agentctl-mcp-{}-", spec.name))
+                .tempdir()
+                .map_err(|error| failed(format!("cannot create its scratch directory: {error}")))?;
+            let home = scratch.path().display().to_string();
             let mut variables: Vec<(String, String)> = base_env.to_vec();
+            for name in [
+                "HOME",
+                "TMPDIR",
+                "XDG_CONFIG_HOME",
+                "XDG_CACHE_HOME",
+                "XDG_DATA_HOME",
+                "XDG_STATE_HOME",
+            ] {
+                variables.push((name.to_owned(), home.clone()));
+            }
             variables.extend(env.iter().map(|(k, v)| (k.clone(), v.clone())));
             variables.extend(secret_env.iter().map(|(k, v)| (k.clone(), v.clone())));
             let working_directory = match cwd {
@@ -129,6 +148,7 @@ async fn open(
                 Ok(service) => Ok(Connection {
                     service,
                     child: Some(child),
+                    _scratch: Some(scratch),
                     stderr,
                 }),
                 Err(error) => {
@@ -182,6 +202,7 @@ async fn open(
             Ok(Connection {
                 service,
                 child: None,
+                _scratch: None,
                 stderr: Arc::new(Mutex::new(VecDeque::new())),
             })
         }

@@ -192,8 +192,7 @@ impl McpHub {
         let limit = Duration::from_secs(slot.spec.call_timeout_s.max(1));
         let mut request = CallToolRequestParams::new(tool.to_owned());
         request.arguments = Some(arguments);
-        let answered =
-            tokio::time::timeout(limit, connection.service.call_tool(request)).await;
+        let answered = tokio::time::timeout(limit, connection.service.call_tool(request)).await;
         match answered {
             Err(_) => {
                 // The server may still be working on it; start afresh next time.
@@ -249,11 +248,8 @@ impl McpHub {
         for slot in self.slots.values() {
             let mut state = slot.state.lock().await;
             if let Some(connection) = state.connection.take() {
-                let _ = tokio::time::timeout(
-                    Duration::from_secs(2),
-                    connection.service.cancel(),
-                )
-                .await;
+                let _ =
+                    tokio::time::timeout(Duration::from_secs(2), connection.service.cancel()).await;
                 if let Some(mut child) = connection.child {
                     let _ = child.start_kill();
                     let _ = tokio::time::timeout(Duration::from_secs(2), child.wait()).await;
@@ -295,8 +291,13 @@ impl McpHub {
         }
         state.starts += 1;
         tracing::debug!(server = %spec.name, start = state.starts, "starting MCP server");
-        let connection =
-            connect(spec, &self.workspace, &self.base_env, self.launcher.as_ref()).await?;
+        let connection = connect(
+            spec,
+            &self.workspace,
+            &self.base_env,
+            self.launcher.as_ref(),
+        )
+        .await?;
         state.connection = Some(connection);
         Ok(())
     }

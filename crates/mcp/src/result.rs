@@ -49,7 +49,10 @@ impl McpCallOutput {
 }
 
 fn describe_block(block: &Value) -> String {
-    let kind = block.get("type").and_then(Value::as_str).unwrap_or("unknown");
+    let kind = block
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("unknown");
     let field = |name: &str| block.get(name).and_then(Value::as_str).unwrap_or_default();
     match kind {
         "text" => field("text").to_owned(),
@@ -85,10 +88,7 @@ fn cut(text: String, cap: usize) -> (String, bool) {
     }
     let total = text.len();
     (
-        format!(
-            "{}\n[output cut at {cap} bytes of {total}]",
-            &text[..end]
-        ),
+        format!("{}\n[output cut at {cap} bytes of {total}]", &text[..end]),
         true,
     )
 }

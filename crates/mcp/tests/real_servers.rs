@@ -78,7 +78,11 @@ async fn the_reference_server_lists_and_calls_tools() {
     let Some(dir) = servers_dir() else { return };
     let workspace = tempfile::tempdir().unwrap();
     let hub = everything(&dir, workspace.path());
-    assert_eq!(hub.status().await[0].starts, 0, "nothing starts before it is needed");
+    assert_eq!(
+        hub.status().await[0].starts,
+        0,
+        "nothing starts before it is needed"
+    );
     let tools = hub.tools("everything").await.unwrap();
     let names: Vec<&str> = tools.iter().map(|tool| tool.name.as_str()).collect();
     assert!(names.contains(&"echo"), "tools: {names:?}");
@@ -90,7 +94,11 @@ async fn the_reference_server_lists_and_calls_tools() {
     arguments.insert("message".into(), "hello from agentctl".into());
     let output = hub.call("everything", "echo", arguments).await.unwrap();
     assert!(!output.is_error);
-    assert!(output.text.contains("hello from agentctl"), "{}", output.text);
+    assert!(
+        output.text.contains("hello from agentctl"),
+        "{}",
+        output.text
+    );
 
     // A large result is cut at the cap.
     let mut arguments = serde_json::Map::new();
@@ -108,7 +116,10 @@ async fn the_reference_server_lists_and_calls_tools() {
         Ok(output) => assert!(output.is_error && output.text.contains("no_such_tool")),
         Err(error) => assert!(matches!(error, McpError::Call { .. }), "{error}"),
     }
-    assert!(hub.status().await[0].running, "the server survives a bad call");
+    assert!(
+        hub.status().await[0].running,
+        "the server survives a bad call"
+    );
     hub.shutdown().await;
     assert!(!hub.status().await[0].running);
 }
@@ -118,7 +129,11 @@ async fn a_server_that_dies_is_restarted_within_the_budget() {
     let workspace = tempfile::tempdir().unwrap();
     // A "server" that exits at once: every start fails, and the budget stops the retries.
     let hub = McpHub::new(
-        vec![stdio("broken", "sh", &["-c".into(), "echo boom >&2; exit 1".into()])],
+        vec![stdio(
+            "broken",
+            "sh",
+            &["-c".into(), "echo boom >&2; exit 1".into()],
+        )],
         workspace.path(),
         base_env(),
         Arc::new(DirectLauncher),
@@ -126,7 +141,10 @@ async fn a_server_that_dies_is_restarted_within_the_budget() {
     );
     let first = hub.tools("broken").await.unwrap_err();
     assert_eq!(first.kind(), "server_start", "{first}");
-    assert!(first.to_string().contains("boom"), "stderr is quoted: {first}");
+    assert!(
+        first.to_string().contains("boom"),
+        "stderr is quoted: {first}"
+    );
     let mut last = first;
     for _ in 0..5 {
         last = hub.tools("broken").await.unwrap_err();
@@ -155,8 +173,24 @@ async fn the_server_sees_only_the_environment_it_was_given() {
         .await
         .unwrap();
     assert!(output.text.contains("PATH"), "{}", output.text);
-    for secret in ["OPENAI_API_KEY", "AWS_SECRET_ACCESS_KEY", "HOME"] {
-        assert!(!output.text.contains(secret), "{secret} leaked: {}", output.text);
+    for secret in ["OPENAI_API_KEY", "AWS_SECRET_ACCESS_KEY"] {
+        assert!(
+            !output.text.contains(secret),
+            "{secret} leaked: {}",
+            output.text
+        );
     }
+    // HOME is the server's own scratch directory, never the user's.
+    let user_home = std::env::var("HOME").unwrap_or_default();
+    assert!(
+        output.text.contains("agentctl-mcp-everything-"),
+        "{}",
+        output.text
+    );
+    assert!(
+        user_home.is_empty() || !output.text.contains(&format!("\"HOME\": \"{user_home}\"")),
+        "{}",
+        output.text
+    );
     hub.shutdown().await;
 }

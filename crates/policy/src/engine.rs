@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 use agentctl_protocol::{Decision, Gate, ToolName};
 
 use crate::aws::AwsRules;
-use crate::mcp::McpToolRules;
 use crate::command::{Access, CommandRules};
 use crate::describe::EffectivePolicy;
+use crate::mcp::McpToolRules;
 use crate::path::{self, ResolvedPath};
 use crate::request::deny;
 use crate::scope::PathScope;
@@ -168,6 +168,7 @@ impl PolicyEngine {
             protected,
             commands: permissions.commands.clone(),
             aws: permissions.aws.clone(),
+            mcp: permissions.mcp.clone(),
             handoff_targets: self.spec.handoff_targets.clone(),
             reports: self.reports.clone(),
         }

@@ -9,8 +9,8 @@
 use agentctl_protocol::{Decision, McpRules};
 use serde_json::Value;
 
-use crate::request::deny;
 use crate::command::Access;
+use crate::request::deny;
 use crate::wildcard::WildcardPattern;
 use crate::PolicyError;
 
@@ -82,9 +82,7 @@ impl McpToolRules {
                     let Some(path) = value.as_str() else {
                         return deny(
                             "mcp: invalid path argument",
-                            format!(
-                                "argument `{name}` of MCP tool `{call}` must be a path string"
-                            ),
+                            format!("argument `{name}` of MCP tool `{call}` must be a path string"),
                         );
                     };
                     let verdict = check_path(path, *access);

@@ -42,10 +42,13 @@ pub enum EventKind {
     GateReported,
     #[serde(rename = "session.switched")]
     SessionSwitched,
+    /// An MCP server started for a persona (with the tools it offers) or failed to.
+    #[serde(rename = "mcp.server")]
+    McpServer,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 17] = [
+    pub const ALL: [EventKind; 18] = [
         EventKind::RunStarted,
         EventKind::RunPaused,
         EventKind::RunResumed,
@@ -63,6 +66,7 @@ impl EventKind {
         EventKind::GateRejected,
         EventKind::GateReported,
         EventKind::SessionSwitched,
+        EventKind::McpServer,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -84,6 +88,7 @@ impl EventKind {
             EventKind::GateRejected => "gate.rejected",
             EventKind::GateReported => "gate.reported",
             EventKind::SessionSwitched => "session.switched",
+            EventKind::McpServer => "mcp.server",
         }
     }
 

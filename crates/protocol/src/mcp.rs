@@ -172,8 +172,14 @@ mod tests {
 
     #[test]
     fn offered_names_are_namespaced_and_api_safe() {
-        assert_eq!(offered_tool_name("git", "git_status"), "mcp__git__git_status");
-        assert_eq!(offered_tool_name("fs", "read.file/x"), "mcp__fs__read_file_x");
+        assert_eq!(
+            offered_tool_name("git", "git_status"),
+            "mcp__git__git_status"
+        );
+        assert_eq!(
+            offered_tool_name("fs", "read.file/x"),
+            "mcp__fs__read_file_x"
+        );
         let long = offered_tool_name("server", &"t".repeat(100));
         assert_eq!(long.len(), 64);
         assert_ne!(long, offered_tool_name("server", &"t".repeat(101)));

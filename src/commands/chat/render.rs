@@ -150,6 +150,9 @@ impl RunObserver for ChatObserver {
                     self.note(&format!("   {line}"));
                 }
             }
+            RunEvent::McpServerFailed { server, error } => {
+                self.note(&format!("MCP server {server} unavailable: {error}"));
+            }
             // The REPL reports pauses, interruptions and endings from the run report.
             RunEvent::RunStarted { .. }
             | RunEvent::RunResumed { .. }
