@@ -104,4 +104,10 @@ pub enum Command {
     /// Report what this machine supports: the OS sandbox (Landlock, namespaces) and more.
     #[command(after_help = "Examples:\n  agentctl doctor\n  agentctl doctor --json")]
     Doctor(commands::doctor::DoctorArgs),
+    /// Inspect the project's MCP servers: what they offer and what each persona may use.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  agentctl mcp list\n  agentctl mcp tools git"
+    )]
+    Mcp(commands::mcp::McpCommand),
 }

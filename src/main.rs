@@ -4,6 +4,7 @@
 mod cli;
 mod commands;
 mod exit;
+mod mcp_launch;
 mod output;
 mod progress;
 mod shipped;

@@ -171,6 +171,9 @@ impl RunObserver for TerminalProgress {
                     one(&pending.describe())
                 ));
             }
+            RunEvent::McpServerFailed { server, error } => {
+                self.line(&format!("  MCP server {server} unavailable: {error}"));
+            }
             RunEvent::Finished { status, reason } => {
                 let label = match status {
                     RunStatus::Finished => "finished",

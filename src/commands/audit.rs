@@ -197,6 +197,23 @@ fn timeline_line(entry: &AuditEntry) -> String {
             detail("persona"),
             &detail("prompt_sha256").get(..12).unwrap_or_default()
         ),
+        EventKind::McpServer => {
+            let status = detail("status");
+            if status == "failed" {
+                format!("{} failed: {}", detail("server"), detail("error"))
+            } else {
+                let offered = entry
+                    .details
+                    .get("tools_offered")
+                    .and_then(serde_json::Value::as_array)
+                    .map_or(0, Vec::len);
+                format!(
+                    "{} {status}: {offered} of {} tool(s) offered",
+                    detail("server"),
+                    number(entry, "tools_listed")
+                )
+            }
+        }
     };
     // Every value comes from the log, much of it from models and tools: one line, escaped.
     format!(

@@ -10,6 +10,7 @@ pub mod gates;
 pub mod import;
 pub mod init;
 pub mod lint;
+pub mod mcp;
 pub mod personas;
 pub mod prompt;
 pub mod resume;
@@ -46,6 +47,7 @@ pub async fn dispatch(cli: Cli) -> Exit {
         Command::Gates(args) => gates::execute(&global, args),
         Command::Audit(command) => audit::execute(&global, command),
         Command::Doctor(args) => doctor::execute(&global, args),
+        Command::Mcp(command) => mcp::execute(&global, command).await,
     }
 }
 

@@ -133,6 +133,7 @@ pub fn build_context_with_interrupt(
     tools.sandbox_read = config.sandbox.read.clone();
     tools.parent_environment = config.process_environment.clone();
     let (sender, interrupt) = tokio::sync::watch::channel(false);
+    let mcp = Arc::new(crate::mcp_launch::hub(&config));
     let context = RunContext {
         config,
         library,
@@ -140,6 +141,7 @@ pub fn build_context_with_interrupt(
         client: Arc::new(client),
         endpoint_host,
         tools,
+        mcp,
         interrupt,
     };
     Ok((context, sender))

@@ -121,7 +121,7 @@ pub fn persona_text(index: usize, shape: &LibraryShape) -> String {
     let _ = writeln!(text, "stages: [S{:02}]", 6 + index % 5);
     let _ = writeln!(text, "model: gpt-4.1-mini");
     let _ = writeln!(text, "tools: {}", quoted(tools));
-    let read: &[&str] = if index % 3 == 0 {
+    let read: &[&str] = if index.is_multiple_of(3) {
         &["**"]
     } else {
         &["src/**", "docs/**", "infra/**", "tests/**"]
@@ -158,7 +158,7 @@ pub fn persona_text(index: usize, shape: &LibraryShape) -> String {
     }
     let first = persona_name((index + 1) % total);
     let second = persona_name((index + 37) % total);
-    if index % 5 == 0 {
+    if index.is_multiple_of(5) {
         let _ = writeln!(
             text,
             "handoffs:\n  - {first}\n  - {{ to: {second}, tools: [fs_read], context: packet }}"
@@ -178,7 +178,7 @@ pub fn persona_text(index: usize, shape: &LibraryShape) -> String {
         })
         .collect();
     let _ = writeln!(text, "context: [{}]", listed.join(", "));
-    if index % 10 == 0 {
+    if index.is_multiple_of(10) {
         let _ = writeln!(text, "reports: [S06]");
     }
     let _ = writeln!(text, "limits: {{ max_turns: {} }}", 20 + index % 20);

@@ -110,6 +110,7 @@ async fn agentctl_session(
         library: fixture.library.clone(),
         task: fixture.task.clone(),
         client: Arc::new(client),
+        mcp: Arc::new(agentctl_mcp::McpHub::empty()),
         interrupt,
     };
     let target = agentctl_core::activation::resolve_in_library(

@@ -12,6 +12,7 @@
 
 pub mod env;
 mod error;
+pub mod mcp;
 mod raw;
 mod resolve;
 

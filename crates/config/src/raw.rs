@@ -27,6 +27,8 @@ pub struct RawConfig {
     pub sandbox: Option<RawSandbox>,
     #[serde(default)]
     pub personas: BTreeMap<String, PersonaOverlay>,
+    /// `[mcp.servers.NAME]` tables.
+    pub mcp: Option<crate::mcp::RawMcp>,
 }
 
 /// `[open_to_agents]`: personas allowed to write state that is protected by default.

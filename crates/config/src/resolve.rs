@@ -177,6 +177,10 @@ pub struct Config {
     /// The environment agentctl was started with; the tools pass allowlisted names from it to
     /// the processes they start.
     pub process_environment: Vec<(String, String)>,
+    /// `[mcp.servers.NAME]`, resolved; nothing is started until a persona needs it.
+    pub mcp_servers: Vec<agentctl_protocol::McpServerSpec>,
+    /// The allowlisted variables MCP server processes inherit (`mcp::MCP_PASSED_THROUGH`).
+    pub mcp_base_env: Vec<(String, String)>,
 }
 
 /// The project root: `explicit` when given (it must hold agentctl.toml), else the nearest
@@ -256,6 +260,13 @@ impl Config {
             env,
             text,
         )?;
+        let mcp_servers = crate::mcp::resolve(
+            raw.mcp.unwrap_or_default(),
+            &config_file,
+            text,
+            &paths.workspace,
+            env,
+        )?;
         let mut vars = raw.vars;
         for (key, value) in &overrides.vars {
             vars.insert(key.clone(), value.clone());
@@ -289,6 +300,8 @@ impl Config {
             held_secrets,
             cache_dir: env.cache_dir.clone(),
             process_environment: env.others.clone(),
+            mcp_servers,
+            mcp_base_env: crate::mcp::base_env(env),
         })
     }
 
@@ -596,7 +609,7 @@ fn overlay_line(text: &str, name: &str) -> Option<usize> {
     None
 }
 
-fn find_line(text: &str, key: &str) -> Option<usize> {
+pub(crate) fn find_line(text: &str, key: &str) -> Option<usize> {
     text.lines()
         .position(|line| line.trim_start().starts_with(key))
         .map(|index| index + 1)

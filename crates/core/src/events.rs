@@ -84,6 +84,11 @@ pub enum RunEvent {
         status: RunStatus,
         reason: String,
     },
+    /// An MCP server the active persona could use did not start; its tools are not offered.
+    McpServerFailed {
+        server: String,
+        error: String,
+    },
 }
 
 /// Receives run events. Implemented by front ends.

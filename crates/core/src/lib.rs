@@ -21,6 +21,7 @@ pub mod events;
 pub mod gates;
 mod handoff;
 pub mod lint;
+mod mcp_tools;
 pub mod os_user;
 pub mod own_files;
 mod persona_start;

@@ -45,6 +45,7 @@ pub fn lint_project(config: &Config) -> LintOutcome {
             {
                 diagnostics.extend(found);
             }
+            diagnostics.extend(check_mcp_rules(config, persona));
         }
     }
     diagnostics.extend(check_open_to_agents(config, &library));
@@ -98,6 +99,42 @@ fn check_open_to_agents(config: &Config, library: &Library) -> Vec<Diagnostic> {
         }
     }
     found
+}
+
+/// A persona's `mcp` patterns that can reach no configured server (a typo in a server name
+/// would otherwise silently offer nothing). Nothing is started.
+fn check_mcp_rules(config: &Config, persona: &agentctl_persona::Persona) -> Vec<Diagnostic> {
+    let rules = &persona.permissions.mcp;
+    let configured: Vec<&str> = config
+        .mcp_servers
+        .iter()
+        .map(|spec| spec.name.as_str())
+        .collect();
+    rules
+        .allow
+        .iter()
+        .chain(&rules.approve)
+        .filter(|pattern| {
+            let server = pattern
+                .split_once(':')
+                .map_or(pattern.as_str(), |(server, _)| server);
+            !configured
+                .iter()
+                .any(|name| agentctl_protocol::wildcard_match(server, name))
+        })
+        .map(|pattern| {
+            Diagnostic::warning(
+                &persona.source,
+                None,
+                format!("MCP pattern `{pattern}` matches no server in agentctl.toml"),
+            )
+            .with_hint(if configured.is_empty() {
+                "declare the server as [mcp.servers.NAME] in agentctl.toml".to_owned()
+            } else {
+                format!("configured servers: {}", configured.join(", "))
+            })
+        })
+        .collect()
 }
 
 /// Assembles a persona's (or command's) prompt with the configured variables. Variables that

@@ -24,6 +24,8 @@ pub fn with_ceiling(mut persona: Persona, ceiling: Option<&[ToolName]>) -> Perso
         if !ceiling.contains(&ToolName::GateReport) {
             persona.reports.clear();
         }
+        // A ceiling names built-in tools only: nothing from an MCP server passes through one.
+        persona.permissions.mcp = agentctl_protocol::McpRules::default();
     }
     persona
 }

@@ -35,6 +35,8 @@ pub struct RunContext {
     /// Host of the endpoint, for the audit log (never the key).
     pub endpoint_host: String,
     pub tools: ToolContext,
+    /// The project's MCP servers; each starts when a persona first needs its tools.
+    pub mcp: Arc<agentctl_mcp::McpHub>,
     /// Flips to true on Ctrl-C.
     pub interrupt: tokio::sync::watch::Receiver<bool>,
 }
@@ -71,6 +73,8 @@ pub struct Engine<'a> {
     pub(crate) persona: Option<(Persona, PolicyEngine)>,
     /// A human decision taken into this process by `resume`.
     pub(crate) decision: Option<Decision>,
+    /// The MCP tools offered to the active persona, listed on its first model turn.
+    pub(crate) mcp_offer: Option<crate::mcp_tools::McpOffer>,
 }
 
 /// Starts a new run of `target` on the context's task.
@@ -107,6 +111,7 @@ pub async fn start(
         observer,
         persona: None,
         decision: None,
+        mcp_offer: None,
     };
     let model = engine.model_for(&target.persona);
     let prompt = activation::build_prompt(&context.config, target, Some(&context.task))
@@ -173,6 +178,7 @@ pub async fn resume(
         observer,
         persona: None,
         decision: None,
+        mcp_offer: None,
     };
     if engine.state.status == RunStatus::Paused {
         engine.take_decision()?;
@@ -233,6 +239,7 @@ impl<'a> Engine<'a> {
             observer,
             persona: None,
             decision: None,
+            mcp_offer: None,
         };
         // Records a crash left unwritten go out first.
         store::blocking(|| engine.recorder.flush(&mut engine.state))?;
@@ -364,6 +371,7 @@ impl Engine<'_> {
 
     /// One model call and what follows directly from it.
     async fn model_turn(&mut self) -> Result<Option<RunReport>, CoreError> {
+        self.ensure_mcp_tools().await?;
         let Some((persona, _)) = self.persona.as_ref() else {
             return Ok(None);
         };
@@ -375,10 +383,15 @@ impl Engine<'_> {
         let Some((persona, _)) = self.persona.as_ref() else {
             return Ok(None);
         };
+        let mut tools = personas::tool_specs(persona);
+        tools.extend(self.mcp_tool_specs());
+        let Some((persona, _)) = self.persona.as_ref() else {
+            return Ok(None);
+        };
         let request = ChatRequest {
             model: self.model_for(persona),
             messages: self.state.messages.clone(),
-            tools: personas::tool_specs(persona),
+            tools,
             stream: self.context.config.endpoint.stream,
         };
         self.state.turns += 1;

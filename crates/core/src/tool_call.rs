@@ -36,6 +36,14 @@ pub(crate) enum CallOutcome {
 impl Engine<'_> {
     pub(crate) async fn handle_call(&mut self, call: &ToolCall) -> Result<CallOutcome, CoreError> {
         self.ensure_persona()?;
+        if call
+            .name
+            .trim()
+            .starts_with(agentctl_protocol::MCP_TOOL_PREFIX)
+        {
+            // After a resume the offer is rebuilt before the pending MCP call is judged again.
+            self.ensure_mcp_tools().await?;
+        }
         let persona_name = self.state.active.name.clone();
         // A call started before a crash already has its `tool.allowed` entry: finish it.
         if self.state.in_flight.as_deref() == Some(call.id.as_str()) {
@@ -110,6 +118,16 @@ impl Engine<'_> {
 
     /// Tool name and arguments, or why they are unusable.
     fn parse(&self, call: &ToolCall) -> Result<ParsedArguments, (String, String)> {
+        if let Some(tool) = self.offered_mcp_tool(&call.name) {
+            return ParsedArguments::mcp(&tool.server, &tool.name, &call.arguments).map_err(
+                |problem| {
+                    (
+                        "invalid arguments".to_owned(),
+                        format!("MCP tool `{}`: {problem}", call.name.trim()),
+                    )
+                },
+            );
+        }
         let offered = self
             .persona
             .as_ref()
@@ -335,6 +353,10 @@ impl Engine<'_> {
         parsed: &ParsedArguments,
         resolved: Option<std::path::PathBuf>,
     ) -> Result<CallOutcome, CoreError> {
+        if let ParsedArguments::Mcp { .. } = parsed {
+            let (ok, text) = self.run_mcp_call(call, persona, parsed).await;
+            return self.finish_execution(call, parsed, ok, text);
+        }
         let result = self.run_tool(parsed, resolved).await;
         // Everything after this point — the audit log, the terminal and the model — sees the
         // output redacted.
@@ -387,6 +409,17 @@ impl Engine<'_> {
                 (false, format!("error ({}): {message}", error.kind()))
             }
         };
+        self.finish_execution(call, parsed, ok, text)
+    }
+
+    /// After any executed call: tell the front end, answer the model, save if it had effects.
+    fn finish_execution(
+        &mut self,
+        call: &ToolCall,
+        parsed: &ParsedArguments,
+        ok: bool,
+        text: String,
+    ) -> Result<CallOutcome, CoreError> {
         self.observer.on_event(&RunEvent::ToolFinished {
             tool: call.name.clone(),
             ok,
@@ -449,7 +482,8 @@ impl Engine<'_> {
             }
             // Handoffs and gate reports are routed to the engine before this point.
             ParsedArguments::Handoff { to: name, .. }
-            | ParsedArguments::GateReport { evidence: name, .. } => {
+            | ParsedArguments::GateReport { evidence: name, .. }
+            | ParsedArguments::Mcp { tool: name, .. } => {
                 Err(ToolError::OutsideWorkspace { path: name.clone() })
             }
         }
@@ -654,6 +688,15 @@ pub(crate) fn to_request(parsed: &ParsedArguments) -> ToolRequest {
         ParsedArguments::Handoff { to, .. } => ToolRequest::Handoff { to: to.clone() },
         ParsedArguments::GateReport { gate, .. } => ToolRequest::GateReport {
             gate: gate.to_string(),
+        },
+        ParsedArguments::Mcp {
+            server,
+            tool,
+            arguments,
+        } => ToolRequest::Mcp {
+            server: server.clone(),
+            tool: tool.clone(),
+            arguments: Value::Object(arguments.clone()),
         },
     }
 }

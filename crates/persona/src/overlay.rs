@@ -10,7 +10,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use agentctl_protocol::{Gate, PatternRules, ToolName};
+use agentctl_protocol::{Gate, McpRules, PatternRules, ToolName};
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -41,6 +41,9 @@ pub struct PersonaOverlay {
     pub commands: Option<PatternRules>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aws: Option<PatternRules>,
+    /// `server:tool` rules for MCP tools.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mcp: Option<McpRules>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handoffs: Option<Vec<HandoffSpec>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -72,6 +75,7 @@ impl PersonaOverlay {
             || self.deny.is_some()
             || self.commands.is_some()
             || self.aws.is_some()
+            || self.mcp.is_some()
     }
 }
 
@@ -216,6 +220,10 @@ pub fn apply(persona: &mut Persona, overlay: &PersonaOverlay, origin_label: &str
     if let Some(aws) = &overlay.aws {
         persona.permissions.aws = aws.clone();
         record(persona, "permissions.aws");
+    }
+    if let Some(mcp) = &overlay.mcp {
+        persona.permissions.mcp = mcp.clone();
+        record(persona, "permissions.mcp");
     }
     if overlay.declares_permissions() {
         persona.permissions_declared = true;

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use agentctl_protocol::{Gate, PatternRules, ToolName};
+use agentctl_protocol::{Gate, McpRules, PatternRules, ToolName};
 use serde::{Deserialize, Serialize};
 
 /// What a persona may do once its policy is compiled.
@@ -21,6 +21,9 @@ pub struct EffectivePolicy {
     pub protected: Vec<String>,
     pub commands: PatternRules,
     pub aws: PatternRules,
+    /// `server:tool` rules for MCP tools, and which of their arguments are checked as paths.
+    #[serde(default, skip_serializing_if = "McpRules::is_empty")]
+    pub mcp: McpRules,
     pub handoff_targets: Vec<String>,
     /// Gates the persona may report; only S06 and S07 ever appear.
     pub reports: Vec<Gate>,

@@ -14,6 +14,7 @@ use crate::aws::AwsRules;
 use crate::command::{Access, CommandRules};
 use crate::describe::EffectivePolicy;
 use crate::git_hooks;
+use crate::mcp::McpToolRules;
 use crate::path::{self, ResolvedPath};
 use crate::request::deny;
 use crate::scope::PathScope;
@@ -42,6 +43,7 @@ pub struct PolicyEngine {
     built_in_protected: PathScope,
     commands: CommandRules,
     aws: AwsRules,
+    mcp: McpToolRules,
     reports: Vec<Gate>,
 }
 
@@ -83,6 +85,7 @@ impl PolicyEngine {
             built_in_protected: PathScope::compile("protected", &built_in, true)?,
             commands: CommandRules::new(&permissions.commands)?,
             aws: AwsRules::new(&permissions.aws)?,
+            mcp: McpToolRules::new(&permissions.mcp)?,
             tools,
             reports,
             workspace,
@@ -92,6 +95,16 @@ impl PolicyEngine {
 
     /// The decision for one call. Never fails: anything not understood is a denial.
     pub fn decide(&self, request: &ToolRequest) -> Verdict {
+        if let ToolRequest::Mcp {
+            server,
+            tool,
+            arguments,
+        } = request
+        {
+            let check_path =
+                |raw: &str, access: Access| self.decide_path_access(&self.mcp_path(raw), access);
+            return Verdict::without_path(self.mcp.decide(server, tool, arguments, &check_path));
+        }
         let Some(tool) = request.tool() else {
             let name = match request {
                 ToolRequest::Unknown { name } => name.as_str(),
@@ -133,7 +146,9 @@ impl PolicyEngine {
                 Verdict::without_path(self.aws.decide(service, operation))
             }
             ToolRequest::Handoff { to } => Verdict::without_path(self.decide_handoff(to)),
-            ToolRequest::GateReport { .. } | ToolRequest::Unknown { .. } => {
+            ToolRequest::GateReport { .. }
+            | ToolRequest::Unknown { .. }
+            | ToolRequest::Mcp { .. } => {
                 Verdict::without_path(deny("unknown tool", "unreachable request kind"))
             }
         }
@@ -153,9 +168,36 @@ impl PolicyEngine {
             protected,
             commands: permissions.commands.clone(),
             aws: permissions.aws.clone(),
+            mcp: permissions.mcp.clone(),
             handoff_targets: self.spec.handoff_targets.clone(),
             reports: self.reports.clone(),
         }
+    }
+
+    /// Whether the persona's `mcp` patterns could let it use `server`'s tool `tool`; tools
+    /// that could never run are not offered to the model at all.
+    pub fn may_offer_mcp_tool(&self, server: &str, tool: &str) -> bool {
+        self.mcp.may_offer(server, tool)
+    }
+
+    /// MCP servers often take absolute paths: one inside the workspace is judged as the
+    /// workspace-relative path it names; anything else is left for the path rules to refuse.
+    fn mcp_path(&self, raw: &str) -> String {
+        let path = Path::new(raw);
+        if !path.is_absolute() {
+            return raw.to_owned();
+        }
+        for base in [self.spec.workspace.as_path(), self.workspace.as_path()] {
+            if let Ok(relative) = path.strip_prefix(base) {
+                let text = relative.to_string_lossy();
+                return if text.is_empty() {
+                    ".".to_owned()
+                } else {
+                    text.into_owned()
+                };
+            }
+        }
+        raw.to_owned()
     }
 
     /// The canonical workspace every resolved path lies in.

@@ -17,6 +17,7 @@ mod describe;
 mod engine;
 mod error;
 mod git_hooks;
+mod mcp;
 mod path;
 mod request;
 mod scope;

@@ -57,6 +57,14 @@ pub enum ToolRequest {
     GateReport {
         gate: String,
     },
+    /// A tool of an MCP server, with the arguments the model wrote (path arguments are judged
+    /// by the persona's `mcp.read_paths` / `mcp.write_paths`).
+    Mcp {
+        server: String,
+        #[serde(rename = "mcp_tool")]
+        tool: String,
+        arguments: serde_json::Value,
+    },
     /// A tool name the model made up or that agentctl does not know.
     Unknown {
         name: String,
@@ -64,7 +72,7 @@ pub enum ToolRequest {
 }
 
 impl ToolRequest {
-    /// The built-in tool this call is for; `None` for [`ToolRequest::Unknown`].
+    /// The built-in tool this call is for; `None` for MCP tools and [`ToolRequest::Unknown`].
     pub fn tool(&self) -> Option<ToolName> {
         match self {
             ToolRequest::FsRead { .. } => Some(ToolName::FsRead),
@@ -74,7 +82,7 @@ impl ToolRequest {
             ToolRequest::UseAws { .. } => Some(ToolName::UseAws),
             ToolRequest::Handoff { .. } => Some(ToolName::Handoff),
             ToolRequest::GateReport { .. } => Some(ToolName::GateReport),
-            ToolRequest::Unknown { .. } => None,
+            ToolRequest::Unknown { .. } | ToolRequest::Mcp { .. } => None,
         }
     }
 }

@@ -44,6 +44,7 @@ fn devops_permissions() -> Permissions {
             approve: vec!["ecs:UpdateService".into()],
             deny: vec!["iam:*".into()],
         },
+        mcp: Default::default(),
     }
 }
 

@@ -45,10 +45,13 @@ pub enum EventKind {
     /// A persona began work after a handoff, a switch or a resumed start gate.
     #[serde(rename = "persona.started")]
     PersonaStarted,
+    /// An MCP server started for a persona (with the tools it offers) or failed to.
+    #[serde(rename = "mcp.server")]
+    McpServer,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 18] = [
+    pub const ALL: [EventKind; 19] = [
         EventKind::RunStarted,
         EventKind::RunPaused,
         EventKind::RunResumed,
@@ -67,6 +70,7 @@ impl EventKind {
         EventKind::GateReported,
         EventKind::SessionSwitched,
         EventKind::PersonaStarted,
+        EventKind::McpServer,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -89,6 +93,7 @@ impl EventKind {
             EventKind::GateReported => "gate.reported",
             EventKind::SessionSwitched => "session.switched",
             EventKind::PersonaStarted => "persona.started",
+            EventKind::McpServer => "mcp.server",
         }
     }
 

@@ -13,6 +13,7 @@ mod diagnostic;
 mod event;
 mod gate;
 mod ids;
+mod mcp;
 mod message;
 mod permissions;
 mod tool;
@@ -21,6 +22,9 @@ pub use diagnostic::{Diagnostic, Severity};
 pub use event::EventKind;
 pub use gate::{Gate, GateStatus, ParseGateError};
 pub use ids::{RunId, SessionId, TaskId};
+pub use mcp::{
+    offered_tool_name, wildcard_match, McpRules, McpServerSpec, McpTransport, MCP_TOOL_PREFIX,
+};
 pub use message::{Message, Role, ToolCall, Usage};
 pub use permissions::{Decision, DecisionKind, PatternRules, Permissions};
 pub use tool::{ParseToolNameError, ToolName};

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ToolName;
+use crate::{McpRules, ToolName};
 
 /// `allow`, `approve` and `deny` pattern lists, used for shell commands and for AWS
 /// `service:Operation` calls. `*` matches any run of characters.
@@ -40,6 +40,9 @@ pub struct Permissions {
     pub commands: PatternRules,
     /// `service:Operation` rules for `use_aws`.
     pub aws: PatternRules,
+    /// `server:tool` rules for tools from MCP servers.
+    #[serde(default, skip_serializing_if = "McpRules::is_empty")]
+    pub mcp: McpRules,
 }
 
 impl Default for Permissions {
@@ -51,6 +54,7 @@ impl Default for Permissions {
             deny: Vec::new(),
             commands: PatternRules::default(),
             aws: PatternRules::default(),
+            mcp: McpRules::default(),
         }
     }
 }

@@ -42,19 +42,47 @@ pub enum ParsedArguments {
         status: GateStatus,
         evidence: String,
     },
+    /// A tool of an MCP server. The arguments are the model's JSON object, passed on as they
+    /// are; the server validates them against its own schema.
+    Mcp {
+        server: String,
+        tool: String,
+        arguments: Map<String, Value>,
+    },
 }
 
 impl ParsedArguments {
-    pub fn tool(&self) -> ToolName {
+    /// The built-in tool the call is for; `None` for an MCP tool.
+    pub fn tool(&self) -> Option<ToolName> {
         match self {
-            ParsedArguments::FsRead { .. } => ToolName::FsRead,
-            ParsedArguments::FsList { .. } => ToolName::FsList,
-            ParsedArguments::FsWrite { .. } => ToolName::FsWrite,
-            ParsedArguments::ExecuteBash { .. } => ToolName::ExecuteBash,
-            ParsedArguments::UseAws(_) => ToolName::UseAws,
-            ParsedArguments::Handoff { .. } => ToolName::Handoff,
-            ParsedArguments::GateReport { .. } => ToolName::GateReport,
+            ParsedArguments::FsRead { .. } => Some(ToolName::FsRead),
+            ParsedArguments::FsList { .. } => Some(ToolName::FsList),
+            ParsedArguments::FsWrite { .. } => Some(ToolName::FsWrite),
+            ParsedArguments::ExecuteBash { .. } => Some(ToolName::ExecuteBash),
+            ParsedArguments::UseAws(_) => Some(ToolName::UseAws),
+            ParsedArguments::Handoff { .. } => Some(ToolName::Handoff),
+            ParsedArguments::GateReport { .. } => Some(ToolName::GateReport),
+            ParsedArguments::Mcp { .. } => None,
         }
+    }
+
+    /// An MCP call from the model's argument text, which must be one JSON object (or empty,
+    /// meaning no arguments). The error says what was wrong, for the model to correct.
+    pub fn mcp(server: &str, tool: &str, text: &str) -> Result<ParsedArguments, String> {
+        let arguments = if text.trim().is_empty() {
+            Map::new()
+        } else {
+            match serde_json::from_str::<Value>(text) {
+                Ok(Value::Object(map)) => map,
+                Ok(_) => return Err("the arguments must be one JSON object".to_owned()),
+                Err(error) => return Err(format!("the arguments are not valid JSON: {error}")),
+            }
+        };
+        Ok(ParsedArguments::Mcp {
+            server: server.to_owned(),
+            tool: tool.to_owned(),
+            arguments,
+        })
     }
 }
 

@@ -585,7 +585,7 @@ fn parse_arguments_accepts_well_formed_calls() {
             evidence: "cargo audit: 1 vulnerability".to_owned()
         }
     );
-    assert_eq!(report.tool(), ToolName::GateReport);
+    assert_eq!(report.tool(), Some(ToolName::GateReport));
 }
 
 #[test]

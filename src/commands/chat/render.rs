@@ -165,6 +165,9 @@ impl RunObserver for ChatObserver {
                     ));
                 }
             }
+            RunEvent::McpServerFailed { server, error } => {
+                self.note(&format!("MCP server {server} unavailable: {error}"));
+            }
             // The REPL reports pauses, interruptions and endings from the run report.
             RunEvent::RunStarted { .. }
             | RunEvent::RunResumed { .. }

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use agentctl_protocol::{Diagnostic, Gate, PatternRules, Permissions};
+use agentctl_protocol::{Diagnostic, Gate, McpRules, PatternRules, Permissions};
 use serde::Deserialize;
 
 use crate::formats::{
@@ -20,7 +20,7 @@ use crate::model::{Limits, McpServer, Persona, PersonaKind, SandboxNeeds, Source
 use crate::overlay::HandoffSpec;
 
 /// Keys only the canonical style uses; their presence makes a file canonical.
-pub(crate) const CANONICAL_ONLY_KEYS: [&str; 14] = [
+pub(crate) const CANONICAL_ONLY_KEYS: [&str; 15] = [
     "role",
     "prefix",
     "stages",
@@ -29,6 +29,7 @@ pub(crate) const CANONICAL_ONLY_KEYS: [&str; 14] = [
     "deny",
     "commands",
     "aws",
+    "mcp",
     "handoffs",
     "context",
     "reports",
@@ -58,6 +59,7 @@ struct Fields {
     deny: Option<StringList>,
     commands: Option<PatternRules>,
     aws: Option<PatternRules>,
+    mcp: Option<McpRules>,
     handoffs: Option<Vec<HandoffSpec>>,
     context: Option<StringList>,
     reports: Option<StringList>,
@@ -234,6 +236,7 @@ fn build(
             deny: fields.deny,
             commands: fields.commands,
             aws: fields.aws,
+            mcp: fields.mcp,
         },
         diagnostics,
     );
@@ -320,6 +323,7 @@ struct PermissionFields {
     deny: Option<StringList>,
     commands: Option<PatternRules>,
     aws: Option<PatternRules>,
+    mcp: Option<McpRules>,
 }
 
 impl PermissionFields {
@@ -330,6 +334,7 @@ impl PermissionFields {
             || self.deny.is_some()
             || self.commands.is_some()
             || self.aws.is_some()
+            || self.mcp.is_some()
     }
 }
 
@@ -355,6 +360,7 @@ fn set_permissions(
         deny: Vec::new(),
         commands: PatternRules::default(),
         aws: PatternRules::default(),
+        mcp: McpRules::default(),
     };
     let origin = |persona: &mut Persona, key: &str, given: bool| {
         let (line, how) = if given {
@@ -378,6 +384,7 @@ fn set_permissions(
     origin(persona, "deny", fields.deny.is_some());
     origin(persona, "commands", fields.commands.is_some());
     origin(persona, "aws", fields.aws.is_some());
+    origin(persona, "mcp", fields.mcp.is_some());
     if let Some(tools) = fields.tools {
         let (tools, problems) = parse_tools(path, &tools.into_vec(), |name| {
             front_matter.value_line("tools", name)
@@ -399,6 +406,9 @@ fn set_permissions(
     }
     if let Some(aws) = fields.aws {
         permissions.aws = aws;
+    }
+    if let Some(mcp) = fields.mcp {
+        permissions.mcp = mcp;
     }
     persona.permissions = permissions;
 }

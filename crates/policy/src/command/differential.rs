@@ -124,6 +124,7 @@ fn permissions() -> Permissions {
             deny: vec!["rm -rf *".into()],
         },
         aws: PatternRules::default(),
+        mcp: Default::default(),
     }
 }
 

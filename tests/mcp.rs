@@ -1,0 +1,453 @@
+//! MCP tools through the real binary: real servers from the registries (`mcp-server-git` from
+//! PyPI, `@modelcontextprotocol/server-filesystem` from npm, installed by
+//! `scripts/mcp-servers.sh install`) driven by a scripted model. Each test checks the effect —
+//! what the model was offered and sent, what changed on disk and in git, what the audit log
+//! says. Where the servers are not installed each test says so and returns; `.ci/run` sets
+//! `AGENTCTL_REQUIRE_MCP=1` after installing them, which makes that a failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{mock, runtime, stderr_of, stdout_of, text, tool_call, Project};
+use serde_json::{json, Value};
+
+fn servers_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("AGENTCTL_MCP_DIR")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache/agentctl/mcp"))
+        })?;
+    if dir.join("venv/bin/mcp-server-git").is_file()
+        && dir
+            .join("node_modules/@modelcontextprotocol/server-filesystem/dist/index.js")
+            .is_file()
+    {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var_os("AGENTCTL_REQUIRE_MCP").is_none(),
+        "AGENTCTL_REQUIRE_MCP is set but the MCP servers are not installed in {}",
+        dir.display()
+    );
+    eprintln!(
+        "SKIPPED: the real MCP servers are not installed in {}; run scripts/mcp-servers.sh install",
+        dir.display()
+    );
+    None
+}
+
+/// The example project as a git repository, with a `repo-steward` persona whose MCP rules
+/// come from `mcp_rules` (YAML flow mapping) and the servers from `servers` (TOML).
+fn project_with(servers: &str, mcp_rules: &str) -> Project {
+    let project = Project::example();
+    project.edit_config(&[("max_denials = 5", "max_denials = 20")]);
+    let mut config = project.read("agentctl.toml");
+    config.push_str(servers);
+    project.write("agentctl.toml", &config);
+    let persona = format!(
+        "---\nname: repo-steward\nrole: Repository steward\ndescription: Looks after the repository through MCP tools.\ntools: [fs_read, fs_list]\nwrite: [\"deploy/**\"]\nmcp: {mcp_rules}\n---\nYou look after the repository of {{{{PROJECT_NAME}}}}.\n"
+    );
+    common::write(&project.root.join("../personas/repo-steward.md"), &persona);
+    git(&project.root, &["init", "-q", "-b", "main"]);
+    git(&project.root, &["add", "-A"]);
+    git(&project.root, &["commit", "-q", "-m", "initial"]);
+    project
+}
+
+fn git(root: &Path, args: &[&str]) -> String {
+    let output = std::process::Command::new("git")
+        .current_dir(root)
+        .args([
+            "-c",
+            "user.name=test",
+            "-c",
+            "user.email=test@example.invalid",
+        ])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        stderr_of(&output)
+    );
+    stdout_of(&output)
+}
+
+fn git_server(dir: &Path) -> String {
+    format!(
+        "\n[mcp.servers.git]\ncommand = \"{}\"\nargs = [\"--repository\", \"${{WORKSPACE}}\"]\n",
+        dir.join("venv/bin/mcp-server-git").display()
+    )
+}
+
+fn offered_tools(body: &Value) -> Vec<String> {
+    body["tools"]
+        .as_array()
+        .map(|tools| {
+            tools
+                .iter()
+                .map(|tool| {
+                    tool["function"]["name"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The text of the tool message answering the call with `id` in a later request.
+fn tool_answer(body: &Value) -> Vec<String> {
+    body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|message| message["role"] == "tool")
+        .map(|message| message["content"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[test]
+fn a_persona_uses_the_git_server_within_its_rules() {
+    let Some(dir) = servers_dir() else { return };
+    let runtime = runtime();
+    let project = project_with(
+        &git_server(&dir),
+        r#"{allow: ["git:git_status", "git:git_log"], deny: ["git:git_commit"]}"#,
+    );
+    let workspace = project.root.canonicalize().unwrap();
+    project.write("deploy/notes.md", "untracked change\n");
+    let endpoint = mock(
+        &runtime,
+        vec![
+            tool_call("mcp__git__git_status", json!({"repo_path": workspace})),
+            tool_call(
+                "mcp__git__git_commit",
+                json!({"repo_path": workspace, "message": "sneaky"}),
+            ),
+            text("The working tree has one untracked file."),
+        ],
+    );
+    let head_before = git(&project.root, &["rev-parse", "HEAD"]);
+    let output = project
+        .agentctl_with(&endpoint)
+        .args(["run", "repo-steward", "--task", "T-154"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+
+    let requests = endpoint.chat_requests();
+    let offered = offered_tools(&requests[0].body);
+    assert!(
+        offered.contains(&"mcp__git__git_status".to_owned()),
+        "{offered:?}"
+    );
+    assert!(
+        offered.contains(&"mcp__git__git_log".to_owned()),
+        "{offered:?}"
+    );
+    assert!(
+        !offered
+            .iter()
+            .any(|name| name.contains("commit") || name.contains("git_add")),
+        "only allowed tools are offered: {offered:?}"
+    );
+    // The model saw the real git status, then a refusal for the tool it was never offered.
+    let answers = tool_answer(&requests[1].body);
+    assert!(answers[0].contains("deploy/notes.md"), "{answers:?}");
+    let answers = tool_answer(&requests[2].body);
+    assert!(answers[1].starts_with("denied:"), "{answers:?}");
+    assert_eq!(
+        git(&project.root, &["rev-parse", "HEAD"]),
+        head_before,
+        "no commit happened"
+    );
+
+    let servers = project.events("mcp.server");
+    assert_eq!(servers.len(), 1, "{servers:?}");
+    assert_eq!(servers[0]["details"]["status"], "ready");
+    let allowed = project.events("tool.allowed");
+    assert!(allowed
+        .iter()
+        .any(|entry| entry["details"]["tool"] == "mcp__git__git_status"));
+    let denied = project.events("tool.denied");
+    assert!(denied
+        .iter()
+        .any(|entry| entry["details"]["tool"] == "mcp__git__git_commit"));
+    let results = project.events("tool.result");
+    assert!(results
+        .iter()
+        .any(|entry| entry["details"]["server"] == "git" && entry["details"]["ok"] == true));
+    project.assert_audit_intact();
+}
+
+#[test]
+fn the_filesystem_servers_writes_are_confined_to_the_personas_scope() {
+    let Some(dir) = servers_dir() else { return };
+    let runtime = runtime();
+    let servers = format!(
+        "\n[mcp.servers.files]\ncommand = \"node\"\nargs = [\"{}\", \"${{WORKSPACE}}\"]\n",
+        dir.join("node_modules/@modelcontextprotocol/server-filesystem/dist/index.js")
+            .display()
+    );
+    let project = project_with(
+        &servers,
+        r#"{allow: ["files:write_file", "files:read_text_file"], write_paths: {"files:write_file": [path]}, read_paths: {"files:read_text_file": [path]}}"#,
+    );
+    let workspace = project.root.canonicalize().unwrap();
+    let before = project.snapshot();
+    let audit_before = project.read("AUDIT_LOG.md");
+    let endpoint = mock(
+        &runtime,
+        vec![
+            tool_call(
+                "mcp__files__write_file",
+                json!({"path": workspace.join("deploy/plan.md"), "content": "# Plan\n"}),
+            ),
+            tool_call(
+                "mcp__files__write_file",
+                json!({"path": workspace.join("app/server.py"), "content": "print('pwned')\n"}),
+            ),
+            tool_call(
+                "mcp__files__write_file",
+                json!({"path": workspace.join("AUDIT_LOG.md"), "content": "empty\n"}),
+            ),
+            tool_call(
+                "mcp__files__write_file",
+                json!({"path": "/tmp/agentctl-mcp-escape.txt", "content": "out\n"}),
+            ),
+            text("Plan written."),
+        ],
+    );
+    let output = project
+        .agentctl_with(&endpoint)
+        .args(["run", "repo-steward", "--task", "T-154"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_eq!(project.read("deploy/plan.md"), "# Plan\n");
+    let changed = Project::changed(&before, &project.snapshot());
+    assert_eq!(
+        changed,
+        vec!["deploy/plan.md".to_owned()],
+        "only the allowed write happened"
+    );
+    assert!(!Path::new("/tmp/agentctl-mcp-escape.txt").exists());
+    assert!(project.read("AUDIT_LOG.md").starts_with(&audit_before));
+    let denied = project.events("tool.denied");
+    assert_eq!(denied.len(), 3, "{denied:#?}");
+    let reasons: Vec<&str> = denied
+        .iter()
+        .map(|entry| entry["details"]["reason"].as_str().unwrap())
+        .collect();
+    assert!(reasons[0].contains("write scope"), "{reasons:?}");
+    assert!(reasons[1].contains("AUDIT_LOG.md"), "{reasons:?}");
+    assert!(reasons[2].contains("absolute"), "{reasons:?}");
+    project.assert_audit_intact();
+}
+
+#[test]
+fn an_mcp_tool_behind_an_approve_rule_pauses_and_runs_once_after_approval() {
+    let Some(dir) = servers_dir() else { return };
+    let runtime = runtime();
+    let project = project_with(
+        &git_server(&dir),
+        r#"{allow: ["git:git_status"], approve: ["git:git_create_branch"]}"#,
+    );
+    let workspace = project.root.canonicalize().unwrap();
+    let endpoint = mock(
+        &runtime,
+        vec![
+            tool_call(
+                "mcp__git__git_create_branch",
+                json!({"repo_path": workspace, "branch_name": "release-1.2.0"}),
+            ),
+            text("Branch created."),
+        ],
+    );
+    let output = project
+        .agentctl_with(&endpoint)
+        .args(["run", "repo-steward", "--task", "T-154"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", stderr_of(&output));
+    assert!(!git(&project.root, &["branch", "--list"]).contains("release-1.2.0"));
+
+    let approve = project
+        .agentctl()
+        .args([
+            "approve",
+            "T-154",
+            "--by",
+            "alice",
+            "--note",
+            "cut the release branch",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(approve.status.code(), Some(0), "{}", stderr_of(&approve));
+    let resume = project
+        .agentctl_with(&endpoint)
+        .args(["resume", "T-154"])
+        .output()
+        .unwrap();
+    assert_eq!(resume.status.code(), Some(0), "{}", stderr_of(&resume));
+    assert!(git(&project.root, &["branch", "--list"]).contains("release-1.2.0"));
+    let results: Vec<Value> = project
+        .events("tool.result")
+        .into_iter()
+        .filter(|entry| entry["details"]["mcp_tool"] == "git_create_branch")
+        .collect();
+    assert_eq!(results.len(), 1, "executed exactly once: {results:#?}");
+    let allowed = project.events("tool.allowed");
+    assert!(allowed
+        .iter()
+        .any(|entry| entry["details"]["approved_by"] == "alice"));
+
+    // A second resume has nothing to do and runs nothing again.
+    let again = project
+        .agentctl_with(&endpoint)
+        .args(["resume", "T-154"])
+        .output()
+        .unwrap();
+    assert_ne!(again.status.code(), Some(3));
+    let results = project
+        .events("tool.result")
+        .into_iter()
+        .filter(|entry| entry["details"]["mcp_tool"] == "git_create_branch")
+        .count();
+    assert_eq!(results, 1);
+    project.assert_audit_intact();
+}
+
+#[test]
+fn a_server_that_dies_mid_call_is_reported_and_restarted() {
+    let Some(dir) = servers_dir() else { return };
+    let runtime = runtime();
+    let script = Path::new(common::REPOSITORY).join("tests/fixtures/mcp/crashing_server.py");
+    let servers = format!(
+        "\n[mcp.servers.crashing]\ncommand = \"{}\"\nargs = [\"{}\"]\n",
+        dir.join("venv/bin/python").display(),
+        script.display()
+    );
+    let project = project_with(&servers, r#"{allow: ["crashing:*"]}"#);
+    let endpoint = mock(
+        &runtime,
+        vec![
+            tool_call("mcp__crashing__explode", json!({})),
+            tool_call("mcp__crashing__count", json!({"text": "four"})),
+            text("done"),
+        ],
+    );
+    let output = project
+        .agentctl_with(&endpoint)
+        .args(["run", "repo-steward", "--task", "T-154"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let requests = endpoint.chat_requests();
+    let answers = tool_answer(&requests[1].body);
+    assert!(
+        answers[0].contains("stopped during the call")
+            && answers[0].contains("effects are unknown"),
+        "{answers:?}"
+    );
+    let answers = tool_answer(&requests[2].body);
+    assert!(
+        answers[1].contains("4 characters"),
+        "restarted: {answers:?}"
+    );
+    project.assert_audit_intact();
+}
+
+#[test]
+fn mcp_list_and_tools_show_what_each_persona_may_use() {
+    let Some(dir) = servers_dir() else { return };
+    let project = project_with(
+        &git_server(&dir),
+        r#"{allow: ["git:git_status"], approve: ["git:git_create_branch"], deny: ["git:git_commit"]}"#,
+    );
+    let list = project
+        .agentctl()
+        .args(["mcp", "list", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(list.status.code(), Some(0), "{}", stderr_of(&list));
+    let servers: Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(servers[0]["name"], "git");
+    assert_eq!(servers[0]["transport"], "stdio");
+    assert_eq!(servers[0]["personas"], json!(["repo-steward"]));
+
+    let tools = project
+        .agentctl()
+        .args(["mcp", "tools", "git", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(tools.status.code(), Some(0), "{}", stderr_of(&tools));
+    let tools: Value = serde_json::from_slice(&tools.stdout).unwrap();
+    let decision = |name: &str| -> String {
+        tools
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|tool| tool["name"] == name)
+            .unwrap_or_else(|| panic!("{name} not listed: {tools}"))["personas"]["repo-steward"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(decision("git_status"), "allow");
+    assert!(decision("git_create_branch").starts_with("approve"));
+    assert_eq!(decision("git_commit"), "deny");
+    assert_eq!(decision("git_log"), "deny", "not allowed by any pattern");
+
+    let unknown = project
+        .agentctl()
+        .args(["mcp", "tools", "gti"])
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        stderr_of(&unknown).contains("configured: git"),
+        "{}",
+        stderr_of(&unknown)
+    );
+
+    // `show` carries the persona's MCP rules in its effective policy.
+    let show = project
+        .agentctl()
+        .args(["show", "repo-steward", "--json"])
+        .output()
+        .unwrap();
+    let shown: Value = serde_json::from_slice(&show.stdout).unwrap();
+    assert_eq!(
+        shown["effective_policy"]["mcp"]["approve"],
+        json!(["git:git_create_branch"])
+    );
+}
+
+#[test]
+fn lint_flags_mcp_rules_that_reach_no_server_and_bad_server_tables_without_starting_anything() {
+    let project = project_with("", r#"{allow: ["gti:git_status"]}"#);
+    let lint = project.agentctl().args(["lint"]).output().unwrap();
+    let text = format!("{}{}", stdout_of(&lint), stderr_of(&lint));
+    assert!(
+        text.contains("MCP pattern `gti:git_status` matches no server in agentctl.toml"),
+        "{text}"
+    );
+
+    let mut config = project.read("agentctl.toml");
+    config.push_str("\n[mcp.servers.broken]\nargs = [\"x\"]\n");
+    project.write("agentctl.toml", &config);
+    let lint = project.agentctl().args(["lint"]).output().unwrap();
+    assert_eq!(lint.status.code(), Some(2));
+    let text = stderr_of(&lint);
+    assert!(
+        text.contains("agentctl.toml") && text.contains("needs exactly one of `command` or `url`"),
+        "{text}"
+    );
+}
