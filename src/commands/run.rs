@@ -117,6 +117,11 @@ pub fn build_context_with_interrupt(
         api_key: config.endpoint.api_key.clone(),
         timeout: config.endpoint.timeout,
         max_retries: config.endpoint.max_retries,
+        reply_limits: agentctl_llm::ReplyLimits {
+            max_bytes: config.limits.reply.max_reply_bytes,
+            max_tokens: config.limits.reply.max_reply_tokens,
+            max_duration: config.limits.reply.max_reply_time,
+        },
         ..agentctl_llm::EndpointSettings::new(base_url.clone())
     };
     let client = agentctl_llm::OpenAiClient::new(settings).map_err(|error| {

@@ -20,5 +20,5 @@ pub use error::ConfigError;
 pub use raw::RawConfig;
 pub use resolve::{
     discover_root, Config, EndpointConfig, GateSettings, OnReject, Overrides, ProjectPaths,
-    RunLimits, ToolSettings, CONFIG_FILE_NAME,
+    ReplyCaps, RunLimits, ToolSettings, CONFIG_FILE_NAME,
 };
