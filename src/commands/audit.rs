@@ -196,6 +196,7 @@ fn timeline_line(entry: &AuditEntry) -> String {
         EventKind::RunResumed => format!("from {}", detail("from")),
         EventKind::ModelError => detail("error"),
         EventKind::SessionSwitched => format!("{} → {}", detail("from"), detail("to")),
+        EventKind::LimitReached => format!("{}: {}", detail("limit"), detail("what")),
     };
     format!(
         "#{:<5} {time} {:<8} {:<16} {:<15} {}\n",

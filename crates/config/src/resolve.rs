@@ -419,11 +419,26 @@ fn resolve_limits(
         ("max_reply_bytes", raw.max_reply_bytes == Some(0)),
         ("max_reply_tokens", raw.max_reply_tokens == Some(0)),
         ("max_reply_seconds", raw.max_reply_seconds == Some(0)),
-        ("max_tool_calls_per_reply", raw.max_tool_calls_per_reply == Some(0)),
-        ("max_tool_argument_bytes", raw.max_tool_argument_bytes == Some(0)),
-        ("max_handoff_summary_bytes", raw.max_handoff_summary_bytes == Some(0)),
-        ("max_handoff_item_bytes", raw.max_handoff_item_bytes == Some(0)),
-        ("max_gate_evidence_bytes", raw.max_gate_evidence_bytes == Some(0)),
+        (
+            "max_tool_calls_per_reply",
+            raw.max_tool_calls_per_reply == Some(0),
+        ),
+        (
+            "max_tool_argument_bytes",
+            raw.max_tool_argument_bytes == Some(0),
+        ),
+        (
+            "max_handoff_summary_bytes",
+            raw.max_handoff_summary_bytes == Some(0),
+        ),
+        (
+            "max_handoff_item_bytes",
+            raw.max_handoff_item_bytes == Some(0),
+        ),
+        (
+            "max_gate_evidence_bytes",
+            raw.max_gate_evidence_bytes == Some(0),
+        ),
     ];
     if let Some((key, _)) = zero.iter().find(|(_, is_zero)| *is_zero) {
         return Err(ConfigError::Invalid(
@@ -592,7 +607,11 @@ mod tests {
             panic!("expected Invalid")
         };
         assert_eq!(diagnostic.line, Some(3));
-        assert!(diagnostic.message.contains("max_reply_bytes"), "{}", diagnostic.message);
+        assert!(
+            diagnostic.message.contains("max_reply_bytes"),
+            "{}",
+            diagnostic.message
+        );
     }
 
     #[test]

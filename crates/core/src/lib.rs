@@ -25,6 +25,7 @@ mod persona_start;
 pub mod personas;
 pub mod project_state;
 pub mod recorder;
+mod reply_caps;
 mod run_decisions;
 pub mod run_loop;
 pub mod run_state;

@@ -423,6 +423,7 @@ impl Engine<'_> {
             response.content.clone(),
             response.tool_calls.clone(),
         ));
+        self.deny_calls_over_cap(&persona_name, &response.tool_calls);
         if response.tool_calls.is_empty() {
             let answer = response.content.unwrap_or_default();
             if matches!(self.state.mode, RunMode::Chat { .. }) {
@@ -460,15 +461,23 @@ impl Engine<'_> {
             }
         };
         let mut answered_any = false;
-        for call in calls {
+        for call in &calls {
             if self.state.answered.contains(&call.id) {
                 continue;
             }
             answered_any = true;
-            match self.handle_call(&call).await? {
+            let denials_before = self.state.denials;
+            match self.handle_call(call).await? {
                 crate::tool_call::CallOutcome::Answered => {}
                 crate::tool_call::CallOutcome::Switched => return Ok(None),
                 crate::tool_call::CallOutcome::Stop(report) => return Ok(Some(*report)),
+            }
+            // The denial limit holds inside a reply too: once a denial reaches it, the rest of
+            // the reply is not run and `check_limits` stops the run (or the chat reply).
+            if self.state.denials > denials_before && self.denial_limit_reached() {
+                let persona = self.state.active.name.clone();
+                self.refuse_rest_of_reply(&persona, &calls);
+                break;
             }
         }
         // Reads and denials of this message were answered in memory; persist them once.

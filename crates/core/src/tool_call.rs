@@ -3,7 +3,10 @@
 //! Nothing the model says can skip a step: an unknown tool, malformed arguments, a denied path
 //! or command all become tool errors sent back to the model, each with exactly one
 //! `tool.denied` audit entry; an allowed call gets exactly one `tool.allowed` entry before it
-//! runs and one `tool.result` after.
+//! runs and one `tool.result` after. The exception is a reply with more calls than
+//! `[limits] max_tool_calls_per_reply`: the calls past the cap are denied together, unrun,
+//! with one `limit.reached` entry (see `reply_caps`), so a reply cannot buy itself thousands
+//! of audit entries.
 
 use agentctl_policy::ToolRequest;
 use agentctl_protocol::{Decision, EventKind, Gate, GateStatus, Message, ToolCall, ToolName};
@@ -68,6 +71,9 @@ impl Engine<'_> {
 
     /// Tool name and arguments, or why they are unusable.
     fn parse(&self, call: &ToolCall) -> Result<ParsedArguments, (String, String)> {
+        if let Some(refusal) = crate::reply_caps::oversized_arguments(call, &self.caps()) {
+            return Err(refusal);
+        }
         let offered = self
             .persona
             .as_ref()
@@ -244,6 +250,7 @@ impl Engine<'_> {
         );
         match parsed {
             ParsedArguments::Handoff { to, summary, items } => {
+                let (summary, items) = self.cut_handoff(persona, &summary, &items);
                 self.hand_off(call, &to, &summary, &items)
             }
             ParsedArguments::GateReport {
@@ -420,6 +427,8 @@ impl Engine<'_> {
         status: GateStatus,
         evidence: &str,
     ) -> Result<CallOutcome, CoreError> {
+        let (evidence, cut_note) = self.cut_evidence(persona, evidence);
+        let evidence = evidence.as_str();
         let paths = &self.context.config.paths;
         let record = GateRecord {
             status,
@@ -451,7 +460,7 @@ impl Engine<'_> {
         self.answer(
             call,
             format!(
-                "recorded {gate} as {status} for task {}",
+                "recorded {gate} as {status} for task {}{cut_note}",
                 self.context.task.id
             ),
         );

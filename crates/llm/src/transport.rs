@@ -12,8 +12,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use async_openai::error::OpenAIError;
-use futures::StreamExt as _;
 use async_openai::middleware::HttpRequestFactory;
+use futures::StreamExt as _;
 use reqwest::header::{AUTHORIZATION, RETRY_AFTER};
 
 use crate::limits::{capped, CURRENT_GUARD};

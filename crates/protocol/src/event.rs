@@ -42,10 +42,14 @@ pub enum EventKind {
     GateReported,
     #[serde(rename = "session.switched")]
     SessionSwitched,
+    /// A cap on something the model controls was hit (reply size, tool calls per reply,
+    /// handoff or gate evidence size): what was cut or refused, and the `[limits]` key.
+    #[serde(rename = "limit.reached")]
+    LimitReached,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 17] = [
+    pub const ALL: [EventKind; 18] = [
         EventKind::RunStarted,
         EventKind::RunPaused,
         EventKind::RunResumed,
@@ -63,6 +67,7 @@ impl EventKind {
         EventKind::GateRejected,
         EventKind::GateReported,
         EventKind::SessionSwitched,
+        EventKind::LimitReached,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -84,6 +89,7 @@ impl EventKind {
             EventKind::GateRejected => "gate.rejected",
             EventKind::GateReported => "gate.reported",
             EventKind::SessionSwitched => "session.switched",
+            EventKind::LimitReached => "limit.reached",
         }
     }
 
