@@ -20,7 +20,7 @@ mod writer;
 
 pub use entry::{chain_hash, format_timestamp, AuditEntry, AuditRecord, GENESIS_HASH};
 pub use error::AuditError;
-pub use reader::read_entries;
+pub use reader::{for_each_entry, read_entries};
 pub use redact::{cut, redact, redact_value, REDACTED};
 pub use render::{render_entry, HEADER};
 pub use verify::{verify, verify_bytes, Damage, VerifyOutcome, VerifyReport};

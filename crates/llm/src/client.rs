@@ -88,6 +88,12 @@ impl OpenAiClient {
         // another part of the process installed one first.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut builder = reqwest::Client::builder().connect_timeout(settings.timeout);
+        if url.scheme() == "http" {
+            // A plain-HTTP endpoint needs no certificates: an empty trust store instead of the
+            // system's (loading and parsing a few hundred roots is most of a short run's
+            // start-up). A redirect to https:// from such an endpoint then fails to verify.
+            builder = builder.tls_certs_only(std::iter::empty());
+        }
         if is_loopback(&url) {
             // A local server is never behind the user's HTTP proxy.
             builder = builder.no_proxy();
