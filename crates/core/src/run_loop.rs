@@ -68,6 +68,8 @@ pub struct Engine<'a> {
     pub(crate) persona: Option<(Persona, PolicyEngine)>,
     /// A human decision taken into this process by `resume`.
     pub(crate) decision: Option<Decision>,
+    /// System prompts already assembled in this process, by digest of their inputs.
+    pub(crate) prompts: Vec<(String, agentctl_prompt::AssembledPrompt)>,
 }
 
 /// Starts a new run of `target` on the context's task.
@@ -101,10 +103,10 @@ pub async fn start(
         observer,
         persona: None,
         decision: None,
+        prompts: Vec::new(),
     };
     let model = engine.model_for(&target.persona);
-    let prompt = activation::build_prompt(&context.config, target, Some(&context.task))
-        .map_err(CoreError::Input)?;
+    let prompt = engine.prompt_for(&context.config, target)?;
     engine.observer.on_event(&RunEvent::RunStarted {
         run_id: run_id.to_string(),
         task_id: context.task.id.clone(),
@@ -160,6 +162,7 @@ pub async fn resume(
         observer,
         persona: None,
         decision: None,
+        prompts: Vec::new(),
     };
     if engine.state.status == RunStatus::Paused {
         engine.take_decision()?;
@@ -205,6 +208,7 @@ impl<'a> Engine<'a> {
             observer,
             persona: None,
             decision: None,
+            prompts: Vec::new(),
         };
         // Records a crash left unwritten go out first.
         engine.recorder.flush(&mut engine.state)?;
@@ -271,6 +275,31 @@ impl Engine<'_> {
         let engine = personas::policy_for(&self.context.config, &persona)?;
         self.persona = Some((persona, engine));
         Ok(())
+    }
+
+    /// The system prompt of `target`, assembled once per process for the same persona, command,
+    /// parameters and variables (the task is the run's own): the start of a run and the
+    /// persona's activation, or a persona handed the task again, reuse it.
+    pub(crate) fn prompt_for(
+        &mut self,
+        config: &Config,
+        target: &Target,
+    ) -> Result<agentctl_prompt::AssembledPrompt, CoreError> {
+        let inputs = serde_json::to_vec(&(
+            &target.persona,
+            &target.command,
+            &target.params,
+            &config.vars,
+        ))
+        .unwrap_or_default();
+        let key = store::sha256_hex(&inputs);
+        if let Some((_, prompt)) = self.prompts.iter().find(|(known, _)| *known == key) {
+            return Ok(prompt.clone());
+        }
+        let prompt = activation::build_prompt(config, target, Some(&self.context.task))
+            .map_err(CoreError::Input)?;
+        self.prompts.push((key, prompt.clone()));
+        Ok(prompt)
     }
 
     pub(crate) fn model_for(&self, persona: &Persona) -> String {
