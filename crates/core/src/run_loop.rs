@@ -70,6 +70,8 @@ pub struct Engine<'a> {
     pub(crate) decision: Option<Decision>,
     /// System prompts already assembled in this process, by digest of their inputs.
     pub(crate) prompts: Vec<(String, agentctl_prompt::AssembledPrompt)>,
+    /// Personas loaded when a handoff first reached them (not in the context's library).
+    pub(crate) reached: std::sync::Mutex<BTreeMap<String, Persona>>,
 }
 
 /// Starts a new run of `target` on the context's task.
@@ -104,6 +106,7 @@ pub async fn start(
         persona: None,
         decision: None,
         prompts: Vec::new(),
+        reached: Default::default(),
     };
     let model = engine.model_for(&target.persona);
     let prompt = engine.prompt_for(&context.config, target)?;
@@ -163,6 +166,7 @@ pub async fn resume(
         persona: None,
         decision: None,
         prompts: Vec::new(),
+        reached: Default::default(),
     };
     if engine.state.status == RunStatus::Paused {
         engine.take_decision()?;
@@ -209,6 +213,7 @@ impl<'a> Engine<'a> {
             persona: None,
             decision: None,
             prompts: Vec::new(),
+            reached: Default::default(),
         };
         // Records a crash left unwritten go out first.
         engine.recorder.flush(&mut engine.state)?;
@@ -250,13 +255,46 @@ impl Engine<'_> {
         }
     }
 
+    /// A persona by name: from the context's library, else loaded from disk the first time a
+    /// run reaches it (a run starts with only its first persona parsed) and kept for the rest
+    /// of this process.
     pub(crate) fn lookup(&self, name: &str) -> Result<Persona, CoreError> {
-        self.context.library.get(name).cloned().ok_or_else(|| {
+        if let Some(persona) = self.context.library.get(name) {
+            return Ok(persona.clone());
+        }
+        let mut reached = self
+            .reached
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(persona) = reached.get(name) {
+            return Ok(persona.clone());
+        }
+        let config = &self.context.config;
+        let paths = agentctl_persona::LibraryPaths {
+            root: config.paths.library.clone(),
+            personas: config.paths.personas.clone(),
+            prompts: config.paths.prompts.clone(),
+        };
+        let gone = |detail: String| {
             CoreError::refused(
-                format!("persona `{name}` is not in the library any more"),
-                "restore it, or start a new run",
+                format!("persona `{name}` cannot be loaded from the library: {detail}"),
+                "restore it (`agentctl lint` checks the library), or start a new run",
             )
-        })
+        };
+        let persona = match Library::load_for_run(&paths, &config.overlays, name) {
+            Ok((persona, _)) if persona.kind == agentctl_persona::PersonaKind::Persona => persona,
+            Ok(_) => return Err(gone("it is a stage command, not a persona".to_owned())),
+            Err(diagnostics) => {
+                let detail = diagnostics
+                    .iter()
+                    .map(|diagnostic| diagnostic.message.clone())
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                return Err(gone(detail));
+            }
+        };
+        reached.insert(name.to_owned(), persona.clone());
+        Ok(persona)
     }
 
     /// Builds the active persona and its policy engine once per activation.

@@ -223,6 +223,16 @@ impl Library {
         (Library { entries }, diagnostics)
     }
 
+    /// A library of just these, already loaded (for a run, which loads what it reaches).
+    pub fn from_personas(personas: impl IntoIterator<Item = Persona>) -> Library {
+        Library {
+            entries: personas
+                .into_iter()
+                .map(|persona| (persona.name.clone(), persona))
+                .collect(),
+        }
+    }
+
     /// Personas (not stage commands), by name.
     pub fn personas(&self) -> impl Iterator<Item = &Persona> {
         self.iter()
