@@ -13,7 +13,10 @@ fn a_broken_persona_no_one_reaches_does_not_stop_a_run() {
     let runtime = runtime();
     let project = Project::example();
     // The library lives one level up from the example project.
-    common::write(&project.root.join("../personas/broken-unrelated.md"), BROKEN);
+    common::write(
+        &project.root.join("../personas/broken-unrelated.md"),
+        BROKEN,
+    );
     let endpoint = mock(&runtime, vec![text("all good")]);
     let output = project
         .agentctl_with(&endpoint)
@@ -38,7 +41,11 @@ fn a_handoff_target_is_loaded_when_reached_and_a_broken_one_ends_the_run_clearly
     // ops-devops is valid at start and broken by the time the handoff reaches it.
     let personas = project.root.join("../personas/ops-devops.md");
     let original = std::fs::read_to_string(&personas).unwrap();
-    std::fs::write(&personas, "---\nname: ops-devops\ntools: [fs_read\n---\nBody\n").unwrap();
+    std::fs::write(
+        &personas,
+        "---\nname: ops-devops\ntools: [fs_read\n---\nBody\n",
+    )
+    .unwrap();
     let output = project
         .agentctl_with(&endpoint)
         .args(["run", "qa-engineer", "--task", "T-154"])

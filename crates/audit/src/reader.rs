@@ -178,10 +178,7 @@ pub fn for_each_entry(
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty()
-        || haystack
-            .windows(needle.len())
-            .any(|window| window == needle)
+    memchr::memmem::find(haystack, needle).is_some()
 }
 
 pub(crate) fn read_log(path: &Path) -> Result<Vec<u8>, AuditError> {
