@@ -81,6 +81,7 @@ impl Exit {
             | CoreError::NoPendingAction { .. }
             | CoreError::DecisionMismatch { .. }
             | CoreError::PersonaMissing { .. }
+            | CoreError::PersonaUnloadable { .. }
             | CoreError::NoActivePersona
             | CoreError::HandoffTemplate { .. }
             | CoreError::UnsafeOwnFile(_) => Exit::Failure,

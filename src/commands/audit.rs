@@ -1,5 +1,7 @@
 //! `agentctl audit show` and `agentctl audit verify`.
 
+use std::io::Write;
+
 use clap::{Args, Subcommand};
 
 use agentctl_audit::{AuditEntry, VerifyOutcome};
@@ -85,30 +87,88 @@ fn show(path: &std::path::Path, args: ShowArgs) -> Exit {
         }
         return Exit::Success;
     }
-    let entries = match agentctl_audit::read_entries(path) {
-        Ok(entries) => entries,
-        Err(error) => {
-            output::error(
-                &error.to_string(),
-                Some("`agentctl audit verify` says which entry is damaged"),
-            );
-            return Exit::Failure;
+    // One entry at a time, straight to stdout: memory stays bounded at any log size.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut shown = 0_usize;
+    let mut write_failed: Option<std::io::Error> = None;
+    let read = agentctl_audit::for_each_entry(path, &prefilter(&args), |entry| {
+        if !matches(&entry, &args) {
+            return true;
         }
-    };
-    let selected: Vec<&AuditEntry> = entries
-        .iter()
-        .filter(|entry| matches(entry, &args))
-        .collect();
-    if args.json {
-        output::json(&selected);
-        return Exit::Success;
+        let written = if args.json {
+            write_json_element(&mut out, &entry, shown == 0)
+        } else {
+            out.write_all(timeline_line(&entry).as_bytes())
+        };
+        shown += 1;
+        match written {
+            Ok(()) => true,
+            Err(error) => {
+                write_failed = Some(error);
+                false
+            }
+        }
+    });
+    let finished = match (&write_failed, args.json) {
+        (Some(_), _) => Ok(()),
+        (None, true) if shown == 0 => out.write_all(b"[]\n"),
+        (None, true) => out.write_all(b"\n]\n"),
+        (None, false) => Ok(()),
     }
-    let mut text = String::new();
-    for entry in selected {
-        text.push_str(&timeline_line(entry));
+    .and_then(|()| out.flush());
+    if let Err(error) = read {
+        output::error(
+            &error.to_string(),
+            Some("`agentctl audit verify` says which entry is damaged"),
+        );
+        return Exit::Failure;
     }
-    output::stdout(&text);
-    Exit::Success
+    match write_failed.or(finished.err()) {
+        // A reader that stopped early (`| head`) is not a failure.
+        Some(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Exit::Success,
+        Some(error) => {
+            output::error(&format!("cannot write to stdout: {error}"), None);
+            Exit::Failure
+        }
+        None => Exit::Success,
+    }
+}
+
+/// One entry of the `--json` array, pretty-printed and indented like a whole pretty array.
+fn write_json_element(
+    out: &mut impl Write,
+    entry: &AuditEntry,
+    first: bool,
+) -> std::io::Result<()> {
+    let text = serde_json::to_string_pretty(entry).map_err(std::io::Error::other)?;
+    out.write_all(if first { b"[\n" } else { b",\n" })?;
+    for (index, line) in text.lines().enumerate() {
+        if index > 0 {
+            out.write_all(b"\n")?;
+        }
+        out.write_all(b"  ")?;
+        out.write_all(line.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Raw-line needles every entry matching the exact filters must contain (the JSON of the
+/// machine line is compact), so the reader parses only candidate lines.
+fn prefilter(args: &ShowArgs) -> Vec<Vec<u8>> {
+    let mut needles = Vec::new();
+    for (key, wanted) in [
+        ("task", &args.task),
+        ("run", &args.run),
+        ("persona", &args.persona),
+        ("event", &args.event),
+    ] {
+        if let Some(value) = wanted {
+            if let Ok(encoded) = serde_json::to_string(value) {
+                needles.push(format!("\"{key}\":{encoded}").into_bytes());
+            }
+        }
+    }
+    needles
 }
 
 fn matches(entry: &AuditEntry, args: &ShowArgs) -> bool {
@@ -214,6 +274,7 @@ fn timeline_line(entry: &AuditEntry) -> String {
                 )
             }
         }
+        EventKind::LimitReached => format!("{}: {}", detail("limit"), detail("what")),
     };
     // Every value comes from the log, much of it from models and tools: one line, escaped.
     format!(

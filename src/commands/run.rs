@@ -10,9 +10,7 @@ use agentctl_core::{RunContext, RunReport, RunStatus};
 use agentctl_persona::{Library, Task};
 
 use crate::cli::GlobalArgs;
-use crate::commands::{
-    core_error, load_config, load_library_for, parse_pairs, relative_diagnostics,
-};
+use crate::commands::{core_error, library_paths, load_config, parse_pairs, relative_diagnostics};
 use crate::exit::Exit;
 use crate::output;
 use crate::progress::TerminalProgress;
@@ -57,22 +55,27 @@ pub async fn execute(global: &GlobalArgs, args: RunArgs) -> Exit {
         Ok(config) => config,
         Err(exit) => return exit,
     };
-    let library = match load_library_for(&config, &args.persona) {
-        Ok(library) => library,
-        Err(exit) => return exit,
+    // Only the starting persona (and a stage command's active role) is parsed now; a persona a
+    // handoff reaches is loaded when it is reached. `agentctl lint` checks the whole library.
+    let target = match agentctl_core::activation::resolve_for_run(
+        &library_paths(&config),
+        &config,
+        &args.persona,
+        &params,
+    ) {
+        Ok(target) => target,
+        Err(diagnostics) => {
+            output::diagnostics(&relative_diagnostics(&config, diagnostics));
+            return Exit::BadInput;
+        }
     };
     let task = match load_task(&config, &args.task) {
         Ok(task) => task,
         Err(exit) => return exit,
     };
-    let target =
-        match agentctl_core::activation::resolve_in_library(&library, &args.persona, &params) {
-            Ok(target) => target,
-            Err(diagnostics) => {
-                output::diagnostics(&relative_diagnostics(&config, diagnostics));
-                return Exit::BadInput;
-            }
-        };
+    let library = Library::from_personas(
+        std::iter::once(target.persona.clone()).chain(target.command.clone()),
+    );
     if args.dry_run {
         return dry_run(&config, &target, &task, args.json);
     }
@@ -119,6 +122,11 @@ pub fn build_context_with_interrupt(
         api_key: config.endpoint.api_key.clone(),
         timeout: config.endpoint.timeout,
         max_retries: config.endpoint.max_retries,
+        reply_limits: agentctl_llm::ReplyLimits {
+            max_bytes: config.limits.reply.max_reply_bytes,
+            max_tokens: config.limits.reply.max_reply_tokens,
+            max_duration: config.limits.reply.max_reply_time,
+        },
         ..agentctl_llm::EndpointSettings::new(base_url.clone())
     };
     let client = agentctl_llm::OpenAiClient::new(settings).map_err(|error| {

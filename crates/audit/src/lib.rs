@@ -24,7 +24,7 @@ pub use anchor::{
 };
 pub use entry::{chain_hash, format_timestamp, AuditEntry, AuditRecord, GENESIS_HASH};
 pub use error::AuditError;
-pub use reader::read_entries;
+pub use reader::{for_each_entry, read_entries};
 pub use redact::{cut, is_secret_key, redact, redact_value, Redactor, REDACTED};
 pub use render::{render_entry, HEADER};
 pub use verify::{verify, verify_bytes, Damage, VerifyOutcome, VerifyReport};

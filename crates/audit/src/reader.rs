@@ -125,6 +125,62 @@ pub fn read_entries(path: &Path) -> Result<Vec<AuditEntry>, AuditError> {
     Ok(entries)
 }
 
+/// Calls `each` with every entry whose machine line is complete and contains every one of
+/// `needles`, in file order, reading the file one line at a time: memory stays at the longest
+/// line whatever the size of the log. The needles are a cheap pre-filter on the raw line (the
+/// caller still filters the parsed entry); lines without them are not parsed at all. `each`
+/// returns `false` to stop early. Torn text is skipped, as in [`read_entries`].
+pub fn for_each_entry(
+    path: &Path,
+    needles: &[Vec<u8>],
+    mut each: impl FnMut(AuditEntry) -> bool,
+) -> Result<(), AuditError> {
+    use std::io::BufRead as _;
+    let file = match fs_err::File::open(path) {
+        Ok(file) => file,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            return Err(AuditError::NotFound {
+                path: path.to_path_buf(),
+            })
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let mut reader = std::io::BufReader::with_capacity(64 * 1024, file);
+    let mut buffer = Vec::new();
+    let mut line = 0;
+    loop {
+        buffer.clear();
+        if reader.read_until(b'\n', &mut buffer)? == 0 {
+            return Ok(());
+        }
+        line += 1;
+        let text = buffer.strip_suffix(b"\n").unwrap_or(&buffer);
+        if !is_complete_machine_line(text) || !needles.iter().all(|needle| contains(text, needle)) {
+            continue;
+        }
+        let machine_line = MachineLine {
+            line,
+            start: 0,
+            end: text.len(),
+            text,
+        };
+        let malformed = |message: String| AuditError::Malformed {
+            path: path.to_path_buf(),
+            line,
+            message,
+        };
+        let fields = machine_line.fields().map_err(malformed)?;
+        let content = fields.content().map_err(malformed)?;
+        if !each(content.into_entry(fields.prev.to_owned(), fields.hash.to_owned())) {
+            return Ok(());
+        }
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    memchr::memmem::find(haystack, needle).is_some()
+}
+
 pub(crate) fn read_log(path: &Path) -> Result<Vec<u8>, AuditError> {
     match fs_err::read(path) {
         Ok(bytes) => Ok(bytes),
@@ -149,6 +205,43 @@ mod tests {
             &text[lines[0].start..lines[0].end],
             b"<!-- agentctl:v1 a -->"
         );
+    }
+
+    #[test]
+    fn streaming_reader_matches_the_whole_file_reader() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("AUDIT_LOG.md");
+        let mut writer = crate::AuditWriter::open(&path).unwrap();
+        for (task, event) in [
+            ("T-1", "run.started"),
+            ("T-2", "run.started"),
+            ("T-1", "run.finished"),
+        ] {
+            writer
+                .append(crate::AuditRecord {
+                    run: None,
+                    task: Some(agentctl_protocol::TaskId::new(task)),
+                    persona: None,
+                    event: agentctl_protocol::EventKind::parse(event).unwrap(),
+                    details: serde_json::Map::new(),
+                })
+                .unwrap();
+        }
+        let whole = read_entries(&path).unwrap();
+        let mut streamed = Vec::new();
+        for_each_entry(&path, &[], |entry| {
+            streamed.push(entry);
+            true
+        })
+        .unwrap();
+        assert_eq!(streamed, whole);
+        let mut only_one = Vec::new();
+        for_each_entry(&path, &[br#""task":"T-1""#.to_vec()], |entry| {
+            only_one.push(entry.seq);
+            true
+        })
+        .unwrap();
+        assert_eq!(only_one, vec![1, 3]);
     }
 
     #[test]

@@ -21,5 +21,5 @@ pub use error::ConfigError;
 pub use raw::RawConfig;
 pub use resolve::{
     discover_root, Config, EndpointConfig, GateSettings, OnReject, OpenToAgents, Overrides,
-    ProjectPaths, RunLimits, SandboxSettings, ToolSettings, CONFIG_FILE_NAME,
+    ProjectPaths, ReplyCaps, RunLimits, SandboxSettings, ToolSettings, CONFIG_FILE_NAME,
 };

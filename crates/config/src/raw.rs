@@ -76,6 +76,15 @@ pub struct RawLimits {
     pub token_budget: Option<u64>,
     pub max_denials: Option<u32>,
     pub max_ping_pong: Option<u32>,
+    pub max_reply_bytes: Option<u64>,
+    pub max_reply_tokens: Option<u64>,
+    pub max_reply_seconds: Option<u64>,
+    pub max_tool_calls_per_reply: Option<u32>,
+    pub max_tool_argument_bytes: Option<usize>,
+    pub max_handoff_summary_bytes: Option<usize>,
+    pub max_handoff_items: Option<usize>,
+    pub max_handoff_item_bytes: Option<usize>,
+    pub max_gate_evidence_bytes: Option<usize>,
 }
 
 impl RawLimits {

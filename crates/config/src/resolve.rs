@@ -53,7 +53,7 @@ pub struct EndpointConfig {
     pub context_window: usize,
 }
 
-/// Run-wide limits (a persona's own `limits` can lower them).
+/// Run-wide limits (a persona's own `limits` can lower the first four).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RunLimits {
     pub max_turns: u32,
@@ -61,6 +61,47 @@ pub struct RunLimits {
     pub token_budget: u64,
     pub max_denials: u32,
     pub max_ping_pong: u32,
+    /// Caps on everything one model reply controls; none may be 0.
+    pub reply: ReplyCaps,
+}
+
+/// Caps on what one model reply can make agentctl hold, run, store or pass on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplyCaps {
+    /// Bytes of one reply body, streamed or not.
+    pub max_reply_bytes: u64,
+    /// Completion tokens of one reply.
+    pub max_reply_tokens: u64,
+    /// Wall time of one reply, retries included.
+    pub max_reply_time: Duration,
+    /// Tool calls run from one reply; the rest are denied.
+    pub max_tool_calls_per_reply: u32,
+    /// Bytes of one tool call's arguments; a larger call is denied.
+    pub max_tool_argument_bytes: usize,
+    /// Bytes of a handoff summary passed on; the rest is cut.
+    pub max_handoff_summary_bytes: usize,
+    /// Items of a handoff passed on; the rest are dropped.
+    pub max_handoff_items: usize,
+    /// Bytes of one handoff item passed on; the rest is cut.
+    pub max_handoff_item_bytes: usize,
+    /// Bytes of gate evidence stored in PROJECT_STATE.md; the rest is cut.
+    pub max_gate_evidence_bytes: usize,
+}
+
+impl Default for ReplyCaps {
+    fn default() -> Self {
+        ReplyCaps {
+            max_reply_bytes: 4 * 1024 * 1024,
+            max_reply_tokens: 32_768,
+            max_reply_time: Duration::from_secs(600),
+            max_tool_calls_per_reply: 32,
+            max_tool_argument_bytes: 1024 * 1024,
+            max_handoff_summary_bytes: 16 * 1024,
+            max_handoff_items: 64,
+            max_handoff_item_bytes: 2048,
+            max_gate_evidence_bytes: 4096,
+        }
+    }
 }
 
 impl Default for RunLimits {
@@ -71,6 +112,7 @@ impl Default for RunLimits {
             token_budget: 200_000,
             max_denials: 10,
             max_ping_pong: 3,
+            reply: ReplyCaps::default(),
         }
     }
 }
@@ -227,7 +269,7 @@ impl Config {
     ) -> Result<Config, ConfigError> {
         let paths = resolve_paths(root, config_file.clone(), raw.paths.unwrap_or_default());
         let endpoint = resolve_endpoint(raw.endpoint.unwrap_or_default(), env, overrides);
-        let limits = resolve_limits(raw.limits.unwrap_or_default());
+        let limits = resolve_limits(raw.limits.unwrap_or_default(), &config_file, text)?;
         let raw_tools = raw.tools.unwrap_or_default();
         let tools = ToolSettings {
             bash_timeout: raw_tools
@@ -531,15 +573,79 @@ fn resolve_sandbox(
     })
 }
 
-fn resolve_limits(raw: RawLimits) -> RunLimits {
+fn resolve_limits(
+    raw: RawLimits,
+    config_file: &Path,
+    text: &str,
+) -> Result<RunLimits, ConfigError> {
     let default = RunLimits::default();
-    RunLimits {
+    let caps = default.reply;
+    let zero = [
+        ("max_reply_bytes", raw.max_reply_bytes == Some(0)),
+        ("max_reply_tokens", raw.max_reply_tokens == Some(0)),
+        ("max_reply_seconds", raw.max_reply_seconds == Some(0)),
+        (
+            "max_tool_calls_per_reply",
+            raw.max_tool_calls_per_reply == Some(0),
+        ),
+        (
+            "max_tool_argument_bytes",
+            raw.max_tool_argument_bytes == Some(0),
+        ),
+        (
+            "max_handoff_summary_bytes",
+            raw.max_handoff_summary_bytes == Some(0),
+        ),
+        (
+            "max_handoff_item_bytes",
+            raw.max_handoff_item_bytes == Some(0),
+        ),
+        (
+            "max_gate_evidence_bytes",
+            raw.max_gate_evidence_bytes == Some(0),
+        ),
+    ];
+    if let Some((key, _)) = zero.iter().find(|(_, is_zero)| *is_zero) {
+        return Err(ConfigError::Invalid(
+            Diagnostic::error(
+                config_file,
+                find_line(text, key),
+                format!("[limits] {key} = 0 would refuse every model reply"),
+            )
+            .with_hint("use a positive number, or remove the key for the default"),
+        ));
+    }
+    Ok(RunLimits {
         max_turns: raw.max_turns.unwrap_or(default.max_turns),
         max_handoffs: raw.max_handoffs.unwrap_or(default.max_handoffs),
         token_budget: raw.token_budget.unwrap_or(default.token_budget),
         max_denials: raw.max_denials.unwrap_or(default.max_denials),
         max_ping_pong: raw.max_ping_pong.unwrap_or(default.max_ping_pong),
-    }
+        reply: ReplyCaps {
+            max_reply_bytes: raw.max_reply_bytes.unwrap_or(caps.max_reply_bytes),
+            max_reply_tokens: raw.max_reply_tokens.unwrap_or(caps.max_reply_tokens),
+            max_reply_time: raw
+                .max_reply_seconds
+                .map(Duration::from_secs)
+                .unwrap_or(caps.max_reply_time),
+            max_tool_calls_per_reply: raw
+                .max_tool_calls_per_reply
+                .unwrap_or(caps.max_tool_calls_per_reply),
+            max_tool_argument_bytes: raw
+                .max_tool_argument_bytes
+                .unwrap_or(caps.max_tool_argument_bytes),
+            max_handoff_summary_bytes: raw
+                .max_handoff_summary_bytes
+                .unwrap_or(caps.max_handoff_summary_bytes),
+            max_handoff_items: raw.max_handoff_items.unwrap_or(caps.max_handoff_items),
+            max_handoff_item_bytes: raw
+                .max_handoff_item_bytes
+                .unwrap_or(caps.max_handoff_item_bytes),
+            max_gate_evidence_bytes: raw
+                .max_gate_evidence_bytes
+                .unwrap_or(caps.max_gate_evidence_bytes),
+        },
+    })
 }
 
 /// `path` joined to `base` unless absolute, with `.` components removed and `..` folded
@@ -637,6 +743,40 @@ mod tests {
         assert_eq!(config.endpoint.base_url, DEFAULT_BASE_URL);
         assert_eq!(config.endpoint.max_retries, 3);
         assert_eq!(config.limits, RunLimits::default());
+    }
+
+    #[test]
+    fn reply_caps_are_read_from_limits() {
+        let text = "[limits]\nmax_reply_bytes = 1000\nmax_reply_tokens = 50\nmax_reply_seconds = 7\n\
+                    max_tool_calls_per_reply = 3\nmax_tool_argument_bytes = 99\n\
+                    max_handoff_summary_bytes = 10\nmax_handoff_items = 2\nmax_handoff_item_bytes = 5\n\
+                    max_gate_evidence_bytes = 20\n";
+        let config = config_from(text, &EnvVars::default(), &Overrides::default()).unwrap();
+        let caps = config.limits.reply;
+        assert_eq!(caps.max_reply_bytes, 1000);
+        assert_eq!(caps.max_reply_tokens, 50);
+        assert_eq!(caps.max_reply_time, Duration::from_secs(7));
+        assert_eq!(caps.max_tool_calls_per_reply, 3);
+        assert_eq!(caps.max_tool_argument_bytes, 99);
+        assert_eq!(caps.max_handoff_summary_bytes, 10);
+        assert_eq!(caps.max_handoff_items, 2);
+        assert_eq!(caps.max_handoff_item_bytes, 5);
+        assert_eq!(caps.max_gate_evidence_bytes, 20);
+    }
+
+    #[test]
+    fn a_zero_reply_cap_is_refused_with_its_line() {
+        let text = "[limits]\nmax_turns = 3\nmax_reply_bytes = 0\n";
+        let error = config_from(text, &EnvVars::default(), &Overrides::default()).unwrap_err();
+        let ConfigError::Invalid(diagnostic) = error else {
+            panic!("expected Invalid")
+        };
+        assert_eq!(diagnostic.line, Some(3));
+        assert!(
+            diagnostic.message.contains("max_reply_bytes"),
+            "{}",
+            diagnostic.message
+        );
     }
 
     #[test]

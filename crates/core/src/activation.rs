@@ -85,6 +85,26 @@ pub fn resolve_quickly(
     given_params: &BTreeMap<String, String>,
 ) -> Result<Target, Vec<Diagnostic>> {
     let (found, active) = Library::load_one(paths, &config.overlays, name)?;
+    finish(found, active, given_params)
+}
+
+/// Resolves the persona a run starts with, parsing as few library files as possible; unlike
+/// [`resolve_quickly`], a handoff target that matches no persona is an error.
+pub fn resolve_for_run(
+    paths: &LibraryPaths,
+    config: &Config,
+    name: &str,
+    given_params: &BTreeMap<String, String>,
+) -> Result<Target, Vec<Diagnostic>> {
+    let (found, active) = Library::load_for_run(paths, &config.overlays, name)?;
+    finish(found, active, given_params)
+}
+
+fn finish(
+    found: Persona,
+    active: Option<Persona>,
+    given_params: &BTreeMap<String, String>,
+) -> Result<Target, Vec<Diagnostic>> {
     match (found.kind, active) {
         (PersonaKind::Persona, _) => finish_persona(found, given_params),
         (PersonaKind::Command, Some(persona)) => finish_command(found, persona, given_params),

@@ -108,6 +108,8 @@ pub enum CoreError {
     // --- the persona library and templates as a run sees them ---
     #[error("persona `{name}` is not in the library any more")]
     PersonaMissing { name: String },
+    #[error("persona `{name}` cannot be loaded from the library: {detail}")]
+    PersonaUnloadable { name: String, detail: String },
     #[error("the run has no active persona")]
     NoActivePersona,
     #[error("cannot render the handoff packet: {message}")]
@@ -166,6 +168,9 @@ impl CoreError {
                     .to_owned()
             }
             CoreError::PersonaMissing { .. } => "restore it, or start a new run".to_owned(),
+            CoreError::PersonaUnloadable { .. } => {
+                "restore it (`agentctl lint` checks the library), or start a new run".to_owned()
+            }
             CoreError::HandoffTemplate { .. } => {
                 "fix templates/handoff_packet.md; `agentctl lint` checks templates".to_owned()
             }

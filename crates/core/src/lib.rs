@@ -29,6 +29,7 @@ pub mod personas;
 pub mod project_state;
 pub mod recorder;
 pub mod registry;
+mod reply_caps;
 pub mod review;
 mod run_decisions;
 pub mod run_lock;

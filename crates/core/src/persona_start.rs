@@ -6,7 +6,7 @@
 use agentctl_persona::Persona;
 use agentctl_protocol::{EventKind, Message};
 
-use crate::activation::{self, Target};
+use crate::activation::Target;
 use crate::events::RunEvent;
 use crate::gates::{self, GateVerdict};
 use crate::project_state::ProjectState;
@@ -114,8 +114,7 @@ impl Engine<'_> {
         };
         let mut config = self.context.config.clone();
         config.vars.extend(self.state.vars.clone());
-        let prompt = activation::build_prompt(&config, &target, Some(&self.context.task))
-            .map_err(CoreError::Input)?;
+        let prompt = self.prompt_for(&config, &target)?;
         let briefed = !matches!(self.state.mode, RunMode::Chat { with_task: false });
         let mut first_message = if briefed {
             briefing::task_message(&self.context.task, &self.state.params)

@@ -75,6 +75,10 @@ pub struct Engine<'a> {
     pub(crate) decision: Option<Decision>,
     /// The MCP tools offered to the active persona, listed on its first model turn.
     pub(crate) mcp_offer: Option<crate::mcp_tools::McpOffer>,
+    /// System prompts already assembled in this process, by digest of their inputs.
+    pub(crate) prompts: Vec<(String, agentctl_prompt::AssembledPrompt)>,
+    /// Personas loaded when a handoff first reached them (not in the context's library).
+    pub(crate) reached: std::sync::Mutex<BTreeMap<String, Persona>>,
 }
 
 /// Starts a new run of `target` on the context's task.
@@ -112,10 +116,11 @@ pub async fn start(
         persona: None,
         decision: None,
         mcp_offer: None,
+        prompts: Vec::new(),
+        reached: Default::default(),
     };
     let model = engine.model_for(&target.persona);
-    let prompt = activation::build_prompt(&context.config, target, Some(&context.task))
-        .map_err(CoreError::Input)?;
+    let prompt = engine.prompt_for(&context.config, target)?;
     engine.observer.on_event(&RunEvent::RunStarted {
         run_id: run_id.to_string(),
         task_id: context.task.id.clone(),
@@ -179,6 +184,8 @@ pub async fn resume(
         persona: None,
         decision: None,
         mcp_offer: None,
+        prompts: Vec::new(),
+        reached: Default::default(),
     };
     if engine.state.status == RunStatus::Paused {
         engine.take_decision()?;
@@ -240,6 +247,8 @@ impl<'a> Engine<'a> {
             persona: None,
             decision: None,
             mcp_offer: None,
+            prompts: Vec::new(),
+            reached: Default::default(),
         };
         // Records a crash left unwritten go out first.
         store::blocking(|| engine.recorder.flush(&mut engine.state))?;
@@ -281,14 +290,44 @@ impl Engine<'_> {
         }
     }
 
+    /// A persona by name: from the context's library, else loaded from disk the first time a
+    /// run reaches it (a run starts with only its first persona parsed) and kept for the rest
+    /// of this process.
     pub(crate) fn lookup(&self, name: &str) -> Result<Persona, CoreError> {
-        self.context
-            .library
-            .get(name)
-            .cloned()
-            .ok_or_else(|| CoreError::PersonaMissing {
-                name: name.to_owned(),
-            })
+        if let Some(persona) = self.context.library.get(name) {
+            return Ok(persona.clone());
+        }
+        let mut reached = self
+            .reached
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(persona) = reached.get(name) {
+            return Ok(persona.clone());
+        }
+        let config = &self.context.config;
+        let paths = agentctl_persona::LibraryPaths {
+            root: config.paths.library.clone(),
+            personas: config.paths.personas.clone(),
+            prompts: config.paths.prompts.clone(),
+        };
+        let gone = |detail: String| CoreError::PersonaUnloadable {
+            name: name.to_owned(),
+            detail,
+        };
+        let persona = match Library::load_for_run(&paths, &config.overlays, name) {
+            Ok((persona, _)) if persona.kind == agentctl_persona::PersonaKind::Persona => persona,
+            Ok(_) => return Err(gone("it is a stage command, not a persona".to_owned())),
+            Err(diagnostics) => {
+                let detail = diagnostics
+                    .iter()
+                    .map(|diagnostic| diagnostic.message.clone())
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                return Err(gone(detail));
+            }
+        };
+        reached.insert(name.to_owned(), persona.clone());
+        Ok(persona)
     }
 
     /// Builds the active persona and its policy engine once per activation.
@@ -307,6 +346,31 @@ impl Engine<'_> {
         let engine = personas::policy_for(&self.context.config, &persona)?;
         self.persona = Some((persona, engine));
         Ok(())
+    }
+
+    /// The system prompt of `target`, assembled once per process for the same persona, command,
+    /// parameters and variables (the task is the run's own): the start of a run and the
+    /// persona's activation, or a persona handed the task again, reuse it.
+    pub(crate) fn prompt_for(
+        &mut self,
+        config: &Config,
+        target: &Target,
+    ) -> Result<agentctl_prompt::AssembledPrompt, CoreError> {
+        let inputs = serde_json::to_vec(&(
+            &target.persona,
+            &target.command,
+            &target.params,
+            &config.vars,
+        ))
+        .unwrap_or_default();
+        let key = store::sha256_hex(&inputs);
+        if let Some((_, prompt)) = self.prompts.iter().find(|(known, _)| *known == key) {
+            return Ok(prompt.clone());
+        }
+        let prompt = activation::build_prompt(config, target, Some(&self.context.task))
+            .map_err(CoreError::Input)?;
+        self.prompts.push((key, prompt.clone()));
+        Ok(prompt)
     }
 
     pub(crate) fn model_for(&self, persona: &Persona) -> String {
@@ -465,6 +529,7 @@ impl Engine<'_> {
             response.content.clone(),
             response.tool_calls.clone(),
         ));
+        self.deny_calls_over_cap(&persona_name, &response.tool_calls);
         if response.tool_calls.is_empty() {
             let answer = response.content.unwrap_or_default();
             if matches!(self.state.mode, RunMode::Chat { .. }) {
@@ -502,15 +567,23 @@ impl Engine<'_> {
             }
         };
         let mut answered_any = false;
-        for call in calls {
+        for call in &calls {
             if self.state.answered.contains(&call.id) {
                 continue;
             }
             answered_any = true;
-            match self.handle_call(&call).await? {
+            let denials_before = self.state.denials;
+            match self.handle_call(call).await? {
                 crate::tool_call::CallOutcome::Answered => {}
                 crate::tool_call::CallOutcome::Switched => return Ok(None),
                 crate::tool_call::CallOutcome::Stop(report) => return Ok(Some(*report)),
+            }
+            // The denial limit holds inside a reply too: once a denial reaches it, the rest of
+            // the reply is not run and `check_limits` stops the run (or the chat reply).
+            if self.state.denials > denials_before && self.denial_limit_reached() {
+                let persona = self.state.active.name.clone();
+                self.refuse_rest_of_reply(&persona, &calls);
+                break;
             }
         }
         // Reads and denials of this message were answered in memory; persist them once.

@@ -3,7 +3,10 @@
 //! Nothing the model says can skip a step: an unknown tool, malformed arguments, a denied path
 //! or command all become tool errors sent back to the model, each with exactly one
 //! `tool.denied` audit entry; an allowed call gets exactly one `tool.allowed` entry before it
-//! runs and one `tool.result` after.
+//! runs and one `tool.result` after. The exception is a reply with more calls than
+//! `[limits] max_tool_calls_per_reply`: the calls past the cap are denied together, unrun,
+//! with one `limit.reached` entry (see `reply_caps`), so a reply cannot buy itself thousands
+//! of audit entries.
 
 use agentctl_persona::Persona;
 use agentctl_policy::PolicyEngine;
@@ -118,6 +121,9 @@ impl Engine<'_> {
 
     /// Tool name and arguments, or why they are unusable.
     fn parse(&self, call: &ToolCall) -> Result<ParsedArguments, (String, String)> {
+        if let Some(refusal) = crate::reply_caps::oversized_arguments(call, &self.caps()) {
+            return Err(refusal);
+        }
         if let Some(tool) = self.offered_mcp_tool(&call.name) {
             return ParsedArguments::mcp(&tool.server, &tool.name, &call.arguments).map_err(
                 |problem| {
@@ -326,6 +332,7 @@ impl Engine<'_> {
         );
         match parsed {
             ParsedArguments::Handoff { to, summary, items } => {
+                let (summary, items) = self.cut_handoff(persona, &summary, &items);
                 self.hand_off(call, &to, &summary, &items)
             }
             ParsedArguments::GateReport {
@@ -570,7 +577,9 @@ impl Engine<'_> {
             self.save_and_flush()?;
             return Ok(CallOutcome::Answered);
         }
-        let evidence = &self.redactor().text(evidence);
+        let evidence = self.redactor().text(evidence);
+        let (evidence, cut_note) = self.cut_evidence(persona, &evidence);
+        let evidence = evidence.as_str();
         let paths = &self.context.config.paths;
         let task_sha256 = crate::task_file::digest(&paths.tasks, &self.context.task.id);
         let record = GateRecord {
@@ -604,7 +613,7 @@ impl Engine<'_> {
         self.answer(
             call,
             format!(
-                "recorded {gate} as {status} for task {}",
+                "recorded {gate} as {status} for task {}{cut_note}",
                 self.context.task.id
             ),
         );

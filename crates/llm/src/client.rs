@@ -6,6 +6,7 @@
 //! about personas, tools' meaning or the run loop; it sends what it is given.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use async_openai::config::OpenAIConfig;
@@ -14,6 +15,7 @@ use futures::StreamExt as _;
 use serde_json::Value;
 
 use crate::error::ModelError;
+use crate::limits::{ReplyGuard, CURRENT_GUARD};
 use crate::request::{wire_body, ChatRequest};
 use crate::response::{parse_completion, ChatResponse, Completion};
 use crate::retry::{backoff_wait, classify, AttemptFailure};
@@ -86,6 +88,12 @@ impl OpenAiClient {
         // another part of the process installed one first.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut builder = reqwest::Client::builder().connect_timeout(settings.timeout);
+        if url.scheme() == "http" {
+            // A plain-HTTP endpoint needs no certificates: an empty trust store instead of the
+            // system's (loading and parsing a few hundred roots is most of a short run's
+            // start-up). A redirect to https:// from such an endpoint then fails to verify.
+            builder = builder.tls_certs_only(std::iter::empty());
+        }
         if is_loopback(&url) {
             // A local server is never behind the user's HTTP proxy.
             builder = builder.no_proxy();
@@ -132,6 +140,48 @@ impl OpenAiClient {
         self.streaming_refused.load(Ordering::Relaxed)
     }
 
+    /// One attempt with its own byte guard: a body cut at the cap fails the attempt with
+    /// [`ModelError::ReplyLimit`] whatever async-openai made of the broken body.
+    async fn attempt(
+        &self,
+        request: &ChatRequest,
+        streaming: bool,
+        observer: &mut dyn StreamObserver,
+    ) -> Result<Completion, AttemptFailure> {
+        let guard = ReplyGuard::new(self.settings.reply_limits.max_bytes);
+        let outcome = CURRENT_GUARD
+            .scope(Arc::clone(&guard), async {
+                if streaming {
+                    self.attempt_streaming(&wire_body(request, true), observer)
+                        .await
+                } else {
+                    self.attempt_plain(&wire_body(request, false)).await
+                }
+            })
+            .await;
+        match outcome {
+            Err(_) if guard.exceeded() => Err(AttemptFailure::Fatal(ModelError::ReplyLimit {
+                key: "max_reply_bytes",
+                detail: format!(
+                    "it grew past {} bytes ([limits] max_reply_bytes)",
+                    guard.max_bytes()
+                ),
+            })),
+            other => other,
+        }
+    }
+
+    fn too_many_tokens(&self, tokens: u64) -> AttemptFailure {
+        AttemptFailure::Fatal(ModelError::ReplyLimit {
+            key: "max_reply_tokens",
+            detail: format!(
+                "it reached {tokens} completion tokens, more than the {} allowed \
+                 ([limits] max_reply_tokens)",
+                self.settings.reply_limits.max_tokens
+            ),
+        })
+    }
+
     async fn attempt_plain(&self, body: &Value) -> Result<Completion, AttemptFailure> {
         let chat = self.openai.chat();
         let call = chat.create_byot::<&Value, Value>(body);
@@ -139,8 +189,12 @@ impl OpenAiClient {
             Ok(reply) => reply.map_err(|error| classify(error, false))?,
             Err(_) => return Err(self.timed_out("the reply")),
         };
-        parse_completion(&reply)
-            .map_err(|detail| AttemptFailure::Fatal(ModelError::Malformed { detail }))
+        let completion = parse_completion(&reply)
+            .map_err(|detail| AttemptFailure::Fatal(ModelError::Malformed { detail }))?;
+        if completion.usage.completion_tokens > self.settings.reply_limits.max_tokens {
+            return Err(self.too_many_tokens(completion.usage.completion_tokens));
+        }
+        Ok(completion)
     }
 
     async fn attempt_streaming(
@@ -169,6 +223,10 @@ impl OpenAiClient {
                         "the server reported an error mid-stream: {message}"
                     )))
                 }
+            }
+            // Stop reading as soon as the reply is too long; dropping the stream closes it.
+            if assembly.tokens() > self.settings.reply_limits.max_tokens {
+                return Err(self.too_many_tokens(assembly.tokens()));
             }
         }
         if assembly.chunks() == 0 {
@@ -208,6 +266,27 @@ impl ModelClient for OpenAiClient {
         request: &ChatRequest,
         observer: &mut dyn StreamObserver,
     ) -> Result<ChatResponse, ModelError> {
+        let limit = self.settings.reply_limits.max_duration;
+        match tokio::time::timeout(limit, self.complete_in_time(request, observer)).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(ModelError::ReplyLimit {
+                key: "max_reply_seconds",
+                detail: format!(
+                    "it took longer than {}s ([limits] max_reply_seconds)",
+                    limit.as_secs_f64()
+                ),
+            }),
+        }
+    }
+}
+
+impl OpenAiClient {
+    /// [`ModelClient::complete`] without the wall-time cap.
+    async fn complete_in_time(
+        &self,
+        request: &ChatRequest,
+        observer: &mut dyn StreamObserver,
+    ) -> Result<ChatResponse, ModelError> {
         let started = Instant::now();
         let mut streaming = request.stream && !self.streaming_disabled();
         let mut attempts: u32 = 0;
@@ -215,12 +294,7 @@ impl ModelClient for OpenAiClient {
         loop {
             attempts += 1;
             tracing::debug!(attempt = attempts, streaming, host = %self.host, "model request");
-            let outcome = if streaming {
-                self.attempt_streaming(&wire_body(request, true), observer)
-                    .await
-            } else {
-                self.attempt_plain(&wire_body(request, false)).await
-            };
+            let outcome = self.attempt(request, streaming, observer).await;
             let (reason, retry_after) = match outcome {
                 Ok(completion) => {
                     return Ok(ChatResponse {

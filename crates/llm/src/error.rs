@@ -31,6 +31,14 @@ pub enum ModelError {
     #[error("invalid endpoint settings: {detail}")]
     InvalidSettings { detail: String },
 
+    /// The reply went past one of the caps in [`crate::ReplyLimits`]; it is discarded and
+    /// not retried, since asking again would most likely repeat it.
+    #[error(
+        "the model's reply was stopped: {detail}; it was discarded. If replies this large are \
+         expected, raise [limits] {key} in agentctl.toml"
+    )]
+    ReplyLimit { key: &'static str, detail: String },
+
     /// The request could not be encoded for sending.
     #[error("cannot encode the chat request: {detail}")]
     InvalidRequest { detail: String },

@@ -12,6 +12,7 @@
 
 mod client;
 mod error;
+mod limits;
 mod request;
 mod response;
 mod retry;
@@ -23,6 +24,7 @@ use std::time::Duration;
 
 pub use client::OpenAiClient;
 pub use error::ModelError;
+pub use limits::ReplyLimits;
 pub use request::{ChatRequest, ToolSpec};
 pub use response::ChatResponse;
 pub use settings::EndpointSettings;

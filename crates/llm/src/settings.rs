@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use crate::ReplyLimits;
+
 /// Connection and retry settings for one endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EndpointSettings {
@@ -21,6 +23,8 @@ pub struct EndpointSettings {
     pub backoff_base: Duration,
     /// Largest wait between attempts, including waits asked for by `Retry-After`.
     pub backoff_max: Duration,
+    /// Caps on the size, tokens and wall time of one reply.
+    pub reply_limits: ReplyLimits,
 }
 
 impl EndpointSettings {
@@ -38,6 +42,7 @@ impl EndpointSettings {
             max_retries: Self::DEFAULT_MAX_RETRIES,
             backoff_base: Self::DEFAULT_BACKOFF_BASE,
             backoff_max: Self::DEFAULT_BACKOFF_MAX,
+            reply_limits: ReplyLimits::default(),
         }
     }
 }

@@ -27,12 +27,20 @@ pub(crate) struct StreamAssembly {
     model: Option<String>,
     finish_reason: Option<String>,
     chunks: usize,
+    pieces: u64,
 }
 
 impl StreamAssembly {
     /// How many chunks were accepted.
     pub(crate) fn chunks(&self) -> usize {
         self.chunks
+    }
+
+    /// Completion tokens so far: the server's count if it sent one, and at least the number of
+    /// text and tool-call pieces received (a server sends about one token per piece).
+    pub(crate) fn tokens(&self) -> u64 {
+        let reported = self.usage.map_or(0, |usage| usage.completion_tokens);
+        reported.max(self.pieces)
     }
 
     /// Takes one chunk; returns its text delta, if any, for the observer. An error chunk
@@ -57,15 +65,18 @@ impl StreamAssembly {
         let delta = &choice["delta"];
         if let Some(calls) = delta["tool_calls"].as_array() {
             for call in calls {
+                self.pieces += 1;
                 self.accept_tool_call(call);
             }
         } else if delta["function_call"].is_object() {
+            self.pieces += 1;
             self.accept_tool_call(&serde_json::json!({
                 "index": 0, "function": delta["function_call"].clone()
             }));
         }
         let text = response::content_text(&delta["content"]);
         if let Some(text) = &text {
+            self.pieces += 1;
             self.content.push_str(text);
         }
         Ok(text)
@@ -164,6 +175,8 @@ mod tests {
         assert_eq!(deltas[0].as_deref(), Some("Hel"));
         assert_eq!(deltas[1].as_deref(), Some("lo"));
         assert_eq!(assembly.chunks(), 9);
+        // Seven pieces, but the server's own count of 7 completion tokens is what it reported.
+        assert_eq!(assembly.tokens(), 7);
         let completion = assembly.finish();
         assert_eq!(completion.content.as_deref(), Some("Hello"));
         assert_eq!(completion.finish_reason.as_deref(), Some("tool_calls"));

@@ -8,11 +8,15 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use async_openai::error::OpenAIError;
 use async_openai::middleware::HttpRequestFactory;
+use futures::StreamExt as _;
 use reqwest::header::{AUTHORIZATION, RETRY_AFTER};
+
+use crate::limits::{capped, CURRENT_GUARD};
 
 /// A non-success HTTP answer, carried through async-openai inside `OpenAIError::Boxed`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -48,6 +52,8 @@ impl tower::Service<HttpRequestFactory> for HttpTransport {
     fn call(&mut self, factory: HttpRequestFactory) -> Answer {
         let http = self.http.clone();
         let send_authorization = self.send_authorization;
+        // The guard of the attempt this request belongs to (set by the client around it).
+        let guard = CURRENT_GUARD.try_with(Arc::clone).ok();
         Box::pin(async move {
             let mut request = factory.build().await?;
             if !send_authorization {
@@ -56,19 +62,31 @@ impl tower::Service<HttpRequestFactory> for HttpTransport {
             let response = http.execute(request).await?;
             let status = response.status();
             if status.is_success() {
-                return Ok(response);
+                return Ok(match guard {
+                    Some(guard) => capped(response, guard),
+                    None => response,
+                });
             }
             let retry_after = response
                 .headers()
                 .get(RETRY_AFTER)
                 .and_then(|value| value.to_str().ok())
                 .map(str::to_owned);
-            let bytes = response.bytes().await?;
-            let cut = bytes.len().min(ERROR_BODY_LIMIT);
+            // Only the start of an error body is read: the message is there, and a server
+            // must not be able to make agentctl hold an endless one.
+            let mut bytes = Vec::new();
+            let mut chunks = response.bytes_stream();
+            while let Some(chunk) = chunks.next().await {
+                bytes.extend_from_slice(&chunk?);
+                if bytes.len() >= ERROR_BODY_LIMIT {
+                    bytes.truncate(ERROR_BODY_LIMIT);
+                    break;
+                }
+            }
             let failure = HttpStatusFailure {
                 status: status.as_u16(),
                 retry_after,
-                body: String::from_utf8_lossy(&bytes[..cut]).into_owned(),
+                body: String::from_utf8_lossy(&bytes).into_owned(),
             };
             Err(OpenAIError::Boxed(Box::new(failure)))
         })

@@ -360,6 +360,18 @@ impl Library {
         self.blocked.get(name)
     }
 
+    /// A library of just these, already loaded (for a run, which loads what it reaches).
+    pub fn from_personas(personas: impl IntoIterator<Item = Persona>) -> Library {
+        Library {
+            entries: personas
+                .into_iter()
+                .map(|persona| (persona.name.clone(), persona))
+                .collect(),
+            broken: Vec::new(),
+            blocked: BTreeMap::new(),
+        }
+    }
+
     /// Personas (not stage commands), by name.
     pub fn personas(&self) -> impl Iterator<Item = &Persona> {
         self.iter()

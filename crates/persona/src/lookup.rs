@@ -75,32 +75,55 @@ impl Library {
         overlays: &BTreeMap<String, PersonaOverlay>,
         name: &str,
     ) -> Result<(Persona, Option<Persona>), Vec<Diagnostic>> {
-        let (files, walk_problems) = paths.files();
-        let mut peeks = Peeks::new(&files);
-        let mut persona = find(&files, &mut peeks, name, walk_problems)?;
-        overlay(&mut persona, overlays)?;
-
-        let needs_identities = !persona.handoffs.is_empty() || persona.kind == PersonaKind::Command;
-        if !needs_identities {
-            return Ok((persona, None));
-        }
-        let identities = peeks.persona_identities(overlays);
-        let plain: Vec<Identity> = identities
-            .iter()
-            .map(|(_, identity)| identity.clone())
-            .collect();
-        let _unresolved_are_reported_by_lint =
-            resolve_handoffs(&mut persona, &plain, &[], &mut Vec::new());
-        if persona.kind != PersonaKind::Command {
-            return Ok((persona, None));
-        }
-
-        let role = active_role(&files, &identities, &mut persona)?;
-        let mut role = overlay_owned(role, overlays)?;
-        let _unresolved_are_reported_by_lint =
-            resolve_handoffs(&mut role, &plain, &[], &mut Vec::new());
-        Ok((persona, Some(role)))
+        load(paths, overlays, name, false)
     }
+
+    /// [`Library::load_one`] for a run, which will follow the handoffs: a handoff target
+    /// that matches no persona, or several, is an error here instead of staying unresolved.
+    pub fn load_for_run(
+        paths: &LibraryPaths,
+        overlays: &BTreeMap<String, PersonaOverlay>,
+        name: &str,
+    ) -> Result<(Persona, Option<Persona>), Vec<Diagnostic>> {
+        load(paths, overlays, name, true)
+    }
+}
+
+fn load(
+    paths: &LibraryPaths,
+    overlays: &BTreeMap<String, PersonaOverlay>,
+    name: &str,
+    strict: bool,
+) -> Result<(Persona, Option<Persona>), Vec<Diagnostic>> {
+    let (files, walk_problems) = paths.files();
+    let mut peeks = Peeks::new(&files);
+    let mut persona = find(&files, &mut peeks, name, walk_problems)?;
+    overlay(&mut persona, overlays)?;
+
+    let needs_identities = !persona.handoffs.is_empty() || persona.kind == PersonaKind::Command;
+    if !needs_identities {
+        return Ok((persona, None));
+    }
+    let identities = peeks.persona_identities(overlays);
+    let plain: Vec<Identity> = identities
+        .iter()
+        .map(|(_, identity)| identity.clone())
+        .collect();
+    let unresolved = resolve_handoffs(&mut persona, &plain, &[], &mut Vec::new());
+    if strict && !unresolved.is_empty() {
+        return Err(unresolved);
+    }
+    if persona.kind != PersonaKind::Command {
+        return Ok((persona, None));
+    }
+
+    let role = active_role(&files, &identities, &mut persona)?;
+    let mut role = overlay_owned(role, overlays)?;
+    let unresolved = resolve_handoffs(&mut role, &plain, &[], &mut Vec::new());
+    if strict && !unresolved.is_empty() {
+        return Err(unresolved);
+    }
+    Ok((persona, Some(role)))
 }
 
 fn overlay(

@@ -48,10 +48,14 @@ pub enum EventKind {
     /// An MCP server started for a persona (with the tools it offers) or failed to.
     #[serde(rename = "mcp.server")]
     McpServer,
+    /// A cap on something the model controls was hit (reply size, tool calls per reply,
+    /// handoff or gate evidence size): what was cut or refused, and the `[limits]` key.
+    #[serde(rename = "limit.reached")]
+    LimitReached,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 19] = [
+    pub const ALL: [EventKind; 20] = [
         EventKind::RunStarted,
         EventKind::RunPaused,
         EventKind::RunResumed,
@@ -71,6 +75,7 @@ impl EventKind {
         EventKind::SessionSwitched,
         EventKind::PersonaStarted,
         EventKind::McpServer,
+        EventKind::LimitReached,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -94,6 +99,7 @@ impl EventKind {
             EventKind::SessionSwitched => "session.switched",
             EventKind::PersonaStarted => "persona.started",
             EventKind::McpServer => "mcp.server",
+            EventKind::LimitReached => "limit.reached",
         }
     }
 

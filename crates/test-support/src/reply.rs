@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 ///   {"status": {"code": 429, "body": "slow down", "retry_after": "1"}},
 ///   {"delay": {"ms": 200, "then": {"text": "late"}}},
 ///   {"malformed": "not json"},
-///   "hang", "close", "refuse_streaming_with_tools"
+///   "hang", "close", "refuse_streaming_with_tools", "endless"
 /// ]
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -46,6 +46,10 @@ pub enum MockReply {
     RefuseStreamingWithTools,
     /// Drop the connection without answering.
     Close,
+    /// HTTP 200 whose body never ends, sent as fast as the client reads: for a streaming
+    /// request an endless run of text deltas, otherwise a JSON completion whose content
+    /// string never closes. For testing that the client's caps hold.
+    Endless,
 }
 
 impl MockReply {
@@ -90,6 +94,7 @@ enum ScriptStep {
     Hang,
     RefuseStreamingWithTools,
     Close,
+    Endless,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -138,6 +143,7 @@ impl From<ScriptStep> for MockReply {
             ScriptStep::Hang => MockReply::Hang,
             ScriptStep::RefuseStreamingWithTools => MockReply::RefuseStreamingWithTools,
             ScriptStep::Close => MockReply::Close,
+            ScriptStep::Endless => MockReply::Endless,
         }
     }
 }
@@ -172,6 +178,7 @@ impl From<MockReply> for ScriptStep {
             MockReply::Hang => ScriptStep::Hang,
             MockReply::RefuseStreamingWithTools => ScriptStep::RefuseStreamingWithTools,
             MockReply::Close => ScriptStep::Close,
+            MockReply::Endless => ScriptStep::Endless,
         }
     }
 }
@@ -189,7 +196,7 @@ mod tests {
             {"status": {"code": 429, "body": "slow down", "retry_after": "2"}},
             {"delay": {"ms": 150, "then": "close"}},
             {"malformed": "<html>"},
-            "hang", "refuse_streaming_with_tools"
+            "hang", "refuse_streaming_with_tools", "endless"
         ]"#;
         let replies: Vec<MockReply> = serde_json::from_str(script).unwrap();
         assert_eq!(
@@ -209,6 +216,7 @@ mod tests {
                 MockReply::Malformed("<html>".into()),
                 MockReply::Hang,
                 MockReply::RefuseStreamingWithTools,
+                MockReply::Endless,
             ]
         );
     }

@@ -432,11 +432,43 @@ async fn answer_chat(
             // Never answer: the connection task drops the socket as soon as it sees the signal.
             std::future::pending().await
         }
+        MockReply::Endless => endless_response(request, &answering.model),
         MockReply::Delay(..) => json_response(
             StatusCode::INTERNAL_SERVER_ERROR,
             &error_body("mock endpoint: unreachable nested delay"),
         ),
     }
+}
+
+/// A 200 answer whose body never ends (see [`MockReply::Endless`]).
+fn endless_response(request: &RecordedRequest, model: &str) -> Response<Body> {
+    const BLOCK_BYTES: usize = 64 * 1024;
+    let (start, block, content_type) = if request.is_streaming() {
+        let event = format!(
+            "data: {}\n\n",
+            json!({"id": "endless", "object": "chat.completion.chunk", "model": model,
+                   "choices": [{"index": 0, "delta": {"content": "again "}, "finish_reason": null}]})
+        );
+        let block = event.repeat(BLOCK_BYTES / event.len() + 1);
+        (String::new(), block, "text/event-stream")
+    } else {
+        let start = format!(
+            "{{\"id\":\"endless\",\"object\":\"chat.completion\",\"model\":{},\
+             \"choices\":[{{\"index\":0,\"message\":{{\"role\":\"assistant\",\"content\":\"",
+            json!(model)
+        );
+        (start, "again ".repeat(BLOCK_BYTES / 6), "application/json")
+    };
+    let block = Bytes::from(block);
+    let frames = futures::StreamExt::chain(
+        stream::once(async move { Ok::<_, Infallible>(Frame::data(Bytes::from(start))) }),
+        stream::repeat_with(move || Ok::<_, Infallible>(Frame::data(block.clone()))),
+    );
+    let mut response = Response::new(StreamBody::new(frames).boxed());
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
 }
 
 fn answer_output(
