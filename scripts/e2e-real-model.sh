@@ -164,7 +164,18 @@ Do exactly these three steps, one tool call each, and nothing else:
 3. Hand off to `qa-engineer` with `handoff`, summarising the plan.
 EOF
 
-snapshot() { (cd "$project" && find . -type f ! -path './.agentctl/*' ! -name AUDIT_LOG.md ! -path './tasks/*' -print0 | sort -z | xargs -0 sha256sum); }
+# Its quality and security gates count as passed, as T-154's do: this tests the model, not gates.
+python3 - "$project/PROJECT_STATE.md" <<'PY'
+import sys
+path = sys.argv[1]
+lines = open(path).read().splitlines(keepends=True)
+rows = ["| T-900 | S06 | passed | qa-engineer | 2025-06-02T09:14:05Z | e2e: same build as T-154 |\n",
+        "| T-900 | S07 | passed | sec-reviewer | 2025-06-02T09:31:40Z | e2e: same change set as T-154 |\n"]
+last_row = max(i for i, line in enumerate(lines) if line.startswith("| T-"))
+open(path, "w").write("".join(lines[:last_row + 1] + rows + lines[last_row + 1:]))
+PY
+
+snapshot() { (cd "$project" && find . -type f ! -path './.agentctl/*' ! -name AUDIT_LOG.md -print0 | sort -z | xargs -0 sha256sum); }
 snapshot >"$work/before.txt"
 
 run() {

@@ -664,10 +664,10 @@ main() {
         }
         ;;
     model)
-        server_pid >/dev/null && running_model || {
+        if ! server_pid >/dev/null || ! running_model; then
             say "no server is running"
             exit 1
-        }
+        fi
         ;;
     installed)
         (($# <= 1)) || usage_error "installed takes at most one model name"
