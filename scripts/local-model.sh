@@ -24,6 +24,10 @@ readonly KNOWN_MODELS="smollm2 qwen2.5-coder-1.5b"
 readonly DEFAULT_PORT=8765
 readonly HOST="127.0.0.1"
 readonly CONTEXT_TOKENS="${AGENTCTL_LOCAL_MODEL_N_CTX:-8192}"
+# agentctl sends no max_tokens, and llama-server's own default is "until the context is full":
+# a rambling small model then writes for minutes (SmolLM2 wrote 270+ tokens at 1.4 tokens/s on
+# a loaded machine). Tool calls and answers fit well within this cap.
+readonly MAX_REPLY_TOKENS="${AGENTCTL_LOCAL_MODEL_MAX_TOKENS:-1024}"
 
 readonly CACHE_ROOT="${AGENTCTL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/agentctl}"
 readonly STATE_DIR="${CACHE_ROOT}/local-model"
@@ -539,7 +543,7 @@ command_up() {
     fi
 
     local server_args=(-m "$(model_path "${model}")" --jinja --chat-template-file "${template}"
-        -a "${model}" -c "${CONTEXT_TOKENS}" -np 1 --host "${HOST}" --port "${port}" --no-webui)
+        -a "${model}" -c "${CONTEXT_TOKENS}" -n "${MAX_REPLY_TOKENS}" -np 1 --host "${HOST}" --port "${port}" --no-webui)
     if [[ -n "${AGENTCTL_LOCAL_MODEL_THREADS:-}" ]]; then
         server_args+=(-t "${AGENTCTL_LOCAL_MODEL_THREADS}")
     fi
@@ -630,6 +634,7 @@ Environment:
   AGENTCTL_CACHE_DIR            cache root (default \${XDG_CACHE_HOME:-\$HOME/.cache}/agentctl)
   AGENTCTL_PYTHON               interpreter for the build-tools venv and checks (default python3)
   AGENTCTL_LOCAL_MODEL_N_CTX    context size in tokens (default 8192)
+  AGENTCTL_LOCAL_MODEL_MAX_TOKENS  longest reply in tokens (default 1024)
   AGENTCTL_LOCAL_MODEL_THREADS  inference threads (default: llama-server's choice)
   AGENTCTL_LOCAL_MODEL_TIMEOUT  seconds 'up' waits for health (default 300)
   CMAKE_BUILD_PARALLEL_LEVEL    compile jobs (default: number of CPUs)
