@@ -4,7 +4,7 @@
 # fresh copy of examples/, then show and verify the audit log.
 #
 # The model: qwen2.5-coder-1.5b when it is installed (it reads files and follows the task),
-# otherwise the tiny default smollm2 (it calls tools, but rarely usefully). Install the capable
+# otherwise the tiny default smollm2 (it rarely gets a task done). Install the capable
 # one once with `scripts/local-model.sh install --model qwen2.5-coder-1.5b` (1.1 GB);
 # AGENTCTL_QUICKSTART_MODEL=smollm2 forces the small one.
 #
@@ -21,7 +21,7 @@ if [ -z "$model" ]; then
         model="qwen2.5-coder-1.5b"
     else
         model="smollm2"
-        echo "quickstart: using the tiny model smollm2: it calls tools but rarely gets a task done." >&2
+        echo "quickstart: using the tiny model smollm2: it rarely gets a task done." >&2
         echo "quickstart: for a model that reads the files and follows the task, install it once (1.1 GB):" >&2
         echo "quickstart:   scripts/local-model.sh install --model qwen2.5-coder-1.5b" >&2
     fi
