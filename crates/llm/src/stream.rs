@@ -221,6 +221,47 @@ mod tests {
     }
 
     #[test]
+    fn llama_server_streamed_tool_call_assembles_with_its_bare_id_and_usage() {
+        let sample = crate::response::tests::llama_server_sample(
+            "qwen2.5-coder-1.5b/21-chat-tools-auto-stream-include-usage.response.sse",
+        );
+        let mut assembly = StreamAssembly::default();
+        let mut sent_ids = Vec::new();
+        for line in sample.lines() {
+            let Some(data) = line.strip_prefix("data: ") else {
+                continue;
+            };
+            if data == "[DONE]" {
+                break;
+            }
+            let chunk: Value = serde_json::from_str(data).unwrap();
+            for call in chunk["choices"][0]["delta"]["tool_calls"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                sent_ids.extend(call["id"].as_str().map(str::to_owned));
+            }
+            assembly.accept(&chunk).unwrap();
+        }
+        // The server sends the id once, on the call's first fragment, without `call_`.
+        assert_eq!(sent_ids.len(), 1, "{sent_ids:?}");
+        assert!(!sent_ids[0].starts_with("call_"));
+        let completion = assembly.finish();
+        assert_eq!(completion.content, None);
+        assert_eq!(completion.tool_calls.len(), 1);
+        assert_eq!(completion.tool_calls[0].id, sent_ids[0]);
+        assert_eq!(completion.tool_calls[0].name, "fs_read");
+        let arguments: Value = serde_json::from_str(&completion.tool_calls[0].arguments).unwrap();
+        assert_eq!(arguments["path"], "CHANGELOG.md");
+        assert_eq!(completion.finish_reason.as_deref(), Some("tool_calls"));
+        assert!(
+            completion.usage.prompt_tokens > 0,
+            "usage arrives in the last chunk"
+        );
+    }
+
+    #[test]
     fn error_chunk_is_reported() {
         let mut assembly = StreamAssembly::default();
         assert_eq!(
