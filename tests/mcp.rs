@@ -78,7 +78,7 @@ fn git(root: &Path, args: &[&str]) -> String {
 
 fn git_server(dir: &Path) -> String {
     format!(
-        "\n[mcp.servers.git]\ncommand = \"{}\"\nargs = [\"--repository\", \"${{WORKSPACE}}\"]\n",
+        "\n[mcp.servers.git]\ncommand = \"{}\"\nargs = [\"--repository\", \"${{WORKSPACE}}\"]\nwrite = [\".git/**\"]\n",
         dir.join("venv/bin/mcp-server-git").display()
     )
 }
@@ -190,7 +190,7 @@ fn the_filesystem_servers_writes_are_confined_to_the_personas_scope() {
     let Some(dir) = servers_dir() else { return };
     let runtime = runtime();
     let servers = format!(
-        "\n[mcp.servers.files]\ncommand = \"node\"\nargs = [\"{}\", \"${{WORKSPACE}}\"]\n",
+        "\n[mcp.servers.files]\ncommand = \"node\"\nargs = [\"{}\", \"${{WORKSPACE}}\"]\nwrite = [\"deploy/**\"]\n",
         dir.join("node_modules/@modelcontextprotocol/server-filesystem/dist/index.js")
             .display()
     );
@@ -450,4 +450,62 @@ fn lint_flags_mcp_rules_that_reach_no_server_and_bad_server_tables_without_start
         text.contains("agentctl.toml") && text.contains("needs exactly one of `command` or `url`"),
         "{text}"
     );
+}
+
+#[test]
+fn the_sandbox_confines_a_server_even_when_the_persona_rules_forget_its_paths() {
+    let Some(dir) = servers_dir() else { return };
+    let runtime = runtime();
+    let servers = format!(
+        "\n[mcp.servers.files]\ncommand = \"node\"\nargs = [\"{}\", \"${{WORKSPACE}}\"]\nwrite = [\"deploy/**\"]\n",
+        dir.join("node_modules/@modelcontextprotocol/server-filesystem/dist/index.js")
+            .display()
+    );
+    // No write_paths: the policy lets every write_file call through. The server's own
+    // sandbox (write = deploy/**, protected files read-only) is the layer that holds.
+    let project = project_with(&servers, r#"{allow: ["files:write_file"]}"#);
+    let workspace = project.root.canonicalize().unwrap();
+    let before = project.snapshot();
+    let endpoint = mock(
+        &runtime,
+        vec![
+            tool_call(
+                "mcp__files__write_file",
+                json!({"path": workspace.join("app/server.py"), "content": "print('pwned')\n"}),
+            ),
+            tool_call(
+                "mcp__files__write_file",
+                json!({"path": workspace.join("AUDIT_LOG.md"), "content": "empty\n"}),
+            ),
+            tool_call(
+                "mcp__files__write_file",
+                json!({"path": workspace.join("deploy/ok.md"), "content": "fine\n"}),
+            ),
+            text("done"),
+        ],
+    );
+    let output = project
+        .agentctl_with(&endpoint)
+        .args(["run", "repo-steward", "--task", "T-154"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let changed = Project::changed(&before, &project.snapshot());
+    assert_eq!(
+        changed,
+        vec!["deploy/ok.md".to_owned()],
+        "only the write inside the server's scope landed"
+    );
+    let allowed = project.events("tool.allowed").len();
+    assert_eq!(
+        allowed, 3,
+        "the policy allowed all three; the sandbox stopped two"
+    );
+    let failed: Vec<Value> = project
+        .events("tool.result")
+        .into_iter()
+        .filter(|entry| entry["details"]["ok"] == false)
+        .collect();
+    assert_eq!(failed.len(), 2, "{failed:#?}");
+    project.assert_audit_intact();
 }

@@ -140,7 +140,7 @@ fn write_json_element(
     entry: &AuditEntry,
     first: bool,
 ) -> std::io::Result<()> {
-    let text = serde_json::to_string_pretty(entry).map_err(std::io::Error::other)?;
+    let text = agentctl_display::json_pretty(entry).map_err(std::io::Error::other)?;
     out.write_all(if first { b"[\n" } else { b",\n" })?;
     for (index, line) in text.lines().enumerate() {
         if index > 0 {
