@@ -13,8 +13,9 @@ use agentctl_config::Config;
 use agentctl_mcp::{DirectLauncher, Launcher, McpHub, StdioLaunch};
 use agentctl_sandbox::{build_profile, helper_arguments, ProfileRequest};
 
-/// The project's servers, none started yet.
-pub fn hub(config: &Config) -> McpHub {
+/// The project's servers and those the given personas declare (Kiro agents' `mcpServers`),
+/// none started yet. A project server wins over a persona's server of the same name.
+pub fn hub(config: &Config, library: &agentctl_persona::Library) -> McpHub {
     let launcher: Arc<dyn Launcher> = match crate::commands::run::sandbox_mode(config) {
         agentctl_tools::SandboxMode::Off => Arc::new(DirectLauncher),
         agentctl_tools::SandboxMode::Enforce { helper } => Arc::new(SandboxedLauncher {
@@ -24,13 +25,61 @@ pub fn hub(config: &Config) -> McpHub {
             extra_read: config.sandbox.read.clone(),
         }),
     };
+    let mut servers = config.mcp_servers.clone();
+    for persona in library.iter() {
+        for (name, declared) in &persona.mcp_servers {
+            if declared.disabled || servers.iter().any(|spec| &spec.name == name) {
+                continue;
+            }
+            if let Some(spec) = persona_server(name, declared) {
+                servers.push(spec);
+            }
+        }
+    }
     McpHub::new(
-        config.mcp_servers.clone(),
+        servers,
         config.paths.workspace.clone(),
         config.mcp_base_env.clone(),
         launcher,
         config.tools.output_cap_bytes,
     )
+}
+
+/// A server a persona file declares, as a project server with the defaults: no network, no
+/// write scope, no secrets (a persona file's `env` values are literal).
+fn persona_server(
+    name: &str,
+    declared: &agentctl_persona::McpServer,
+) -> Option<agentctl_protocol::McpServerSpec> {
+    use agentctl_protocol::McpTransport;
+    let transport = match (&declared.command, &declared.url) {
+        (Some(command), _) => McpTransport::Stdio {
+            command: command.clone(),
+            args: declared.args.clone(),
+            env: declared.env.clone(),
+            secret_env: Default::default(),
+            env_from: Vec::new(),
+            cwd: None,
+        },
+        (None, Some(url)) => McpTransport::Http {
+            url: url.clone(),
+            secret_headers: Default::default(),
+            headers_from_env: Vec::new(),
+        },
+        (None, None) => return None,
+    };
+    Some(agentctl_protocol::McpServerSpec {
+        name: name.to_owned(),
+        transport,
+        startup_timeout_s: agentctl_config::mcp::DEFAULT_STARTUP_TIMEOUT_S,
+        call_timeout_s: declared
+            .timeout
+            .map_or(agentctl_config::mcp::DEFAULT_CALL_TIMEOUT_S, |ms| {
+                ms.div_ceil(1000).max(1)
+            }),
+        network: false,
+        write: Vec::new(),
+    })
 }
 
 /// Starts a stdio server through agentctl's exec helper with a profile of its own.

@@ -1,9 +1,14 @@
-//! `agentctl run` parses only the personas it reaches: the starting one at start, a handoff
-//! target when the handoff happens. Proven with persona files that would fail to parse.
+//! `agentctl run` parses only the personas it can reach: at start the starting one and, to check
+//! them before any model call, the personas its handoffs lead to; a handoff target is loaded
+//! again when the handoff happens. Proven with persona files that would fail to parse.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use agentctl_test_support::MockReply;
 use common::{handoff, mock, runtime, stderr_of, stdout_of, text, Project};
 
 const BROKEN: &str = "---\nname: broken-unrelated\ntools: [fs_read\n---\nBody\n";
@@ -31,18 +36,16 @@ fn a_broken_persona_no_one_reaches_does_not_stop_a_run() {
 }
 
 #[test]
-fn a_handoff_target_is_loaded_when_reached_and_a_broken_one_ends_the_run_clearly() {
+fn a_broken_handoff_target_stops_the_run_before_any_model_call() {
     let runtime = runtime();
     let project = Project::example();
     let endpoint = mock(
         &runtime,
         vec![handoff("ops-devops", "ready"), text("deployed")],
     );
-    // ops-devops is valid at start and broken by the time the handoff reaches it.
-    let personas = project.root.join("../personas/ops-devops.md");
-    let original = std::fs::read_to_string(&personas).unwrap();
+    // qa-engineer hands off to ops-devops, whose file is broken before the run starts.
     std::fs::write(
-        &personas,
+        project.root.join("../personas/ops-devops.md"),
         "---\nname: ops-devops\ntools: [fs_read\n---\nBody\n",
     )
     .unwrap();
@@ -51,6 +54,68 @@ fn a_handoff_target_is_loaded_when_reached_and_a_broken_one_ends_the_run_clearly
         .args(["run", "qa-engineer", "--task", "T-154"])
         .output()
         .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.starts_with("error: ../personas/ops-devops.md:4: invalid front matter"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.ends_with("error: the persona files `qa-engineer` needs have errors\nhint: fix the first problem above; `agentctl lint` lists every one\n"),
+        "{stderr}"
+    );
+    assert_eq!(
+        endpoint.chat_requests().len(),
+        0,
+        "no model turn is paid for"
+    );
+}
+
+#[test]
+fn a_handoff_target_is_loaded_when_reached_and_a_broken_one_ends_the_run_clearly() {
+    let runtime = runtime();
+    let project = Project::example();
+    // The first reply waits, so the file can be broken after start-up checked it.
+    let endpoint = mock(
+        &runtime,
+        vec![
+            MockReply::Delay(
+                Duration::from_millis(1500),
+                Box::new(handoff("ops-devops", "ready")),
+            ),
+            text("deployed"),
+        ],
+    );
+    let personas = project.root.join("../personas/ops-devops.md");
+    let original = std::fs::read_to_string(&personas).unwrap();
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("agentctl"))
+        .current_dir(&project.root)
+        .env_remove("AGENTCTL_LOG")
+        .env_remove("AGENTCTL_MODEL")
+        .env_remove("OPENAI_API_KEY")
+        .env("OPENAI_BASE_URL", endpoint.base_url())
+        .env("AGENTCTL_CACHE_DIR", project.root.join(".test-cache"))
+        .args(["run", "qa-engineer", "--task", "T-154"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let waited = Instant::now();
+    while endpoint.chat_requests().is_empty() {
+        assert!(
+            waited.elapsed() < Duration::from_secs(30),
+            "the run never called the model"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // ops-devops was valid at start and is broken by the time the handoff reaches it.
+    std::fs::write(
+        &personas,
+        "---\nname: ops-devops\ntools: [fs_read\n---\nBody\n",
+    )
+    .unwrap();
+    let output = child.wait_with_output().unwrap();
     assert_ne!(output.status.code(), Some(0), "{}", stderr_of(&output));
     assert!(
         stderr_of(&output).contains("persona `ops-devops` cannot be loaded"),

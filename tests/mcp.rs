@@ -509,3 +509,55 @@ fn the_sandbox_confines_a_server_even_when_the_persona_rules_forget_its_paths() 
     assert_eq!(failed.len(), 2, "{failed:#?}");
     project.assert_audit_intact();
 }
+
+#[test]
+fn a_kiro_agent_brings_its_own_mcp_server_and_its_trusted_tools_run() {
+    let Some(dir) = servers_dir() else { return };
+    let runtime = runtime();
+    let project = project_with("", r#"{allow: []}"#);
+    let workspace = project.root.canonicalize().unwrap();
+    let agent = json!({
+        "name": "repo-watcher",
+        "description": "Watches the repository through git's MCP server.",
+        "prompt": "You report on the state of the repository.",
+        "tools": ["fs_read", "@git"],
+        "allowedTools": ["@git/git_status"],
+        "mcpServers": {
+            "git": {
+                "command": dir.join("venv/bin/mcp-server-git"),
+                "args": ["--repository", workspace]
+            }
+        }
+    });
+    common::write(
+        &project.root.join("../personas/repo-watcher.json"),
+        &serde_json::to_string_pretty(&agent).unwrap(),
+    );
+    let endpoint = mock(
+        &runtime,
+        vec![
+            tool_call("mcp__git__git_status", json!({"repo_path": workspace})),
+            tool_call(
+                "mcp__git__git_create_branch",
+                json!({"repo_path": workspace, "branch_name": "sneaky"}),
+            ),
+            text("Clean."),
+        ],
+    );
+    let output = project
+        .agentctl_with(&endpoint)
+        .args(["run", "repo-watcher", "--task", "T-154"])
+        .output()
+        .unwrap();
+    // The trusted `git_status` runs; the other git tools, which Kiro would ask about, are
+    // denied (agentctl cannot approve "all but the trusted ones" without also stopping those).
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let requests = endpoint.chat_requests();
+    let answers = tool_answer(&requests[1].body);
+    assert!(answers[0].contains("On branch main"), "{answers:?}");
+    let answers = tool_answer(&requests[2].body);
+    assert!(answers[1].starts_with("denied:"), "{answers:?}");
+    assert!(!git(&project.root, &["branch", "--list"]).contains("sneaky"));
+    let servers = project.events("mcp.server");
+    assert_eq!(servers[0]["details"]["status"], "ready", "{servers:?}");
+}

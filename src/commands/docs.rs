@@ -9,7 +9,7 @@ use crate::exit::Exit;
 use crate::output;
 
 /// Every topic: its name, a one-line summary, and the page.
-pub const TOPICS: [(&str, &str, &str); 12] = [
+pub const TOPICS: [(&str, &str, &str); 13] = [
     (
         "cli",
         "every command, flag, output and exit code",
@@ -39,6 +39,11 @@ pub const TOPICS: [(&str, &str, &str); 12] = [
         "tools",
         "the tools a persona can be given",
         include_str!("../../docs/tools.md"),
+    ),
+    (
+        "mcp",
+        "MCP servers: declaring them, which persona may use which tool",
+        include_str!("../../docs/mcp.md"),
     ),
     (
         "gates",

@@ -23,7 +23,7 @@ pub enum McpCommand {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// Print JSON: an array of `{ name, transport, command|url, env_from, personas }`.
+    /// Print JSON: an array of `{ name, transport, target, env_from, personas }`.
     #[arg(long)]
     pub json: bool,
 }
@@ -67,7 +67,15 @@ pub async fn execute(global: &GlobalArgs, command: McpCommand) -> Exit {
         Err(exit) => return exit,
     };
     match command {
-        McpCommand::List(args) => list(&config.mcp_servers, &library, args.json),
+        McpCommand::List(args) => {
+            let hub = crate::mcp_launch::hub(&config, &library);
+            let servers: Vec<McpServerSpec> = hub
+                .server_names()
+                .iter()
+                .filter_map(|name| hub.spec(name).cloned())
+                .collect();
+            list(&servers, &library, args.json)
+        }
         McpCommand::Tools(args) => tools(&config, &library, &args.server, args.json).await,
     }
 }
@@ -149,12 +157,9 @@ async fn tools(
     server: &str,
     json: bool,
 ) -> Exit {
-    if !config.mcp_servers.iter().any(|spec| spec.name == server) {
-        let known: Vec<&str> = config
-            .mcp_servers
-            .iter()
-            .map(|spec| spec.name.as_str())
-            .collect();
+    let hub = crate::mcp_launch::hub(config, library);
+    if !hub.server_names().iter().any(|name| name == server) {
+        let known = hub.server_names();
         output::error(
             &format!("no MCP server named `{server}` is configured"),
             Some(&if known.is_empty() {
@@ -165,7 +170,6 @@ async fn tools(
         );
         return Exit::BadInput;
     }
-    let hub = crate::mcp_launch::hub(config);
     let listed = hub.tools(server).await;
     hub.shutdown().await;
     let listed = match listed {

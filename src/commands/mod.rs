@@ -99,48 +99,94 @@ pub fn load_library(config: &Config) -> Result<Library, Exit> {
 /// persona files (agentctl.toml) stop it. Problems in unrelated persona files are summed up in
 /// one warning, so a typo in one file does not block the rest of the team.
 pub fn load_library_for(config: &Config, name: &str) -> Result<Library, Exit> {
-    let (library, diagnostics) = Library::load(&library_paths(config), &config.overlays);
-    let needed = library.needed_files(name);
-    let (relevant, unrelated): (Vec<Diagnostic>, Vec<Diagnostic>) =
-        diagnostics.into_iter().partition(|diagnostic| {
-            !library.is_library_file(&diagnostic.path)
-                || needed
-                    .as_ref()
-                    .is_some_and(|needed| needed.contains(&diagnostic.path))
-        });
-    let relevant = relative_diagnostics(config, relevant);
-    output::diagnostics(&relevant);
-    let broken: std::collections::BTreeSet<String> = relative_diagnostics(config, unrelated)
-        .iter()
-        .filter(|diagnostic| diagnostic.is_error())
-        .map(|diagnostic| diagnostic.path.display().to_string())
-        .collect();
-    if relevant.iter().any(Diagnostic::is_error) {
-        output::error(
-            &format!("the persona files `{name}` needs have errors"),
-            Some("fix the first problem above; `agentctl lint` lists every one"),
-        );
+    let problems = NeededProblems::load(config, name);
+    output::diagnostics(&problems.relevant);
+    if problems.stop_it() {
+        refuse_needed(name);
         return Err(Exit::BadInput);
     }
-    if !broken.is_empty() {
-        let files: Vec<String> = broken.into_iter().collect();
-        let one = files.len() == 1;
+    if !problems.skipped.is_empty() {
+        let one = problems.skipped.len() == 1;
         let (has, was, it) = if one {
             ("has", "was", "it")
         } else {
             ("have", "were", "them")
         };
-        let reason = if needed.is_some() {
+        let reason = if problems.known {
             format!(": `{name}` does not need {it}")
         } else {
             String::new()
         };
         output::warning(&format!(
             "{} {has} errors and {was} skipped{reason} (`agentctl lint` lists the problems)",
-            files.join(", ")
+            problems.skipped.join(", ")
         ));
     }
-    Ok(library)
+    Ok(problems.library)
+}
+
+/// Reports why a run of `name` cannot start, once the start-up check (which parses only what
+/// the run can reach) found `found`. Only on this error path is the whole library loaded, so a
+/// broken file is named first with every persona it blocks grouped under it, exactly as `lint`
+/// and `show` say it. When the whole library shows nothing wrong with what `name` needs (a bad
+/// `--param`, an unknown name), the start-up check's own diagnostics are printed. Always exit 2.
+pub fn refuse_run(config: &Config, name: &str, found: Vec<Diagnostic>) -> Exit {
+    let problems = NeededProblems::load(config, name);
+    if problems.stop_it() {
+        output::diagnostics(&problems.relevant);
+        refuse_needed(name);
+    } else {
+        output::diagnostics(&relative_diagnostics(config, found));
+    }
+    Exit::BadInput
+}
+
+fn refuse_needed(name: &str) {
+    output::error(
+        &format!("the persona files `{name}` needs have errors"),
+        Some("fix the first problem above; `agentctl lint` lists every one"),
+    );
+}
+
+/// The whole library, with its problems split into those that concern `name` and the broken
+/// files it does not need.
+struct NeededProblems {
+    library: Library,
+    /// Whether `name` is a loaded persona or command (or the name of a broken file).
+    known: bool,
+    /// Problems in the files `name` may need and outside the persona files, paths relative.
+    relevant: Vec<Diagnostic>,
+    /// Broken persona files `name` does not need, as shown to the user.
+    skipped: Vec<String>,
+}
+
+impl NeededProblems {
+    fn load(config: &Config, name: &str) -> NeededProblems {
+        let (library, diagnostics) = Library::load(&library_paths(config), &config.overlays);
+        let needed = library.needed_files(name);
+        let (relevant, unrelated): (Vec<Diagnostic>, Vec<Diagnostic>) =
+            diagnostics.into_iter().partition(|diagnostic| {
+                !library.is_library_file(&diagnostic.path)
+                    || needed
+                        .as_ref()
+                        .is_some_and(|needed| needed.contains(&diagnostic.path))
+            });
+        let skipped: std::collections::BTreeSet<String> = relative_diagnostics(config, unrelated)
+            .iter()
+            .filter(|diagnostic| diagnostic.is_error())
+            .map(|diagnostic| diagnostic.path.display().to_string())
+            .collect();
+        NeededProblems {
+            library,
+            known: needed.is_some(),
+            relevant: relative_diagnostics(config, relevant),
+            skipped: skipped.into_iter().collect(),
+        }
+    }
+
+    fn stop_it(&self) -> bool {
+        self.relevant.iter().any(Diagnostic::is_error)
+    }
 }
 
 /// Diagnostics with paths shown relative to the project root where possible.

@@ -10,7 +10,9 @@ use agentctl_core::{RunContext, RunReport, RunStatus};
 use agentctl_persona::{Library, Task};
 
 use crate::cli::GlobalArgs;
-use crate::commands::{core_error, library_paths, load_config, parse_pairs, relative_diagnostics};
+use crate::commands::{
+    core_error, library_paths, load_config, parse_pairs, refuse_run, relative_diagnostics,
+};
 use crate::exit::Exit;
 use crate::output;
 use crate::progress::TerminalProgress;
@@ -55,8 +57,10 @@ pub async fn execute(global: &GlobalArgs, args: RunArgs) -> Exit {
         Ok(config) => config,
         Err(exit) => return exit,
     };
-    // Only the starting persona (and a stage command's active role) is parsed now; a persona a
-    // handoff reaches is loaded when it is reached. `agentctl lint` checks the whole library.
+    // Only the starting persona (and a stage command's active role) and the personas it can
+    // reach through handoffs are parsed now, the latter just to check them: a persona a handoff
+    // reaches is loaded when it is reached. Unrelated files are never parsed, so a broken one
+    // neither stops the run nor is mentioned; `agentctl lint` checks the whole library.
     let target = match agentctl_core::activation::resolve_for_run(
         &library_paths(&config),
         &config,
@@ -64,10 +68,7 @@ pub async fn execute(global: &GlobalArgs, args: RunArgs) -> Exit {
         &params,
     ) {
         Ok(target) => target,
-        Err(diagnostics) => {
-            output::diagnostics(&relative_diagnostics(&config, diagnostics));
-            return Exit::BadInput;
-        }
+        Err(diagnostics) => return refuse_run(&config, &args.persona, diagnostics),
     };
     let task = match load_task(&config, &args.task) {
         Ok(task) => task,
@@ -141,7 +142,7 @@ pub fn build_context_with_interrupt(
     tools.sandbox_read = config.sandbox.read.clone();
     tools.parent_environment = config.process_environment.clone();
     let (sender, interrupt) = tokio::sync::watch::channel(false);
-    let mcp = Arc::new(crate::mcp_launch::hub(&config));
+    let mcp = Arc::new(crate::mcp_launch::hub(&config, &library));
     let context = RunContext {
         config,
         library,

@@ -88,15 +88,16 @@ pub fn resolve_quickly(
     finish(found, active, given_params)
 }
 
-/// Resolves the persona a run starts with, parsing as few library files as possible; unlike
-/// [`resolve_quickly`], a handoff target that matches no persona is an error.
+/// Resolves the persona a run starts with, parsing only it and the personas it can reach through
+/// handoffs; unlike [`resolve_quickly`], a handoff target that matches no persona, or a file the
+/// run would reach that does not parse, is an error.
 pub fn resolve_for_run(
     paths: &LibraryPaths,
     config: &Config,
     name: &str,
     given_params: &BTreeMap<String, String>,
 ) -> Result<Target, Vec<Diagnostic>> {
-    let (found, active) = Library::load_for_run(paths, &config.overlays, name)?;
+    let (found, active) = Library::load_for_run_start(paths, &config.overlays, name)?;
     finish(found, active, given_params)
 }
 

@@ -5,10 +5,15 @@
 //! active roles, only the top few KiB of other files are read for their name, role and prefix
 //! (see `source::peek_identity`); a candidate is confirmed by a full parse.
 //!
+//! For the start of a run, the personas the run can reach through handoffs are parsed too (never
+//! the rest of the library), so a broken file the run would need stops it before any model is
+//! called instead of at the handoff.
+//!
 //! Does not know about: library-wide problems (duplicates, overlays naming nothing, dangling
-//! handoffs); `Library::load` reports those. Here a dangling handoff simply stays unresolved.
+//! handoffs); `Library::load` reports those. Here a dangling handoff simply stays unresolved,
+//! except for a run, where it is an error.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use agentctl_protocol::Diagnostic;
 
@@ -75,26 +80,52 @@ impl Library {
         overlays: &BTreeMap<String, PersonaOverlay>,
         name: &str,
     ) -> Result<(Persona, Option<Persona>), Vec<Diagnostic>> {
-        load(paths, overlays, name, false)
+        load(paths, overlays, name, Mode::Look)
     }
 
-    /// [`Library::load_one`] for a run, which will follow the handoffs: a handoff target
-    /// that matches no persona, or several, is an error here instead of staying unresolved.
+    /// [`Library::load_one`] for a persona a run has reached, which will follow the handoffs: a
+    /// handoff target that matches no persona, or several, is an error here instead of staying
+    /// unresolved.
     pub fn load_for_run(
         paths: &LibraryPaths,
         overlays: &BTreeMap<String, PersonaOverlay>,
         name: &str,
     ) -> Result<(Persona, Option<Persona>), Vec<Diagnostic>> {
-        load(paths, overlays, name, true)
+        load(paths, overlays, name, Mode::Reach)
     }
+
+    /// [`Library::load_for_run`] for the persona or command a run starts with. Every persona
+    /// the run can reach through handoffs is also parsed and checked the same way (and then
+    /// dropped: the run loads each one again when it reaches it), so a broken file the run
+    /// would need is reported now, with its own errors, before any model turn is paid for.
+    /// Files no handoff path reaches are only peeked at, never parsed.
+    pub fn load_for_run_start(
+        paths: &LibraryPaths,
+        overlays: &BTreeMap<String, PersonaOverlay>,
+        name: &str,
+    ) -> Result<(Persona, Option<Persona>), Vec<Diagnostic>> {
+        load(paths, overlays, name, Mode::Start)
+    }
+}
+
+/// What a lookup is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Showing one persona: a dangling handoff stays unresolved.
+    Look,
+    /// A persona a run reached: a dangling handoff is an error.
+    Reach,
+    /// The start of a run: as `Reach`, and every persona reachable from it is checked too.
+    Start,
 }
 
 fn load(
     paths: &LibraryPaths,
     overlays: &BTreeMap<String, PersonaOverlay>,
     name: &str,
-    strict: bool,
+    mode: Mode,
 ) -> Result<(Persona, Option<Persona>), Vec<Diagnostic>> {
+    let strict = mode != Mode::Look;
     let (files, walk_problems) = paths.files();
     let mut peeks = Peeks::new(&files);
     let mut persona = find(&files, &mut peeks, name, walk_problems)?;
@@ -114,6 +145,9 @@ fn load(
         return Err(unresolved);
     }
     if persona.kind != PersonaKind::Command {
+        if mode == Mode::Start {
+            check_reachable(&files, &identities, overlays, &[&persona])?;
+        }
         return Ok((persona, None));
     }
 
@@ -123,7 +157,70 @@ fn load(
     if strict && !unresolved.is_empty() {
         return Err(unresolved);
     }
+    if mode == Mode::Start {
+        check_reachable(&files, &identities, overlays, &[&persona, &role])?;
+    }
     Ok((persona, Some(role)))
+}
+
+/// Parses every persona reachable from `starts` through resolved handoffs, nearest first, and
+/// returns the errors of the first one that does not load (its file's own errors) or whose
+/// handoffs do not resolve. Only the files the peeked identities point at are parsed.
+fn check_reachable(
+    files: &[LibraryFile],
+    identities: &[(usize, Identity)],
+    overlays: &BTreeMap<String, PersonaOverlay>,
+    starts: &[&Persona],
+) -> Result<(), Vec<Diagnostic>> {
+    let plain: Vec<Identity> = identities
+        .iter()
+        .map(|(_, identity)| identity.clone())
+        .collect();
+    let mut seen: BTreeSet<String> = starts.iter().map(|persona| persona.name.clone()).collect();
+    let mut pending: VecDeque<String> = starts
+        .iter()
+        .flat_map(|persona| handoff_targets(persona))
+        .collect();
+    while let Some(name) = pending.pop_front() {
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        let Some((index, _)) = identities
+            .iter()
+            .find(|(_, identity)| identity.name == name)
+        else {
+            continue;
+        };
+        let file = &files[*index];
+        let mut persona = load_file(&file.disk, &file.display)?;
+        if persona.name != name {
+            return Err(vec![Diagnostic::error(
+                &file.display,
+                None,
+                format!(
+                    "expected this file to define `{name}`, a handoff target, but it defines `{}`",
+                    persona.name
+                ),
+            )
+            .with_hint("run `agentctl lint` to check the library")]);
+        }
+        overlay(&mut persona, overlays)?;
+        let unresolved = resolve_handoffs(&mut persona, &plain, &[], &mut Vec::new());
+        if !unresolved.is_empty() {
+            return Err(unresolved);
+        }
+        pending.extend(handoff_targets(&persona));
+    }
+    Ok(())
+}
+
+/// The personas `persona` hands off to, as resolved.
+fn handoff_targets(persona: &Persona) -> Vec<String> {
+    persona
+        .handoffs
+        .iter()
+        .filter_map(|handoff| handoff.resolved.clone())
+        .collect()
 }
 
 fn overlay(

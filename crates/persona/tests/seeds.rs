@@ -430,6 +430,28 @@ fn load_one_finds_a_command_and_its_active_role() {
 }
 
 #[test]
+fn a_run_start_checks_what_it_can_reach_and_nothing_else() {
+    let fixture = Fixture::new();
+    fixture
+        .write("personas/a.md", "---\nname: a\nhandoffs: [b]\n---\nA.\n")
+        .write("personas/b.md", "---\nname: b\nhandoffs: [c]\n---\nB.\n")
+        .write("personas/c.md", "---\nname: c\ntools: [nope]\n---\nC.\n")
+        .write("personas/d.md", "---\nname: d\ntools: [fs_read\n---\nD.\n");
+    // `c` is two handoffs away from `a`: its file's own error stops a run starting at `a` …
+    let error = Library::load_for_run_start(&fixture.paths(), &BTreeMap::new(), "a").unwrap_err();
+    assert_eq!(error[0].path, Path::new("personas/c.md"));
+    assert_eq!(error[0].message, "unknown tool `nope`");
+    // … while loading `a` alone (a persona a run reached) does not look past its own handoffs.
+    let (persona, _) = Library::load_for_run(&fixture.paths(), &BTreeMap::new(), "a").unwrap();
+    assert_eq!(persona.handoffs[0].resolved.as_deref(), Some("b"));
+    // Fixed, the run can start: `d`, broken too but reached by nothing, does not stop it.
+    fixture.write("personas/c.md", "---\nname: c\n---\nC.\n");
+    let (persona, _) =
+        Library::load_for_run_start(&fixture.paths(), &BTreeMap::new(), "a").unwrap();
+    assert_eq!(persona.name, "a");
+}
+
+#[test]
 fn load_one_does_not_parse_unrelated_files() {
     let fixture = seed_library();
     // A broken file elsewhere in the library: the whole-library load reports it, but loading

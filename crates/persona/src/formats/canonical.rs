@@ -209,19 +209,7 @@ fn build(
         set_handoffs(front_matter, &mut persona, &handoffs);
     }
     if let Some(servers) = fields.mcp_servers {
-        for name in servers.keys() {
-            let line = front_matter.value_line("mcp_servers", name);
-            persona.warnings.push(
-                Diagnostic::warning(
-                    path,
-                    line,
-                    format!(
-                        "MCP server `{name}` is kept but not started: MCP is not yet supported"
-                    ),
-                )
-                .with_hint("the persona runs without the server's tools"),
-            );
-        }
+        // Started like `[mcp.servers.NAME]` when a persona's `mcp` rules reach them.
         persona.mcp_servers = servers;
         record(&mut persona, "mcp_servers", line("mcp_servers"), HOW);
     }

@@ -242,6 +242,7 @@ fn set_tools(persona: &mut Persona, front_matter: &FrontMatter<'_>, tools: Optio
         .flat_map(|t| split_commas(t))
         .collect();
     let mut granted: Vec<ToolName> = Vec::new();
+    let mut mcp_allow: Vec<String> = Vec::new();
     for name in &names {
         let line = front_matter.value_line("tools", name);
         if let Some((_, mapped)) = CLAUDE_TOOLS.iter().find(|(claude, _)| claude == name) {
@@ -252,6 +253,14 @@ fn set_tools(persona: &mut Persona, front_matter: &FrontMatter<'_>, tools: Optio
             }
             continue;
         }
+        // `mcp__SERVER__TOOL` is Claude Code's name for an MCP tool, and agentctl's too.
+        if let Some((server, tool)) = name
+            .strip_prefix("mcp__")
+            .and_then(|rest| rest.split_once("__"))
+        {
+            mcp_allow.push(format!("{server}:{tool}"));
+            continue;
+        }
         let warning = unmapped_tool(&persona.source, line, name);
         persona.warnings.push(warning);
     }
@@ -260,6 +269,10 @@ fn set_tools(persona: &mut Persona, front_matter: &FrontMatter<'_>, tools: Optio
     persona.permissions = Permissions {
         tools: granted.clone(),
         read: vec!["**".to_owned()],
+        mcp: agentctl_protocol::McpRules {
+            allow: mcp_allow,
+            ..agentctl_protocol::McpRules::default()
+        },
         ..Permissions::default()
     };
     let tools_line = front_matter.key_line("tools");
@@ -326,14 +339,6 @@ pub(crate) fn warn_empty_scopes(persona: &mut Persona, granted: &[ToolName], lin
 }
 
 fn unmapped_tool(source: &Path, line: Option<usize>, name: &str) -> Diagnostic {
-    if name.starts_with("mcp__") {
-        return Diagnostic::warning(
-            source,
-            line,
-            format!("Claude Code tool `{name}` is an MCP tool; MCP is not yet supported, so it is left out"),
-        )
-        .with_hint("the persona runs without it");
-    }
     if let Some((_, instead)) = UNMAPPED_CLAUDE_TOOLS
         .iter()
         .find(|(claude, _)| *claude == name)

@@ -355,6 +355,18 @@ fn set_permissions(
         return;
     };
     let names = string_list(&path, tools_value, locate.key(&["tools"]), "tools", errors);
+    // Kiro asks the user before a tool that `allowedTools` does not trust: an MCP tool listed
+    // only in `tools` maps to an `approve` rule (a human decides each call), one also in
+    // `allowedTools` to `allow`.
+    let trusted: Vec<String> = match object.get("allowedTools") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .filter_map(kiro_mcp_pattern)
+            .collect(),
+        _ => Vec::new(),
+    };
+    let mut mcp_approve: Vec<String> = Vec::new();
     let mut granted: Vec<ToolName> = Vec::new();
     let mut grant = |tools: &[ToolName]| {
         for tool in tools {
@@ -375,15 +387,28 @@ fn set_permissions(
                 ToolName::ExecuteBash,
                 ToolName::UseAws,
             ]);
-        } else if let Some(server) = name.strip_prefix('@') {
-            persona.warnings.push(
-                Diagnostic::warning(
-                    &path,
-                    line,
-                    format!("tool `{name}` comes from MCP server `{}`; MCP is not yet supported, so it is left out", server.split('/').next().unwrap_or(server)),
-                )
-                .with_hint("the persona runs without it"),
-            );
+        } else if let Some(pattern) = kiro_mcp_pattern(name) {
+            let server = pattern.split(':').next().unwrap_or_default().to_owned();
+            let some_trusted = trusted
+                .iter()
+                .any(|allowed| allowed.split(':').next() == Some(server.as_str()));
+            if trusted.iter().any(|allowed| allowed == &pattern) {
+                // Trusted as it stands: an allow rule.
+            } else if pattern.ends_with(":*") && some_trusted {
+                // agentctl's order is deny > approve > allow, so `SERVER:*` behind an approve
+                // rule would also stop the tools Kiro trusts. Keep the trusted ones; the rest
+                // are denied (deny by default) and the user is told how to ask for a human.
+                persona.warnings.push(
+                    Diagnostic::warning(
+                        &path,
+                        line,
+                        format!("tools of MCP server `{server}` that `allowedTools` does not trust are denied (Kiro would ask first)"),
+                    )
+                    .with_hint(format!("to have a human approve them instead, list them under `mcp.approve` (e.g. `{server}:git_commit`) in a `[personas.NAME.mcp]` overlay")),
+                );
+            } else {
+                mcp_approve.push(pattern);
+            }
         } else if UNMAPPED_KIRO_TOOLS.contains(&name.as_str()) {
             persona.warnings.push(
                 Diagnostic::warning(
@@ -405,6 +430,11 @@ fn set_permissions(
     persona.permissions = Permissions {
         tools: granted.clone(),
         read: vec!["**".to_owned()],
+        mcp: agentctl_protocol::McpRules {
+            allow: trusted,
+            approve: mcp_approve,
+            ..agentctl_protocol::McpRules::default()
+        },
         ..Permissions::default()
     };
     record(
@@ -682,6 +712,18 @@ fn set_resources(
     );
 }
 
+/// `@server` → `server:*`, `@server/tool` → `server:tool`; anything else is not an MCP tool.
+fn kiro_mcp_pattern(name: &str) -> Option<String> {
+    let rest = name.strip_prefix('@')?;
+    if rest == "builtin" || rest.is_empty() {
+        return None;
+    }
+    Some(match rest.split_once('/') {
+        Some((server, tool)) => format!("{server}:{tool}"),
+        None => format!("{rest}:*"),
+    })
+}
+
 fn set_mcp_servers(
     persona: &mut Persona,
     object: &Map<String, Value>,
@@ -706,16 +748,6 @@ fn set_mcp_servers(
         match serde_json::from_value::<McpServer>(server.clone()) {
             Ok(server) => {
                 persona.mcp_servers.insert(name.clone(), server);
-                persona.warnings.push(
-                    Diagnostic::warning(
-                        &path,
-                        line,
-                        format!(
-                            "MCP server `{name}` is kept but not started: MCP is not yet supported"
-                        ),
-                    )
-                    .with_hint("the persona runs without the server's tools"),
-                );
             }
             Err(error) => errors.push(
                 Diagnostic::error(&path, line, format!("MCP server `{name}`: {error}")).with_hint(

@@ -61,6 +61,8 @@ struct Canonical<'a> {
     commands: Option<&'a PatternRules>,
     #[serde(skip_serializing_if = "Option::is_none")]
     aws: Option<&'a PatternRules>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mcp: Option<&'a agentctl_protocol::McpRules>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     handoffs: Vec<HandoffSpec>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -134,6 +136,7 @@ pub fn to_canonical(persona: &Persona, comment: Option<&str>) -> Result<String, 
         deny: (!permissions.deny.is_empty()).then_some(permissions.deny.as_slice()),
         commands: (!permissions.commands.is_empty()).then_some(&permissions.commands),
         aws: (!permissions.aws.is_empty()).then_some(&permissions.aws),
+        mcp: (!permissions.mcp.is_empty()).then_some(&permissions.mcp),
         handoffs,
         context: persona.context.iter().map(context_text).collect(),
         reports: gate_names(&persona.reports),
