@@ -625,12 +625,17 @@ fn aws_configure_is_not_a_service_under_a_wildcard() {
     let mut config = project.read("agentctl.toml");
     config.push_str("\n[personas.ops-devops.aws]\nallow = [\"*\"]\n");
     project.write("agentctl.toml", &config);
-    // A fake `aws` that leaves a mark if it ever runs.
+    // A fake `aws` that leaves a mark each time it runs and says so to the model. It runs in
+    // the OS sandbox, which lets it write only within ops-devops' write scope, so the mark is
+    // kept under `deploy/`.
     let bin = project.path(".test-bin");
-    let mark = project.path(".test-bin/ran");
+    let mark = project.path("deploy/aws-ran");
     project.write(
         ".test-bin/aws",
-        &format!("#!/bin/sh\necho \"$@\" > '{}'\n", mark.display()),
+        &format!(
+            "#!/bin/sh\necho \"$@\" >> '{}'\necho \"fake aws ran: $*\"\n",
+            mark.display()
+        ),
     );
     std::fs::set_permissions(bin.join("aws"), std::fs::Permissions::from_mode(0o755)).unwrap();
     let runtime = runtime();
@@ -662,8 +667,21 @@ fn aws_configure_is_not_a_service_under_a_wildcard() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    // Only the real service ran: one mark, and only its answer carries the CLI's output.
     let ran = std::fs::read_to_string(&mark).unwrap();
+    assert_eq!(ran.lines().count(), 1, "{ran}");
     assert!(ran.starts_with("ecs list-clusters"), "{ran}");
+    let ids = call_ids(&project, "use_aws");
+    assert_eq!(ids.len(), 3, "{ids:?}");
+    for id in &ids[..2] {
+        let answer = tool_answer(&endpoint, id);
+        assert!(!answer.contains("fake aws ran"), "{answer}");
+    }
+    let answer = tool_answer(&endpoint, &ids[2]);
+    assert!(
+        answer.contains("fake aws ran: ecs list-clusters"),
+        "{answer}"
+    );
     let denied = project.events("tool.denied");
     assert_eq!(denied.len(), 2, "{denied:#?}");
     assert!(denied

@@ -62,6 +62,18 @@ pub fn open_for_lock(path: &Path) -> Result<std::fs::File, CoreError> {
     .map_err(refusal)
 }
 
+/// Opens `path` for reading without following links below its project root; the file must
+/// exist and have a single name.
+pub fn open_for_reading(path: &Path) -> Result<std::fs::File, CoreError> {
+    agentctl_safe_fs::open(
+        &trusted_for(path),
+        path,
+        agentctl_safe_fs::Access::Read,
+        false,
+    )
+    .map_err(refusal)
+}
+
 fn refusal(error: agentctl_safe_fs::SafeFsError) -> CoreError {
     match error {
         agentctl_safe_fs::SafeFsError::Io { source, .. } => CoreError::Io(source),

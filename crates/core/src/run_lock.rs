@@ -45,17 +45,16 @@ impl RunLock {
     /// on an async runtime run it through `spawn_blocking` or accept that short wait.
     pub fn acquire(state_dir: &Path, run_id: &RunId) -> Result<RunLock, CoreError> {
         let directory = run_dir(state_dir, run_id.as_str());
-        fs_err::create_dir_all(&directory)?;
         let path = directory.join(LOCK_FILE_NAME);
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .read(true)
-            .write(true)
-            .open(&path)
-            .map_err(|error| {
-                std::io::Error::new(error.kind(), format!("{}: {error}", path.display()))
-            })?;
+        // Through `own_files`: a `.agentctl` (or run directory) that is a link is refused, and
+        // neither the directories nor the lock file are made at its target.
+        let mut file = crate::own_files::open_for_lock(&path).map_err(|error| match error {
+            CoreError::Io(error) => CoreError::Io(std::io::Error::new(
+                error.kind(),
+                format!("{}: {error}", path.display()),
+            )),
+            other => other,
+        })?;
         let mut attempt = 0;
         loop {
             match fs4::FileExt::try_lock(&file) {
@@ -106,8 +105,8 @@ impl Drop for RunLock {
 
 /// Whether some process (this one included) holds the run's lock now.
 pub fn is_held(run_dir: &Path) -> bool {
-    let Ok(file) = File::open(run_dir.join(LOCK_FILE_NAME)) else {
-        return false; // never locked: no lock file yet
+    let Ok(file) = crate::own_files::open_for_reading(&run_dir.join(LOCK_FILE_NAME)) else {
+        return false; // never locked (no lock file yet), or not agentctl's own file
     };
     match fs4::FileExt::try_lock_shared(&file) {
         Ok(()) => {
@@ -122,7 +121,7 @@ pub fn is_held(run_dir: &Path) -> bool {
 /// The pid and command line the holder wrote, or `unknown` while it is still writing them.
 fn read_holder(path: &Path) -> (String, String) {
     let mut text = String::new();
-    if let Ok(mut file) = File::open(path) {
+    if let Ok(mut file) = crate::own_files::open_for_reading(path) {
         let _ = file.read_to_string(&mut text);
     }
     let mut lines = text.lines();
