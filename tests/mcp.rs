@@ -561,3 +561,105 @@ fn a_kiro_agent_brings_its_own_mcp_server_and_its_trusted_tools_run() {
     let servers = project.events("mcp.server");
     assert_eq!(servers[0]["details"]["status"], "ready", "{servers:?}");
 }
+
+/// The shipped example `examples/mcp-git`: the release manager reads the history through the
+/// real git server, writes release notes, and the branch waits for a human.
+#[test]
+fn the_shipped_mcp_example_release_manager_works_through_the_git_server() {
+    let Some(dir) = servers_dir() else { return };
+    let runtime = runtime();
+    let project = Project::example_at("mcp-git");
+    project.edit_config(&[
+        (
+            "base_url = \"local\"",
+            "base_url = \"http://127.0.0.1:9/v1\"",
+        ),
+        (
+            "command = \"mcp-server-git\"",
+            &format!(
+                "command = \"{}\"",
+                dir.join("venv/bin/mcp-server-git").display()
+            ),
+        ),
+    ]);
+    git(&project.root, &["init", "-q", "-b", "main"]);
+    git(&project.root, &["add", "-A"]);
+    git(&project.root, &["commit", "-q", "-m", "shopfront 1.1.0"]);
+    git(&project.root, &["tag", "v1.1.0"]);
+    project.write("CHANGES", "the welcome endpoint answers JSON\n");
+    git(&project.root, &["add", "-A"]);
+    git(
+        &project.root,
+        &["commit", "-q", "-m", "JSON welcome response on /"],
+    );
+    let workspace = project.root.canonicalize().unwrap();
+    let endpoint = mock(
+        &runtime,
+        vec![
+            tool_call(
+                "mcp__git__git_log",
+                json!({"repo_path": workspace, "max_count": 5}),
+            ),
+            tool_call(
+                "fs_write",
+                json!({"path": "docs/releases/v1.2.0.md", "content": "# shopfront 1.2.0\n\n- JSON welcome response on /\n"}),
+            ),
+            tool_call(
+                "mcp__git__git_create_branch",
+                json!({"repo_path": workspace, "branch_name": "release-1.2.0"}),
+            ),
+            text("Release notes written and the release branch cut."),
+        ],
+    );
+    let run = project
+        .agentctl_with(&endpoint)
+        .args(["run", "release-manager", "--task", "T-201"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(3), "{}", stderr_of(&run));
+    let requests = endpoint.chat_requests();
+    let offered = offered_tools(&requests[0].body);
+    assert!(
+        offered.contains(&"mcp__git__git_log".to_owned()),
+        "{offered:?}"
+    );
+    assert!(
+        !offered.iter().any(|name| name.contains("git_commit")),
+        "{offered:?}"
+    );
+    // The model saw the real history.
+    let answers = tool_answer(&requests[1].body);
+    assert!(answers[0].contains("JSON welcome response"), "{answers:?}");
+    assert!(project
+        .read("docs/releases/v1.2.0.md")
+        .contains("JSON welcome"));
+    assert!(!git(&project.root, &["branch", "--list"]).contains("release-1.2.0"));
+
+    let approve = project
+        .agentctl()
+        .args([
+            "approve",
+            "T-201",
+            "--by",
+            "alice",
+            "--note",
+            "notes reviewed",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(approve.status.code(), Some(0), "{}", stderr_of(&approve));
+    let resume = project
+        .agentctl_with(&endpoint)
+        .args(["resume", "T-201"])
+        .output()
+        .unwrap();
+    assert_eq!(resume.status.code(), Some(0), "{}", stderr_of(&resume));
+    assert!(git(&project.root, &["branch", "--list"]).contains("release-1.2.0"));
+    let mcp_results = project
+        .events("tool.result")
+        .into_iter()
+        .filter(|entry| entry["details"]["server"] == "git")
+        .count();
+    assert_eq!(mcp_results, 2, "git_log once, git_create_branch once");
+    project.assert_audit_intact();
+}

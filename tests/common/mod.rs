@@ -48,6 +48,14 @@ impl Project {
         }
     }
 
+    /// [`Project::example`] with the project root moved to a sub-project of `examples/` (such as
+    /// `mcp-git`), whose `library = "../.."` then resolves to the copied library.
+    pub fn example_at(sub_project: &str) -> Project {
+        let mut project = Project::example();
+        project.root = project.root.join(sub_project);
+        project
+    }
+
     /// An empty directory with only the given files.
     pub fn with_files(files: &[(&str, &str)]) -> Project {
         let directory = tempfile::tempdir().unwrap();
