@@ -92,6 +92,18 @@ pub(crate) fn resolve(
                 "use up to 24 lower-case letters, digits and `-`, e.g. [mcp.servers.git]",
             ));
         }
+        if let Some(cwd) = &server.cwd {
+            let escapes = Path::new(cwd).is_absolute()
+                || Path::new(cwd)
+                    .components()
+                    .any(|part| matches!(part, std::path::Component::ParentDir));
+            if escapes {
+                return Err(invalid(
+                    format!("MCP server `{name}`: `cwd = \"{cwd}\"` leaves the workspace"),
+                    "give a directory relative to the workspace, without `..`",
+                ));
+            }
+        }
         let transport = match (&server.command, &server.url) {
             (Some(command), None) => {
                 let workspace_text = workspace.display().to_string();
@@ -235,5 +247,16 @@ mod tests {
         )
         .unwrap_err();
         assert!(error.to_string().contains("not an http(s) URL"));
+        for cwd in ["/etc", "../other", "sub/../../x"] {
+            let error = parse(
+                &format!("[mcp.servers.x]\ncommand = \"x\"\ncwd = \"{cwd}\"\n"),
+                &EnvVars::default(),
+            )
+            .unwrap_err();
+            assert!(
+                error.to_string().contains("leaves the workspace"),
+                "{error}"
+            );
+        }
     }
 }

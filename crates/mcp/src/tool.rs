@@ -31,7 +31,7 @@ impl McpTool {
         let mut notes = Vec::new();
         let name = listed.name.to_string();
         let raw_description = listed.description.as_deref().unwrap_or_default();
-        let mut description = printable(raw_description);
+        let mut description = agentctl_display::block(raw_description).into_owned();
         if description.len() > MAX_DESCRIPTION_BYTES {
             let mut end = MAX_DESCRIPTION_BYTES;
             while !description.is_char_boundary(end) {
@@ -65,30 +65,19 @@ impl McpTool {
     }
 }
 
-/// The text with control and invisible formatting characters replaced by spaces: a server's
-/// description is shown to people and models, never obeyed as layout.
-fn printable(text: &str) -> String {
-    text.chars()
-        .map(|character| {
-            let invisible = matches!(
-                character,
-                '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}'
-            );
-            if (character.is_control() && character != '\n') || invisible {
-                ' '
-            } else {
-                character
-            }
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn control_characters_and_bidi_overrides_are_blanked() {
-        assert_eq!(printable("a\u{1b}[2Kb\u{202e}c\nd"), "a [2Kb c\nd");
+    fn control_characters_and_bidi_overrides_are_shown_escaped() {
+        let listed: rmcp::model::Tool = serde_json::from_value(serde_json::json!({
+            "name": "t",
+            "description": "a\u{1b}[2Kb\u{202e}c\nd",
+            "inputSchema": {"type": "object"}
+        }))
+        .unwrap();
+        let tool = McpTool::from_listing("s", &listed);
+        assert_eq!(tool.description, "[MCP server `s`] a␛[2Kb\\u{202e}c\nd");
     }
 }
