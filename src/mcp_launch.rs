@@ -13,8 +13,10 @@ use agentctl_config::Config;
 use agentctl_mcp::{DirectLauncher, Launcher, McpHub, StdioLaunch};
 use agentctl_sandbox::{build_profile, helper_arguments, ProfileRequest};
 
-/// The project's servers and those the given personas declare (Kiro agents' `mcpServers`),
-/// none started yet. A project server wins over a persona's server of the same name.
+/// The project's servers (including those `[personas.NAME.mcp_servers]` declares for one
+/// persona) and those persona files declare (Kiro agents' `mcpServers`, used by the persona that
+/// declares them), none started yet. A configured server wins over a persona file's server of
+/// the same name.
 pub fn hub(config: &Config, library: &agentctl_persona::Library) -> McpHub {
     let launcher: Arc<dyn Launcher> = match crate::commands::run::sandbox_mode(config) {
         agentctl_tools::SandboxMode::Off => Arc::new(DirectLauncher),
@@ -28,11 +30,23 @@ pub fn hub(config: &Config, library: &agentctl_persona::Library) -> McpHub {
     let mut servers = config.mcp_servers.clone();
     for persona in library.iter() {
         for (name, declared) in &persona.mcp_servers {
-            if declared.disabled || servers.iter().any(|spec| &spec.name == name) {
+            if declared.disabled {
                 continue;
             }
-            if let Some(spec) = persona_server(name, declared) {
-                servers.push(spec);
+            let Some(mut spec) = persona_server(name, declared) else {
+                continue;
+            };
+            match servers.iter_mut().find(|known| &known.name == name) {
+                // Two persona files declaring the same server share one process.
+                Some(known) if !known.personas.is_empty() && known.transport == spec.transport => {
+                    known.personas.push(persona.name.clone());
+                }
+                // The project's server (or a different one of that name) wins.
+                Some(_) => {}
+                None => {
+                    spec.personas = vec![persona.name.clone()];
+                    servers.push(spec);
+                }
             }
         }
     }
@@ -79,6 +93,7 @@ fn persona_server(
             }),
         network: false,
         write: Vec::new(),
+        personas: Vec::new(),
     })
 }
 

@@ -364,6 +364,146 @@ fn a_server_that_dies_mid_call_is_reported_and_restarted() {
     project.assert_audit_intact();
 }
 
+/// The test server of `crashing_server.py`, declared for `repo-steward` alone in its
+/// `[personas.NAME]` table, allowed to write `marks/`.
+fn crashing_server_for_the_steward(dir: &Path) -> String {
+    let script = Path::new(common::REPOSITORY).join("tests/fixtures/mcp/crashing_server.py");
+    format!(
+        "\n[personas.repo-steward.mcp_servers.crashing]\ncommand = \"{}\"\nargs = [\"{}\"]\nwrite = [\"marks/**\"]\n",
+        dir.join("venv/bin/python").display(),
+        script.display()
+    )
+}
+
+#[test]
+fn a_server_declared_in_a_persona_table_serves_that_persona_only() {
+    let Some(dir) = servers_dir() else { return };
+    let runtime = runtime();
+    let project = project_with(
+        &crashing_server_for_the_steward(&dir),
+        r#"{allow: ["crashing:count"]}"#,
+    );
+    // ops-devops is given rules that would reach the server; the server is not its own.
+    let mut config = project.read("agentctl.toml");
+    config.push_str("\n[personas.ops-devops]\nmcp = { allow = [\"crashing:*\"] }\n");
+    project.write("agentctl.toml", &config);
+
+    let endpoint = mock(
+        &runtime,
+        vec![
+            tool_call("mcp__crashing__count", json!({"text": "steward"})),
+            text("counted"),
+        ],
+    );
+    let output = project
+        .agentctl_with(&endpoint)
+        .args(["run", "repo-steward", "--task", "T-154"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let requests = endpoint.chat_requests();
+    assert!(offered_tools(&requests[0].body).contains(&"mcp__crashing__count".to_owned()));
+    assert!(tool_answer(&requests[1].body)[0].contains("7 characters"));
+
+    let endpoint = mock(&runtime, vec![text("nothing to count")]);
+    let output = project
+        .agentctl_with(&endpoint)
+        .args(["run", "ops-devops", "--task", "T-154"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let offered = offered_tools(&endpoint.chat_requests()[0].body);
+    assert!(
+        offered.iter().all(|name| !name.starts_with("mcp__")),
+        "{offered:?}"
+    );
+
+    let list = project
+        .agentctl()
+        .args(["mcp", "list", "--json"])
+        .output()
+        .unwrap();
+    let servers: Value = serde_json::from_slice(&list.stdout).unwrap();
+    let crashing = servers
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|server| server["name"] == "crashing")
+        .unwrap();
+    assert_eq!(crashing["personas"], json!(["repo-steward"]));
+    project.assert_audit_intact();
+}
+
+#[test]
+fn ctrl_c_during_an_mcp_call_stops_the_server_and_resume_answers_it_once() {
+    let Some(dir) = servers_dir() else { return };
+    let runtime = runtime();
+    let project = project_with(
+        &crashing_server_for_the_steward(&dir),
+        r#"{allow: ["crashing:linger"]}"#,
+    );
+    std::fs::create_dir_all(project.root.join("marks")).unwrap();
+    let marker = project
+        .root
+        .canonicalize()
+        .unwrap()
+        .join("marks/linger.txt");
+    let endpoint = mock(
+        &runtime,
+        vec![
+            tool_call(
+                "mcp__crashing__linger",
+                json!({"marker": marker, "seconds": 4}),
+            ),
+            text("Stopped where I was."),
+        ],
+    );
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("agentctl"))
+        .current_dir(&project.root)
+        .env("OPENAI_BASE_URL", endpoint.base_url())
+        .env("AGENTCTL_CACHE_DIR", project.root.join(".test-cache"))
+        .args(["run", "repo-steward", "--task", "T-154"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !std::fs::read_to_string(&marker).is_ok_and(|text| text.contains("started")) {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "the call never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let signalled = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(signalled.success());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130), "{}", stderr_of(&output));
+    // The server was stopped with the run: the call never finished behind agentctl's back.
+    std::thread::sleep(std::time::Duration::from_secs(5));
+    assert_eq!(std::fs::read_to_string(&marker).unwrap(), "started\n");
+
+    let resumed = project
+        .agentctl_with(&endpoint)
+        .args(["resume", "T-154"])
+        .output()
+        .unwrap();
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+    assert_eq!(stdout_of(&resumed).trim(), "Stopped where I was.");
+    // Told, not repeated: the model hears that the call was interrupted, and it ran once.
+    let requests = endpoint.chat_requests();
+    let answers = tool_answer(&requests.last().unwrap().body);
+    assert!(answers[0].contains("interrupted"), "{answers:?}");
+    assert_eq!(std::fs::read_to_string(&marker).unwrap(), "started\n");
+    let results = project.events("tool.result");
+    assert_eq!(results.len(), 1, "{results:#?}");
+    assert_eq!(results[0]["details"]["error_kind"], "interrupted");
+    project.assert_audit_intact();
+}
+
 #[test]
 fn mcp_list_and_tools_show_what_each_persona_may_use() {
     let Some(dir) = servers_dir() else { return };

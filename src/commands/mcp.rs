@@ -80,10 +80,14 @@ pub async fn execute(global: &GlobalArgs, command: McpCommand) -> Exit {
     }
 }
 
-fn users_of<'a>(library: &'a Library, server: &str) -> Vec<&'a Persona> {
+/// The personas that may use a server: it serves them (a persona's own server serves only that
+/// persona) and their `mcp` rules reach it.
+fn users_of<'a>(library: &'a Library, spec: &McpServerSpec) -> Vec<&'a Persona> {
     library
         .personas()
-        .filter(|persona| persona.permissions.mcp.may_use_server(server))
+        .filter(|persona| {
+            spec.serves(&persona.name) && persona.permissions.mcp.may_use_server(&spec.name)
+        })
         .collect()
 }
 
@@ -116,7 +120,7 @@ fn list(servers: &[McpServerSpec], library: &Library, json: bool) -> Exit {
                 transport,
                 target,
                 env_from,
-                personas: users_of(library, &spec.name)
+                personas: users_of(library, spec)
                     .iter()
                     .map(|persona| persona.name.clone())
                     .collect(),
@@ -182,8 +186,11 @@ async fn tools(
             return Exit::Failure;
         }
     };
+    let Some(spec) = hub.spec(server).cloned() else {
+        return Exit::Failure;
+    };
     let mut policies = Vec::new();
-    for persona in users_of(library, server) {
+    for persona in users_of(library, &spec) {
         match agentctl_core::personas::policy_for(config, persona) {
             Ok(policy) => policies.push((persona.name.clone(), policy)),
             Err(error) => {

@@ -233,7 +233,7 @@ fn render(
     if !persona.mcp_servers.is_empty() {
         let _ = writeln!(
             text,
-            "\nMCP servers (kept, not started: MCP is not yet supported):"
+            "\nMCP servers this file declares (started on the persona's first need):"
         );
         for (name, server) in &persona.mcp_servers {
             let how = match (&server.command, &server.url) {

@@ -68,16 +68,50 @@ pub fn base_env(env: &EnvVars) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Resolves the project's `[mcp.servers.NAME]` tables and the servers declared for one persona
+/// in `[personas.PERSONA.mcp_servers.NAME]` (`persona_servers`: persona name → its tables). A
+/// persona's server is used by that persona only; one name cannot be declared twice.
 pub(crate) fn resolve(
     raw: RawMcp,
+    persona_servers: BTreeMap<String, BTreeMap<String, RawMcpServer>>,
     config_file: &Path,
     text: &str,
     workspace: &Path,
     env: &EnvVars,
 ) -> Result<Vec<McpServerSpec>, ConfigError> {
-    let mut specs = Vec::new();
-    for (name, server) in raw.servers {
-        let line = crate::resolve::find_line(text, &format!("[mcp.servers.{name}]"));
+    let declared = raw
+        .servers
+        .into_iter()
+        .map(|(name, server)| (name, server, None))
+        .chain(persona_servers.into_iter().flat_map(|(persona, servers)| {
+            servers
+                .into_iter()
+                .map(move |(name, server)| (name, server, Some(persona.clone())))
+        }));
+    let mut specs: Vec<McpServerSpec> = Vec::new();
+    for (name, server, persona) in declared {
+        let heading = match &persona {
+            None => format!("[mcp.servers.{name}]"),
+            Some(persona) => format!("[personas.{persona}.mcp_servers.{name}]"),
+        };
+        let line = crate::resolve::find_line(text, &heading);
+        if let Some(first) = specs.iter().find(|spec| spec.name == name) {
+            let first_heading = match first.personas.first() {
+                None => format!("[mcp.servers.{name}]"),
+                Some(persona) => format!("[personas.{persona}.mcp_servers.{name}]"),
+            };
+            return Err(ConfigError::Invalid(
+                Diagnostic::error(
+                    config_file,
+                    line,
+                    format!("MCP server `{name}` is declared twice: {first_heading} and {heading}"),
+                )
+                .with_hint(
+                    "give one of them another name (personas' `mcp` rules name servers by it), \
+                     or declare it once in [mcp.servers] for every persona",
+                ),
+            ));
+        }
         let invalid = |message: String, hint: &str| {
             ConfigError::Invalid(Diagnostic::error(config_file, line, message).with_hint(hint))
         };
@@ -174,6 +208,7 @@ pub(crate) fn resolve(
             write: server.write.clone(),
             name,
             transport,
+            personas: persona.into_iter().collect(),
         });
     }
     Ok(specs)
@@ -186,8 +221,14 @@ mod tests {
     fn parse(text: &str, env: &EnvVars) -> Result<Vec<McpServerSpec>, ConfigError> {
         let raw: crate::RawConfig =
             crate::RawConfig::parse(Path::new("agentctl.toml"), text).unwrap();
+        let persona_servers = raw
+            .personas
+            .into_iter()
+            .map(|(name, table)| (name, table.mcp_servers))
+            .collect();
         resolve(
             raw.mcp.unwrap_or_default(),
+            persona_servers,
             Path::new("agentctl.toml"),
             text,
             Path::new("/work/project"),
@@ -258,5 +299,35 @@ mod tests {
                 "{error}"
             );
         }
+    }
+
+    #[test]
+    fn a_persona_table_declares_a_server_for_that_persona_only() {
+        let text = "[mcp.servers.git]\ncommand = \"mcp-server-git\"\n\n[personas.release-manager.mcp_servers.tickets]\ncommand = \"tickets-server\"\nwrite = [\"notes/**\"]\n";
+        let specs = parse(text, &EnvVars::default()).unwrap();
+        assert_eq!(specs.len(), 2);
+        assert!(specs[0].personas.is_empty() && specs[0].serves("qa-engineer"));
+        assert_eq!(specs[1].name, "tickets");
+        assert_eq!(specs[1].personas, vec!["release-manager".to_owned()]);
+        assert!(specs[1].serves("release-manager"));
+        assert!(!specs[1].serves("qa-engineer"));
+        assert_eq!(specs[1].write, vec!["notes/**".to_owned()]);
+    }
+
+    #[test]
+    fn one_server_name_declared_twice_is_an_error_naming_both_tables() {
+        let text = "[mcp.servers.git]\ncommand = \"a\"\n\n[personas.release-manager.mcp_servers.git]\ncommand = \"b\"\n";
+        let ConfigError::Invalid(diagnostic) = parse(text, &EnvVars::default()).unwrap_err() else {
+            panic!("expected Invalid")
+        };
+        assert!(
+            diagnostic.message.contains("[mcp.servers.git]")
+                && diagnostic
+                    .message
+                    .contains("[personas.release-manager.mcp_servers.git]"),
+            "{}",
+            diagnostic.message
+        );
+        assert_eq!(diagnostic.line, Some(4));
     }
 }

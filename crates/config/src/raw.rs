@@ -26,9 +26,41 @@ pub struct RawConfig {
     pub open_to_agents: Option<RawOpenToAgents>,
     pub sandbox: Option<RawSandbox>,
     #[serde(default)]
-    pub personas: BTreeMap<String, PersonaOverlay>,
+    pub personas: BTreeMap<String, RawPersonaTable>,
     /// `[mcp.servers.NAME]` tables.
     pub mcp: Option<crate::mcp::RawMcp>,
+}
+
+/// One `[personas.NAME]` table: the overlay the persona crate applies, and the MCP servers
+/// declared for that persona only (`[personas.NAME.mcp_servers.SERVER]`, the same keys as
+/// `[mcp.servers.SERVER]`).
+#[derive(Debug, Clone, Default)]
+pub struct RawPersonaTable {
+    pub mcp_servers: BTreeMap<String, crate::mcp::RawMcpServer>,
+    /// Every other key.
+    pub overlay: PersonaOverlay,
+}
+
+// By hand rather than `#[serde(flatten)]`: a flattened struct silently accepts unknown keys, and
+// a misspelt permission key must stay an error.
+impl<'de> Deserialize<'de> for RawPersonaTable {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut table = toml::Table::deserialize(deserializer)?;
+        let mcp_servers = match table.remove("mcp_servers") {
+            None => BTreeMap::new(),
+            Some(value) => value.try_into().map_err(|error: toml::de::Error| {
+                D::Error::custom(format!("in `mcp_servers`: {}", error.message().trim()))
+            })?,
+        };
+        let overlay = toml::Value::Table(table)
+            .try_into()
+            .map_err(|error: toml::de::Error| D::Error::custom(error.message().trim()))?;
+        Ok(RawPersonaTable {
+            mcp_servers,
+            overlay,
+        })
+    }
 }
 
 /// `[open_to_agents]`: personas allowed to write state that is protected by default.
@@ -175,6 +207,37 @@ mod tests {
             panic!("expected Invalid")
         };
         assert_eq!(diagnostic.line, Some(4));
+    }
+
+    #[test]
+    fn unknown_key_in_a_persona_table_names_its_line() {
+        let text = "[personas.ops-devops]\nmodel = \"m\"\nwirte = [\"x\"]\n";
+        let error = RawConfig::parse(Path::new("agentctl.toml"), text).unwrap_err();
+        let ConfigError::Invalid(diagnostic) = error else {
+            panic!("expected Invalid")
+        };
+        assert!(
+            diagnostic.message.contains("wirte"),
+            "{}",
+            diagnostic.message
+        );
+        assert!(
+            matches!(diagnostic.line, Some(1..=3)),
+            "{:?}",
+            diagnostic.line
+        );
+    }
+
+    #[test]
+    fn a_persona_table_carries_its_own_mcp_servers() {
+        let text = "[personas.ops-devops]\nmodel = \"m\"\n\n[personas.ops-devops.mcp_servers.git]\ncommand = \"mcp-server-git\"\n";
+        let raw = RawConfig::parse(Path::new("agentctl.toml"), text).unwrap();
+        let table = &raw.personas["ops-devops"];
+        assert_eq!(table.overlay.model.as_deref(), Some("m"));
+        assert_eq!(
+            table.mcp_servers["git"].command.as_deref(),
+            Some("mcp-server-git")
+        );
     }
 
     #[test]

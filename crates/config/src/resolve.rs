@@ -302,8 +302,17 @@ impl Config {
             env,
             text,
         )?;
+        let mut overlays = BTreeMap::new();
+        let mut persona_servers = BTreeMap::new();
+        for (name, table) in raw.personas {
+            if !table.mcp_servers.is_empty() {
+                persona_servers.insert(name.clone(), table.mcp_servers);
+            }
+            overlays.insert(name, table.overlay);
+        }
         let mcp_servers = crate::mcp::resolve(
             raw.mcp.unwrap_or_default(),
+            persona_servers,
             &config_file,
             text,
             &paths.workspace,
@@ -330,8 +339,7 @@ impl Config {
                 approvers: raw.approvers.unwrap_or_default(),
             },
             sandbox,
-            overlays: raw
-                .personas
+            overlays: overlays
                 .into_iter()
                 .map(|(name, mut overlay)| {
                     overlay.line = overlay_line(text, &name);

@@ -45,7 +45,7 @@ pub fn lint_project(config: &Config) -> LintOutcome {
             {
                 diagnostics.extend(found);
             }
-            diagnostics.extend(check_mcp_rules(config, &library, persona));
+            diagnostics.extend(check_mcp_rules(config, persona));
         }
     }
     diagnostics.extend(check_open_to_agents(config, &library));
@@ -103,23 +103,16 @@ fn check_open_to_agents(config: &Config, library: &Library) -> Vec<Diagnostic> {
 
 /// A persona's `mcp` patterns that can reach no configured server (a typo in a server name
 /// would otherwise silently offer nothing). Nothing is started.
-fn check_mcp_rules(
-    config: &Config,
-    library: &Library,
-    persona: &agentctl_persona::Persona,
-) -> Vec<Diagnostic> {
+fn check_mcp_rules(config: &Config, persona: &agentctl_persona::Persona) -> Vec<Diagnostic> {
     let rules = &persona.permissions.mcp;
     let mut configured: Vec<&str> = config
         .mcp_servers
         .iter()
+        .filter(|spec| spec.serves(&persona.name))
         .map(|spec| spec.name.as_str())
         .collect();
-    // Servers persona files declare (Kiro `mcpServers`) are started like project ones.
-    configured.extend(
-        library
-            .iter()
-            .flat_map(|persona| persona.mcp_servers.keys().map(String::as_str)),
-    );
+    // Servers a persona file declares (Kiro `mcpServers`) serve the persona that declares them.
+    configured.extend(persona.mcp_servers.keys().map(String::as_str));
     rules
         .allow
         .iter()

@@ -52,7 +52,11 @@ impl Engine<'_> {
         let servers: Vec<String> = hub
             .server_names()
             .into_iter()
-            .filter(|server| persona.permissions.mcp.may_use_server(server))
+            .filter(|server| {
+                hub.spec(server)
+                    .is_some_and(|spec| spec.serves(&persona.name))
+                    && persona.permissions.mcp.may_use_server(server)
+            })
             .collect();
         let mut tools = Vec::new();
         let mut events = Vec::new();
@@ -130,23 +134,39 @@ impl Engine<'_> {
     }
 
     /// An allowed MCP call: run it and record the result. Returns whether the server reported
-    /// success and the text for the model.
+    /// success and the text for the model, or `None` when Ctrl-C came during the call: then
+    /// every server is stopped (so the call cannot finish behind the run's back), nothing is
+    /// recorded, and the call stays in flight for `resume` to report as interrupted.
     pub(crate) async fn run_mcp_call(
         &mut self,
         call: &ToolCall,
         persona: &str,
         parsed: &ParsedArguments,
-    ) -> (bool, String) {
+    ) -> Option<(bool, String)> {
         let ParsedArguments::Mcp {
             server,
             tool,
             arguments,
         } = parsed
         else {
-            return (false, "error: not an MCP call".to_owned());
+            return Some((false, "error: not an MCP call".to_owned()));
         };
         let hub = std::sync::Arc::clone(&self.context.mcp);
-        let result = hub.call(server, tool, arguments.clone()).await;
+        let mut interrupt = self.context.interrupt.clone();
+        let stopped = async move {
+            // A dropped sender means nobody can interrupt any more: wait for the call.
+            if interrupt.wait_for(|stopped| *stopped).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        };
+        let result = tokio::select! {
+            result = hub.call(server, tool, arguments.clone()) => Some(result),
+            () = stopped => None,
+        };
+        let Some(result) = result else {
+            hub.shutdown().await;
+            return None;
+        };
         let (ok, text, recorded) = match result {
             Ok(output) => {
                 let recorded = details! {
@@ -182,7 +202,7 @@ impl Engine<'_> {
             EventKind::ToolResult,
             recorded,
         );
-        (ok, text)
+        Some((ok, text))
     }
 }
 

@@ -361,7 +361,12 @@ impl Engine<'_> {
         resolved: Option<std::path::PathBuf>,
     ) -> Result<CallOutcome, CoreError> {
         if let ParsedArguments::Mcp { .. } = parsed {
-            let (ok, text) = self.run_mcp_call(call, persona, parsed).await;
+            let Some((ok, text)) = self.run_mcp_call(call, persona, parsed).await else {
+                // Ctrl-C during the call; it stays in flight, so `resume` tells the model.
+                return self
+                    .interrupt()
+                    .map(|report| CallOutcome::Stop(Box::new(report)));
+            };
             return self.finish_execution(call, parsed, ok, text);
         }
         let result = self.run_tool(parsed, resolved).await;

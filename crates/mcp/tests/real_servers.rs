@@ -48,6 +48,7 @@ fn stdio(name: &str, command: &str, args: &[String]) -> McpServerSpec {
         call_timeout_s: 30,
         network: false,
         write: Vec::new(),
+        personas: Vec::new(),
     }
 }
 

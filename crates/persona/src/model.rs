@@ -172,8 +172,8 @@ pub struct CommandSpec {
     pub production_when: Vec<(String, String)>,
 }
 
-/// An MCP server a persona file declares (Kiro `mcpServers`). Parsed and kept so `show` can
-/// list it; agentctl does not start MCP servers yet.
+/// An MCP server a persona file declares (Kiro `mcpServers`). The binary starts it like a
+/// project server, for the declaring persona only, with no network and no write scope.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct McpServer {
     /// The program to start (local servers).
@@ -237,7 +237,7 @@ pub struct Persona {
     /// For each field name above (`name`, `prefix`, `permissions.write`, `metadata.tags`, …),
     /// where its value came from.
     pub origins: BTreeMap<String, Origin>,
-    /// MCP servers the file declares, by name (not started yet: see [`McpServer`]).
+    /// MCP servers the file declares, by name; they serve this persona only.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub mcp_servers: BTreeMap<String, McpServer>,
     /// Warnings from parsing: parts of a foreign style that do not map onto agentctl (a Claude

@@ -30,6 +30,18 @@ pub struct McpServerSpec {
     pub network: bool,
     /// Workspace-relative globs the server's process may write (stdio servers only).
     pub write: Vec<String>,
+    /// The personas that may use the server when it was declared for them (a
+    /// `[personas.NAME.mcp_servers.SERVER]` table or a persona file's own servers); empty for a
+    /// project server, which every persona whose `mcp` rules reach it may use.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub personas: Vec<String>,
+}
+
+impl McpServerSpec {
+    /// Whether `persona` may use this server at all (its `mcp` rules still decide each tool).
+    pub fn serves(&self, persona: &str) -> bool {
+        self.personas.is_empty() || self.personas.iter().any(|name| name == persona)
+    }
 }
 
 /// How agentctl reaches a server.

@@ -57,7 +57,7 @@ pub const UNMAPPED_CLAUDE_TOOLS: [(&str, &str); 10] = [
         "Skill",
         "agentctl has no skills; include the text with `{{include:…}}`",
     ),
-    ("ListMcpResources", "MCP is not yet supported"),
+    ("ListMcpResources", "agentctl offers MCP tools, not MCP resources"),
 ];
 
 /// Claude Code `model` aliases: a model family, not a model id an endpoint serves.

@@ -8,7 +8,8 @@
 //! allowed is denied. Kiro asks the user about tools and commands it does not trust; agentctl
 //! has nobody to ask mid-run, so anything Kiro would ask about is denied, and every part of the
 //! file that has no counterpart becomes a warning at its line (`Persona::warnings`).
-//! `mcpServers` are parsed into `Persona::mcp_servers` but not started.
+//! `mcpServers` are parsed into `Persona::mcp_servers`; the binary starts them, for this persona
+//! only, on its first need.
 //!
 //! Does not know about: the files `file://` names (a `file://` prompt becomes an
 //! `{{include:…}}` the prompt crate resolves), overlays, or other personas.
@@ -778,7 +779,7 @@ fn keep_the_rest(persona: &mut Persona, object: &Map<String, Value>, locate: &Lo
                 "`toolAliases` has no agentctl counterpart; the tools keep their names".to_owned()
             }
             "useLegacyMcpJson" if value == &Value::Bool(true) => {
-                "`useLegacyMcpJson`: MCP is not yet supported, so no global MCP servers are loaded"
+                "`useLegacyMcpJson`: agentctl does not read Kiro's global MCP file; declare those servers in agentctl.toml [mcp.servers]"
                     .to_owned()
             }
             known if KNOWN_KEYS.contains(&known) || known == "useLegacyMcpJson" => continue,
