@@ -86,7 +86,8 @@ fn users_of<'a>(library: &'a Library, spec: &McpServerSpec) -> Vec<&'a Persona> 
     library
         .personas()
         .filter(|persona| {
-            spec.serves(&persona.name) && persona.permissions.mcp.may_use_server(&spec.name)
+            spec.serves(&persona.name)
+                && agentctl_policy::rules_reach_server(&persona.permissions.mcp, &spec.name)
         })
         .collect()
 }

@@ -118,12 +118,9 @@ fn check_mcp_rules(config: &Config, persona: &agentctl_persona::Persona) -> Vec<
         .iter()
         .chain(&rules.approve)
         .filter(|pattern| {
-            let server = pattern
-                .split_once(':')
-                .map_or(pattern.as_str(), |(server, _)| server);
             !configured
                 .iter()
-                .any(|name| agentctl_protocol::wildcard_match(server, name))
+                .any(|name| agentctl_policy::pattern_names_server(pattern, name))
         })
         .map(|pattern| {
             Diagnostic::warning(

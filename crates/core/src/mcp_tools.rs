@@ -55,7 +55,7 @@ impl Engine<'_> {
             .filter(|server| {
                 hub.spec(server)
                     .is_some_and(|spec| spec.serves(&persona.name))
-                    && persona.permissions.mcp.may_use_server(server)
+                    && agentctl_policy::rules_reach_server(&persona.permissions.mcp, server)
             })
             .collect();
         let mut tools = Vec::new();

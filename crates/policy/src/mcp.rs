@@ -14,6 +14,23 @@ use crate::request::deny;
 use crate::wildcard::WildcardPattern;
 use crate::PolicyError;
 
+/// Whether any `allow` or `approve` pattern of `rules` could match a tool of `server` (a
+/// persona whose rules cannot reach a server is never offered it, and the server need not
+/// start for it). The same `*` matching as every call decision.
+pub fn rules_reach_server(rules: &McpRules, server: &str) -> bool {
+    rules
+        .allow
+        .iter()
+        .chain(&rules.approve)
+        .any(|pattern| pattern_names_server(pattern, server))
+}
+
+/// Whether the server part of one `server:tool` pattern matches `server`.
+pub fn pattern_names_server(pattern: &str, server: &str) -> bool {
+    let server_part = pattern.split_once(':').map_or(pattern, |(left, _)| left);
+    WildcardPattern::new(server_part, false).matches(server)
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct McpToolRules {
     allow: Vec<WildcardPattern>,
@@ -153,4 +170,27 @@ fn compile(list: &str, patterns: &[String]) -> Result<Vec<WildcardPattern>, Poli
             Ok(WildcardPattern::new(trimmed, false))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn servers_are_reachable_only_when_a_pattern_names_them() {
+        let rules = McpRules {
+            allow: vec!["git:git_status".into()],
+            approve: vec!["fs*:write_file".into()],
+            deny: vec!["everything:*".into()],
+            ..McpRules::default()
+        };
+        assert!(rules_reach_server(&rules, "git"));
+        assert!(rules_reach_server(&rules, "fs-main"));
+        assert!(
+            !rules_reach_server(&rules, "everything"),
+            "deny reaches nothing"
+        );
+        assert!(pattern_names_server("*:read_*", "fs"));
+        assert!(!pattern_names_server("git", "gitx"));
+    }
 }

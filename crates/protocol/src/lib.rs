@@ -22,9 +22,7 @@ pub use diagnostic::{Diagnostic, Severity};
 pub use event::EventKind;
 pub use gate::{Gate, GateStatus, ParseGateError};
 pub use ids::{RunId, SessionId, TaskId};
-pub use mcp::{
-    offered_tool_name, wildcard_match, McpRules, McpServerSpec, McpTransport, MCP_TOOL_PREFIX,
-};
+pub use mcp::{offered_tool_name, McpRules, McpServerSpec, McpTransport, MCP_TOOL_PREFIX};
 pub use message::{Message, Role, ToolCall, Usage};
 pub use permissions::{Decision, DecisionKind, PatternRules, Permissions};
 pub use tool::{ParseToolNameError, ToolName};

@@ -105,48 +105,6 @@ impl McpRules {
             && self.read_paths.is_empty()
             && self.write_paths.is_empty()
     }
-
-    /// Whether any allow or approve pattern could match a tool of `server`.
-    pub fn may_use_server(&self, server: &str) -> bool {
-        self.allow
-            .iter()
-            .chain(&self.approve)
-            .any(|pattern| pattern_server_matches(pattern, server))
-    }
-}
-
-/// Whether the server part of a `server:tool` pattern matches `server`.
-fn pattern_server_matches(pattern: &str, server: &str) -> bool {
-    let server_part = pattern.split_once(':').map_or(pattern, |(left, _)| left);
-    wildcard_match(server_part, server)
-}
-
-/// `*` matches any run of characters; everything else matches itself.
-pub fn wildcard_match(pattern: &str, text: &str) -> bool {
-    let pattern: Vec<char> = pattern.chars().collect();
-    let text: Vec<char> = text.chars().collect();
-    let (mut p, mut t) = (0, 0);
-    let (mut star, mut mark) = (None, 0);
-    while t < text.len() {
-        if p < pattern.len() && pattern[p] != '*' && pattern[p] == text[t] {
-            p += 1;
-            t += 1;
-        } else if p < pattern.len() && pattern[p] == '*' {
-            star = Some(p);
-            p += 1;
-            mark = t;
-        } else if let Some(position) = star {
-            p = position + 1;
-            mark += 1;
-            t = mark;
-        } else {
-            return false;
-        }
-    }
-    while p < pattern.len() && pattern[p] == '*' {
-        p += 1;
-    }
-    p == pattern.len()
 }
 
 /// The function name a server's tool is offered under: `mcp__SERVER__TOOL`, with characters the
@@ -196,25 +154,5 @@ mod tests {
         assert_eq!(long.len(), 64);
         assert_ne!(long, offered_tool_name("server", &"t".repeat(101)));
         assert!(long.starts_with(MCP_TOOL_PREFIX));
-    }
-
-    #[test]
-    fn wildcards_match_like_command_patterns() {
-        assert!(wildcard_match("git:git_*", "git:git_status"));
-        assert!(wildcard_match("*", "anything:at_all"));
-        assert!(!wildcard_match("git:git_status", "git:git_commit"));
-        assert!(wildcard_match("*:read_*", "fs:read_text_file"));
-    }
-
-    #[test]
-    fn servers_are_usable_only_when_a_pattern_names_them() {
-        let rules = McpRules {
-            allow: vec!["git:git_status".into()],
-            approve: vec!["fs*:write_file".into()],
-            ..McpRules::default()
-        };
-        assert!(rules.may_use_server("git"));
-        assert!(rules.may_use_server("fs-main"));
-        assert!(!rules.may_use_server("everything"));
     }
 }

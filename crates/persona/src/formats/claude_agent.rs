@@ -57,7 +57,10 @@ pub const UNMAPPED_CLAUDE_TOOLS: [(&str, &str); 10] = [
         "Skill",
         "agentctl has no skills; include the text with `{{include:…}}`",
     ),
-    ("ListMcpResources", "agentctl offers MCP tools, not MCP resources"),
+    (
+        "ListMcpResources",
+        "agentctl offers MCP tools, not MCP resources",
+    ),
 ];
 
 /// Claude Code `model` aliases: a model family, not a model id an endpoint serves.
