@@ -124,4 +124,12 @@ pub enum Command {
         after_help = "Examples:\n  agentctl mcp list\n  agentctl mcp tools git"
     )]
     Mcp(commands::mcp::McpCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(
+        after_help = "Examples:\n  agentctl completions bash > ~/.local/share/bash-completion/completions/agentctl\n  agentctl completions zsh > ~/.zfunc/_agentctl\n  agentctl completions fish > ~/.config/fish/completions/agentctl.fish"
+    )]
+    Completions(commands::completions::CompletionsArgs),
+    /// Print the manual page (roff) on stdout.
+    #[command(after_help = "Example:\n  agentctl man > ~/.local/share/man/man1/agentctl.1")]
+    Man(commands::completions::ManArgs),
 }

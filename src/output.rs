@@ -13,16 +13,18 @@
 
 use std::io::{IsTerminal, Write};
 
-
 use agentctl_protocol::{Diagnostic, Severity};
 use tracing_subscriber::EnvFilter;
 
 /// Whether tracing prints lines of its own (so no live status line may share the terminal).
 pub fn tracing_requested(verbose: u8) -> bool {
     verbose > 0
-        || [agentctl_config::env::AGENTCTL_LOG, agentctl_config::env::RUST_LOG]
-            .into_iter()
-            .any(|name| std::env::var(name).is_ok_and(|value| !value.trim().is_empty()))
+        || [
+            agentctl_config::env::AGENTCTL_LOG,
+            agentctl_config::env::RUST_LOG,
+        ]
+        .into_iter()
+        .any(|name| std::env::var(name).is_ok_and(|value| !value.trim().is_empty()))
 }
 
 pub fn init_tracing(verbose: u8) {
@@ -32,12 +34,15 @@ pub fn init_tracing(verbose: u8) {
         _ => "debug,hyper=info,hyper_util=info,rustls=info,reqwest=info",
     };
     // AGENTCTL_LOG first, then RUST_LOG; `-v` sets the level when neither is set.
-    let filter = [agentctl_config::env::AGENTCTL_LOG, agentctl_config::env::RUST_LOG]
-        .into_iter()
-        .filter_map(|name| std::env::var(name).ok())
-        .find(|value| !value.trim().is_empty())
-        .and_then(|value| EnvFilter::try_new(value).ok())
-        .unwrap_or_else(|| EnvFilter::new(default));
+    let filter = [
+        agentctl_config::env::AGENTCTL_LOG,
+        agentctl_config::env::RUST_LOG,
+    ]
+    .into_iter()
+    .filter_map(|name| std::env::var(name).ok())
+    .find(|value| !value.trim().is_empty())
+    .and_then(|value| EnvFilter::try_new(value).ok())
+    .unwrap_or_else(|| EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -114,6 +119,12 @@ pub fn diagnostics(diagnostics: &[Diagnostic]) {
 /// Writes data to stdout, made safe for a terminal; a broken pipe exits quietly with success.
 pub fn stdout(text: &str) {
     stdout_exact(&safe(text));
+}
+
+/// Writes text agentctl generated itself from its own definitions (completion scripts, the
+/// manual page), which holds nothing from a model, a tool or a file, to stdout as it is.
+pub fn stdout_raw(text: &str) {
+    stdout_exact(text);
 }
 
 /// Writes text that is already safe (JSON from [`json`]) to stdout.

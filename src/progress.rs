@@ -47,7 +47,8 @@ pub struct TerminalProgress {
 impl TerminalProgress {
     pub fn new(verbosity: Verbosity) -> TerminalProgress {
         let terminal = output::stderr_is_terminal();
-        let status_line = terminal && !verbosity.quiet && !verbosity.tracing && status_line_wanted();
+        let status_line =
+            terminal && !verbosity.quiet && !verbosity.tracing && status_line_wanted();
         TerminalProgress {
             quiet: verbosity.quiet,
             stream_text: terminal && !verbosity.quiet,
@@ -98,8 +99,7 @@ impl TerminalProgress {
         self.pending_text.push_str(delta);
         if let Some(end) = self.pending_text.rfind('\n') {
             let complete: String = self.pending_text.drain(..=end).collect();
-            self.status
-                .suspend(|| output::stderr_fragment(&complete));
+            self.status.suspend(|| output::stderr_fragment(&complete));
         }
     }
 

@@ -80,6 +80,9 @@ mod terminal {
             .env("AGENTCTL_CACHE_DIR", project.root.join(".test-cache"))
             .env("TERM", "xterm")
             .env("NO_COLOR", "1")
+            // These tests read every byte for escapes from content; the live status line (its
+            // own erase-line sequences) is tested in tests/progress_and_output.rs.
+            .env("AGENTCTL_STATUS_LINE", "off")
             .args(args);
         if let Some(endpoint) = endpoint {
             command.env("OPENAI_BASE_URL", endpoint.base_url());
