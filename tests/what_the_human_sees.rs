@@ -301,9 +301,12 @@ mod terminal {
             "{}",
             shown.escape_debug()
         );
+        // A denial is agentctl's bold red (it used to be dim like other tool lines; a refused
+        // call must stand out), around the escaped text.
         assert!(
-            shown.contains("\u{1b}[2m"),
-            "agentctl's own dim colour is kept"
+            shown.contains("\u{1b}[1m\u{1b}[31m  ✗ denied execute_bash rm -rf / ␛[2K␍"),
+            "agentctl's own colour is kept:\n{}",
+            shown.escape_debug()
         );
         assert_audit_log_text_clean(&project);
     }
