@@ -430,22 +430,10 @@ impl RunObserver for TerminalProgress {
             RunEvent::McpServerFailed { server, error } => {
                 self.line(&format!("  MCP server {server} unavailable: {error}"));
             }
-            RunEvent::Finished { status, reason } => {
+            // The summary says how the run ended (printed by the command with the report).
+            RunEvent::Finished { .. } => {
+                self.flush_text();
                 self.status.clear();
-                let (label_style, label) = match status {
-                    RunStatus::Finished => (style::SUCCESS, "finished"),
-                    RunStatus::Failed => (style::FAILURE, "FAILED"),
-                    RunStatus::Rejected => (style::FAILURE, "REJECTED"),
-                    RunStatus::Interrupted => (style::PAUSED, "interrupted"),
-                    RunStatus::Paused => (style::PAUSED, "paused"),
-                    RunStatus::Running => (style::PAUSED, "running"),
-                    RunStatus::Waiting => (style::PAUSED, "waiting"),
-                };
-                self.painted(
-                    label_style,
-                    &format!("run {label}"),
-                    &format!(": {}", one(reason)),
-                );
             }
         }
     }
