@@ -527,3 +527,67 @@ mod terminal {
         None
     }
 }
+
+#[test]
+fn the_summary_says_who_a_paused_run_waits_for_and_resume_sums_up_the_whole_run() {
+    let runtime = runtime();
+    let project = common::project_with_approval_rule();
+    let endpoint = mock(
+        &runtime,
+        vec![
+            tool_call("fs_read", json!({ "path": "/etc/passwd" })),
+            tool_call(
+                "execute_bash",
+                json!({"command": "echo approved >> deploy/marker.txt"}),
+            ),
+            text("Done."),
+        ],
+    );
+    let output = project
+        .agentctl_with(&endpoint)
+        .args(["run", "ops-devops", "--task", "T-154"])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    let ended = summary_line(&stderr, "paused");
+    assert!(
+        ended.starts_with("  paused: at gate S") && ended.contains("what ops-devops asked"),
+        "{ended}"
+    );
+    assert_eq!(
+        summary_line(&stderr, "turns:"),
+        "  turns: 2, handoffs: 0, tool calls: 0 allowed, 1 denied"
+    );
+    // The next commands follow the summary.
+    let after = &stderr[stderr.find("summary:").unwrap()..];
+    assert!(
+        after.contains("approve: agentctl approve T-154 --gate S"),
+        "{after}"
+    );
+    assert!(after.contains("then:    agentctl resume T-154"), "{after}");
+
+    let approve = project
+        .agentctl()
+        .args(["approve", "T-154", "--by", "alice"])
+        .output()
+        .unwrap();
+    assert_eq!(approve.status.code(), Some(0), "{}", stderr_of(&approve));
+    let resumed = project
+        .agentctl_with(&endpoint)
+        .args(["resume", "T-154"])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&resumed);
+    assert_eq!(resumed.status.code(), Some(0), "{stderr}");
+    assert!(
+        summary_line(&stderr, "finished").starts_with("  finished: "),
+        "{stderr}"
+    );
+    // The whole run: both turns before the pause and the one after it, the earlier denial.
+    assert_eq!(
+        summary_line(&stderr, "turns:"),
+        "  turns: 3, handoffs: 0, tool calls: 1 allowed, 1 denied"
+    );
+    assert_eq!(project.read("deploy/marker.txt"), "approved\n");
+}
