@@ -34,9 +34,23 @@ pub struct GlobalArgs {
     /// Project root (default: the nearest ancestor directory holding agentctl.toml).
     #[arg(long, global = true, value_name = "DIR")]
     pub root: Option<PathBuf>,
-    /// More diagnostics on stderr: -v for info, -vv for debug. AGENTCTL_LOG also works.
+    /// More diagnostics on stderr: -v for endpoint requests, policy decisions and timings,
+    /// -vv for debug. AGENTCTL_LOG or RUST_LOG (a tracing filter) also work.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Print only the run summary, warnings and errors on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+}
+
+impl GlobalArgs {
+    /// How much `run` and `resume` show while they work.
+    pub fn verbosity(&self) -> crate::progress::Verbosity {
+        crate::progress::Verbosity {
+            quiet: self.quiet,
+            tracing: crate::output::tracing_requested(self.verbose),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -110,4 +124,12 @@ pub enum Command {
         after_help = "Examples:\n  agentctl mcp list\n  agentctl mcp tools git"
     )]
     Mcp(commands::mcp::McpCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(
+        after_help = "Examples:\n  agentctl completions bash > ~/.local/share/bash-completion/completions/agentctl\n  agentctl completions zsh > ~/.zfunc/_agentctl\n  agentctl completions fish > ~/.config/fish/completions/agentctl.fish"
+    )]
+    Completions(commands::completions::CompletionsArgs),
+    /// Print the manual page (roff) on stdout.
+    #[command(after_help = "Example:\n  agentctl man > ~/.local/share/man/man1/agentctl.1")]
+    Man(commands::completions::ManArgs),
 }

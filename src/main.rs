@@ -8,6 +8,7 @@ mod mcp_launch;
 mod output;
 mod progress;
 mod shipped;
+mod style;
 mod table;
 
 use std::process::ExitCode;

@@ -7,7 +7,8 @@
 //! character, escape sequence or bidi override from a model, a tool or a file reaches the
 //! terminal, whatever the caller forgot. Renderers escape the parts of a line that come from
 //! content with [`agentctl_display::line`] first, so content can neither start a new line nor
-//! move the cursor; agentctl's own colours are added after that, by the chat renderer only.
+//! move the cursor; agentctl's own colours are added after that ([`note_styled`], through
+//! [`crate::style`]).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::io::{IsTerminal, Write};
@@ -15,22 +16,39 @@ use std::io::{IsTerminal, Write};
 use agentctl_protocol::{Diagnostic, Severity};
 use tracing_subscriber::EnvFilter;
 
+/// Whether tracing prints lines of its own (so no live status line may share the terminal).
+pub fn tracing_requested(verbose: u8) -> bool {
+    verbose > 0
+        || [
+            agentctl_config::env::AGENTCTL_LOG,
+            agentctl_config::env::RUST_LOG,
+        ]
+        .into_iter()
+        .any(|name| std::env::var(name).is_ok_and(|value| !value.trim().is_empty()))
+}
+
 pub fn init_tracing(verbose: u8) {
     let default = match verbose {
         0 => "warn",
         1 => "info",
-        _ => "debug",
+        _ => "debug,hyper=info,hyper_util=info,rustls=info,reqwest=info",
     };
-    let filter = std::env::var(agentctl_config::env::AGENTCTL_LOG)
-        .ok()
-        .and_then(|value| EnvFilter::try_new(value).ok())
-        .unwrap_or_else(|| EnvFilter::new(default));
+    // AGENTCTL_LOG first, then RUST_LOG; `-v` sets the level when neither is set.
+    let filter = [
+        agentctl_config::env::AGENTCTL_LOG,
+        agentctl_config::env::RUST_LOG,
+    ]
+    .into_iter()
+    .filter_map(|name| std::env::var(name).ok())
+    .find(|value| !value.trim().is_empty())
+    .and_then(|value| EnvFilter::try_new(value).ok())
+    .unwrap_or_else(|| EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_target(false)
-        .without_time()
+        .with_ansi(crate::style::stderr_has_colour())
+        .with_target(verbose > 1)
+        .with_timer(tracing_subscriber::fmt::time::uptime())
         .try_init();
 }
 
@@ -49,6 +67,20 @@ pub fn warning(message: &str) {
 /// Progress and notes for the human on stderr.
 pub fn note(message: &str) {
     eprintln!("{}", safe(message));
+}
+
+/// One line on stderr made of parts, some in agentctl's colours: each part is made safe first,
+/// then painted (see [`crate::style`]; colours are dropped where they must not appear).
+pub fn note_styled(parts: &[(Option<anstyle::Style>, &str)]) {
+    let mut text = String::new();
+    for (style, part) in parts {
+        let part = safe(part);
+        match style {
+            Some(style) => text.push_str(&crate::style::paint(*style, &part)),
+            None => text.push_str(&part),
+        }
+    }
+    crate::style::stderr_line(&text);
 }
 
 /// Text on stderr as it comes, without a newline (streamed model text).
@@ -87,6 +119,12 @@ pub fn diagnostics(diagnostics: &[Diagnostic]) {
 /// Writes data to stdout, made safe for a terminal; a broken pipe exits quietly with success.
 pub fn stdout(text: &str) {
     stdout_exact(&safe(text));
+}
+
+/// Writes text agentctl generated itself from its own definitions (completion scripts, the
+/// manual page), which holds nothing from a model, a tool or a file, to stdout as it is.
+pub fn stdout_raw(text: &str) {
+    stdout_exact(text);
 }
 
 /// Writes text that is already safe (JSON from [`json`]) to stdout.

@@ -80,6 +80,9 @@ mod terminal {
             .env("AGENTCTL_CACHE_DIR", project.root.join(".test-cache"))
             .env("TERM", "xterm")
             .env("NO_COLOR", "1")
+            // These tests read every byte for escapes from content; the live status line (its
+            // own erase-line sequences) is tested in tests/progress_and_output.rs.
+            .env("AGENTCTL_STATUS_LINE", "off")
             .args(args);
         if let Some(endpoint) = endpoint {
             command.env("OPENAI_BASE_URL", endpoint.base_url());
@@ -298,9 +301,12 @@ mod terminal {
             "{}",
             shown.escape_debug()
         );
+        // A denial is agentctl's bold red (it used to be dim like other tool lines; a refused
+        // call must stand out), around the escaped text.
         assert!(
-            shown.contains("\u{1b}[2m"),
-            "agentctl's own dim colour is kept"
+            shown.contains("\u{1b}[1m\u{1b}[31m  ✗ denied execute_bash rm -rf / ␛[2K␍"),
+            "agentctl's own colour is kept:\n{}",
+            shown.escape_debug()
         );
         assert_audit_log_text_clean(&project);
     }

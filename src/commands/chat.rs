@@ -74,7 +74,9 @@ pub async fn execute(global: &GlobalArgs, args: ChatArgs) -> Exit {
     };
     let interrupt = interrupt::Interrupt::listen(interrupt, state.run_id.to_string());
     let input = input::LineSource::for_stdin(context.config.paths.state_dir.join(HISTORY_FILE));
-    let colour = input.is_terminal() && output::stderr_is_terminal();
+    // Colours follow the shared rules (a terminal, NO_COLOR, CLICOLOR_FORCE); a piped session
+    // is plain.
+    let colour = input.is_terminal() && crate::style::stderr_has_colour();
     let mut observer = render::ChatObserver::new(colour);
     observer.quiet(&header(
         &context,

@@ -9,7 +9,7 @@ use crate::exit::Exit;
 use crate::output;
 
 /// Every topic: its name, a one-line summary, and the page.
-pub const TOPICS: [(&str, &str, &str); 13] = [
+pub const TOPICS: [(&str, &str, &str); 14] = [
     (
         "cli",
         "every command, flag, output and exit code",
@@ -59,6 +59,11 @@ pub const TOPICS: [(&str, &str, &str); 13] = [
         "endpoints",
         "OpenAI-compatible endpoints, keys, local models",
         include_str!("../../docs/endpoints.md"),
+    ),
+    (
+        "output",
+        "progress, colours, the run summary, --quiet, -v, completions",
+        include_str!("../../docs/output.md"),
     ),
     (
         "chat",

@@ -4,6 +4,7 @@
 pub mod approve;
 pub mod audit;
 pub mod chat;
+pub mod completions;
 pub mod docs;
 pub mod doctor;
 pub mod gates;
@@ -48,6 +49,8 @@ pub async fn dispatch(cli: Cli) -> Exit {
         Command::Audit(command) => audit::execute(&global, command),
         Command::Doctor(args) => doctor::execute(&global, args),
         Command::Mcp(command) => mcp::execute(&global, command).await,
+        Command::Completions(args) => completions::completions(args),
+        Command::Man(args) => completions::man(args),
     }
 }
 

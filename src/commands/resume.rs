@@ -62,10 +62,10 @@ pub async fn execute(global: &GlobalArgs, args: ResumeArgs) -> Exit {
         Ok(context) => context,
         Err(exit) => return exit,
     };
-    let mut progress = TerminalProgress::new();
+    let mut progress = TerminalProgress::new(global.verbosity());
     let result = agentctl_core::resume(&context, &lock, &mut progress).await;
     if let Err(error) = &result {
         return core_error(&context.config, error);
     }
-    finish(&context.config, result, args.json)
+    finish(&context.config, result, args.json, &mut progress)
 }

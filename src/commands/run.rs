@@ -84,9 +84,9 @@ pub async fn execute(global: &GlobalArgs, args: RunArgs) -> Exit {
         Ok(context) => context,
         Err(exit) => return exit,
     };
-    let mut progress = TerminalProgress::new();
+    let mut progress = TerminalProgress::new(global.verbosity());
     let result = agentctl_core::start(&context, &target, vars, args.model, &mut progress).await;
-    finish(&context.config, result, args.json)
+    finish(&context.config, result, args.json, &mut progress)
 }
 
 pub fn load_task(config: &Config, id: &str) -> Result<Task, Exit> {
@@ -122,6 +122,7 @@ pub fn build_context_with_interrupt(
         base_url: base_url.clone(),
         api_key: config.endpoint.api_key.clone(),
         timeout: config.endpoint.timeout,
+        first_token_timeout: config.endpoint.first_token_timeout,
         max_retries: config.endpoint.max_retries,
         reply_limits: agentctl_llm::ReplyLimits {
             max_bytes: config.limits.reply.max_reply_bytes,
@@ -172,11 +173,13 @@ pub fn finish(
     config: &Config,
     result: Result<RunReport, agentctl_core::CoreError>,
     json: bool,
+    progress: &mut TerminalProgress,
 ) -> Exit {
     let report = match result {
         Ok(report) => report,
         Err(error) => return core_error(config, &error),
     };
+    progress.summary(&report);
     if json {
         output::json(&report);
     } else if let Some(answer) = &report.answer {

@@ -105,6 +105,11 @@ impl Project {
             "AGENTCTL_MODEL",
             "AGENTCTL_LOG",
             "AGENTCTL_CACHE_DIR",
+            "RUST_LOG",
+            "NO_COLOR",
+            "CLICOLOR",
+            "CLICOLOR_FORCE",
+            "AGENTCTL_STATUS_LINE",
         ] {
             command.env_remove(name);
         }

@@ -6,6 +6,10 @@ pub const OPENAI_BASE_URL: &str = "OPENAI_BASE_URL";
 pub const OPENAI_API_KEY: &str = "OPENAI_API_KEY";
 pub const AGENTCTL_MODEL: &str = "AGENTCTL_MODEL";
 pub const AGENTCTL_LOG: &str = "AGENTCTL_LOG";
+/// The tracing filter when AGENTCTL_LOG is not set (the Rust ecosystem's usual name).
+pub const RUST_LOG: &str = "RUST_LOG";
+/// `off` turns the live status line of `run`/`resume` off on a terminal.
+pub const AGENTCTL_STATUS_LINE: &str = "AGENTCTL_STATUS_LINE";
 pub const AGENTCTL_CACHE_DIR: &str = "AGENTCTL_CACHE_DIR";
 pub const XDG_CACHE_HOME: &str = "XDG_CACHE_HOME";
 pub const HOME: &str = "HOME";

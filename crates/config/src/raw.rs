@@ -96,6 +96,7 @@ pub struct RawEndpoint {
     pub model: Option<String>,
     pub stream: Option<bool>,
     pub timeout_s: Option<u64>,
+    pub first_token_timeout_s: Option<u64>,
     pub max_retries: Option<u32>,
     pub context_window: Option<usize>,
 }

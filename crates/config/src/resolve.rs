@@ -47,7 +47,12 @@ pub struct EndpointConfig {
     /// Whether `--model` or `AGENTCTL_MODEL` forced the model for every persona.
     pub model_forced: bool,
     pub stream: bool,
+    /// Connecting, and the silence allowed inside a reply once it has started.
     pub timeout: Duration,
+    /// The wait for the first byte of a reply after the request was sent.
+    pub first_token_timeout: Duration,
+    /// Retries after the first attempt, made only when the server is not working on the
+    /// request (no connection, 408, 429, 5xx).
     pub max_retries: u32,
     /// Tokens the model can take in; conversations are trimmed to fit (docs/chat.md).
     pub context_window: usize,
@@ -527,6 +532,7 @@ fn resolve_endpoint(raw: RawEndpoint, env: &EnvVars, overrides: &Overrides) -> E
             .unwrap_or_else(|| DEFAULT_MODEL.to_owned()),
         stream: raw.stream.unwrap_or(true),
         timeout: Duration::from_secs(raw.timeout_s.unwrap_or(120)),
+        first_token_timeout: Duration::from_secs(raw.first_token_timeout_s.unwrap_or(600)),
         max_retries: raw.max_retries.unwrap_or(3),
         context_window: raw.context_window.unwrap_or(DEFAULT_CONTEXT_WINDOW),
     }

@@ -39,8 +39,20 @@ pub enum RunEvent {
     ModelText {
         delta: String,
     },
+    /// A model request is about to be sent for `persona`'s turn `turn` (a front end starts
+    /// its "waiting for the model" line).
+    ModelWaiting {
+        persona: String,
+        turn: u32,
+    },
+    /// Completion tokens of the reply being streamed, so far.
+    ModelTokens {
+        tokens: u64,
+    },
+    /// Retry `attempt` of at most `attempts - 1` follows after `wait_ms`.
     ModelRetry {
         attempt: u32,
+        attempts: u32,
         wait_ms: u64,
         reason: String,
     },
@@ -66,6 +78,13 @@ pub enum RunEvent {
         tool: String,
         ok: bool,
         summary: String,
+    },
+    /// A tool call changed a file in the workspace (its diff is in the audit log).
+    FileChanged {
+        path: String,
+        created: bool,
+        added_lines: usize,
+        removed_lines: usize,
     },
     GateReported {
         gate: Gate,

@@ -462,6 +462,10 @@ impl Engine<'_> {
         let turn = self.state.turns;
         let mut interrupt = self.context.interrupt.clone();
         let client = Arc::clone(&self.context.client);
+        self.observer.on_event(&RunEvent::ModelWaiting {
+            persona: persona_name.clone(),
+            turn,
+        });
         let outcome = {
             let mut relay = Relay {
                 observer: &mut *self.observer,
@@ -606,9 +610,14 @@ impl StreamObserver for Relay<'_> {
         });
     }
 
-    fn on_retry(&mut self, attempt: u32, wait: std::time::Duration, reason: &str) {
+    fn on_tokens(&mut self, tokens: u64) {
+        self.observer.on_event(&RunEvent::ModelTokens { tokens });
+    }
+
+    fn on_retry(&mut self, attempt: u32, attempts: u32, wait: std::time::Duration, reason: &str) {
         self.observer.on_event(&RunEvent::ModelRetry {
             attempt,
+            attempts,
             wait_ms: u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
             reason: reason.to_owned(),
         });

@@ -183,6 +183,7 @@ impl Engine<'_> {
         let redactor = self.redactor();
         // A reason quotes the model's input, so it is redacted like the input.
         let reason = redactor.text(&reason);
+        tracing::info!(persona, tool = %agentctl_display::line(&call.name), %rule, reason = %agentctl_display::line(&reason), "policy: denied");
         self.observer.on_event(&RunEvent::ToolDenied {
             tool: call.name.clone(),
             summary: summarize(call, &redactor),
@@ -304,6 +305,7 @@ impl Engine<'_> {
     ) -> Result<CallOutcome, CoreError> {
         self.state.tool_calls += 1;
         let redactor = self.redactor();
+        tracing::info!(persona, tool = %agentctl_display::line(&call.name), %rule, "policy: allowed");
         self.observer.on_event(&RunEvent::ToolAllowed {
             tool: call.name.clone(),
             summary: summarize(call, &redactor),
@@ -377,6 +379,12 @@ impl Engine<'_> {
             Ok((mut output, change)) => {
                 output.text = redactor.text(&output.text);
                 if let Some(change) = change {
+                    self.observer.on_event(&RunEvent::FileChanged {
+                        path: change.path.clone(),
+                        created: change.created,
+                        added_lines: change.added_lines,
+                        removed_lines: change.removed_lines,
+                    });
                     Recorder::queue(
                         &mut self.state,
                         Some(persona),

@@ -185,9 +185,9 @@ impl OpenAiClient {
     async fn attempt_plain(&self, body: &Value) -> Result<Completion, AttemptFailure> {
         let chat = self.openai.chat();
         let call = chat.create_byot::<&Value, Value>(body);
-        let reply = match tokio::time::timeout(self.settings.timeout, call).await {
+        let reply = match tokio::time::timeout(self.settings.first_token_timeout, call).await {
             Ok(reply) => reply.map_err(|error| classify(error, false))?,
-            Err(_) => return Err(self.timed_out("the reply")),
+            Err(_) => return Err(self.no_first_answer("the reply")),
         };
         let completion = parse_completion(&reply)
             .map_err(|detail| AttemptFailure::Fatal(ModelError::Malformed { detail }))?;
@@ -204,20 +204,38 @@ impl OpenAiClient {
     ) -> Result<Completion, AttemptFailure> {
         let chat = self.openai.chat();
         let open = chat.create_stream_byot::<&Value, Value>(body);
-        let mut stream = match tokio::time::timeout(self.settings.timeout, open).await {
+        let first_token = self.settings.first_token_timeout;
+        let mut stream = match tokio::time::timeout(first_token, open).await {
             Ok(stream) => stream.map_err(|error| classify(error, true))?,
-            Err(_) => return Err(self.timed_out("the start of the stream")),
+            Err(_) => return Err(self.no_first_answer("the start of the stream")),
         };
         let mut assembly = StreamAssembly::default();
         loop {
-            let chunk = match tokio::time::timeout(self.settings.timeout, stream.next()).await {
+            // A server may send the headers at once and then read the prompt: until the first
+            // event the long wait applies, after it the silence limit.
+            let (limit, key) = if assembly.chunks() == 0 {
+                (first_token, "first_token_timeout_s")
+            } else {
+                (self.settings.timeout, "timeout_s")
+            };
+            let chunk = match tokio::time::timeout(limit, stream.next()).await {
                 Ok(Some(chunk)) => chunk.map_err(|error| classify(error, true))?,
                 Ok(None) => break,
-                Err(_) => return Err(self.timed_out("the next part of the stream")),
+                Err(_) => {
+                    return Err(AttemptFailure::Unanswered {
+                        reason: format!(
+                            "the stream went silent for {:.1}s ([endpoint] {key})",
+                            limit.as_secs_f64()
+                        ),
+                    })
+                }
             };
             match assembly.accept(&chunk) {
-                Ok(Some(text)) => observer.on_text(&text),
-                Ok(None) => {}
+                Ok(Some(text)) => {
+                    observer.on_text(&text);
+                    observer.on_tokens(assembly.tokens());
+                }
+                Ok(None) => observer.on_tokens(assembly.tokens()),
                 Err(message) => {
                     return Err(AttemptFailure::transient(format!(
                         "the server reported an error mid-stream: {message}"
@@ -240,11 +258,14 @@ impl OpenAiClient {
         Ok(assembly.finish())
     }
 
-    fn timed_out(&self, waiting_for: &str) -> AttemptFailure {
-        AttemptFailure::transient(format!(
-            "timed out after {:.1}s waiting for {waiting_for}",
-            self.settings.timeout.as_secs_f64()
-        ))
+    fn no_first_answer(&self, waiting_for: &str) -> AttemptFailure {
+        AttemptFailure::Unanswered {
+            reason: format!(
+                "nothing came back for {:.1}s while waiting for {waiting_for} \
+                 ([endpoint] first_token_timeout_s)",
+                self.settings.first_token_timeout.as_secs_f64()
+            ),
+        }
     }
 }
 
@@ -320,6 +341,10 @@ impl OpenAiClient {
                 }
                 Err(AttemptFailure::StreamingRefused { reason }) => (reason, None),
                 Err(AttemptFailure::Fatal(error)) => return Err(error),
+                Err(AttemptFailure::Unanswered { reason }) => {
+                    tracing::info!(attempt = attempts, %reason, "no answer; not sent again");
+                    return Err(ModelError::NoAnswer { detail: reason });
+                }
                 Err(AttemptFailure::Transient {
                     reason,
                     retry_after,
@@ -349,7 +374,7 @@ impl OpenAiClient {
                 self.settings.backoff_max,
             );
             tracing::debug!(attempt = attempts, wait_ms = wait.as_millis() as u64, %reason, "model request failed; retrying");
-            observer.on_retry(attempts, wait, &reason);
+            observer.on_retry(attempts, self.settings.max_retries + 1, wait, &reason);
             tokio::time::sleep(wait).await;
         }
     }

@@ -23,6 +23,15 @@ pub enum ModelError {
     #[error("the model endpoint failed {attempts} times in a row; last error: {last}")]
     RetriesExhausted { attempts: u32, last: String },
 
+    /// The request was sent but no answer came in time (or the stream broke off). It was not
+    /// sent again: a single-slot server may still be working on it.
+    #[error(
+        "the model endpoint did not answer: {detail}; the request was not sent again, since \
+         the server may still be working on it (for a slow local server raise the named \
+         setting in agentctl.toml)"
+    )]
+    NoAnswer { detail: String },
+
     /// The server answered, but not with a chat completion we can read.
     #[error("the model endpoint sent a reply that is not a chat completion: {detail}")]
     Malformed { detail: String },

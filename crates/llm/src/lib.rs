@@ -37,9 +37,16 @@ pub trait StreamObserver: Send {
     /// A piece of assistant text, in order.
     fn on_text(&mut self, delta: &str);
 
-    /// Retry number `attempt` (1 for the first) will be made after `wait` because of `reason`.
-    fn on_retry(&mut self, attempt: u32, wait: Duration, reason: &str) {
-        let _ = (attempt, wait, reason);
+    /// Completion tokens of the reply so far (the server's count when it sent one, else the
+    /// number of text and tool-call pieces), after each streamed piece.
+    fn on_tokens(&mut self, tokens: u64) {
+        let _ = tokens;
+    }
+
+    /// Retry number `attempt` (1 for the first) will be made after `wait` because of `reason`;
+    /// `attempts` is the most the call will make, the first one included.
+    fn on_retry(&mut self, attempt: u32, attempts: u32, wait: Duration, reason: &str) {
+        let _ = (attempt, attempts, wait, reason);
     }
 
     /// The server refused to stream; this and later requests of the client go without it.

@@ -3,6 +3,10 @@
 //! Owns: classifying one failed attempt ([`AttemptFailure`]), exponential backoff with full
 //! jitter, and reading `Retry-After` (delta-seconds or an HTTP date). Does not send anything;
 //! `client.rs` runs the loop.
+//!
+//! A request is sent again only when the server is known not to be working on it: no
+//! connection was made, the connection was closed without an answer, or the server answered
+//! 408, 429 or 5xx. A timeout or a stream that broke off is never retried.
 
 use std::time::{Duration, SystemTime};
 
@@ -24,6 +28,10 @@ pub(crate) enum AttemptFailure {
         /// No connection was ever made (refused, DNS, TLS handshake).
         never_connected: bool,
     },
+    /// The request reached the server and no usable answer came back in time, or a stream
+    /// broke off after it had started. Not retried: a single-slot local server may still be
+    /// working on the request, and a second copy would only queue behind the first.
+    Unanswered { reason: String },
     /// The server will not stream this request; ask again without streaming.
     StreamingRefused { reason: String },
     /// Retrying cannot help.
@@ -60,9 +68,9 @@ pub(crate) fn classify(error: OpenAIError, streaming: bool) -> AttemptFailure {
         }
         OpenAIError::StreamError(stream_error) => match *stream_error {
             // The byte stream broke mid-reply (reset, truncated chunk): a transport failure.
-            StreamError::EventStream(detail) => {
-                AttemptFailure::transient(format!("the stream broke off: {detail}"))
-            }
+            StreamError::EventStream(detail) => AttemptFailure::Unanswered {
+                reason: format!("the stream broke off: {detail}"),
+            },
             StreamError::UnknownEvent(event) => AttemptFailure::Fatal(ModelError::Malformed {
                 detail: format!("unexpected stream event: {}", excerpt(&event.data)),
             }),

@@ -14,9 +14,13 @@ pub struct EndpointSettings {
     pub base_url: String,
     /// Sent as `Authorization: Bearer …`; no header at all when `None`.
     pub api_key: Option<String>,
-    /// Limit for one attempt of a non-streaming request, and for the silence between two
-    /// pieces of a streamed one (a long stream that keeps talking is never cut off).
+    /// Limit for making the connection, and for the silence between two pieces of a streamed
+    /// reply once it has started (a long stream that keeps talking is never cut off).
     pub timeout: Duration,
+    /// How long to wait for the first byte of an answer after the request was sent: the start
+    /// of a stream, or the whole body of a non-streaming reply. A local server reads the whole
+    /// prompt before it answers, and a single-slot one queues requests, so this is long.
+    pub first_token_timeout: Duration,
     /// Retries after the first attempt; 0 means try once.
     pub max_retries: u32,
     /// Ceiling of the first backoff; doubles with each retry.
@@ -29,6 +33,7 @@ pub struct EndpointSettings {
 
 impl EndpointSettings {
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+    pub const DEFAULT_FIRST_TOKEN_TIMEOUT: Duration = Duration::from_secs(600);
     pub const DEFAULT_MAX_RETRIES: u32 = 3;
     pub const DEFAULT_BACKOFF_BASE: Duration = Duration::from_millis(500);
     pub const DEFAULT_BACKOFF_MAX: Duration = Duration::from_secs(30);
@@ -39,6 +44,7 @@ impl EndpointSettings {
             base_url: base_url.into(),
             api_key: None,
             timeout: Self::DEFAULT_TIMEOUT,
+            first_token_timeout: Self::DEFAULT_FIRST_TOKEN_TIMEOUT,
             max_retries: Self::DEFAULT_MAX_RETRIES,
             backoff_base: Self::DEFAULT_BACKOFF_BASE,
             backoff_max: Self::DEFAULT_BACKOFF_MAX,

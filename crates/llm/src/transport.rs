@@ -59,8 +59,19 @@ impl tower::Service<HttpRequestFactory> for HttpTransport {
             if !send_authorization {
                 request.headers_mut().remove(AUTHORIZATION);
             }
-            let response = http.execute(request).await?;
+            let method = request.method().clone();
+            let url = loggable_url(request.url());
+            let started = std::time::Instant::now();
+            let response = match http.execute(request).await {
+                Ok(response) => response,
+                Err(error) => {
+                    tracing::info!(%method, %url, elapsed_ms = elapsed_ms(started), error = %error, "endpoint request failed");
+                    return Err(error.into());
+                }
+            };
             let status = response.status();
+            // The time to the response headers: for a stream, how long the server took to start.
+            tracing::info!(%method, %url, status = status.as_u16(), elapsed_ms = elapsed_ms(started), "endpoint request");
             if status.is_success() {
                 return Ok(match guard {
                     Some(guard) => capped(response, guard),
@@ -90,5 +101,30 @@ impl tower::Service<HttpRequestFactory> for HttpTransport {
             };
             Err(OpenAIError::Boxed(Box::new(failure)))
         })
+    }
+}
+
+fn elapsed_ms(started: std::time::Instant) -> u64 {
+    u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The URL without user name, password or query, for logs: the API key travels in a header,
+/// but a base URL may carry credentials of its own.
+pub(crate) fn loggable_url(url: &reqwest::Url) -> String {
+    let mut shown = url.clone();
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.set_query(None);
+    shown.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logged_urls_carry_no_credentials() {
+        let url = reqwest::Url::parse("https://user:secret@example.com/v1/chat?key=abc").unwrap();
+        assert_eq!(loggable_url(&url), "https://example.com/v1/chat");
     }
 }

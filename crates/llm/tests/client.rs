@@ -60,7 +60,7 @@ impl StreamObserver for Recorder {
     fn on_text(&mut self, delta: &str) {
         self.text.push(delta.to_owned());
     }
-    fn on_retry(&mut self, attempt: u32, wait: Duration, reason: &str) {
+    fn on_retry(&mut self, attempt: u32, _attempts: u32, wait: Duration, reason: &str) {
         self.retries.push((attempt, wait, reason.to_owned()));
     }
     fn on_fallback(&mut self, reason: &str) {
@@ -359,27 +359,67 @@ async fn plain_text_error_body_is_kept_verbatim() {
 }
 
 #[tokio::test]
-async fn hanging_server_times_out_and_is_retried() {
+async fn hanging_server_times_out_and_is_not_sent_again() {
+    // A single-slot local server may still be working on the first copy: a second one would
+    // only queue behind it. The timeout ends the call at once, naming the setting to raise.
     let endpoint = MockEndpoint::start(vec![MockReply::Hang, MockReply::Hang]).await;
     let client = OpenAiClient::new(EndpointSettings {
-        timeout: Duration::from_millis(300),
-        max_retries: 1,
+        first_token_timeout: Duration::from_millis(300),
+        max_retries: 3,
         ..settings(endpoint.base_url())
     })
     .unwrap();
     let started = Instant::now();
+    let mut recorder = Recorder::default();
     let error = client
-        .complete(&request(false, Vec::new()), &mut SilentObserver)
+        .complete(&request(false, Vec::new()), &mut recorder)
         .await
         .unwrap_err();
-    assert!(started.elapsed() >= Duration::from_millis(600));
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert!(started.elapsed() < Duration::from_millis(2000));
     assert_eq!(
         error,
-        ModelError::RetriesExhausted {
-            attempts: 2,
-            last: "timed out after 0.3s waiting for the reply".into()
+        ModelError::NoAnswer {
+            detail: "nothing came back for 0.3s while waiting for the reply \
+                     ([endpoint] first_token_timeout_s)"
+                .into()
         }
     );
+    assert!(error.to_string().contains("not sent again"), "{error}");
+    assert!(recorder.retries.is_empty());
+    assert_eq!(endpoint.chat_requests().len(), 1);
+    assert_eq!(endpoint.remaining(), 1);
+}
+
+#[tokio::test]
+async fn slow_first_token_within_its_timeout_is_not_cut_by_the_silence_timeout() {
+    // The silence limit is short, the first-token wait long: a server that reads the prompt
+    // for longer than `timeout` still answers once.
+    let endpoint = MockEndpoint::start(vec![MockReply::Delay(
+        Duration::from_millis(600),
+        Box::new(MockReply::text("thought about it")),
+    )])
+    .await;
+    let client = OpenAiClient::new(EndpointSettings {
+        timeout: Duration::from_millis(200),
+        first_token_timeout: Duration::from_secs(5),
+        ..settings(endpoint.base_url())
+    })
+    .unwrap();
+    for streaming in [false, true] {
+        if streaming {
+            endpoint.push(MockReply::Delay(
+                Duration::from_millis(600),
+                Box::new(MockReply::text("thought about it")),
+            ));
+        }
+        let response = client
+            .complete(&request(streaming, Vec::new()), &mut SilentObserver)
+            .await
+            .unwrap();
+        assert_eq!(response.content.as_deref(), Some("thought about it"));
+        assert_eq!(response.attempts, 1);
+    }
     assert_eq!(endpoint.chat_requests().len(), 2);
 }
 
@@ -387,8 +427,8 @@ async fn hanging_server_times_out_and_is_retried() {
 async fn stalled_stream_times_out() {
     let endpoint = MockEndpoint::start(vec![MockReply::Hang]).await;
     let client = OpenAiClient::new(EndpointSettings {
-        timeout: Duration::from_millis(200),
-        max_retries: 0,
+        first_token_timeout: Duration::from_millis(200),
+        max_retries: 2,
         ..settings(endpoint.base_url())
     })
     .unwrap();
@@ -398,11 +438,13 @@ async fn stalled_stream_times_out() {
         .unwrap_err();
     assert_eq!(
         error,
-        ModelError::RetriesExhausted {
-            attempts: 1,
-            last: "timed out after 0.2s waiting for the start of the stream".into()
+        ModelError::NoAnswer {
+            detail: "nothing came back for 0.2s while waiting for the start of the stream \
+                     ([endpoint] first_token_timeout_s)"
+                .into()
         }
     );
+    assert_eq!(endpoint.chat_requests().len(), 1);
 }
 
 #[tokio::test]

@@ -3,16 +3,13 @@
 //! piped). Knows nothing about where lines come from or what slash commands do.
 //!
 //! Content is escaped before it is shown (replies as a block, everything inside a status line
-//! as one line); the colours are agentctl's own, added around text that is already escaped.
-#![allow(clippy::print_stderr)]
+//! as one line); the colours are agentctl's own ([`crate::style`]), added around text that is
+//! already escaped, and dropped by the same rules as everywhere (`NO_COLOR`, no terminal).
 
 use agentctl_core::{RunEvent, RunObserver};
 
 use crate::output::{self, line as one};
-
-const DIM: &str = "\x1b[2m";
-const BOLD_YELLOW: &str = "\x1b[1;33m";
-const RESET: &str = "\x1b[0m";
+use crate::style;
 
 /// Renders one session's run events.
 pub struct ChatObserver {
@@ -63,22 +60,31 @@ impl ChatObserver {
     /// A line that matters less than the conversation: dim on a terminal.
     pub fn quiet(&mut self, text: &str) {
         self.end_stdout_line();
-        let text = output::safe(text);
         if self.colour {
-            eprintln!("{DIM}{text}{RESET}");
+            output::note_styled(&[(Some(style::DIM), text)]);
         } else {
-            eprintln!("{text}");
+            output::note(text);
+        }
+    }
+
+    /// A refused tool call: red on a terminal, like in `run`.
+    fn denied(&mut self, text: &str) {
+        self.end_stdout_line();
+        if self.colour {
+            output::note_styled(&[(Some(style::DENIED), text)]);
+        } else {
+            output::note(text);
         }
     }
 
     /// A line the human must not miss: a handoff, a gate waiting for them.
     pub fn banner(&mut self, text: &str) {
         self.end_stdout_line();
-        let text = output::safe(text);
+        let text = format!("── {text} ──");
         if self.colour {
-            eprintln!("{BOLD_YELLOW}── {text} ──{RESET}");
+            output::note_styled(&[(Some(style::PAUSED), &text)]);
         } else {
-            eprintln!("── {text} ──");
+            output::note(&text);
         }
     }
 
@@ -107,14 +113,17 @@ impl RunObserver for ChatObserver {
             }
             RunEvent::ModelRetry {
                 attempt,
+                attempts,
                 wait_ms,
                 reason,
             } => {
                 // Text already shown belonged to the failed attempt; the retry streams anew.
                 self.turn_streamed = false;
                 self.quiet(&format!(
-                    "  endpoint: {}; retry {attempt} in {wait_ms} ms",
-                    one(reason)
+                    "  endpoint: {}; retrying in {:.1}s (attempt {} of {attempts})",
+                    one(reason),
+                    std::time::Duration::from_millis(*wait_ms).as_secs_f64(),
+                    attempt + 1
                 ));
             }
             RunEvent::ModelFallback { reason } => {
@@ -126,7 +135,7 @@ impl RunObserver for ChatObserver {
             RunEvent::ToolAllowed { summary, .. } => self.quiet(&format!("  ▸ {}", one(summary))),
             RunEvent::ToolDenied {
                 summary, reason, ..
-            } => self.quiet(&format!(
+            } => self.denied(&format!(
                 "  ✗ denied {}: {}",
                 one(summary),
                 one(crate::output::denial_gist(reason))
@@ -172,6 +181,9 @@ impl RunObserver for ChatObserver {
             RunEvent::RunStarted { .. }
             | RunEvent::RunResumed { .. }
             | RunEvent::PersonaStarted { .. }
+            | RunEvent::ModelWaiting { .. }
+            | RunEvent::ModelTokens { .. }
+            | RunEvent::FileChanged { .. }
             | RunEvent::Paused { .. }
             | RunEvent::Finished { .. } => {}
         }

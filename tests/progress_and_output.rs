@@ -1,0 +1,593 @@
+//! What `run` shows while it works and when it ends: the live status line and colours on a
+//! terminal, plain bytes off one, `NO_COLOR`, `--quiet`, `-v` tracing, the run summary, shell
+//! completions and the manual page, and the retry policy for slow single-slot servers.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use agentctl_test_support::MockReply;
+use common::{mock, runtime, stderr_of, stdout_of, text, tool_call, Project};
+use serde_json::json;
+
+/// Two denials (a command outside the policy, a path outside the workspace), one read, one
+/// write, and the answer: the numbers the summary must show.
+fn scripted_run() -> Vec<MockReply> {
+    vec![
+        tool_call("execute_bash", json!({ "command": "rm -rf /" })),
+        tool_call("fs_read", json!({ "path": "/etc/passwd" })),
+        tool_call("fs_read", json!({ "path": "docs/notes.txt" })),
+        tool_call(
+            "fs_write",
+            json!({ "path": "deploy/notes.md", "content": "rollout notes\n" }),
+        ),
+        text("Done."),
+    ]
+}
+
+fn project() -> Project {
+    let project = Project::example();
+    project.write("docs/notes.txt", "notes\n");
+    project
+}
+
+/// The line of `summary` that starts with `label` (after its indent).
+fn summary_line<'a>(stderr: &'a str, label: &str) -> &'a str {
+    let start = stderr
+        .find("summary:")
+        .unwrap_or_else(|| panic!("no summary:\n{stderr}"));
+    stderr[start..]
+        .lines()
+        .find(|line| line.trim_start().starts_with(label))
+        .unwrap_or_else(|| panic!("no {label} line in the summary:\n{stderr}"))
+}
+
+#[test]
+fn off_a_terminal_the_output_is_plain_and_the_summary_matches_the_run() {
+    let runtime = runtime();
+    let project = project();
+    let endpoint = mock(&runtime, scripted_run());
+    let output = project
+        .agentctl_with(&endpoint)
+        .args(["run", "ops-devops", "--task", "T-154", "--json"])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    for (name, bytes) in [("stdout", &output.stdout), ("stderr", &output.stderr)] {
+        assert!(
+            !bytes.contains(&0x1b),
+            "{name} holds an ESC byte off a terminal:\n{}",
+            String::from_utf8_lossy(bytes).escape_debug()
+        );
+        assert!(!bytes.contains(&b'\r'), "{name} holds a carriage return");
+    }
+    assert!(!stderr.contains("waiting for the model"), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout_of(&output)).unwrap();
+    let denials = report["denials"].as_u64().unwrap();
+    let calls = report["tool_calls"].as_u64().unwrap();
+    assert_eq!(denials, 2, "{report}");
+    assert_eq!(project.events("tool.denied").len(), 2);
+    assert_eq!(project.events("tool.allowed").len(), 2);
+    assert_eq!(
+        summary_line(&stderr, "turns:"),
+        format!(
+            "  turns: {}, handoffs: 0, tool calls: {} allowed, {denials} denied",
+            report["turns"],
+            calls - denials
+        )
+    );
+    assert_eq!(
+        summary_line(&stderr, "turns:"),
+        "  turns: 5, handoffs: 0, tool calls: 2 allowed, 2 denied"
+    );
+    assert_eq!(
+        summary_line(&stderr, "files changed:"),
+        "  files changed: 1"
+    );
+    assert_eq!(project.read("deploy/notes.md"), "rollout notes\n");
+    let usage = &report["usage"];
+    assert_eq!(
+        summary_line(&stderr, "tokens:"),
+        format!(
+            "  tokens: {} ({} prompt + {} completion)",
+            usage["prompt_tokens"].as_u64().unwrap() + usage["completion_tokens"].as_u64().unwrap(),
+            usage["prompt_tokens"],
+            usage["completion_tokens"]
+        )
+    );
+    assert_eq!(summary_line(&stderr, "personas:"), "  personas: ops-devops");
+    assert!(
+        summary_line(&stderr, "finished").starts_with("  finished: "),
+        "{stderr}"
+    );
+    assert!(summary_line(&stderr, "time:").starts_with("  time: "));
+    // The per-event lines are there too, plain.
+    assert!(
+        stderr.contains("\n  DENIED   execute_bash rm -rf /"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("\n  allowed  fs_read docs/notes.txt"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn clicolor_force_colours_a_pipe_and_no_color_wins_over_it() {
+    let runtime = runtime();
+    let project = project();
+    let endpoint = mock(&runtime, scripted_run());
+    let output = project
+        .agentctl_with(&endpoint)
+        .env("CLICOLOR_FORCE", "1")
+        .args(["run", "ops-devops", "--task", "T-154"])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let denied = stderr
+        .lines()
+        .find(|line| line.contains("DENIED"))
+        .unwrap_or_else(|| panic!("no DENIED line:\n{stderr}"));
+    assert!(
+        denied.starts_with("\u{1b}[") && denied.contains("DENIED\u{1b}[0m"),
+        "{}",
+        denied.escape_debug()
+    );
+    // The final answer on stdout stays data: never coloured.
+    assert!(!output.stdout.contains(&0x1b));
+
+    let project = self::project();
+    let endpoint = mock(&runtime, scripted_run());
+    let output = project
+        .agentctl_with(&endpoint)
+        .env("CLICOLOR_FORCE", "1")
+        .env("NO_COLOR", "1")
+        .args(["run", "ops-devops", "--task", "T-154"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert!(
+        !output.stderr.contains(&0x1b),
+        "{}",
+        stderr_of(&output).escape_debug()
+    );
+}
+
+#[test]
+fn quiet_prints_only_the_summary() {
+    let runtime = runtime();
+    let project = project();
+    let endpoint = mock(&runtime, scripted_run());
+    let output = project
+        .agentctl_with(&endpoint)
+        .args(["run", "ops-devops", "--task", "T-154", "--quiet"])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert_eq!(stdout_of(&output), "Done.\n");
+    assert!(stderr.starts_with("summary: run "), "{stderr}");
+    for noise in ["DENIED   ", "allowed  ", "] turn ", "starting with"] {
+        assert!(
+            !stderr.contains(noise),
+            "{noise:?} in --quiet output:\n{stderr}"
+        );
+    }
+    assert_eq!(
+        summary_line(&stderr, "turns:"),
+        "  turns: 5, handoffs: 0, tool calls: 2 allowed, 2 denied"
+    );
+}
+
+#[test]
+fn verbose_traces_endpoint_requests_and_policy_decisions_without_the_key() {
+    let runtime = runtime();
+    let project = project();
+    let endpoint = mock(&runtime, scripted_run());
+    let key = "sk-test-0123456789abcdef-secret";
+    let output = project
+        .agentctl_with(&endpoint)
+        .env("OPENAI_API_KEY", key)
+        .args(["-v", "run", "ops-devops", "--task", "T-154"])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let request = stderr
+        .lines()
+        .find(|line| line.contains("endpoint request"))
+        .unwrap_or_else(|| panic!("no endpoint request line:\n{stderr}"));
+    assert!(request.contains("method=POST"), "{request}");
+    assert!(
+        request.contains(&format!("url={}/chat/completions", endpoint.base_url())),
+        "{request}"
+    );
+    assert!(request.contains("status=200"), "{request}");
+    assert!(request.contains("elapsed_ms="), "{request}");
+    assert!(
+        stderr
+            .lines()
+            .any(|line| line.contains("policy: denied") && line.contains("tool=execute_bash")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.lines().any(|line| line.contains("policy: allowed")),
+        "{stderr}"
+    );
+    // The key went to the server, and nowhere on the terminal.
+    assert_eq!(
+        endpoint.chat_requests()[0]
+            .headers
+            .get("authorization")
+            .map(String::as_str),
+        Some(format!("Bearer {key}").as_str())
+    );
+    assert!(!stderr.contains(key), "the API key reached stderr");
+    assert!(!stderr.contains("0123456789abcdef"));
+}
+
+#[test]
+fn a_server_error_is_retried_and_said_so() {
+    let runtime = runtime();
+    let project = project();
+    let endpoint = mock(
+        &runtime,
+        vec![
+            MockReply::Status {
+                code: 503,
+                body: "{\"error\":{\"message\":\"loading model\"}}".to_owned(),
+                retry_after: Some("1".to_owned()),
+            },
+            text("Done."),
+        ],
+    );
+    let output = project
+        .agentctl_with(&endpoint)
+        .args(["run", "ops-devops", "--task", "T-154"])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("endpoint: HTTP 503: loading model; retrying in 1.0s (attempt 2 of 3)"),
+        "{stderr}"
+    );
+    assert_eq!(endpoint.chat_requests().len(), 2);
+}
+
+#[test]
+fn a_request_a_slow_server_is_still_working_on_is_never_sent_again() {
+    let runtime = runtime();
+    let project = project();
+    project.edit_config(&[(
+        "timeout_s = 120",
+        "timeout_s = 120\nfirst_token_timeout_s = 1",
+    )]);
+    let endpoint = mock(
+        &runtime,
+        vec![MockReply::Hang, MockReply::Hang, text("late")],
+    );
+    let started = std::time::Instant::now();
+    let output = project
+        .agentctl_with(&endpoint)
+        .args(["run", "ops-devops", "--task", "T-154"])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        endpoint.chat_requests().len(),
+        1,
+        "the request was sent again"
+    );
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert!(stderr.contains("first_token_timeout_s"), "{stderr}");
+    assert!(stderr.contains("not sent again"), "{stderr}");
+    assert!(summary_line(&stderr, "FAILED").contains("the model endpoint did not answer"));
+}
+
+#[test]
+fn a_slow_first_token_is_waited_for_not_cut_by_the_silence_timeout() {
+    let runtime = runtime();
+    let project = project();
+    project.edit_config(&[("timeout_s = 120", "timeout_s = 1")]);
+    let endpoint = mock(
+        &runtime,
+        vec![MockReply::Delay(
+            Duration::from_millis(2500),
+            Box::new(text("Thought it over.")),
+        )],
+    );
+    let output = project
+        .agentctl_with(&endpoint)
+        .args(["run", "ops-devops", "--task", "T-154"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_eq!(stdout_of(&output), "Thought it over.\n");
+    assert_eq!(endpoint.chat_requests().len(), 1);
+}
+
+#[test]
+fn bash_completion_parses_and_names_every_subcommand() {
+    let project = Project::example();
+    let output = project
+        .agentctl()
+        .args(["completions", "bash"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let script = stdout_of(&output);
+    let path = project.path("agentctl.bash");
+    std::fs::write(&path, &script).unwrap();
+    let check = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    for subcommand in [
+        "init",
+        "run",
+        "resume",
+        "chat",
+        "approve",
+        "reject",
+        "audit",
+        "gates",
+        "lint",
+        "doctor",
+        "completions",
+        "man",
+    ] {
+        assert!(
+            script.contains(&format!("agentctl,{subcommand})")),
+            "{subcommand} is not completed"
+        );
+    }
+    for shell in ["zsh", "fish"] {
+        let output = project
+            .agentctl()
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0));
+        assert!(stdout_of(&output).contains("resume"));
+    }
+    let output = project
+        .agentctl()
+        .args(["completions", "tcsh"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn man_prints_a_manual_page() {
+    let project = Project::example();
+    let output = project.agentctl().arg("man").output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let page = stdout_of(&output);
+    assert!(page.contains(".TH agentctl 1"), "{page}");
+    assert!(page.contains("completions"));
+}
+
+/// On a pseudo-terminal: the status line appears while the model thinks and is gone once it
+/// answered; DENIED is coloured unless `NO_COLOR` is set.
+#[cfg(unix)]
+mod terminal {
+    use super::*;
+    use rexpect::process::WaitStatus;
+
+    fn on_terminal(project: &Project, base_url: &str, no_color: bool) -> (String, i32) {
+        let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("agentctl"));
+        command
+            .current_dir(&project.root)
+            .env_remove("OPENAI_API_KEY")
+            .env_remove("AGENTCTL_MODEL")
+            .env_remove("AGENTCTL_LOG")
+            .env_remove("RUST_LOG")
+            .env_remove("CLICOLOR_FORCE")
+            .env_remove("CLICOLOR")
+            .env_remove("AGENTCTL_STATUS_LINE")
+            .env("AGENTCTL_CACHE_DIR", project.root.join(".test-cache"))
+            .env("OPENAI_BASE_URL", base_url)
+            .env("TERM", "xterm")
+            .args(["run", "ops-devops", "--task", "T-154"]);
+        if no_color {
+            command.env("NO_COLOR", "1");
+        } else {
+            command.env_remove("NO_COLOR");
+        }
+        let options = rexpect::reader::Options::new()
+            .timeout_ms(Some(30_000))
+            .strip_ansi_escape_codes(false);
+        let mut session = rexpect::spawn_with_options(command, options).unwrap();
+        let bytes: Vec<u8> = session
+            .exp_eof()
+            .unwrap()
+            .chars()
+            .map(|character| u8::try_from(u32::from(character)).unwrap())
+            .collect();
+        let code = match session.process().wait().unwrap() {
+            WaitStatus::Exited(_, code) => code,
+            other => panic!("agentctl did not exit normally: {other:?}"),
+        };
+        (String::from_utf8(bytes).unwrap(), code)
+    }
+
+    /// What stays on screen of each line: the text after the last carriage return, without
+    /// the erase-line sequence (what a terminal shows once the status line is cleared).
+    fn visible_lines(output: &str) -> Vec<String> {
+        output
+            .replace("\r\n", "\n")
+            .split('\n')
+            .map(|line| {
+                let line = line.rsplit('\r').next().unwrap_or(line);
+                line.replace("\u{1b}[2K", "")
+            })
+            .collect()
+    }
+
+    fn delayed_run() -> Vec<MockReply> {
+        let mut replies = scripted_run();
+        replies[0] = MockReply::Delay(Duration::from_millis(1500), Box::new(replies[0].clone()));
+        replies
+    }
+
+    #[test]
+    fn the_status_line_shows_while_the_model_works_and_is_cleared() {
+        let runtime = runtime();
+        let project = project();
+        let endpoint = mock(&runtime, delayed_run());
+        let (output, code) = on_terminal(&project, &endpoint.base_url(), false);
+        assert_eq!(code, 0, "{}", output.escape_debug());
+        assert!(
+            output.contains("[ops-devops] turn 1: waiting for the model (no first token yet, 1s)"),
+            "{}",
+            output.escape_debug()
+        );
+        let visible = visible_lines(&output);
+        assert!(
+            !visible
+                .iter()
+                .any(|line| line.contains("waiting for the model")),
+            "the status line stayed on screen:\n{}",
+            visible.join("\n")
+        );
+        // Every event line stands alone on screen.
+        let denied: Vec<&String> = visible
+            .iter()
+            .filter(|line| line.contains("DENIED"))
+            .collect();
+        assert_eq!(denied.len(), 2, "{}", visible.join("\n"));
+        for line in &denied {
+            assert!(
+                line.starts_with("\u{1b}[1m\u{1b}[31m  DENIED\u{1b}[0m   "),
+                "{}",
+                line.escape_debug()
+            );
+        }
+        assert!(
+            visible.iter().any(
+                |line| line.starts_with("\u{1b}[32m  allowed\u{1b}[0m  fs_read docs/notes.txt")
+            ),
+            "{}",
+            output.escape_debug()
+        );
+        assert!(visible
+            .iter()
+            .any(|line| line.starts_with("\u{1b}[1msummary:\u{1b}[0m run ")));
+    }
+
+    #[test]
+    fn no_color_on_a_terminal_keeps_the_status_line_and_drops_the_colours() {
+        let runtime = runtime();
+        let project = project();
+        let endpoint = mock(&runtime, delayed_run());
+        let (output, code) = on_terminal(&project, &endpoint.base_url(), true);
+        assert_eq!(code, 0, "{}", output.escape_debug());
+        assert!(
+            output.contains("waiting for the model"),
+            "{}",
+            output.escape_debug()
+        );
+        // No SGR (colour) sequence at all: ESC [ digits/semicolons m.
+        let sgr = regex_free_sgr(&output);
+        assert!(
+            sgr.is_none(),
+            "a colour sequence {sgr:?} in:\n{}",
+            output.escape_debug()
+        );
+        assert!(visible_lines(&output)
+            .iter()
+            .any(|line| line.starts_with("  DENIED   execute_bash rm -rf /")));
+    }
+
+    /// The first `ESC [ … m` sequence in `text`, if any.
+    fn regex_free_sgr(text: &str) -> Option<String> {
+        let mut rest = text;
+        while let Some(start) = rest.find("\u{1b}[") {
+            let after = &rest[start + 2..];
+            let end = after
+                .find(|character: char| !(character.is_ascii_digit() || character == ';'))
+                .unwrap_or(after.len());
+            if after[end..].starts_with('m') {
+                return Some(format!("ESC[{}m", &after[..end]));
+            }
+            rest = after;
+        }
+        None
+    }
+}
+
+#[test]
+fn the_summary_says_who_a_paused_run_waits_for_and_resume_sums_up_the_whole_run() {
+    let runtime = runtime();
+    let project = common::project_with_approval_rule();
+    let endpoint = mock(
+        &runtime,
+        vec![
+            tool_call("fs_read", json!({ "path": "/etc/passwd" })),
+            tool_call(
+                "execute_bash",
+                json!({"command": "echo approved >> deploy/marker.txt"}),
+            ),
+            text("Done."),
+        ],
+    );
+    let output = project
+        .agentctl_with(&endpoint)
+        .args(["run", "ops-devops", "--task", "T-154"])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    let ended = summary_line(&stderr, "paused");
+    assert!(
+        ended.starts_with("  paused: at gate S") && ended.contains("what ops-devops asked"),
+        "{ended}"
+    );
+    assert_eq!(
+        summary_line(&stderr, "turns:"),
+        "  turns: 2, handoffs: 0, tool calls: 0 allowed, 1 denied"
+    );
+    // The next commands follow the summary.
+    let after = &stderr[stderr.find("summary:").unwrap()..];
+    assert!(
+        after.contains("approve: agentctl approve T-154 --gate S"),
+        "{after}"
+    );
+    assert!(after.contains("then:    agentctl resume T-154"), "{after}");
+
+    let approve = project
+        .agentctl()
+        .args(["approve", "T-154", "--by", "alice"])
+        .output()
+        .unwrap();
+    assert_eq!(approve.status.code(), Some(0), "{}", stderr_of(&approve));
+    let resumed = project
+        .agentctl_with(&endpoint)
+        .args(["resume", "T-154"])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&resumed);
+    assert_eq!(resumed.status.code(), Some(0), "{stderr}");
+    assert!(
+        summary_line(&stderr, "finished").starts_with("  finished: "),
+        "{stderr}"
+    );
+    // The whole run: both turns before the pause and the one after it, the earlier denial.
+    assert_eq!(
+        summary_line(&stderr, "turns:"),
+        "  turns: 3, handoffs: 0, tool calls: 1 allowed, 1 denied"
+    );
+    assert_eq!(project.read("deploy/marker.txt"), "approved\n");
+}
