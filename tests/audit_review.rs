@@ -131,3 +131,124 @@ fn write_fixture_log() {
     project.assert_audit_intact();
     std::fs::copy(project.path("AUDIT_LOG.md"), target).unwrap();
 }
+
+/// Bytes of machine lines (what a Markdown viewer hides) over all bytes of the log.
+fn hidden_share(log: &str) -> f64 {
+    let hidden: usize = log
+        .split_inclusive('\n')
+        .filter(|line| line.starts_with("<!-- agentctl:"))
+        .map(str::len)
+        .sum();
+    hidden as f64 / log.len() as f64
+}
+
+#[test]
+fn the_compact_log_hides_at_most_a_quarter_and_holds_a_file_once() {
+    let project = review_scenario();
+    project.assert_audit_intact();
+    let log = project.read("AUDIT_LOG.md");
+    assert!(
+        !log.contains("<!-- agentctl:v1 "),
+        "the writer writes only v2"
+    );
+    std::fs::write(std::env::temp_dir().join("review-v2.md"), &log).unwrap();
+    let share = hidden_share(&log);
+    assert!(
+        share <= 0.25,
+        "machine lines are {:.1} % of the log",
+        share * 100.0
+    );
+    // The first encoding hid more than half of the same scenario.
+    let old = std::fs::read_to_string(fixture("v1-three-runs.md")).unwrap();
+    assert!(hidden_share(&old) > 0.5);
+    assert!(
+        log.len() < old.len() * 2 / 3,
+        "{} vs {}",
+        log.len(),
+        old.len()
+    );
+    // Everything the reviewer reads still comes back exactly.
+    let entries = project.audit();
+    let approved = entries
+        .iter()
+        .find(|entry| entry["event"] == "gate.approved")
+        .unwrap();
+    assert_eq!(approved["details"]["note"], "change window 14:00");
+    let written = entries
+        .iter()
+        .find(|entry| entry["event"] == "file.diff")
+        .unwrap();
+    assert!(written["details"]["diff"]
+        .as_str()
+        .unwrap()
+        .contains("+        - name: sidecar-29"));
+}
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/audit")
+        .join(name)
+}
+
+#[test]
+fn a_log_in_the_first_encoding_verifies_and_reads() {
+    let project = Project::example();
+    std::fs::copy(fixture("v1-three-runs.md"), project.path("AUDIT_LOG.md")).unwrap();
+    let verify = project
+        .agentctl()
+        .args(["audit", "verify"])
+        .output()
+        .unwrap();
+    assert_eq!(verify.status.code(), Some(0), "{}", stderr_of(&verify));
+    let entries = project.audit();
+    assert_eq!(entries.len(), 37);
+    assert_eq!(entries[20]["details"]["note"], "change window 14:00");
+}
+
+#[test]
+fn a_log_with_old_entries_then_new_ones_verifies_and_an_edit_in_either_part_is_caught() {
+    let runtime = runtime();
+    let project = Project::example();
+    std::fs::copy(fixture("v1-three-runs.md"), project.path("AUDIT_LOG.md")).unwrap();
+    let endpoint = mock(&runtime, vec![text("Nothing to do.")]);
+    let output = project
+        .agentctl_with(&endpoint)
+        .args(["run", "ops-devops", "--task", "T-154"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let log = project.read("AUDIT_LOG.md");
+    assert_eq!(log.matches("<!-- agentctl:v1 ").count(), 37);
+    assert!(log.matches("<!-- agentctl:v2 ").count() >= 3);
+    project.assert_audit_intact();
+    let entries = project.audit();
+    assert_eq!(entries[37]["seq"], 38);
+    assert_eq!(entries[37]["prev"], entries[36]["hash"]);
+
+    for (original, forged) in [
+        (
+            "- note: `change window 14:00`",
+            "- note: `change window 15:00`",
+        ),
+        ("- status: `finished`", "- status: `failed`"),
+    ] {
+        let edited = project.read("AUDIT_LOG.md");
+        // The last occurrence: in the new part for the status, in the old part for the note.
+        let at = edited.rfind(original).unwrap();
+        let mut changed = edited.clone();
+        changed.replace_range(at..at + original.len(), forged);
+        project.write("AUDIT_LOG.md", &changed);
+        let verify = project
+            .agentctl()
+            .args(["audit", "verify"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            verify.status.code(),
+            Some(1),
+            "{original}: {}",
+            stderr_of(&verify)
+        );
+        project.write("AUDIT_LOG.md", &edited);
+    }
+}
