@@ -151,7 +151,6 @@ fn the_compact_log_hides_at_most_a_quarter_and_holds_a_file_once() {
         !log.contains("<!-- agentctl:v1 "),
         "the writer writes only v2"
     );
-    std::fs::write(std::env::temp_dir().join("review-v2.md"), &log).unwrap();
     let share = hidden_share(&log);
     assert!(
         share <= 0.25,
@@ -167,6 +166,9 @@ fn the_compact_log_hides_at_most_a_quarter_and_holds_a_file_once() {
         log.len(),
         old.len()
     );
+    // The written file's content is in the log once: in its diff, not again in the call.
+    assert_eq!(log.matches("sidecar:1.29.0").count(), 1, "{log}");
+    assert_eq!(old.matches("sidecar:1.29.0").count(), 4);
     // Everything the reviewer reads still comes back exactly.
     let entries = project.audit();
     let approved = entries
