@@ -254,3 +254,137 @@ fn a_log_with_old_entries_then_new_ones_verifies_and_an_edit_in_either_part_is_c
         project.write("AUDIT_LOG.md", &edited);
     }
 }
+
+fn show(project: &Project, arguments: &[&str]) -> (Option<i32>, String, String) {
+    let output = project
+        .agentctl()
+        .args(["audit", "show"])
+        .args(arguments)
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        common::stdout_of(&output),
+        stderr_of(&output),
+    )
+}
+
+#[test]
+fn audit_show_has_dates_notes_reasons_time_filters_and_run_prefixes() {
+    let project = review_scenario();
+    let (code, all, _) = show(&project, &[]);
+    assert_eq!(code, Some(0));
+    let approved = all
+        .lines()
+        .find(|line| line.contains("gate.approved"))
+        .unwrap();
+    assert!(approved.contains("approved by alice"), "{approved}");
+    assert!(approved.contains("note: change window 14:00"), "{approved}");
+    let rejected = all
+        .lines()
+        .find(|line| line.contains("gate.rejected"))
+        .unwrap();
+    assert!(rejected.contains("reason: no rollback plan"), "{rejected}");
+    // A date column: `#1     2026-11-26 19:33:06 …`.
+    let first = all.lines().next().unwrap();
+    let date = first.split_whitespace().nth(1).unwrap();
+    assert!(
+        date.len() == 10 && date.as_bytes()[4] == b'-' && date.as_bytes()[7] == b'-',
+        "{first}"
+    );
+
+    let entries = project.audit();
+    let total = entries.len();
+    // An instant inside the log: entries at it or after, compared as instants (the log's
+    // times have milliseconds; the filter has none or other digits).
+    let middle = entries[total / 2]["at"].as_str().unwrap().to_owned();
+    let whole_second = format!("{}Z", &middle[..19]);
+    let (code, since, _) = show(&project, &["--since", &whole_second]);
+    assert_eq!(code, Some(0));
+    assert!(since.contains(&format!("#{}", total / 2 + 1)));
+    let (_, until, _) = show(&project, &["--until", &whole_second]);
+    assert_eq!(since.lines().count() + until.lines().count(), total);
+    for (recent, expected) in [("10m", total), ("today", total), ("yesterday", total)] {
+        let (code, text, stderr) = show(&project, &["--since", recent]);
+        assert_eq!(code, Some(0), "{stderr}");
+        assert_eq!(text.lines().count(), expected, "--since {recent}");
+    }
+    let (_, none, _) = show(&project, &["--until", "yesterday"]);
+    assert_eq!(none.lines().count(), 0);
+    let (code, _, stderr) = show(&project, &["--since", "last week"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("last week") && stderr.contains("10m"),
+        "{stderr}"
+    );
+
+    // Run ids: a unique prefix is accepted, an ambiguous one names the candidates.
+    let runs: Vec<String> = {
+        let mut runs: Vec<String> = entries
+            .iter()
+            .filter_map(|entry| entry["run"].as_str().map(str::to_owned))
+            .collect();
+        runs.dedup();
+        runs
+    };
+    assert_eq!(runs.len(), 3);
+    let unique = &runs[0][..runs[0].len() - 3];
+    let (code, one, stderr) = show(&project, &["--run", unique]);
+    if runs.iter().filter(|run| run.starts_with(unique)).count() == 1 {
+        assert_eq!(code, Some(0), "{stderr}");
+        assert!(one.lines().count() > 3);
+    }
+    let (code, _, stderr) = show(&project, &["--run", "r-"]);
+    assert_eq!(code, Some(2));
+    for run in &runs {
+        assert!(stderr.contains(run.as_str()), "{stderr}");
+    }
+    let (code, _, stderr) = show(&project, &["--run", "r-nothing"]);
+    assert_eq!(code, Some(2), "{stderr}");
+}
+
+#[test]
+fn audit_verify_json_names_the_first_problem_and_since_when() {
+    let project = review_scenario();
+    let verify = |project: &Project| {
+        let output = project
+            .agentctl()
+            .args(["audit", "verify", "--json"])
+            .output()
+            .unwrap();
+        let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        (output.status.code(), value)
+    };
+    let (code, intact) = verify(&project);
+    assert_eq!(code, Some(0));
+    assert_eq!(intact["ok"], true);
+    assert_eq!(intact["status"], "intact");
+    let entries = project.audit();
+    assert_eq!(intact["entries"], entries.len());
+    assert_eq!(intact["head"], entries.last().unwrap()["hash"]);
+    assert!(intact["problem"].is_null());
+
+    let log = project.read("AUDIT_LOG.md");
+    project.write(
+        "AUDIT_LOG.md",
+        &log.replace("- note: `change window 14:00`", "- note: `any time`"),
+    );
+    let (code, damaged) = verify(&project);
+    assert_eq!(code, Some(1));
+    assert_eq!(damaged["ok"], false);
+    assert_eq!(damaged["status"], "damaged");
+    let approved = entries
+        .iter()
+        .find(|entry| entry["event"] == "gate.approved")
+        .unwrap();
+    let seq = approved["seq"].as_u64().unwrap();
+    assert_eq!(damaged["problem"]["entry"], seq);
+    assert_eq!(damaged["problem"]["kind"], "edited");
+    assert!(damaged["problem"]["line"].as_u64().unwrap() > 1);
+    assert_eq!(damaged["entries"], seq - 1);
+    assert_eq!(
+        damaged["problem"]["since"],
+        entries[seq as usize - 2]["at"],
+        "trustworthy up to the entry before"
+    );
+}
