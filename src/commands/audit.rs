@@ -8,8 +8,8 @@ use agentctl_audit::{AuditEntry, VerifyOutcome};
 use agentctl_protocol::EventKind;
 
 use crate::cli::GlobalArgs;
-use crate::commands::audit_time;
 use crate::commands::load_config;
+use crate::commands::{audit_export, audit_time};
 use crate::exit::Exit;
 use crate::output;
 
@@ -26,6 +26,17 @@ pub enum AuditCommand {
         after_help = "Examples:\n  agentctl audit verify\n  agentctl audit verify --expect 3f9a…(a hash you kept elsewhere)"
     )]
     Verify(VerifyArgs),
+    /// Write the audit log as one self-contained HTML page for a reviewer: the verify result,
+    /// a timeline per run and persona, approvals with who/when/note, denials and file diffs.
+    #[command(after_help = "Example:\n  agentctl audit export --html review.html")]
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Where to write the page (replaced whole; nothing half-written on failure).
+    #[arg(long, value_name = "FILE")]
+    pub html: std::path::PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -83,6 +94,7 @@ pub fn execute(global: &GlobalArgs, command: AuditCommand) -> Exit {
     match command {
         AuditCommand::Show(args) => show(&path, args),
         AuditCommand::Verify(args) => verify(&config, args.expect.as_deref(), args.json),
+        AuditCommand::Export(args) => export(&config, &args.html),
     }
 }
 
@@ -495,6 +507,88 @@ fn verify(config: &agentctl_config::Config, expect: Option<&str>, json: bool) ->
         output::json(&result);
     }
     exit
+}
+
+/// `audit export --html FILE`: verify, read every entry, write the page in one replace.
+fn export(config: &agentctl_config::Config, target: &std::path::Path) -> Exit {
+    let path = config.paths.audit_log.as_path();
+    if !path.exists() {
+        output::error(
+            &format!("{} does not exist yet: nothing to export", path.display()),
+            Some("the first `agentctl run` creates it"),
+        );
+        return Exit::Failure;
+    }
+    let mut result = VerifyJson::default();
+    let verified = verify_into(config, None, true, &mut result) == Exit::Success;
+    let text = match (&result.problem, verified) {
+        (_, true) => format!(
+            "{}: {} entries, hash chain verified; head {}",
+            result.status,
+            result.entries,
+            result.head.as_deref().unwrap_or("none")
+        ),
+        (Some(problem), false) => format!(
+            "{} at entry {} (line {}): {}; the first {} entries verified",
+            problem.kind,
+            problem
+                .entry
+                .map_or_else(|| "?".to_owned(), |seq| seq.to_string()),
+            problem
+                .line
+                .map_or_else(|| "?".to_owned(), |line| line.to_string()),
+            problem.message,
+            result.entries
+        ),
+        (None, false) => format!("{}: the log could not be verified", result.status),
+    };
+    let entries = match agentctl_audit::read_entries(path) {
+        Ok(entries) => entries,
+        Err(error) => {
+            output::error(&error.to_string(), None);
+            return Exit::Failure;
+        }
+    };
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let page = audit_export::render_page(
+        &name,
+        &audit_export::VerifySummary { ok: verified, text },
+        &entries,
+    );
+    let directory = target
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let written = tempfile::NamedTempFile::new_in(directory).and_then(|mut file| {
+        file.write_all(page.as_bytes())?;
+        file.as_file().sync_all()?;
+        file.persist(target).map_err(|error| error.error)?;
+        Ok(())
+    });
+    if let Err(error) = written {
+        output::error(
+            &format!("cannot write {}: {error}", target.display()),
+            Some("choose a file in a directory you can write"),
+        );
+        return Exit::Failure;
+    }
+    output::note(&format!(
+        "wrote {} ({} entries); open it in a browser",
+        target.display(),
+        entries.len()
+    ));
+    if verified {
+        Exit::Success
+    } else {
+        output::error(
+            &format!("{} did not verify; the page says where", path.display()),
+            None,
+        );
+        Exit::Failure
+    }
 }
 
 /// `audit verify --json`.

@@ -3,6 +3,7 @@
 
 pub mod approve;
 pub mod audit;
+pub mod audit_export;
 pub mod audit_time;
 pub mod chat;
 pub mod docs;
