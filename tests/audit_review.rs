@@ -388,3 +388,108 @@ fn audit_verify_json_names_the_first_problem_and_since_when() {
         "trustworthy up to the entry before"
     );
 }
+
+/// What `scripts/browser-test.sh run PAGE` reports, or `None` when it printed SKIPPED (then
+/// AGENTCTL_REQUIRE_BROWSER=1 makes the skip a failure).
+fn load_in_browser(page: &std::path::Path) -> Option<serde_json::Value> {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/browser-test.sh");
+    let output = std::process::Command::new("bash")
+        .arg(script)
+        .arg("run")
+        .arg(page)
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&output);
+    if output.status.code() == Some(3) {
+        assert!(
+            std::env::var("AGENTCTL_REQUIRE_BROWSER").as_deref() != Ok("1"),
+            "AGENTCTL_REQUIRE_BROWSER=1 but the browser test was skipped: {stderr}"
+        );
+        eprintln!("SKIPPED: the review page browser test: {stderr}");
+        return None;
+    }
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    Some(serde_json::from_slice(&output.stdout).unwrap())
+}
+
+#[test]
+fn the_review_page_shows_runs_approvals_denials_diffs_and_verify_in_a_real_browser() {
+    let project = review_scenario();
+    let page = project.path("review.html");
+    let export = project
+        .agentctl()
+        .args(["audit", "export", "--html", "review.html"])
+        .output()
+        .unwrap();
+    assert_eq!(export.status.code(), Some(0), "{}", stderr_of(&export));
+    let html = std::fs::read_to_string(&page).unwrap();
+    // The payloads went through a tool argument and are in the log, but never as markup.
+    assert!(project.read("AUDIT_LOG.md").contains("onerror="));
+    assert!(!html.contains("<img"));
+    assert!(!html.contains("<script>window"));
+    assert!(html.contains("&lt;script&gt;window.injected=1&lt;/script&gt;"));
+    assert!(!html.contains("http://") && !html.contains("https://"));
+
+    let Some(shown) = load_in_browser(&page) else {
+        return;
+    };
+    assert!(
+        shown["verify"]
+            .as_str()
+            .unwrap()
+            .starts_with("Verified: intact"),
+        "{shown}"
+    );
+    assert_eq!(shown["verify_class"], "ok");
+    let runs = shown["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 3, "{shown}");
+    assert!(runs
+        .iter()
+        .all(|run| run.as_str().unwrap().contains("task T-154")));
+    assert!(shown["personas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p == "ops-devops"));
+    let approvals = shown["approvals"].as_array().unwrap();
+    assert_eq!(approvals.len(), 1, "{shown}");
+    assert_eq!(approvals[0]["who"], "alice");
+    assert_eq!(approvals[0]["note"], "change window 14:00");
+    assert!(approvals[0]["when"].as_str().unwrap().ends_with('Z'));
+    let rejections = shown["rejections"].as_array().unwrap();
+    assert_eq!(rejections[0]["who"], "bob");
+    assert_eq!(rejections[0]["reason"], "no rollback plan");
+    let denials = shown["denials"].as_array().unwrap();
+    assert!(
+        denials
+            .iter()
+            .any(|denial| denial.as_str().unwrap().contains("rm -rf /")),
+        "{shown}"
+    );
+    assert!(shown["denial_background"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|colour| colour != "rgba(0, 0, 0, 0)"));
+    assert!(shown["diff_paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|path| path == "deploy/k8s/deployment.yaml"));
+    assert!(shown["diff_added"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|line| line.as_str().unwrap().contains("sidecar-29")));
+    // The injected markup shows as text and never ran; the page's own script did.
+    assert_eq!(shown["injected"], serde_json::Value::Null);
+    assert_eq!(shown["injected_after"], serde_json::Value::Null);
+    assert_eq!(shown["hostile_text_shown"], true);
+    assert_eq!(shown["script_elements"], 1);
+    assert_eq!(shown["img_elements"], 0);
+    assert_eq!(shown["dialogs"], serde_json::json!([]));
+    assert_eq!(shown["network_requests"], serde_json::json!([]));
+    let all = shown["entries_visible"].as_u64().unwrap();
+    let decisions = shown["entries_visible_decisions_only"].as_u64().unwrap();
+    assert!(decisions > 0 && decisions < all, "{all} {decisions}");
+}
