@@ -493,3 +493,63 @@ fn the_review_page_shows_runs_approvals_denials_diffs_and_verify_in_a_real_brows
     let decisions = shown["entries_visible_decisions_only"].as_u64().unwrap();
     assert!(decisions > 0 && decisions < all, "{all} {decisions}");
 }
+
+#[test]
+fn audit_show_follow_prints_entries_as_they_are_appended() {
+    use std::io::BufRead as _;
+    let runtime = runtime();
+    let project = Project::example();
+    let first = mock(&runtime, vec![text("First run.")]);
+    let output = project
+        .agentctl_with(&first)
+        .args(["run", "ops-devops", "--task", "T-154"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let before = project.audit().len();
+
+    let binary = assert_cmd::cargo::cargo_bin("agentctl");
+    let mut follower = std::process::Command::new(binary)
+        .args(["audit", "show", "--follow", "--event", "model.response"])
+        .current_dir(project.path(""))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = follower.stdout.take().unwrap();
+    let (lines, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            if lines.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    let next = |what: &str| {
+        received
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .unwrap_or_else(|_| panic!("no line for {what}"))
+    };
+    assert!(next("the existing entry").contains("model.response"));
+
+    let second = mock(&runtime, vec![text("Second run.")]);
+    let output = project
+        .agentctl_with(&second)
+        .args(["run", "ops-devops", "--task", "T-154"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let appended = next("the appended entry");
+    assert!(appended.contains("model.response"), "{appended}");
+    let seq: usize = appended
+        .trim_start_matches('#')
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(seq > before, "{appended}");
+    // Still running until interrupted.
+    assert!(follower.try_wait().unwrap().is_none());
+    follower.kill().unwrap();
+    let _ = follower.wait();
+}
