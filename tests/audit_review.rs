@@ -1,7 +1,7 @@
 //! The audit log as a review document: the compact encoding (size, migration from the first
 //! encoding), `audit show` filters, `audit verify --json` and `audit export --html`, driving the
 //! real binary against the mock endpoint.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
 mod common;
 

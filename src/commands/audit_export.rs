@@ -284,6 +284,7 @@ fn render_details(page: &mut String, entry: &AuditEntry) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use agentctl_audit::AuditRecord;

@@ -80,6 +80,7 @@ pub fn now() -> Zoned {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

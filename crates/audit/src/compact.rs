@@ -319,14 +319,14 @@ pub(crate) fn decode_visible(text: &str) -> Option<Visible> {
             line = lines.next()?;
             if line.is_empty() {
                 // A list of inline values ends with a blank line, then the end.
-                return (lines.next()? == "" && lines.next().is_none()).then_some(visible);
+                return (lines.next()?.is_empty() && lines.next().is_none()).then_some(visible);
             }
         }
     }
 }
 
 fn expect_blank(line: Option<&str>) -> Option<()> {
-    (line? == "").then_some(())
+    line?.is_empty().then_some(())
 }
 
 fn decode_context(mut line: &str, visible: &mut Visible) -> Option<()> {
