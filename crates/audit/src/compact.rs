@@ -486,3 +486,77 @@ mod tests {
         assert_eq!(read_code_span("`open"), None);
     }
 }
+
+#[cfg(test)]
+mod round_trip {
+    use super::*;
+    use crate::entry::{AuditRecord, GENESIS_HASH};
+    use agentctl_protocol::EventKind;
+    use proptest::prelude::*;
+
+    /// Text with what the renderer treats specially: backticks, spaces at the ends, line breaks,
+    /// carriage returns, control and bidi characters, machine-line and heading look-alikes.
+    fn awkward_text() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![
+                Just("`".to_owned()),
+                Just(" ".to_owned()),
+                Just("\n".to_owned()),
+                Just("\r\n".to_owned()),
+                Just("\u{1b}[2K".to_owned()),
+                Just("\u{202e}".to_owned()),
+                Just("<!-- agentctl:v2 hash=x -->".to_owned()),
+                Just("### 1 · x · y".to_owned()),
+                Just("- k: `v`".to_owned()),
+                Just("```".to_owned()),
+                Just("\"\"".to_owned()),
+                Just("12".to_owned()),
+                "[a-z ·:]{0,6}",
+            ],
+            0..8,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            awkward_text().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<bool>().prop_map(Value::from),
+            Just(Value::Null),
+            awkward_text().prop_map(|text| serde_json::json!({ "text": text })),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        #[test]
+        fn every_entry_reads_back_exactly_and_verifies(
+            persona in proptest::option::of(awkward_text()),
+            details in proptest::collection::vec((awkward_text(), value()), 0..5),
+        ) {
+            let mut record = AuditRecord::new(EventKind::ToolResult);
+            record.persona = persona;
+            for (key, value) in details {
+                record = record.with_detail(key, value);
+            }
+            let (entry, _) = AuditEntry::seal(
+                1,
+                "2026-11-22T05:00:00.123Z".to_owned(),
+                GENESIS_HASH.to_owned(),
+                record,
+            )
+            .unwrap();
+            let block = render_compact(&entry);
+            let log = format!("{}{block}", crate::HEADER);
+            let report = crate::verify_bytes(log.as_bytes());
+            prop_assert_eq!(report.outcome, crate::VerifyOutcome::Intact);
+            prop_assert_eq!(report.entries, 1);
+            let directory = tempfile::tempdir().unwrap();
+            let path = directory.path().join("AUDIT_LOG.md");
+            std::fs::write(&path, &log).unwrap();
+            let read = crate::read_entries(&path).unwrap();
+            prop_assert_eq!(&read[0], &entry);
+        }
+    }
+}
