@@ -339,8 +339,9 @@ fn audit_show_has_dates_notes_reasons_time_filters_and_run_prefixes() {
     for run in &runs {
         assert!(stderr.contains(run.as_str()), "{stderr}");
     }
-    let (code, _, stderr) = show(&project, &["--run", "r-nothing"]);
-    assert_eq!(code, Some(2), "{stderr}");
+    // A prefix no run has shows nothing, like any filter that matches nothing.
+    let (code, nothing, stderr) = show(&project, &["--run", "r-nothing"]);
+    assert_eq!((code, nothing.as_str()), (Some(0), ""), "{stderr}");
 }
 
 #[test]

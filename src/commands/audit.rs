@@ -135,7 +135,7 @@ fn show(path: &std::path::Path, mut args: ShowArgs) -> Exit {
             return Exit::Success;
         }
     }
-    if let Some(prefix) = args.run.take() {
+    if let Some(prefix) = args.run.clone().filter(|_| path.exists()) {
         match resolve_run(path, &prefix) {
             Ok(run) => args.run = Some(run),
             Err(exit) => return exit,
@@ -233,13 +233,9 @@ fn resolve_run(path: &std::path::Path, prefix: &str) -> Result<String, Exit> {
     }
     match candidates.len() {
         1 => Ok(candidates.remove(0)),
-        0 => {
-            output::error(
-                &format!("no run in the audit log has an id starting with `{prefix}`"),
-                Some("`agentctl runs` lists the runs"),
-            );
-            Err(Exit::BadInput)
-        }
+        // No run matches: like any other filter that matches nothing, nothing is shown (and
+        // `--follow` waits for that run).
+        0 => Ok(prefix.to_owned()),
         _ => {
             output::error(
                 &format!(
