@@ -9,6 +9,7 @@ use agentctl_protocol::EventKind;
 
 use crate::cli::GlobalArgs;
 use crate::commands::load_config;
+use crate::commands::{audit_export, audit_time};
 use crate::exit::Exit;
 use crate::output;
 
@@ -25,6 +26,17 @@ pub enum AuditCommand {
         after_help = "Examples:\n  agentctl audit verify\n  agentctl audit verify --expect 3f9a…(a hash you kept elsewhere)"
     )]
     Verify(VerifyArgs),
+    /// Write the audit log as one self-contained HTML page for a reviewer: the verify result,
+    /// a timeline per run and persona, approvals with who/when/note, denials and file diffs.
+    #[command(after_help = "Example:\n  agentctl audit export --html review.html")]
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Where to write the page (replaced whole; nothing half-written on failure).
+    #[arg(long, value_name = "FILE")]
+    pub html: std::path::PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -33,6 +45,11 @@ pub struct VerifyArgs {
     /// kept where agents cannot write).
     #[arg(long, value_name = "HASH")]
     pub expect: Option<String>,
+    /// Print the result as one JSON object: `ok`, `status`, `entries`, `head`, and the first
+    /// `problem` (`entry`, `line`, `kind`, `message`, `since`: the time of the last entry that
+    /// verified).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -46,12 +63,26 @@ pub struct ShowArgs {
     /// Event kind, e.g. tool.denied, gate.pending, run.finished.
     #[arg(long)]
     pub event: Option<String>,
-    /// Only entries at or after this time (RFC 3339, or a date like 2026-11-22).
+    /// Only entries at or after this time: RFC 3339 (2026-11-26T13:40:47.5Z), a local date or
+    /// date-time, a time today (13:40:45), today, yesterday, or an age (10m, 2h, 3d).
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
+    /// Only entries before this time (same forms as --since).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Keep reading: print new entries as they are appended, until Ctrl-C. With --json, one
+    /// JSON object per line.
+    #[arg(long, short = 'f')]
+    pub follow: bool,
     /// Print JSON: an array of entries `{ seq, at, run, task, persona, event, details, prev, hash }`.
     #[arg(long)]
     pub json: bool,
+}
+
+/// The filters of `audit show` once read: instants and the whole run id.
+struct Filters {
+    since: Option<jiff::Timestamp>,
+    until: Option<jiff::Timestamp>,
 }
 
 pub fn execute(global: &GlobalArgs, command: AuditCommand) -> Exit {
@@ -62,11 +93,12 @@ pub fn execute(global: &GlobalArgs, command: AuditCommand) -> Exit {
     let path = config.paths.audit_log.clone();
     match command {
         AuditCommand::Show(args) => show(&path, args),
-        AuditCommand::Verify(args) => verify(&config, args.expect.as_deref()),
+        AuditCommand::Verify(args) => verify(&config, args.expect.as_deref(), args.json),
+        AuditCommand::Export(args) => export(&config, &args.html),
     }
 }
 
-fn show(path: &std::path::Path, args: ShowArgs) -> Exit {
+fn show(path: &std::path::Path, mut args: ShowArgs) -> Exit {
     if let Some(event) = &args.event {
         if EventKind::parse(event).is_none() {
             let known: Vec<&str> = EventKind::ALL.iter().map(|kind| kind.as_str()).collect();
@@ -77,38 +109,90 @@ fn show(path: &std::path::Path, args: ShowArgs) -> Exit {
             return Exit::BadInput;
         }
     }
+    let now = audit_time::now();
+    let instant = |flag: &str, text: &Option<String>| match text {
+        None => Ok(None),
+        Some(text) => audit_time::parse_instant(text, &now)
+            .map(Some)
+            .map_err(|message| {
+                output::error(&format!("--{flag}: {message}"), None);
+                Exit::BadInput
+            }),
+    };
+    let filters = match (instant("since", &args.since), instant("until", &args.until)) {
+        (Ok(since), Ok(until)) => Filters { since, until },
+        (Err(exit), _) | (_, Err(exit)) => return exit,
+    };
     if !path.exists() {
         output::note(&format!(
             "{} does not exist yet; it is created by the first run",
             path.display()
         ));
-        if args.json {
+        if args.json && !args.follow {
             output::stdout("[]\n");
         }
-        return Exit::Success;
+        if !args.follow {
+            return Exit::Success;
+        }
+    }
+    if let Some(prefix) = args.run.clone().filter(|_| path.exists()) {
+        match resolve_run(path, &prefix) {
+            Ok(run) => args.run = Some(run),
+            Err(exit) => return exit,
+        }
     }
     // One entry at a time, straight to stdout: memory stays bounded at any log size.
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut shown = 0_usize;
+    let mut last_seq = 0_u64;
     let mut write_failed: Option<std::io::Error> = None;
-    let read = agentctl_audit::for_each_entry(path, &prefilter(&args), |entry| {
-        if !matches(&entry, &args) {
-            return true;
-        }
-        let written = if args.json {
-            write_json_element(&mut out, &entry, shown == 0)
+    loop {
+        let read = if path.exists() {
+            agentctl_audit::for_each_entry(path, &prefilter(&args), |entry| {
+                if entry.seq <= last_seq {
+                    return true;
+                }
+                last_seq = entry.seq;
+                if !matches(&entry, &args, &filters) {
+                    return true;
+                }
+                let written = match (args.json, args.follow) {
+                    (true, false) => write_json_element(&mut out, &entry, shown == 0),
+                    (true, true) => agentctl_display::json_compact(&entry)
+                        .map_err(std::io::Error::other)
+                        .and_then(|json| writeln!(out, "{json}")),
+                    (false, _) => out.write_all(timeline_line(&entry).as_bytes()),
+                };
+                shown += 1;
+                match written {
+                    Ok(()) => true,
+                    Err(error) => {
+                        write_failed = Some(error);
+                        false
+                    }
+                }
+            })
         } else {
-            out.write_all(timeline_line(&entry).as_bytes())
+            Ok(())
         };
-        shown += 1;
-        match written {
-            Ok(()) => true,
-            Err(error) => {
-                write_failed = Some(error);
-                false
-            }
+        if let Err(error) = read {
+            let _ = out.flush();
+            output::error(
+                &error.to_string(),
+                Some("`agentctl audit verify` says which entry is damaged"),
+            );
+            return Exit::Failure;
         }
-    });
+        if !args.follow || write_failed.is_some() {
+            break;
+        }
+        if let Err(error) = out.flush() {
+            write_failed = Some(error);
+            break;
+        }
+        // Ctrl-C ends the process (exit 130); until then, look for new entries twice a second.
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
     let finished = match (&write_failed, args.json) {
         (Some(_), _) => Ok(()),
         (None, true) if shown == 0 => out.write_all(b"[]\n"),
@@ -116,13 +200,6 @@ fn show(path: &std::path::Path, args: ShowArgs) -> Exit {
         (None, false) => Ok(()),
     }
     .and_then(|()| out.flush());
-    if let Err(error) = read {
-        output::error(
-            &error.to_string(),
-            Some("`agentctl audit verify` says which entry is damaged"),
-        );
-        return Exit::Failure;
-    }
     match write_failed.or(finished.err()) {
         // A reader that stopped early (`| head`) is not a failure.
         Some(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Exit::Success,
@@ -131,6 +208,45 @@ fn show(path: &std::path::Path, args: ShowArgs) -> Exit {
             Exit::Failure
         }
         None => Exit::Success,
+    }
+}
+
+/// The run whose id is `prefix` or starts with it; an error naming the candidates when none or
+/// several do.
+fn resolve_run(path: &std::path::Path, prefix: &str) -> Result<String, Exit> {
+    let mut candidates: Vec<String> = Vec::new();
+    let read = agentctl_audit::for_each_entry(path, &[], |entry| {
+        if let Some(run) = &entry.run {
+            let run = run.as_str();
+            if run.starts_with(prefix) && !candidates.iter().any(|known| known == run) {
+                candidates.push(run.to_owned());
+            }
+        }
+        true
+    });
+    if let Err(error) = read {
+        output::error(&error.to_string(), None);
+        return Err(Exit::Failure);
+    }
+    if candidates.iter().any(|run| run == prefix) {
+        return Ok(prefix.to_owned());
+    }
+    match candidates.len() {
+        1 => Ok(candidates.remove(0)),
+        // No run matches: like any other filter that matches nothing, nothing is shown (and
+        // `--follow` waits for that run).
+        0 => Ok(prefix.to_owned()),
+        _ => {
+            output::error(
+                &format!(
+                    "`{prefix}` starts {} run ids: {}",
+                    candidates.len(),
+                    candidates.join(", ")
+                ),
+                Some("give more of the id"),
+            );
+            Err(Exit::BadInput)
+        }
     }
 }
 
@@ -171,7 +287,7 @@ fn prefilter(args: &ShowArgs) -> Vec<Vec<u8>> {
     needles
 }
 
-fn matches(entry: &AuditEntry, args: &ShowArgs) -> bool {
+fn matches(entry: &AuditEntry, args: &ShowArgs, filters: &Filters) -> bool {
     let same = |wanted: &Option<String>, actual: Option<&str>| {
         wanted
             .as_deref()
@@ -181,13 +297,25 @@ fn matches(entry: &AuditEntry, args: &ShowArgs) -> bool {
         && same(&args.run, entry.run.as_ref().map(|run| run.as_str()))
         && same(&args.persona, entry.persona.as_deref())
         && same(&args.event, Some(entry.event.as_str()))
-        // RFC 3339 UTC timestamps of one format sort as text.
-        && args.since.as_deref().is_none_or(|since| entry.at.as_str() >= since)
+        && within(entry, filters)
 }
 
-/// `#12 05:00:01 T-154 ops-devops tool.denied fs_write src/app.py — path is outside …`
+/// Whether the entry's time is in `[since, until)`, compared as instants. An entry whose time
+/// does not read is kept (it is not for a filter to hide).
+fn within(entry: &AuditEntry, filters: &Filters) -> bool {
+    let Some(at) = audit_time::entry_instant(&entry.at) else {
+        return true;
+    };
+    filters.since.is_none_or(|since| at >= since) && filters.until.is_none_or(|until| at < until)
+}
+
+/// `#12 2026-11-22 05:00:01 T-154 ops-devops tool.denied fs_write src/app.py — path is …`
+/// (date and time in UTC, as the log records them).
 fn timeline_line(entry: &AuditEntry) -> String {
-    let time = entry.at.get(11..19).unwrap_or(&entry.at);
+    let time = match (entry.at.get(..10), entry.at.get(11..19)) {
+        (Some(date), Some(time)) => format!("{date} {time}"),
+        _ => entry.at.clone(),
+    };
     let detail = |key: &str| {
         entry
             .details
@@ -226,11 +354,27 @@ fn timeline_line(entry: &AuditEntry) -> String {
             detail("to"),
             shown(&detail("summary"), 80)
         ),
-        EventKind::GateChecked
-        | EventKind::GatePending
-        | EventKind::GateApproved
-        | EventKind::GateRejected
-        | EventKind::GateReported => {
+        EventKind::GateApproved | EventKind::GateRejected => {
+            // Who decided, and why, come first: the waiting text after them may be long.
+            let verb = if entry.event == EventKind::GateApproved {
+                "approved"
+            } else {
+                "rejected"
+            };
+            let mut text = format!("{} {verb} by {}", detail("gate"), detail("by"));
+            let os_user = detail("os_user");
+            if !os_user.is_empty() {
+                text.push_str(&format!(" (OS user {os_user})"));
+            }
+            for (key, label) in [("note", "note"), ("reason", "reason"), ("waiting", "for")] {
+                let value = detail(key);
+                if !value.is_empty() {
+                    text.push_str(&format!(" — {label}: {value}"));
+                }
+            }
+            text
+        }
+        EventKind::GateChecked | EventKind::GatePending | EventKind::GateReported => {
             let mut text = format!("{} {}", detail("gate"), detail("status"));
             for key in ["by", "os_user", "waiting", "because", "note", "reason"] {
                 let value = detail(key);
@@ -280,7 +424,7 @@ fn timeline_line(entry: &AuditEntry) -> String {
     format!(
         "#{:<5} {} {:<8} {:<16} {:<15} {}\n",
         entry.seq,
-        output::line(time),
+        output::line(&time),
         output::line(entry.task.as_ref().map(|task| task.as_str()).unwrap_or("-")),
         output::line(entry.persona.as_deref().unwrap_or("-")),
         entry.event.as_str(),
@@ -342,8 +486,154 @@ fn shown(text: &str, width: usize) -> String {
     agentctl_display::cut_line(text, width)
 }
 
-fn verify(config: &agentctl_config::Config, expect: Option<&str>) -> Exit {
+fn verify(config: &agentctl_config::Config, expect: Option<&str>, json: bool) -> Exit {
     let path = config.paths.audit_log.as_path();
+    let mut result = VerifyJson::default();
+    let exit = verify_into(config, expect, json, &mut result);
+    if json {
+        result.ok = exit == Exit::Success;
+        if result.status.is_empty() {
+            result.status = if result.ok { "intact" } else { "error" }.to_owned();
+        }
+        if result.ok {
+            result.problem = None;
+        } else if let Some(problem) = result.problem.as_mut() {
+            problem.since = since_of(path, result.entries);
+        }
+        output::json(&result);
+    }
+    exit
+}
+
+/// `audit export --html FILE`: verify, read every entry, write the page in one replace.
+fn export(config: &agentctl_config::Config, target: &std::path::Path) -> Exit {
+    let path = config.paths.audit_log.as_path();
+    if !path.exists() {
+        output::error(
+            &format!("{} does not exist yet: nothing to export", path.display()),
+            Some("the first `agentctl run` creates it"),
+        );
+        return Exit::Failure;
+    }
+    let mut result = VerifyJson::default();
+    let verified = verify_into(config, None, true, &mut result) == Exit::Success;
+    let text = match (&result.problem, verified) {
+        (_, true) => format!(
+            "{}: {} entries, hash chain verified; head {}",
+            result.status,
+            result.entries,
+            result.head.as_deref().unwrap_or("none")
+        ),
+        (Some(problem), false) => format!(
+            "{} at entry {} (line {}): {}; the first {} entries verified",
+            problem.kind,
+            problem
+                .entry
+                .map_or_else(|| "?".to_owned(), |seq| seq.to_string()),
+            problem
+                .line
+                .map_or_else(|| "?".to_owned(), |line| line.to_string()),
+            problem.message,
+            result.entries
+        ),
+        (None, false) => format!("{}: the log could not be verified", result.status),
+    };
+    let entries = match agentctl_audit::read_entries(path) {
+        Ok(entries) => entries,
+        Err(error) => {
+            output::error(&error.to_string(), None);
+            return Exit::Failure;
+        }
+    };
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let page = audit_export::render_page(
+        &name,
+        &audit_export::VerifySummary { ok: verified, text },
+        &entries,
+    );
+    let directory = target
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let written = tempfile::NamedTempFile::new_in(directory).and_then(|mut file| {
+        file.write_all(page.as_bytes())?;
+        file.as_file().sync_all()?;
+        file.persist(target).map_err(|error| error.error)?;
+        Ok(())
+    });
+    if let Err(error) = written {
+        output::error(
+            &format!("cannot write {}: {error}", target.display()),
+            Some("choose a file in a directory you can write"),
+        );
+        return Exit::Failure;
+    }
+    output::note(&format!(
+        "wrote {} ({} entries); open it in a browser",
+        target.display(),
+        entries.len()
+    ));
+    if verified {
+        Exit::Success
+    } else {
+        output::error(
+            &format!("{} did not verify; the page says where", path.display()),
+            None,
+        );
+        Exit::Failure
+    }
+}
+
+/// `audit verify --json`.
+#[derive(Debug, Default, serde::Serialize)]
+struct VerifyJson {
+    ok: bool,
+    /// intact, torn, damaged, missing (the log was removed) or error.
+    status: String,
+    entries: u64,
+    /// Hash of the last entry that verified.
+    head: Option<String>,
+    problem: Option<VerifyProblem>,
+}
+
+#[derive(Debug, Default, serde::Serialize)]
+struct VerifyProblem {
+    entry: Option<u64>,
+    line: Option<usize>,
+    kind: String,
+    message: String,
+    /// The time of the last entry that verified: the log is trustworthy up to then.
+    since: Option<String>,
+}
+
+/// The `at` of entry `entries` (the last one that verified), when the log still reads that far.
+fn since_of(path: &std::path::Path, entries: u64) -> Option<String> {
+    let mut found = None;
+    let _ = agentctl_audit::for_each_entry(path, &[], |entry| {
+        if entry.seq == entries {
+            found = Some(entry.at.clone());
+        }
+        entry.seq < entries
+    });
+    found
+}
+
+fn verify_into(
+    config: &agentctl_config::Config,
+    expect: Option<&str>,
+    json: bool,
+    result: &mut VerifyJson,
+) -> Exit {
+    let path = config.paths.audit_log.as_path();
+    // Human lines go to stdout only without --json.
+    let say = |text: &str| {
+        if !json {
+            output::stdout(text);
+        }
+    };
     let (heads, head_note) = match recorded_heads(config) {
         Ok(found) => found,
         Err(exit) => return exit,
@@ -354,7 +644,20 @@ fn verify(config: &agentctl_config::Config, expect: Option<&str>) -> Exit {
     }
     if !path.exists() {
         if let Some(latest) = heads.iter().max_by_key(|named| named.head.entries) {
-            output::stdout(&format!(
+            result.status = "missing".to_owned();
+            result.problem = Some(VerifyProblem {
+                kind: "removed".to_owned(),
+                message: format!(
+                    "{} is missing, but {} recorded {} entries at {}",
+                    path.display(),
+                    latest.source,
+                    latest.head.entries,
+                    latest.head.at
+                ),
+                since: Some(latest.head.at.clone()),
+                ..VerifyProblem::default()
+            });
+            say(&format!(
                 "DAMAGED: {} is missing, but {} recorded {} entries at {}\n",
                 path.display(),
                 latest.source,
@@ -392,11 +695,34 @@ fn verify(config: &agentctl_config::Config, expect: Option<&str>) -> Exit {
     };
     let anchored = agentctl_audit::verify_anchored(&bytes, &heads, expect);
     let report = &anchored.chain;
+    result.entries = report.entries;
+    result.head = report.last_hash.clone();
+    result.status = match &report.outcome {
+        VerifyOutcome::Intact => "intact",
+        VerifyOutcome::Torn { .. } => "torn",
+        VerifyOutcome::Damaged { .. } => "damaged",
+    }
+    .to_owned();
+    if let VerifyOutcome::Damaged {
+        seq,
+        line,
+        problem,
+        message,
+    } = &report.outcome
+    {
+        result.problem = Some(VerifyProblem {
+            entry: *seq,
+            line: Some(*line),
+            kind: problem.as_str().to_owned(),
+            message: message.clone(),
+            since: None,
+        });
+    }
     let mut failed = false;
     match &report.outcome {
         VerifyOutcome::Intact | VerifyOutcome::Torn { .. } if anchored.broken.is_some() => {}
         VerifyOutcome::Intact => {
-            output::stdout(&format!(
+            say(&format!(
                 "intact: {} entries, hash chain verified{}\n",
                 report.entries,
                 anchor_summary(anchored.heads_checked)
@@ -404,7 +730,7 @@ fn verify(config: &agentctl_config::Config, expect: Option<&str>) -> Exit {
         }
         VerifyOutcome::Torn { line, message } => {
             // A crash mid-append is not tampering: every complete entry verified.
-            output::stdout(&format!("intact: {} entries verified; torn entry at line {line} (a crash cut a write short): {message}\n", report.entries));
+            say(&format!("intact: {} entries verified; torn entry at line {line} (a crash cut a write short): {message}\n", report.entries));
         }
         VerifyOutcome::Damaged {
             seq,
@@ -415,24 +741,39 @@ fn verify(config: &agentctl_config::Config, expect: Option<&str>) -> Exit {
             let which = seq
                 .map(|seq| format!("entry #{seq}"))
                 .unwrap_or_else(|| "an entry".to_owned());
-            output::stdout(&format!(
+            say(&format!(
                 "DAMAGED: {which} at line {line}: {problem:?}: {message}\n"
             ));
             failed = true;
         }
     }
     if let Some(broken) = &anchored.broken {
-        output::stdout(&format!("DAMAGED: {broken}\n"));
+        say(&format!("DAMAGED: {broken}\n"));
         failed = true;
+        result.status = "damaged".to_owned();
+        if result.problem.is_none() {
+            result.problem = Some(VerifyProblem {
+                kind: "cut short or rewritten".to_owned(),
+                message: broken.to_string(),
+                ..VerifyProblem::default()
+            });
+        }
     }
     match &anchored.expected {
-        Some(Ok(seq)) => output::stdout(&format!(
+        Some(Ok(seq)) => say(&format!(
             "expected hash found: entry #{seq} of {}\n",
             report.entries
         )),
         Some(Err(why)) => {
-            output::stdout(&format!("NOT FOUND: {why}\n"));
+            say(&format!("NOT FOUND: {why}\n"));
             failed = true;
+            if result.problem.is_none() {
+                result.problem = Some(VerifyProblem {
+                    kind: "expected hash not found".to_owned(),
+                    message: why.to_string(),
+                    ..VerifyProblem::default()
+                });
+            }
         }
         None => {}
     }

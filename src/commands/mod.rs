@@ -3,6 +3,8 @@
 
 pub mod approve;
 pub mod audit;
+pub mod audit_export;
+pub mod audit_time;
 pub mod chat;
 pub mod completions;
 pub mod docs;

@@ -145,6 +145,15 @@ impl AuditEntry {
     }
 }
 
+/// `value` as compact JSON with the same escapes as the canonical JSON, for a machine line.
+pub(crate) fn comment_safe_json(value: &Value) -> String {
+    let mut bytes = Vec::with_capacity(64);
+    let mut serializer = serde_json::Serializer::with_formatter(&mut bytes, CommentSafeFormatter);
+    // Serializing a `Value` into memory cannot fail, and the formatter writes only UTF-8.
+    let _ = value.serialize(&mut serializer);
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
 /// The hashed content of an entry, read back from a machine line.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -159,6 +168,18 @@ pub(crate) struct EntryContent {
 }
 
 impl EntryContent {
+    pub(crate) fn view(&self) -> crate::render::EntryView<'_> {
+        crate::render::EntryView {
+            seq: self.seq,
+            at: &self.at,
+            run: self.run.as_ref().map(RunId::as_str),
+            task: self.task.as_ref().map(TaskId::as_str),
+            persona: self.persona.as_deref(),
+            event: self.event,
+            details: &self.details,
+        }
+    }
+
     pub(crate) fn into_entry(self, prev: String, hash: String) -> AuditEntry {
         AuditEntry {
             seq: self.seq,

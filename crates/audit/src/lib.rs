@@ -11,6 +11,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 mod anchor;
+mod compact;
 mod entry;
 mod error;
 mod reader;
@@ -22,6 +23,7 @@ mod writer;
 pub use anchor::{
     head_path, verify_anchored, AnchorReport, AuditHead, HeadFile, NamedHead, HEAD_FILE_NAME,
 };
+pub use compact::render_compact;
 pub use entry::{chain_hash, format_timestamp, AuditEntry, AuditRecord, GENESIS_HASH};
 pub use error::AuditError;
 pub use reader::{for_each_entry, read_entries};

@@ -4,11 +4,21 @@
 
 use std::path::Path;
 
+use crate::compact::{hidden_seq, locate_compact, COMPACT_PREFIX};
 use crate::entry::{AuditEntry, EntryContent};
 use crate::render::{MACHINE_FAMILY, MACHINE_PREFIX, MACHINE_SUFFIX};
 use crate::AuditError;
 
 const HEX_LENGTH: usize = 64;
+/// A compact machine line names the previous entry by the first 16 hex digits of its hash: the
+/// full hash is the previous entry's, and it is what the entry's own hash covers.
+pub(crate) const PREV_PREFIX_LENGTH: usize = 16;
+
+/// Whether the `prev` of a machine line (the full hash, or its first 16 digits in a compact
+/// line) names the entry whose hash is `hash`.
+pub(crate) fn names_hash(prev: &str, hash: &str) -> bool {
+    prev.len() >= PREV_PREFIX_LENGTH && hash.starts_with(prev)
+}
 
 /// A complete machine line: one that starts with the machine prefix and ends with ` -->`.
 #[derive(Debug, Clone, Copy)]
@@ -23,9 +33,19 @@ pub(crate) struct MachineLine<'a> {
     pub text: &'a [u8],
 }
 
+/// Which encoding a machine line is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Encoding {
+    /// `agentctl:v1`: the JSON holds the whole content.
+    Full,
+    /// `agentctl:v2`: the visible text holds the content, the JSON only what it cannot give back.
+    Compact,
+}
+
 /// The parts of a machine line, not yet parsed as JSON.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct MachineFields<'a> {
+    pub encoding: Encoding,
     pub hash: &'a str,
     pub prev: &'a str,
     pub json: &'a [u8],
@@ -34,45 +54,87 @@ pub(crate) struct MachineFields<'a> {
 impl<'a> MachineLine<'a> {
     pub(crate) fn fields(&self) -> Result<MachineFields<'a>, String> {
         let text = self.text;
-        if !text.starts_with(MACHINE_PREFIX) {
+        let (encoding, prefix) = if text.starts_with(MACHINE_PREFIX) {
+            (Encoding::Full, MACHINE_PREFIX)
+        } else if text.starts_with(COMPACT_PREFIX) {
+            (Encoding::Compact, COMPACT_PREFIX)
+        } else {
             return Err("machine line of a format version this agentctl cannot read".to_owned());
-        }
-        if text.len() < MACHINE_PREFIX.len() + MACHINE_SUFFIX.len() {
+        };
+        if text.len() < prefix.len() + MACHINE_SUFFIX.len() {
             return Err("machine line is empty".to_owned());
         }
-        let rest = &text[MACHINE_PREFIX.len()..text.len() - MACHINE_SUFFIX.len()];
-        let (hash, rest) = take_hex_field(rest, b"hash=")?;
+        let rest = &text[prefix.len()..text.len() - MACHINE_SUFFIX.len()];
+        let (hash, rest) = take_hex_field(rest, b"hash=", HEX_LENGTH)?;
         let rest = rest
             .strip_prefix(b" ")
             .ok_or_else(|| "expected ` prev=` after the hash".to_owned())?;
-        let (prev, rest) = take_hex_field(rest, b"prev=")?;
+        let prev_length = match encoding {
+            Encoding::Full => HEX_LENGTH,
+            Encoding::Compact => PREV_PREFIX_LENGTH,
+        };
+        let (prev, rest) = take_hex_field(rest, b"prev=", prev_length)?;
         let json = rest
             .strip_prefix(b" ")
             .ok_or_else(|| "expected JSON after the prev hash".to_owned())?;
-        Ok(MachineFields { hash, prev, json })
+        Ok(MachineFields {
+            encoding,
+            hash,
+            prev,
+            json,
+        })
     }
 }
 
-fn take_hex_field<'a>(text: &'a [u8], name: &[u8]) -> Result<(&'a str, &'a [u8]), String> {
+fn take_hex_field<'a>(
+    text: &'a [u8],
+    name: &[u8],
+    length: usize,
+) -> Result<(&'a str, &'a [u8]), String> {
     let label = String::from_utf8_lossy(&name[..name.len() - 1]).into_owned();
     let rest = text
         .strip_prefix(name)
         .ok_or_else(|| format!("expected `{label}=`"))?;
     let hex = rest
-        .get(..HEX_LENGTH)
+        .get(..length)
         .filter(|hex| {
             hex.iter()
                 .all(|byte| matches!(byte, b'0'..=b'9' | b'a'..=b'f'))
         })
-        .ok_or_else(|| format!("`{label}` is not 64 lowercase hex digits"))?;
+        .ok_or_else(|| format!("`{label}` is not {length} lowercase hex digits"))?;
     // All ASCII hex digits, so this cannot fail.
     let hex = std::str::from_utf8(hex).map_err(|error| error.to_string())?;
-    Ok((hex, &rest[HEX_LENGTH..]))
+    Ok((hex, &rest[length..]))
 }
 
 impl MachineFields<'_> {
+    /// The content of a full (v1) machine line. A compact line needs its visible text: use
+    /// [`MachineFields::content_after`].
     pub(crate) fn content(&self) -> Result<EntryContent, String> {
-        serde_json::from_slice(self.json).map_err(|error| format!("entry JSON is invalid: {error}"))
+        match self.encoding {
+            Encoding::Full => serde_json::from_slice(self.json)
+                .map_err(|error| format!("entry JSON is invalid: {error}")),
+            Encoding::Compact => {
+                Err("a compact machine line needs its entry's visible text".to_owned())
+            }
+        }
+    }
+
+    /// The sequence number the machine line names.
+    pub(crate) fn seq(&self) -> Result<u64, String> {
+        match self.encoding {
+            Encoding::Full => self.content().map(|content| content.seq),
+            Encoding::Compact => hidden_seq(self.json),
+        }
+    }
+
+    /// The content and where its block starts in `region`, the text between the previous
+    /// machine line (or the start of the file) and this one.
+    pub(crate) fn content_after(&self, region: &[u8]) -> Result<(EntryContent, usize), String> {
+        match self.encoding {
+            Encoding::Full => self.content().map(|content| (content, region.len())),
+            Encoding::Compact => locate_compact(region, self.json),
+        }
     }
 }
 
@@ -112,6 +174,7 @@ pub fn read_entries(path: &Path) -> Result<Vec<AuditEntry>, AuditError> {
     let bytes = read_log(path)?;
     let lines = machine_lines(&bytes);
     let mut entries = Vec::with_capacity(lines.len());
+    let mut region_start = 0;
     for machine_line in lines {
         let malformed = |message: String| AuditError::Malformed {
             path: path.to_path_buf(),
@@ -119,16 +182,24 @@ pub fn read_entries(path: &Path) -> Result<Vec<AuditEntry>, AuditError> {
             message,
         };
         let fields = machine_line.fields().map_err(malformed)?;
-        let content = fields.content().map_err(malformed)?;
-        entries.push(content.into_entry(fields.prev.to_owned(), fields.hash.to_owned()));
+        let (content, _) = fields
+            .content_after(&bytes[region_start.min(machine_line.start)..machine_line.start])
+            .map_err(malformed)?;
+        region_start = machine_line.end;
+        let prev = full_prev(
+            fields.prev,
+            entries.last().map(|entry: &AuditEntry| entry.hash.as_str()),
+        );
+        entries.push(content.into_entry(prev, fields.hash.to_owned()));
     }
     Ok(entries)
 }
 
 /// Calls `each` with every entry whose machine line is complete and contains every one of
 /// `needles`, in file order, reading the file one line at a time: memory stays at the longest
-/// line whatever the size of the log. The needles are a cheap pre-filter on the raw line (the
-/// caller still filters the parsed entry); lines without them are not parsed at all. `each`
+/// entry whatever the size of the log. The needles are a cheap pre-filter on the raw line of a
+/// full (v1) entry (the caller still filters the parsed entry); such lines without them are not
+/// parsed at all. Compact (v2) entries are always parsed. `each`
 /// returns `false` to stop early. Torn text is skipped, as in [`read_entries`].
 pub fn for_each_entry(
     path: &Path,
@@ -147,6 +218,9 @@ pub fn for_each_entry(
     };
     let mut reader = std::io::BufReader::with_capacity(64 * 1024, file);
     let mut buffer = Vec::new();
+    // The text since the previous machine line: a compact entry is read from it.
+    let mut region = Vec::new();
+    let mut last_hash = String::new();
     let mut line = 0;
     loop {
         buffer.clear();
@@ -155,7 +229,14 @@ pub fn for_each_entry(
         }
         line += 1;
         let text = buffer.strip_suffix(b"\n").unwrap_or(&buffer);
-        if !is_complete_machine_line(text) || !needles.iter().all(|needle| contains(text, needle)) {
+        if !is_complete_machine_line(text) {
+            region.extend_from_slice(&buffer);
+            continue;
+        }
+        let full = text.starts_with(MACHINE_PREFIX);
+        if full && !needles.iter().all(|needle| contains(text, needle)) {
+            region.clear();
+            last_hash = machine_hash(text);
             continue;
         }
         let machine_line = MachineLine {
@@ -170,11 +251,41 @@ pub fn for_each_entry(
             message,
         };
         let fields = machine_line.fields().map_err(malformed)?;
-        let content = fields.content().map_err(malformed)?;
-        if !each(content.into_entry(fields.prev.to_owned(), fields.hash.to_owned())) {
+        let (content, _) = fields.content_after(&region).map_err(malformed)?;
+        region.clear();
+        let prev = full_prev(fields.prev, (!last_hash.is_empty()).then_some(&last_hash));
+        last_hash = fields.hash.to_owned();
+        if !each(content.into_entry(prev, fields.hash.to_owned())) {
             return Ok(());
         }
     }
+}
+
+/// The full previous hash of an entry: its `prev` when that is whole, else the hash of the
+/// entry before it in the file when that is the one it names (a short `prev` as it stands
+/// otherwise, which `verify` reports).
+fn full_prev(prev: &str, before: Option<&str>) -> String {
+    match before {
+        Some(hash) if prev.len() < HEX_LENGTH && names_hash(prev, hash) => hash.to_owned(),
+        None if prev.len() < HEX_LENGTH && names_hash(prev, crate::GENESIS_HASH) => {
+            crate::GENESIS_HASH.to_owned()
+        }
+        _ => prev.to_owned(),
+    }
+}
+
+/// The hash of a machine line, or nothing when it does not read.
+fn machine_hash(text: &[u8]) -> String {
+    let machine = MachineLine {
+        line: 0,
+        start: 0,
+        end: text.len(),
+        text,
+    };
+    machine
+        .fields()
+        .map(|fields| fields.hash.to_owned())
+        .unwrap_or_default()
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -235,13 +346,14 @@ mod tests {
         })
         .unwrap();
         assert_eq!(streamed, whole);
-        let mut only_one = Vec::new();
+        // Compact entries have no JSON to pre-filter on: every one is parsed, the caller filters.
+        let mut with_needle = Vec::new();
         for_each_entry(&path, &[br#""task":"T-1""#.to_vec()], |entry| {
-            only_one.push(entry.seq);
+            with_needle.push(entry.seq);
             true
         })
         .unwrap();
-        assert_eq!(only_one, vec![1, 3]);
+        assert_eq!(with_needle, vec![1, 2, 3]);
     }
 
     #[test]

@@ -78,8 +78,10 @@ impl<'a> EntryView<'a> {
     }
 }
 
-/// The whole block of a sealed entry as the writer appends it: visible part, machine line and
-/// the blank line that ends it. `canonical_json` must be the JSON returned by `seal`.
+/// The whole block of a sealed entry in the first encoding (v1, the whole canonical JSON in the
+/// machine line): visible part, machine line and the blank line that ends it. `canonical_json`
+/// must be the JSON returned by `seal`. The writer now appends [`crate::render_compact`]'s form;
+/// this one builds old-format logs for tests and benchmarks.
 pub fn render_entry(entry: &AuditEntry, canonical_json: &str) -> String {
     let mut out = String::with_capacity(512 + canonical_json.len() * 2);
     render_visible(&EntryView::of(entry), &mut out);

@@ -20,10 +20,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::entry::{chain_hash, GENESIS_HASH};
-use crate::reader::{machine_lines, read_log, MachineLine};
+use crate::reader::{machine_lines, names_hash, read_log, Encoding, MachineFields, MachineLine};
 use crate::render::{
-    render_visible_with, written_with_legacy_escapes, EntryView, Escapes, HEADING_PREFIX,
-    MACHINE_FAMILY,
+    render_visible_with, written_with_legacy_escapes, Escapes, HEADING_PREFIX, MACHINE_FAMILY,
 };
 use crate::AuditError;
 
@@ -216,58 +215,16 @@ impl<'a> Walker<'a> {
 
     fn check_entry(&mut self, index: usize) -> Result<(), Problem> {
         let machine = self.lines[index];
-        let fields = machine
+        let mut fields = machine
             .fields()
             .map_err(|message| self.malformed_at(&machine, message))?;
-        let content = fields
-            .content()
-            .map_err(|message| self.malformed_at(&machine, message))?;
-        let seq = content.seq;
-
-        if chain_hash(fields.prev, fields.json) != fields.hash {
-            return Err(self.problem(
-                Some(seq),
-                machine.line,
-                Damage::Edited,
-                format!(
-                    "entry {seq}: the JSON in its machine line (line {}) does not match its hash",
-                    machine.line
-                ),
-            ));
-        }
-
-        let view = EntryView {
-            seq,
-            at: &content.at,
-            run: content.run.as_ref().map(|run| run.as_str()),
-            task: content.task.as_ref().map(|task| task.as_str()),
-            persona: content.persona.as_deref(),
-            event: content.event,
-            details: &content.details,
+        fields.prev = self.full_prev(index, fields.prev);
+        let (seq, block_start) = match fields.encoding {
+            Encoding::Full => self.check_full_entry(&machine, &fields)?,
+            Encoding::Compact => self.check_compact_entry(&machine, &fields)?,
         };
-        // Entries written before hidden characters were escaped in the visible text are
-        // recognised by raw ones in their (hashed) JSON, and rendered the way they were then.
-        let escapes = if written_with_legacy_escapes(fields.json) {
-            Escapes::Legacy
-        } else {
-            Escapes::Current
-        };
-        self.buffer.clear();
-        render_visible_with(&view, escapes, &mut self.buffer);
-        let rendered = self.buffer.as_bytes();
-        let block_start = machine.start.checked_sub(rendered.len()).filter(|start| {
-            *start >= self.prev_end && &self.bytes[*start..machine.start] == rendered
-        });
-        let Some(block_start) = block_start else {
-            let line = self.first_visible_difference(seq, &machine);
-            return Err(self.problem(
-                Some(seq),
-                line,
-                Damage::Edited,
-                format!("entry {seq}: the visible text at line {line} differs from what its machine line records"),
-            ));
-        };
-        let heading_line = machine.line - count_newlines(rendered);
+        let rendered_lines = count_newlines(&self.bytes[block_start..machine.start]);
+        let heading_line = machine.line - rendered_lines;
 
         let torn = self.check_gap(self.prev_end, block_start, self.prev_end_line)?;
         self.note_torn(torn);
@@ -312,6 +269,130 @@ impl<'a> Walker<'a> {
             ));
         }
         Ok(())
+    }
+
+    /// A full (v1) entry: its JSON hashes to its hash, and its visible text is what the JSON
+    /// renders to. Returns its seq and where its block starts.
+    fn check_full_entry(
+        &mut self,
+        machine: &MachineLine<'a>,
+        fields: &MachineFields<'a>,
+    ) -> Result<(u64, usize), Problem> {
+        let content = fields
+            .content()
+            .map_err(|message| self.malformed_at(machine, message))?;
+        let seq = content.seq;
+
+        if chain_hash(fields.prev, fields.json) != fields.hash {
+            return Err(self.problem(
+                Some(seq),
+                machine.line,
+                Damage::Edited,
+                format!(
+                    "entry {seq}: the JSON in its machine line (line {}) does not match its hash",
+                    machine.line
+                ),
+            ));
+        }
+
+        // Entries written before hidden characters were escaped in the visible text are
+        // recognised by raw ones in their (hashed) JSON, and rendered the way they were then.
+        let escapes = if written_with_legacy_escapes(fields.json) {
+            Escapes::Legacy
+        } else {
+            Escapes::Current
+        };
+        self.buffer.clear();
+        render_visible_with(&content.view(), escapes, &mut self.buffer);
+        let rendered = self.buffer.as_bytes();
+        let block_start = machine.start.checked_sub(rendered.len()).filter(|start| {
+            *start >= self.prev_end && &self.bytes[*start..machine.start] == rendered
+        });
+        let Some(block_start) = block_start else {
+            let line = self.first_visible_difference(seq, machine);
+            return Err(self.problem(
+                Some(seq),
+                line,
+                Damage::Edited,
+                format!("entry {seq}: the visible text at line {line} differs from what its machine line records"),
+            ));
+        };
+        Ok((seq, block_start))
+    }
+
+    /// A compact (v2) entry: its visible text reads back, with the machine line's JSON, into a
+    /// content that renders to exactly that text and hashes to its hash.
+    fn check_compact_entry(
+        &mut self,
+        machine: &MachineLine<'a>,
+        fields: &MachineFields<'a>,
+    ) -> Result<(u64, usize), Problem> {
+        let seq = fields
+            .seq()
+            .map_err(|message| self.malformed_at(machine, message))?;
+        let region_start = self.prev_end.min(machine.start);
+        let region = &self.bytes[region_start..machine.start];
+        let (content, offset) = match fields.content_after(region) {
+            Ok(found) => found,
+            Err(message) => {
+                let line =
+                    self.heading_before(machine.start)
+                        .map_or(machine.line, |(offset, _)| {
+                            self.prev_end_line
+                                + count_newlines(
+                                    &self.bytes[region_start..offset.max(region_start)],
+                                )
+                        });
+                return Err(self.problem(
+                    Some(seq),
+                    line,
+                    Damage::Edited,
+                    format!("entry {seq} (line {line}): {message}"),
+                ));
+            }
+        };
+        let block_start = region_start + offset;
+        let canonical = content
+            .into_entry(fields.prev.to_owned(), fields.hash.to_owned())
+            .canonical_json()
+            .map_err(|error| self.malformed_at(machine, error.to_string()))?;
+        // A short `prev` that names no entry in the file cannot be hashed; the entry then does
+        // not continue the chain either, and that is what the walk reports.
+        let prev_known = fields.prev.len() == GENESIS_HASH.len();
+        if prev_known && chain_hash(fields.prev, canonical.as_bytes()) != fields.hash {
+            let line = self.prev_end_line + count_newlines(&self.bytes[region_start..block_start]);
+            return Err(self.problem(
+                Some(seq),
+                line,
+                Damage::Edited,
+                format!(
+                    "entry {seq} at line {line}: its text or machine line (line {}) was changed after it was written (the hash does not match)",
+                    machine.line
+                ),
+            ));
+        }
+        Ok((seq, block_start))
+    }
+
+    /// The full hash a compact line's short `prev` names: the chain's expected one, else a
+    /// verified entry's, else a later line's (for naming reordering); the short one as it
+    /// stands when none matches.
+    fn full_prev(&self, index: usize, prev: &'a str) -> &'a str {
+        if prev.len() == 64 {
+            return prev;
+        }
+        if names_hash(prev, self.expected_prev) {
+            return self.expected_prev;
+        }
+        let verified =
+            std::iter::once(GENESIS_HASH).chain(self.verified.iter().map(|entry| entry.hash));
+        let later = self.lines[index + 1..]
+            .iter()
+            .filter_map(|machine| machine.fields().ok().map(|fields| fields.hash));
+        verified
+            .chain(later)
+            .find(|hash| names_hash(prev, hash))
+            .unwrap_or(prev)
     }
 
     fn expected_seq(&self) -> u64 {

@@ -19,10 +19,11 @@ use fs_err::File;
 use time::OffsetDateTime;
 
 use crate::anchor::{tail_holds, AuditHead, HeadFile};
+use crate::compact::push_compact_machine_line;
 use crate::entry::{format_timestamp, AuditEntry, AuditRecord, GENESIS_HASH};
 use crate::reader::{is_complete_machine_line, MachineLine};
 use crate::redact::redact_value;
-use crate::render::{push_machine_line, render_visible, EntryView, HEADER};
+use crate::render::{render_visible, EntryView, HEADER};
 use crate::AuditError;
 
 /// First look-back window when searching the end of the file for the last machine line.
@@ -197,9 +198,8 @@ impl AuditWriter {
         let mut entries = Vec::with_capacity(records.len());
         for record in records {
             let at = format_timestamp((self.clock)());
-            let (entry, canonical) = AuditEntry::seal(seq + 1, at, hash, record)?;
-            render_visible(&EntryView::of(&entry), &mut self.buffer);
-            push_machine_line(&mut self.buffer, &entry.hash, &entry.prev, &canonical);
+            let (entry, _) = AuditEntry::seal(seq + 1, at, hash, record)?;
+            push_block(&mut self.buffer, &entry);
             self.buffer.push_str("\n\n");
             seq = entry.seq;
             hash = entry.hash.clone();
@@ -230,12 +230,11 @@ impl AuditWriter {
             }
         };
         let at = format_timestamp((self.clock)());
-        let (entry, canonical) = AuditEntry::seal(tail.seq + 1, at, tail.hash, record)?;
+        let (entry, _) = AuditEntry::seal(tail.seq + 1, at, tail.hash, record)?;
 
         self.buffer.clear();
         self.buffer.push_str(&tail.separator);
-        render_visible(&EntryView::of(&entry), &mut self.buffer);
-        push_machine_line(&mut self.buffer, &entry.hash, &entry.prev, &canonical);
+        push_block(&mut self.buffer, &entry);
         self.buffer.push_str("\n\n");
 
         // One write_all: with O_APPEND and the lock held, the block lands whole and contiguous,
@@ -273,6 +272,14 @@ impl AuditWriter {
         unlocked?;
         Ok(value)
     }
+}
+
+/// Appends the visible text and compact machine line of `entry` (without the final blank line).
+fn push_block(buffer: &mut String, entry: &AuditEntry) {
+    let visible_start = buffer.len();
+    render_visible(&EntryView::of(entry), buffer);
+    let visible = buffer[visible_start..].to_owned();
+    push_compact_machine_line(buffer, entry, &visible);
 }
 
 /// Reads backwards from the end of the file, widening the window until it holds the last
@@ -343,8 +350,7 @@ fn seq_and_hash(line: &[u8]) -> Option<(u64, String)> {
         text: line,
     };
     let fields = machine.fields().ok()?;
-    let content = fields.content().ok()?;
-    Some((content.seq, fields.hash.to_owned()))
+    Some((fields.seq().ok()?, fields.hash.to_owned()))
 }
 
 /// What to write before the next entry, given the bytes after the last complete machine line
@@ -387,6 +393,7 @@ fn open_fence(text: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::push_machine_line;
 
     #[test]
     fn separator_for_clean_and_torn_ends() {

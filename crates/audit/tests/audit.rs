@@ -80,7 +80,7 @@ fn round_trip_five_entries() {
     let (_directory, path, written) = write_log(5);
     let text = read(&path);
     assert!(text.starts_with(HEADER));
-    assert_eq!(text.matches("<!-- agentctl:v1 ").count(), 5);
+    assert_eq!(text.matches("<!-- agentctl:v2 ").count(), 5);
 
     let entries = read_entries(&path).unwrap();
     assert_eq!(entries, written);
@@ -149,22 +149,30 @@ fn editing_a_visible_detail_is_caught_at_its_line() {
     let (_directory, path, _) = write_log(5);
     let text = read(&path);
     let original = "- command: `make test-3`";
-    let line = line_of(&text, original);
+    // The compact encoding keeps no second copy to compare with: the entry is named at its
+    // heading, and its hash no longer matches.
+    let line = line_of(&text, "### 3 ");
     std::fs::write(&path, text.replace(original, "- command: `make test-9`")).unwrap();
 
     let (seq, found_line, problem, message) = damaged(&path);
     assert_eq!((seq, found_line, problem), (Some(3), line, Damage::Edited));
-    assert!(message.contains("visible text"), "{message}");
+    assert!(message.contains("was changed"), "{message}");
     assert_eq!(verify(&path).unwrap().entries, 2);
 }
 
 #[test]
-fn editing_the_json_is_caught_at_the_machine_line() {
+fn editing_the_json_is_caught_at_the_entry() {
     let (_directory, path, _) = write_log(5);
     let text = read(&path);
-    let original = r#""command":"make test-2""#;
-    let line = line_of(&text, original);
-    std::fs::write(&path, text.replace(original, r#""command":"make test-7""#)).unwrap();
+    // A machine line that overrides a value the reviewer reads.
+    let original = r#"{"seq":2}"#;
+    assert_eq!(text.matches(original).count(), 1);
+    let line = line_of(&text, "### 2 ");
+    std::fs::write(
+        &path,
+        text.replace(original, r#"{"seq":2,"values":{"command":"make test-7"}}"#),
+    )
+    .unwrap();
 
     let (seq, found_line, problem, _) = damaged(&path);
     assert_eq!((seq, found_line, problem), (Some(2), line, Damage::Edited));
@@ -345,7 +353,7 @@ fn appending_after_a_torn_tail_chains_from_the_last_complete_entry() {
     let text = read(&path);
     let torn_line = line_of(&text, "### 5 ");
     // Cut entry 5 in the middle of its machine line.
-    let machine = text.rfind("<!-- agentctl:v1 ").unwrap();
+    let machine = text.rfind("<!-- agentctl:v2 ").unwrap();
     std::fs::write(&path, &text.as_bytes()[..machine + 40]).unwrap();
 
     let mut writer = AuditWriter::open(&path).unwrap();
@@ -414,7 +422,7 @@ fn a_torn_block_that_later_entries_chain_from_was_damaged_not_torn() {
     let (_directory, path, _) = write_log(4);
     let text = read(&path);
     // Break entry 2's machine line so it no longer reads as complete.
-    let machine = text.match_indices("<!-- agentctl:v1 ").nth(1).unwrap().0;
+    let machine = text.match_indices("<!-- agentctl:v2 ").nth(1).unwrap().0;
     let end = machine + text[machine..].find(" -->\n").unwrap();
     let broken = format!("{}{}", &text[..end], &text[end + " -->".len()..]);
     std::fs::write(&path, &broken).unwrap();

@@ -312,7 +312,7 @@ impl Engine<'_> {
         });
         let mut allowed = details! {
             "call_id" => call.id.clone(), "tool" => call.name.clone(),
-            "arguments" => agentctl_audit::cut(&redactor.arguments(&call.arguments), AUDIT_OUTPUT_BYTES),
+            "arguments" => allowed_arguments(call, &redactor),
             "rule" => rule,
         };
         if let Some(approval) = approval {
@@ -679,6 +679,33 @@ fn call_scope<'a>(
 }
 
 /// Whether the call starts a process (and so runs inside the OS sandbox).
+/// The arguments `tool.allowed` records. An allowed `fs_write`'s content is logged once, in the
+/// `file.diff` entry that follows; here it is named by its size and SHA-256 (of the bytes the
+/// model sent, so it can be checked against the file).
+fn allowed_arguments(call: &ToolCall, redactor: &agentctl_audit::Redactor) -> String {
+    let arguments = redactor.arguments(&call.arguments);
+    let raw_content = || -> Option<String> {
+        let raw: Value = serde_json::from_str(&call.arguments).ok()?;
+        raw.get("content")?.as_str().map(str::to_owned)
+    };
+    if call.name == "fs_write" {
+        if let (Ok(Value::Object(mut shown)), Some(content)) =
+            (serde_json::from_str::<Value>(&arguments), raw_content())
+        {
+            shown.insert(
+                "content".to_owned(),
+                Value::from(format!(
+                    "{} bytes, sha256 {} (the change is in the file.diff entry)",
+                    content.len(),
+                    crate::store::sha256_hex(content.as_bytes())
+                )),
+            );
+            return agentctl_audit::cut(&Value::Object(shown).to_string(), AUDIT_OUTPUT_BYTES);
+        }
+    }
+    agentctl_audit::cut(&arguments, AUDIT_OUTPUT_BYTES)
+}
+
 fn starts_process(parsed: &ParsedArguments) -> bool {
     matches!(
         parsed,

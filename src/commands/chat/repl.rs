@@ -343,6 +343,8 @@ impl<'a> Session<'a> {
                     persona: None,
                     event: None,
                     since: None,
+                    until: None,
+                    follow: false,
                     json: false,
                 };
                 audit::execute(self.global, AuditCommand::Show(show));

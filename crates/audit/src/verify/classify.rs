@@ -7,7 +7,7 @@
 use serde::Deserialize;
 
 use super::{Damage, Problem, Walker};
-use crate::reader::MachineFields;
+use crate::reader::{names_hash, MachineFields};
 
 impl<'a> Walker<'a> {
     /// Names the problem when an entry that is sound on its own does not continue the chain.
@@ -30,11 +30,16 @@ impl<'a> Walker<'a> {
             .collect();
 
         let continuation = later.iter().find(|(later_seq, later_fields, _)| {
-            *later_seq == expected && later_fields.prev == self.expected_prev
+            *later_seq == expected && names_hash(later_fields.prev, self.expected_prev)
         });
         if let Some((_, _, continuation_line)) = continuation {
-            let links_to_known_entry = later.iter().any(|(_, other, _)| other.hash == fields.prev)
-                || self.verified.iter().any(|entry| entry.hash == fields.prev);
+            let links_to_known_entry = later
+                .iter()
+                .any(|(_, other, _)| names_hash(fields.prev, other.hash))
+                || self
+                    .verified
+                    .iter()
+                    .any(|entry| names_hash(fields.prev, entry.hash));
             if seq > expected && links_to_known_entry {
                 return self.problem(
                     Some(seq),
@@ -85,7 +90,7 @@ impl<'a> Walker<'a> {
             };
         }
 
-        if fields.prev == self.expected_prev {
+        if names_hash(fields.prev, self.expected_prev) {
             return self.problem(
                 Some(seq),
                 heading_line,
@@ -151,8 +156,10 @@ impl<'a> Walker<'a> {
                     ),
                 );
             }
-            let same_slot = earlier.prev == fields.prev;
-            let rest_follows_this_one = later.iter().any(|(_, other, _)| other.prev == fields.hash);
+            let same_slot = names_hash(fields.prev, earlier.prev);
+            let rest_follows_this_one = later
+                .iter()
+                .any(|(_, other, _)| names_hash(other.prev, fields.hash));
             if same_slot && rest_follows_this_one {
                 // Two entries claim the same place; the chain goes on from the later one, so the
                 // earlier one is the intruder.
