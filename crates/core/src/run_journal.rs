@@ -43,11 +43,95 @@ const COMPACTION_FLOOR: u64 = 256 * 1024;
 
 type Earlier = (String, Vec<Message>);
 
-/// A conversation change: keep the first `keep` entries, then append `added`.
+/// A conversation change: keep the first `keep` entries, add `inserted`, then the old entries
+/// `reuse.0 .. reuse.0 + reuse.1`, then add `added`. The middle part is what the context window
+/// leaves when it drops old exchanges (and rewrites its note), so a full window still saves
+/// only what is new.
 #[derive(Serialize, Deserialize)]
 struct Splice<T> {
     keep: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    inserted: Option<T>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reuse: Option<(usize, usize)>,
     added: T,
+}
+
+/// How a list changed from the saved copy to now, as positions (see [`Splice`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Change {
+    keep: usize,
+    /// `now[keep..inserted_end]` is new.
+    inserted_end: usize,
+    /// `saved[from..from + count]` follows the inserted entries.
+    from: usize,
+    count: usize,
+}
+
+impl Change {
+    fn of<T: PartialEq>(saved: &[T], now: &[T]) -> Change {
+        let keep = common_prefix(saved, now);
+        // Look for a run of old entries continuing after at most two new ones.
+        for inserted_end in keep..now.len().min(keep + 3) {
+            let Some(offset) = saved[keep..]
+                .iter()
+                .position(|entry| *entry == now[inserted_end])
+            else {
+                continue;
+            };
+            let from = keep + offset;
+            let count = common_prefix(&saved[from..], &now[inserted_end..]);
+            return Change {
+                keep,
+                inserted_end,
+                from,
+                count,
+            };
+        }
+        Change {
+            keep,
+            inserted_end: keep,
+            from: keep,
+            count: 0,
+        }
+    }
+
+    fn added_start(&self) -> usize {
+        self.inserted_end + self.count
+    }
+
+    fn splice<'a, T>(&self, now: &'a [T]) -> Splice<&'a [T]> {
+        let reused = self.count > 0;
+        Splice {
+            keep: self.keep,
+            inserted: reused.then(|| &now[self.keep..self.inserted_end]),
+            reuse: reused.then_some((self.from, self.count)),
+            added: &now[self.added_start()..],
+        }
+    }
+}
+
+/// Applies a splice to the old list; `None` when it does not fit it.
+fn apply_splice<T>(old: Vec<T>, splice: Splice<Vec<T>>) -> Option<Vec<T>> {
+    if splice.keep > old.len() {
+        return None;
+    }
+    let mut old = old;
+    let reused: Vec<T> = match splice.reuse {
+        Some((from, count)) => {
+            let end = from.checked_add(count)?;
+            if from < splice.keep || end > old.len() {
+                return None;
+            }
+            old.drain(from..end).collect()
+        }
+        None => Vec::new(),
+    };
+    old.truncate(splice.keep);
+    old.extend(splice.inserted.unwrap_or_default());
+    old.extend(reused);
+    old.extend(splice.added);
+    Some(old)
 }
 
 #[derive(Serialize)]
@@ -155,29 +239,15 @@ fn apply(
         outbox: earlier_outbox,
         ..
     } = before;
-    let out_of_range = |what: &str, keep: usize, length: usize| CoreError::Journal {
+    let out_of_range = |what: &str| CoreError::Journal {
         path: journal_path.to_path_buf(),
         offset,
-        problem: format!("the record keeps {keep} {what} of {length}"),
+        problem: format!("the record does not fit the {what} before it"),
     };
-    if record.messages.keep > messages.len() {
-        return Err(out_of_range(
-            "messages",
-            record.messages.keep,
-            messages.len(),
-        ));
-    }
-    if record.earlier.keep > earlier.len() {
-        return Err(out_of_range(
-            "earlier conversations",
-            record.earlier.keep,
-            earlier.len(),
-        ));
-    }
-    messages.truncate(record.messages.keep);
-    messages.extend(record.messages.added);
-    earlier.truncate(record.earlier.keep);
-    earlier.extend(record.earlier.added);
+    let messages = apply_splice(std::mem::take(&mut messages), record.messages)
+        .ok_or_else(|| out_of_range("messages"))?;
+    let earlier = apply_splice(std::mem::take(&mut earlier), record.earlier)
+        .ok_or_else(|| out_of_range("earlier conversations"))?;
     let mut state = record.state;
     let new_steps: BTreeSet<Option<u64>> = state.outbox.iter().map(step_of).collect();
     let mut outbox: Vec<_> = earlier_outbox
@@ -339,22 +409,16 @@ impl Journal {
             self.compact(state)?;
             return Ok(());
         }
-        let keep_messages = common_prefix(&self.messages, &state.messages);
-        let keep_earlier = common_prefix(&self.earlier, &state.earlier);
+        let messages_change = Change::of(&self.messages, &state.messages);
+        let earlier_change = Change::of(&self.earlier, &state.earlier);
         let seq = self.seq + 1;
         let messages = std::mem::take(&mut state.messages);
         let earlier = std::mem::take(&mut state.earlier);
         let payload = serde_json::to_vec(&RecordOut {
             seq,
             state,
-            messages: Splice {
-                keep: keep_messages,
-                added: &messages[keep_messages..],
-            },
-            earlier: Splice {
-                keep: keep_earlier,
-                added: &earlier[keep_earlier..],
-            },
+            messages: messages_change.splice(&messages),
+            earlier: earlier_change.splice(&earlier),
         });
         state.messages = messages;
         state.earlier = earlier;
@@ -381,12 +445,8 @@ impl Journal {
         }
         self.seq = seq;
         self.length += frame.len() as u64;
-        self.messages.truncate(keep_messages);
-        self.messages
-            .extend_from_slice(&state.messages[keep_messages..]);
-        self.earlier.truncate(keep_earlier);
-        self.earlier
-            .extend_from_slice(&state.earlier[keep_earlier..]);
+        update_shadow(&mut self.messages, &state.messages, messages_change);
+        update_shadow(&mut self.earlier, &state.earlier, earlier_change);
         Ok(())
     }
 
@@ -418,6 +478,17 @@ impl Journal {
         self.earlier.clone_from(&state.earlier);
         Ok(sha256_hex(&bytes))
     }
+}
+
+/// Brings the saved copy of a list up to `now` without cloning what it already holds.
+fn update_shadow<T: Clone>(saved: &mut Vec<T>, now: &[T], change: Change) {
+    let tail: Vec<T> = saved
+        .drain(change.from..change.from + change.count)
+        .collect();
+    saved.truncate(change.keep);
+    saved.extend_from_slice(&now[change.keep..change.inserted_end]);
+    saved.extend(tail);
+    saved.extend_from_slice(&now[change.added_start()..]);
 }
 
 /// How many leading entries two lists share.
@@ -607,5 +678,33 @@ mod tests {
         assert!(!journal.compaction_due());
         assert_eq!(fs_err::metadata(path(directory.path())).unwrap().len(), 0);
         assert_eq!(replay(directory.path()).unwrap().state, state);
+    }
+
+    #[test]
+    fn a_full_context_window_saves_only_what_is_new() {
+        let directory = tempfile::tempdir().unwrap();
+        let mut journal = Journal::create(directory.path());
+        let mut state = new_state();
+        state.messages.push(Message::system("prompt"));
+        save(&mut journal, &mut state);
+        let mut sizes = Vec::new();
+        for number in 1..=200 {
+            crate::context_window::fit(&mut state.messages, 2_000);
+            state
+                .messages
+                .push(Message::user(format!("{number}: {}", "x".repeat(200))));
+            let before = journal.length;
+            journal.append(&mut state).unwrap();
+            sizes.push(journal.length - before);
+            assert_eq!(
+                replay(directory.path()).unwrap().state.messages,
+                state.messages
+            );
+        }
+        let largest = sizes.iter().skip(20).max().unwrap();
+        assert!(
+            *largest < 2_000,
+            "a record rewrote the window: {largest} bytes"
+        );
     }
 }
