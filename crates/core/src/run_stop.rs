@@ -108,9 +108,9 @@ impl Engine<'_> {
             reason: reason.clone(),
             answer,
         });
-        self.save_and_flush()?;
-        // The end is the last write: its audit entries go to disk now, not at a later save.
-        store::blocking(|| self.recorder.sync())?;
+        // The end is the last write: the whole state goes to the snapshot (so a finished run's
+        // state.json is complete, for tools that read it) and its audit entries to disk now.
+        store::blocking(|| self.snapshot_and_flush())?;
         self.observer
             .on_event(&RunEvent::Finished { status, reason });
         Ok(self.report())
@@ -135,7 +135,7 @@ impl Engine<'_> {
 
     /// Writes the whole state as the snapshot (outbox included) and appends the outbox with an
     /// fsync; returns the snapshot's SHA-256. For a run that rests (paused, interrupted, waiting
-    /// for the next chat message): the audit entries of earlier records are synced first,
+    /// for the next chat message) or ends: the audit entries of earlier records are synced first,
     /// because the compaction drops those records.
     fn snapshot_and_flush(&mut self) -> Result<String, CoreError> {
         self.state.updated_at = store::now_rfc3339();
