@@ -76,6 +76,7 @@ impl Exit {
             | CoreError::Io(_)
             | CoreError::StateFile { .. }
             | CoreError::RunState { .. }
+            | CoreError::Journal { .. }
             | CoreError::Audit(_)
             | CoreError::StateChangedAfterPause { .. }
             | CoreError::NoPendingAction { .. }

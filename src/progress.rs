@@ -281,6 +281,7 @@ impl RunObserver for TerminalProgress {
                 model,
                 endpoint,
                 started_with,
+                journal_torn_bytes,
             } => {
                 self.met(persona);
                 self.line(&format!(
@@ -289,6 +290,11 @@ impl RunObserver for TerminalProgress {
                     one(model),
                     one(endpoint)
                 ));
+                if *journal_torn_bytes > 0 {
+                    self.line(&format!(
+                        "note: the run's journal ended in a record cut short by a crash ({journal_torn_bytes} bytes); it was dropped and the run continues from the last whole record"
+                    ));
+                }
                 if let Some(started) = started_with {
                     self.line(&format!(
                         "note: the run started against {started}; it continues against {endpoint}, the endpoint configured now", started = one(started), endpoint = one(endpoint)

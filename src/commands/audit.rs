@@ -835,14 +835,10 @@ fn recorded_heads(
     let runs = config.paths.state_dir.join("runs");
     if let Ok(entries) = std::fs::read_dir(&runs) {
         for entry in entries.filter_map(Result::ok) {
-            let state = entry.path().join("state.json");
-            let Ok(text) = std::fs::read_to_string(&state) else {
-                continue;
-            };
-            let head = serde_json::from_str::<serde_json::Value>(&text)
+            // The run's snapshot with its journal replayed: the head its last save recorded.
+            let head = agentctl_core::RunState::load(&entry.path())
                 .ok()
-                .and_then(|value| value.get("audit_head").cloned())
-                .and_then(|value| serde_json::from_value::<agentctl_audit::AuditHead>(value).ok());
+                .and_then(|(state, _)| state.audit_head);
             if let Some(head) = head {
                 heads.push(agentctl_audit::NamedHead {
                     source: format!("run {}", entry.file_name().to_string_lossy()),

@@ -41,6 +41,9 @@ pub struct AuditWriter {
     buffer: String,
     /// Where the head of the chain is kept, when the caller keeps one.
     head_file: Option<HeadFile>,
+    /// The last entry appended without an fsync ([`AuditWriter::append_all_unsynced`]), whose
+    /// head is recorded by the next [`AuditWriter::sync`].
+    unsynced: Option<AuditHead>,
 }
 
 /// What the writer knows about the end of the file, valid while the file length is unchanged.
@@ -99,6 +102,7 @@ impl AuditWriter {
             clock: Box::new(OffsetDateTime::now_utc),
             buffer: String::with_capacity(4096),
             head_file,
+            unsynced: None,
         };
         writer.with_lock(|writer| {
             let length = writer.file.metadata()?.len();
@@ -176,12 +180,55 @@ impl AuditWriter {
                 redact_value(value);
             }
         }
-        self.with_lock(|writer| writer.append_all_locked(records))
+        self.with_lock(|writer| writer.append_all_locked(records, true))
+    }
+
+    /// Appends like [`AuditWriter::append_all`] but without the fsync, and without recording
+    /// the head: for a caller that already holds the records durably elsewhere (a run's journal)
+    /// and calls [`AuditWriter::sync`] before it lets go of them. A crash of the process loses
+    /// nothing (the bytes are in the page cache); only a power loss can, and then the caller
+    /// appends again what the log lacks.
+    pub fn append_all_unsynced(
+        &mut self,
+        records: Vec<AuditRecord>,
+    ) -> Result<Vec<AuditEntry>, AuditError> {
+        if records.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut records = records;
+        for record in &mut records {
+            for value in record.details.values_mut() {
+                redact_value(value);
+            }
+        }
+        self.with_lock(|writer| writer.append_all_locked(records, false))
+    }
+
+    /// Makes every earlier unsynced append durable (one fsync) and records the head of the
+    /// chain. When another writer appended since, its own synced append recorded a newer head,
+    /// so this one is not written over it.
+    pub fn sync(&mut self) -> Result<(), AuditError> {
+        let Some(head) = self.unsynced.take() else {
+            return Ok(());
+        };
+        self.with_lock(|writer| {
+            writer.file.sync_data()?;
+            let length = writer.file.metadata()?.len();
+            let unchanged = writer
+                .tail
+                .as_ref()
+                .is_some_and(|tail| tail.length == length && tail.seq == head.entries);
+            match &writer.head_file {
+                Some(head_file) if unchanged => head_file.write(&head),
+                _ => Ok(()),
+            }
+        })
     }
 
     fn append_all_locked(
         &mut self,
         records: Vec<AuditRecord>,
+        durable: bool,
     ) -> Result<Vec<AuditEntry>, AuditError> {
         let length = self.file.metadata()?.len();
         let tail = match self.tail.take() {
@@ -206,9 +253,19 @@ impl AuditWriter {
             entries.push(entry);
         }
         self.file.write_all(self.buffer.as_bytes())?;
-        self.file.sync_data()?;
-        if let Some(last) = entries.last() {
-            self.record_head(last)?;
+        if durable {
+            self.file.sync_data()?;
+            // The fsync covered earlier unsynced appends too; the head recorded now is newer.
+            self.unsynced = None;
+            if let Some(last) = entries.last() {
+                self.record_head(last)?;
+            }
+        } else if let Some(last) = entries.last() {
+            self.unsynced = Some(AuditHead {
+                entries: last.seq,
+                hash: last.hash.clone(),
+                at: last.at.clone(),
+            });
         }
         self.tail = Some(Tail {
             length: length + self.buffer.len() as u64,
@@ -241,6 +298,7 @@ impl AuditWriter {
         // or (on a crash) as a prefix that verify reports as torn.
         self.file.write_all(self.buffer.as_bytes())?;
         self.file.sync_data()?;
+        self.unsynced = None;
         self.record_head(&entry)?;
         self.tail = Some(Tail {
             length: length + self.buffer.len() as u64,
@@ -434,5 +492,44 @@ mod tests {
             Some((4, entry.hash.clone(), line.len()))
         );
         assert_eq!(last_readable_entry(&window.as_bytes()[1..], false), None);
+    }
+
+    #[test]
+    fn unsynced_appends_record_the_head_only_when_synced() {
+        let directory = tempfile::tempdir().unwrap();
+        let log = directory.path().join("AUDIT_LOG.md");
+        let head = HeadFile {
+            trusted: directory.path().to_path_buf(),
+            path: directory.path().join("audit-head.json"),
+        };
+        let mut writer = AuditWriter::open_anchored(directory.path(), &log, head.clone()).unwrap();
+        let record = || AuditRecord::new(agentctl_protocol::EventKind::Handoff);
+        writer.append_all(vec![record()]).unwrap();
+        assert_eq!(head.read().unwrap().unwrap().entries, 1);
+        let entries = writer
+            .append_all_unsynced(vec![record(), record()])
+            .unwrap();
+        assert_eq!(entries.len(), 2);
+        assert_eq!(
+            head.read().unwrap().unwrap().entries,
+            1,
+            "head waits for the sync"
+        );
+        writer.sync().unwrap();
+        let recorded = head.read().unwrap().unwrap();
+        assert_eq!(
+            (recorded.entries, recorded.hash.as_str()),
+            (3, entries[1].hash.as_str())
+        );
+        // Another writer appended in between: its head stays.
+        writer.append_all_unsynced(vec![record()]).unwrap();
+        let mut other = AuditWriter::open_anchored(directory.path(), &log, head.clone()).unwrap();
+        other.append_all(vec![record()]).unwrap();
+        writer.sync().unwrap();
+        assert_eq!(head.read().unwrap().unwrap().entries, 5);
+        assert_eq!(
+            crate::verify(&log).unwrap().outcome,
+            crate::VerifyOutcome::Intact
+        );
     }
 }

@@ -20,6 +20,14 @@ pub enum CoreError {
     },
     #[error("{path} is not a valid run state: {message}")]
     RunState { path: PathBuf, message: String },
+    /// A record in the middle of a run's journal is damaged (a torn last record is not an
+    /// error: it is dropped).
+    #[error("the run journal {path} is damaged at byte {offset}: {problem}")]
+    Journal {
+        path: PathBuf,
+        offset: u64,
+        problem: String,
+    },
     #[error("the audit log cannot be written: {0}")]
     Audit(#[from] agentctl_audit::AuditError),
     #[error("bad input")]
@@ -159,6 +167,9 @@ impl CoreError {
             CoreError::NotApprovableAhead { .. } => "pass --gate S08".to_owned(),
             CoreError::StateChangedAfterPause { .. } => {
                 "restore .agentctl/runs/RUN_ID/state.json or start a new run; a paused run resumes only from the state that was audited".to_owned()
+            }
+            CoreError::Journal { .. } => {
+                "the records after that byte cannot be trusted, so the run cannot go on from them: keep the run directory for inspection and start a new run (removing the run directory drops the run from `agentctl runs`)".to_owned()
             }
             CoreError::NoPendingAction { .. } | CoreError::NoActivePersona => {
                 "start a new run".to_owned()

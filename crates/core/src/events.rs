@@ -23,6 +23,8 @@ pub enum RunEvent {
         /// The endpoint host the run started with, when it differs from `endpoint` (the
         /// current configuration decides where a resumed run's model calls go).
         started_with: Option<String>,
+        /// Bytes of a torn last journal record (a crash mid-save) dropped on resume; 0 when none.
+        journal_torn_bytes: u64,
     },
     PersonaStarted {
         persona: String,

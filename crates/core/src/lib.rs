@@ -32,6 +32,7 @@ pub mod registry;
 mod reply_caps;
 pub mod review;
 mod run_decisions;
+pub mod run_journal;
 pub mod run_lock;
 pub mod run_loop;
 pub mod run_state;

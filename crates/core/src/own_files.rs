@@ -1,5 +1,5 @@
 //! agentctl's own files under the project root — the project state file, `.agentctl/` and the
-//! run state, decisions and locks in it — are never reached through a link agentctl did not
+//! run state, its journal, decisions and locks in it — are never reached through a link agentctl did not
 //! make.
 //!
 //! The binary declares the project root once ([`trust_project_root`]) when it loads the
@@ -57,6 +57,18 @@ pub fn open_for_lock(path: &Path) -> Result<std::fs::File, CoreError> {
         &trusted_for(path),
         path,
         agentctl_safe_fs::Access::Write,
+        true,
+    )
+    .map_err(refusal)
+}
+
+/// Opens `path` for reading and appending (creating it) without following links below its
+/// project root; the file must have a single name.
+pub fn open_for_appending(path: &Path) -> Result<std::fs::File, CoreError> {
+    agentctl_safe_fs::open(
+        &trusted_for(path),
+        path,
+        agentctl_safe_fs::Access::Append,
         true,
     )
     .map_err(refusal)

@@ -1,9 +1,14 @@
 //! Writing a run's audit entries exactly once, even across crashes.
 //!
 //! Each record gets the run's next step number and goes into the state's outbox. The state is
-//! saved (outbox included) and then the outbox is appended to AUDIT_LOG.md. After a crash,
-//! `resume` appends whatever of the saved outbox is not yet in the log, recognising written
-//! entries by their run id and step — so nothing recorded is lost and nothing is written twice.
+//! saved (outbox included, in the run's journal) and then the outbox is appended to
+//! AUDIT_LOG.md. After a crash, `resume` appends whatever of the saved outboxes is not yet in
+//! the log, recognising written entries by their run id and step — so nothing recorded is lost
+//! and nothing is written twice.
+//!
+//! Because the journal record already holds the outbox durably, the append after an ordinary
+//! save is not fsynced ([`Recorder::flush_unsynced`]); [`Recorder::sync`] makes those appends
+//! durable before the journal lets go of their records (compaction, pause, the run's end).
 
 use agentctl_config::ProjectPaths;
 use std::collections::HashSet;
@@ -79,6 +84,21 @@ impl Recorder {
     /// Appends the outbox to the log (skipping steps already there) in one write and one
     /// fsync, and empties it.
     pub fn flush(&mut self, state: &mut RunState) -> Result<(), CoreError> {
+        self.flush_with(state, true)
+    }
+
+    /// Like [`Recorder::flush`] without the fsync: for an outbox the run's journal already
+    /// holds durably. [`Recorder::sync`] must follow before the journal drops that record.
+    pub fn flush_unsynced(&mut self, state: &mut RunState) -> Result<(), CoreError> {
+        self.flush_with(state, false)
+    }
+
+    /// Makes every unsynced append of this recorder durable.
+    pub fn sync(&mut self) -> Result<(), CoreError> {
+        Ok(self.writer.sync()?)
+    }
+
+    fn flush_with(&mut self, state: &mut RunState, durable: bool) -> Result<(), CoreError> {
         let pending: Vec<AuditRecord> = std::mem::take(&mut state.outbox)
             .into_iter()
             .filter(|record| {
@@ -90,7 +110,11 @@ impl Recorder {
             .iter()
             .map(|record| record.details.get("step").and_then(Value::as_u64))
             .collect();
-        let entries = self.writer.append_all(pending)?;
+        let entries = if durable {
+            self.writer.append_all(pending)?
+        } else {
+            self.writer.append_all_unsynced(pending)?
+        };
         self.written.extend(steps.into_iter().flatten());
         if let (Some(first), Some(last)) = (entries.first(), entries.last()) {
             self.first_seq.get_or_insert(first.seq);

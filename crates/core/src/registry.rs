@@ -117,13 +117,21 @@ pub fn get(state_dir: &Path, run_id: &str) -> Result<RunEntry, CoreError> {
 /// newest), or the unique start of a run id.
 pub fn find(state_dir: &Path, query: &str, want: Want) -> Result<RunEntry, CoreError> {
     let query = query.trim();
-    let registry = list(state_dir);
+    let mut registry = list(state_dir);
     if let Some(entry) = registry
         .entries
         .iter()
         .find(|entry| entry.state.run_id.as_str() == query)
     {
         return Ok(entry.clone());
+    }
+    // A run named exactly whose files cannot be read: say why, rather than "not found".
+    if let Some(index) = registry
+        .unreadable
+        .iter()
+        .position(|(path, _)| path.file_name().is_some_and(|name| name == query))
+    {
+        return Err(registry.unreadable.swap_remove(index).1);
     }
     let of_task: Vec<&RunEntry> = registry
         .entries

@@ -68,6 +68,8 @@ pub struct Engine<'a> {
     pub(crate) state: RunState,
     pub(crate) run_dir: PathBuf,
     pub(crate) recorder: Recorder,
+    /// The run's journal: every save appends one record to it.
+    pub(crate) journal: crate::run_journal::Journal,
     pub(crate) observer: &'a mut dyn RunObserver,
     /// The active persona with its edge ceiling applied, and its policy engine.
     pub(crate) persona: Option<(Persona, PolicyEngine)>,
@@ -107,11 +109,13 @@ pub async fn start(
     let lock = store::blocking(|| RunLock::acquire(&context.config.paths.state_dir, &run_id))?;
     let directory = lock.run_dir().to_path_buf();
     let recorder = Recorder::open(&context.config.paths)?;
+    let journal = crate::run_journal::Journal::create(&directory);
     let mut engine = Engine {
         context,
         state,
         run_dir: directory,
         recorder,
+        journal,
         observer,
         persona: None,
         decision: None,
@@ -165,21 +169,25 @@ pub async fn resume(
 ) -> Result<RunReport, CoreError> {
     let run_id = lock.run_id();
     let directory = lock.run_dir().to_path_buf();
-    let (state, state_digest) = store::blocking(|| RunState::load(&directory))?;
-    if state.status.is_terminal() {
+    let replayed = store::blocking(|| crate::run_journal::replay(&directory))?;
+    let state_digest = replayed.digest.clone();
+    let torn_bytes = replayed.torn_bytes;
+    if replayed.state.status.is_terminal() {
         return Err(CoreError::RunEnded {
             run_id: run_id.to_string(),
-            status: state.status.as_str().to_owned(),
+            status: replayed.state.status.as_str().to_owned(),
         });
     }
     let (recorder, entries) =
         store::blocking(|| Recorder::open_for_resume(&context.config.paths, run_id))?;
-    crate::run_decisions::check_state_unchanged(&state, &state_digest, &entries)?;
+    crate::run_decisions::check_state_unchanged(&replayed.state, &state_digest, &entries)?;
+    let journal = store::blocking(|| crate::run_journal::Journal::open(&directory, &replayed))?;
     let mut engine = Engine {
         context,
-        state,
+        state: replayed.state,
         run_dir: directory,
         recorder,
+        journal,
         observer,
         persona: None,
         decision: None,
@@ -209,13 +217,18 @@ pub async fn resume(
         model,
         endpoint: context.endpoint_host.clone(),
         started_with,
+        journal_torn_bytes: torn_bytes,
     });
     let persona = engine.state.active.name.clone();
+    let mut resumed = details! { "from" => was.as_str() };
+    if torn_bytes > 0 {
+        resumed.insert("journal_torn_bytes".to_owned(), Value::from(torn_bytes));
+    }
     Recorder::queue(
         &mut engine.state,
         Some(&persona),
         EventKind::RunResumed,
-        details! { "from" => was.as_str() },
+        resumed,
     );
     engine.save_and_flush()?;
     engine.drive().await
@@ -230,7 +243,21 @@ impl<'a> Engine<'a> {
     ) -> Result<Engine<'a>, CoreError> {
         let run_id = lock.run_id();
         let directory = lock.run_dir().to_path_buf();
-        let (state, _) = RunState::load(&directory)?;
+        let replayed = crate::run_journal::replay(&directory)?;
+        let journal = crate::run_journal::Journal::open(&directory, &replayed)?;
+        let torn_bytes = replayed.torn_bytes;
+        let mut state = replayed.state;
+        if torn_bytes > 0 {
+            // A crash cut the journal's last record: say so in the log, as `resume` does.
+            let persona = state.active.name.clone();
+            let from = state.status.as_str();
+            Recorder::queue(
+                &mut state,
+                Some(&persona),
+                EventKind::RunResumed,
+                details! { "from" => from, "journal_torn_bytes" => torn_bytes },
+            );
+        }
         // Reading the log back (to skip steps already written) is needed only when a crash left
         // records in the outbox; between chat messages it is normally empty.
         let recorder = if state.outbox.is_empty() {
@@ -243,6 +270,7 @@ impl<'a> Engine<'a> {
             state,
             run_dir: directory,
             recorder,
+            journal,
             observer,
             persona: None,
             decision: None,

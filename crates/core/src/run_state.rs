@@ -1,9 +1,10 @@
-//! What is persisted about one run after every step, in `.agentctl/runs/RUN_ID/state.json`.
+//! What is persisted about one run after every step: the snapshot
+//! `.agentctl/runs/RUN_ID/state.json` and the journal beside it (see [`crate::run_journal`]).
 //!
 //! The state is the single source of truth for `resume`: the active persona, its
 //! conversation, counters, the call waiting for a human, and the audit records not yet known to
-//! be in the log (the outbox). It is written atomically; its SHA-256 is put in the audit log
-//! when the run pauses, so a state file edited during the pause is refused on resume.
+//! be in the log (the outbox). A pause writes it whole as the snapshot; the snapshot's SHA-256
+//! is put in the audit log, so a state file edited during the pause is refused on resume.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -222,6 +223,14 @@ pub struct RunState {
     /// anchor `audit verify` checks the log against.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit_head: Option<agentctl_audit::AuditHead>,
+    /// The last journal record folded into this state (0: none; a state file written before
+    /// the journal existed has none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub journal_seq: u64,
+}
+
+fn is_zero(number: &u64) -> bool {
+    *number == 0
 }
 
 impl RunState {
@@ -276,6 +285,7 @@ impl RunState {
             end: None,
             rejections: Vec::new(),
             audit_head: None,
+            journal_seq: 0,
         }
     }
 
@@ -283,35 +293,46 @@ impl RunState {
         run_dir.join(STATE_FILE_NAME)
     }
 
-    /// Serializes and atomically writes the state; returns the SHA-256 of the bytes written.
+    /// Writes the whole state as a new snapshot with an empty journal (tests and tools; the
+    /// engine saves through its [`crate::run_journal::Journal`]). Returns the SHA-256 of the
+    /// bytes written.
     pub fn save(&self, run_dir: &Path) -> Result<String, CoreError> {
         let bytes = serde_json::to_vec(self).map_err(|error| CoreError::RunState {
             path: RunState::path(run_dir),
             message: error.to_string(),
         })?;
         atomic_write(&RunState::path(run_dir), &bytes)?;
+        let journal = crate::run_journal::path(run_dir);
+        if journal.exists() {
+            crate::own_files::open_for_appending(&journal)?.set_len(0)?;
+        }
         Ok(sha256_hex(&bytes))
     }
 
-    /// Reads a state file; returns it with the SHA-256 of its bytes.
+    /// Reads a run: its snapshot, then its journal replayed over it. Returns the state with the
+    /// digest a `run.paused` entry records (see [`crate::run_journal::Replayed::digest`]).
     pub fn load(run_dir: &Path) -> Result<(RunState, String), CoreError> {
-        let path = RunState::path(run_dir);
-        let bytes = fs_err::read(&path)?;
+        let replayed = crate::run_journal::replay(run_dir)?;
+        Ok((replayed.state, replayed.digest))
+    }
+
+    /// Parses a snapshot's bytes.
+    pub(crate) fn from_snapshot(path: &Path, bytes: &[u8]) -> Result<RunState, CoreError> {
         let state: RunState =
-            serde_json::from_slice(&bytes).map_err(|error| CoreError::RunState {
-                path: path.clone(),
+            serde_json::from_slice(bytes).map_err(|error| CoreError::RunState {
+                path: path.to_path_buf(),
                 message: error.to_string(),
             })?;
         if state.version != STATE_VERSION {
             return Err(CoreError::RunState {
-                path,
+                path: path.to_path_buf(),
                 message: format!(
                     "version {} is not supported (expected {STATE_VERSION})",
                     state.version
                 ),
             });
         }
-        Ok((state, sha256_hex(&bytes)))
+        Ok(state)
     }
 }
 

@@ -1,5 +1,6 @@
 //! How a run stops or rests: paused for a human, interrupted, waiting for the next chat
-//! message, or ended for good — and the save that makes each of those durable.
+//! message, or ended for good — and the saves that make each of those durable: one journal
+//! record per step, a whole snapshot when the run rests.
 //!
 //! Does not know about: what led to the stop (the loop in `run_loop` decides that).
 
@@ -58,11 +59,9 @@ impl Engine<'_> {
     }
 
     fn mark_paused_now(&mut self, reason: &str) -> Result<(), CoreError> {
-        self.state.updated_at = store::now_rfc3339();
         let step = self.state.next_step;
         self.state.next_step += 1;
-        let digest = self.state.save(&self.run_dir)?;
-        self.recorder.flush(&mut self.state)?;
+        let digest = self.snapshot_and_flush()?;
         let persona = self.state.active.name.clone();
         self.recorder.append(crate::recorder::standalone_record(
             Some(self.state.run_id.clone()),
@@ -77,7 +76,7 @@ impl Engine<'_> {
     pub(crate) fn wait_for_user(&mut self, answer: String) -> Result<RunReport, CoreError> {
         self.state.status = RunStatus::Waiting;
         self.state.end = None;
-        self.save_and_flush()?;
+        store::blocking(|| self.snapshot_and_flush())?;
         let mut report = self.report();
         report.answer = Some(self.redactor().text(&answer));
         Ok(report)
@@ -109,20 +108,41 @@ impl Engine<'_> {
             reason: reason.clone(),
             answer,
         });
-        self.save_and_flush()?;
+        // The end is the last write: the whole state goes to the snapshot (so a finished run's
+        // state.json is complete, for tools that read it) and its audit entries to disk now.
+        store::blocking(|| self.snapshot_and_flush())?;
         self.observer
             .on_event(&RunEvent::Finished { status, reason });
         Ok(self.report())
     }
 
-    /// Saves the state (fsynced) and appends its audit records; the one durable step of the
-    /// loop, run off the async worker.
+    /// Saves what changed as one journal record (one fdatasync) and appends its audit records
+    /// without a second one — the record holds them until they are synced; the one durable
+    /// step of the loop, run off the async worker. Compacts when the journal has outgrown its
+    /// snapshot.
     pub(crate) fn save_and_flush(&mut self) -> Result<(), CoreError> {
         store::blocking(|| {
             self.state.updated_at = store::now_rfc3339();
-            self.state.save(&self.run_dir)?;
-            self.recorder.flush(&mut self.state)
+            self.journal.append(&mut self.state)?;
+            self.recorder.flush_unsynced(&mut self.state)?;
+            if self.journal.compaction_due() {
+                self.recorder.sync()?;
+                self.journal.compact(&mut self.state)?;
+            }
+            Ok(())
         })
+    }
+
+    /// Writes the whole state as the snapshot (outbox included) and appends the outbox with an
+    /// fsync; returns the snapshot's SHA-256. For a run that rests (paused, interrupted, waiting
+    /// for the next chat message) or ends: the audit entries of earlier records are synced first,
+    /// because the compaction drops those records.
+    fn snapshot_and_flush(&mut self) -> Result<String, CoreError> {
+        self.state.updated_at = store::now_rfc3339();
+        self.recorder.sync()?;
+        let digest = self.journal.compact(&mut self.state)?;
+        self.recorder.flush(&mut self.state)?;
+        Ok(digest)
     }
 
     pub(crate) fn report(&self) -> RunReport {
