@@ -20,7 +20,8 @@ mod verify;
 mod writer;
 
 pub use anchor::{
-    head_path, verify_anchored, AnchorReport, AuditHead, HeadFile, NamedHead, HEAD_FILE_NAME,
+    head_path, verify_anchored, verify_anchored_file, AnchorReport, AuditHead, HeadFile, NamedHead,
+    HEAD_FILE_NAME,
 };
 pub use entry::{chain_hash, format_timestamp, AuditEntry, AuditRecord, GENESIS_HASH};
 pub use error::AuditError;
