@@ -243,6 +243,9 @@ def generate(arguments, directory, personas, entries):
 
 
 def startup(arguments, work):
+    """{(personas, what the start reaches): [CPU ms]} for generated libraries of 10, 100 and
+    1,000 personas, starting either at the benchmark's bench-qa (copied into the library; it
+    reaches two personas) or at a generated persona (its handoffs reach the whole library)."""
     results = {}
     script = os.path.join(work, "startup-script.json")
     scenario.write_script(script, [{"text": "Nothing to do."}])
@@ -250,23 +253,28 @@ def startup(arguments, work):
         directory = os.path.join(work, f"library-{personas}")
         generate(arguments, directory, personas, 1)
         library = os.path.join(directory, "library")
-        persona = f"p-{personas // 2:04d}"
-        values = []
-        for attempt in range(arguments.startup_runs + 1):
-            mock = Mock(arguments.mock, script, work)
-            try:
-                env = dict(os.environ, OPENAI_BASE_URL=mock.url)
-                code, out, err, cpu, wall, _ = run_measured(
-                    [arguments.agentctl, "run", persona, "--task", "T-1"], cwd=library, env=env
-                )
-            finally:
-                mock.stop()
-            if code != 0 or "Nothing to do." not in out:
-                raise SystemExit(f"`agentctl run {persona}` failed (exit {code}):\n{err[-2000:]}")
-            if attempt > 0:
-                values.append(cpu * 1000)
-        results[personas] = values
-        progress(f"start-up with {personas} personas: {fmt_summary(values)} ms CPU")
+        for name in os.listdir(os.path.join(HERE, "project", "personas")):
+            shutil.copy(
+                os.path.join(HERE, "project", "personas", name),
+                os.path.join(library, "personas", name),
+            )
+        for persona, reach in (("bench-qa", "reaches 2"), (f"p-{personas // 2:04d}", "reaches all")):
+            values = []
+            for attempt in range(arguments.startup_runs + 1):
+                mock = Mock(arguments.mock, script, work)
+                try:
+                    env = dict(os.environ, OPENAI_BASE_URL=mock.url)
+                    code, out, err, cpu, wall, _ = run_measured(
+                        [arguments.agentctl, "run", persona, "--task", "T-1"], cwd=library, env=env
+                    )
+                finally:
+                    mock.stop()
+                if code != 0 or "Nothing to do." not in out:
+                    raise SystemExit(f"`agentctl run {persona}` failed (exit {code}):\n{err[-2000:]}")
+                if attempt > 0:
+                    values.append(cpu * 1000)
+            results[(personas, reach)] = values
+            progress(f"start-up with {personas} personas, start {reach}: {fmt_summary(values)} ms CPU")
     return results
 
 
@@ -430,11 +438,12 @@ def report(arguments, turns, peers_note, starts, pss, audits, versions):
         f"| per-turn CPU at {last} turns within 1.5× of that at {first} | {ratio:.2f}× | "
         f"{verdict(ratio, 1.5)} |"
     )
-    start_1000 = statistics.median(starts[1000])
-    lines.append(
-        f"| `run` start-up with 1,000 personas ≤ 15 ms CPU | {start_1000:.1f} ms | "
-        f"{verdict(start_1000, 15)} |"
-    )
+    for reach, words in (("reaches 2", "the start reaches 2 of them"), ("reaches all", "the start reaches all of them")):
+        start_1000 = statistics.median(starts[(1000, reach)])
+        lines.append(
+            f"| `run` start-up with 1,000 personas ≤ 15 ms CPU ({words}) | {start_1000:.1f} ms | "
+            f"{verdict(start_1000, 15)} |"
+        )
     show_wall, show_peak = (statistics.median(values) for values in audits["show"])
     verify_wall, verify_peak = (statistics.median(values) for values in audits["verify"])
     lines.append(
@@ -453,9 +462,9 @@ def report(arguments, turns, peers_note, starts, pss, audits, versions):
         "| measurement | median (min – max, n = runs) |",
         "|---|---:|",
     ]
-    for personas, values in starts.items():
+    for (personas, reach), values in starts.items():
         lines.append(
-            f"| `run` start-up + one model turn, {personas:,} personas (CPU ms) | {fmt_summary(values)} |"
+            f"| `run` start-up + one model turn, {personas:,} personas, the start {reach} (CPU ms) | {fmt_summary(values)} |"
         )
     lines.append(
         f"| PSS of 20 concurrent `agentctl run`s, total (MiB) | {pss[0]:.1f} (per run {fmt_summary(pss[1])}) |"
