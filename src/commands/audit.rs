@@ -686,14 +686,17 @@ fn verify_into(
         ));
         return Exit::Success;
     }
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
+    // Streams the log: memory stays bounded whatever its size.
+    let anchored = match agentctl_audit::verify_anchored_file(path, &heads, expect) {
+        Ok(anchored) => anchored,
         Err(error) => {
-            output::error(&format!("cannot read {}: {error}", path.display()), None);
+            output::error(
+                &format!("cannot read {}: {error}", path.display()),
+                error.hint().as_deref(),
+            );
             return Exit::Failure;
         }
     };
-    let anchored = agentctl_audit::verify_anchored(&bytes, &heads, expect);
     let report = &anchored.chain;
     result.entries = report.entries;
     result.head = report.last_hash.clone();

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::verify::{verify_chain, VerifyReport};
+use crate::verify::{verify_chain, verify_file, VerifyReport};
 use crate::AuditError;
 
 /// The file name of the head agentctl keeps in its state directory.
@@ -113,79 +113,153 @@ pub struct AnchorReport {
 
 /// Verifies the log bytes and checks them against `heads` and an `expect`ed hash.
 pub fn verify_anchored(bytes: &[u8], heads: &[NamedHead], expect: Option<&str>) -> AnchorReport {
+    let mut wanted = WantedHashes::new(heads, expect);
     let (chain, hashes) = verify_chain(bytes);
-    let mut sorted: Vec<&NamedHead> = heads
-        .iter()
-        .filter(|named| named.head.entries > 0)
-        .collect();
-    sorted.sort_by_key(|named| named.head.entries);
-    let holds = |named: &NamedHead| {
-        usize::try_from(named.head.entries - 1)
-            .ok()
-            .and_then(|index| hashes.get(index))
-            .is_some_and(|hash| *hash == named.head.hash)
-    };
-    let broken = sorted.iter().position(|named| !holds(named)).map(|index| {
-        let failing = sorted[index];
-        let last_good = sorted[..index].last();
-        let held = hashes.len() as u64;
-        let what = if held < failing.head.entries {
-            format!(
-                "the log was cut short: it holds {held} verified entries, but {} recorded \
-                 {} entries (last hash {}) at {}",
-                failing.source,
-                failing.head.entries,
-                short(&failing.head.hash),
-                failing.head.at
-            )
-        } else {
-            format!(
-                "the log was rewritten: entry #{} is not the one {} recorded at {} (hash {})",
-                failing.head.entries,
-                failing.source,
-                failing.head.at,
-                short(&failing.head.hash)
-            )
+    for (index, hash) in hashes.iter().enumerate() {
+        wanted.offer(index as u64 + 1, hash);
+    }
+    wanted.report(chain, heads, expect)
+}
+
+/// Verifies the log at `path` streaming, in bounded memory, and checks it against `heads` and
+/// an `expect`ed hash: only the hashes of the entries those name are kept.
+pub fn verify_anchored_file(
+    path: &Path,
+    heads: &[NamedHead],
+    expect: Option<&str>,
+) -> Result<AnchorReport, AuditError> {
+    let mut wanted = WantedHashes::new(heads, expect);
+    let chain = verify_file(path, |seq, hash| wanted.offer(seq, hash))?;
+    Ok(wanted.report(chain, heads, expect))
+}
+
+/// The hashes a check against anchors needs, collected while the chain is walked: those of the
+/// entries a head names, and those that start with the expected hash. A later offer for the same
+/// entry replaces an earlier one (a damaged log is walked twice).
+struct WantedHashes {
+    at_heads: std::collections::BTreeMap<u64, Option<String>>,
+    prefix: Option<String>,
+    matching: std::collections::BTreeSet<u64>,
+}
+
+impl WantedHashes {
+    fn new(heads: &[NamedHead], expect: Option<&str>) -> Self {
+        Self {
+            at_heads: heads
+                .iter()
+                .map(|named| (named.head.entries, None))
+                .collect(),
+            prefix: expect
+                .map(|wanted| wanted.trim().to_ascii_lowercase())
+                .filter(|wanted| valid_hash_prefix(wanted)),
+            matching: std::collections::BTreeSet::new(),
+        }
+    }
+
+    fn offer(&mut self, seq: u64, hash: &str) {
+        if let Some(slot) = self.at_heads.get_mut(&seq) {
+            *slot = Some(hash.to_owned());
+        }
+        if let Some(prefix) = &self.prefix {
+            if hash.starts_with(prefix.as_str()) {
+                self.matching.insert(seq);
+            } else {
+                self.matching.remove(&seq);
+            }
+        }
+    }
+
+    /// The hash of verified entry `seq` (1-based), when it was wanted.
+    fn hash(&self, seq: u64, verified: u64) -> Option<&str> {
+        if seq == 0 || seq > verified {
+            return None;
+        }
+        self.at_heads.get(&seq)?.as_deref()
+    }
+
+    fn report(
+        self,
+        chain: VerifyReport,
+        heads: &[NamedHead],
+        expect: Option<&str>,
+    ) -> AnchorReport {
+        let held = chain.entries;
+        let mut sorted: Vec<&NamedHead> = heads
+            .iter()
+            .filter(|named| named.head.entries > 0)
+            .collect();
+        sorted.sort_by_key(|named| named.head.entries);
+        let holds = |named: &NamedHead| {
+            self.hash(named.head.entries, held)
+                .is_some_and(|hash| hash == named.head.hash)
         };
-        let since = match last_good {
-            Some(good) => format!(
-                "; it still matches up to entry #{} ({} at {}), so entries after #{} were removed \
-                 or changed",
-                good.head.entries, good.source, good.head.at, good.head.entries
-            ),
-            None if held < failing.head.entries && held > 0 => format!(
-                "; entries after #{held} are missing (or were changed: no earlier record \
-                 narrows it down)"
-            ),
-            None => "; no earlier record narrows down since which entry".to_owned(),
-        };
-        format!("{what}{since}")
-    });
-    let expected = expect.map(|wanted| find_hash(&hashes, wanted));
-    AnchorReport {
-        chain,
-        heads_checked: sorted.len(),
-        broken,
-        expected,
+        let broken = sorted.iter().position(|named| !holds(named)).map(|index| {
+            let failing = sorted[index];
+            let last_good = sorted[..index].last();
+            let what = if held < failing.head.entries {
+                format!(
+                    "the log was cut short: it holds {held} verified entries, but {} recorded \
+                     {} entries (last hash {}) at {}",
+                    failing.source,
+                    failing.head.entries,
+                    short(&failing.head.hash),
+                    failing.head.at
+                )
+            } else {
+                format!(
+                    "the log was rewritten: entry #{} is not the one {} recorded at {} (hash {})",
+                    failing.head.entries,
+                    failing.source,
+                    failing.head.at,
+                    short(&failing.head.hash)
+                )
+            };
+            let since = match last_good {
+                Some(good) => format!(
+                    "; it still matches up to entry #{} ({} at {}), so entries after #{} were \
+                     removed or changed",
+                    good.head.entries, good.source, good.head.at, good.head.entries
+                ),
+                None if held < failing.head.entries && held > 0 => format!(
+                    "; entries after #{held} are missing (or were changed: no earlier record \
+                     narrows it down)"
+                ),
+                None => "; no earlier record narrows down since which entry".to_owned(),
+            };
+            format!("{what}{since}")
+        });
+        let matching: Vec<u64> = self
+            .matching
+            .iter()
+            .copied()
+            .filter(|seq| *seq <= held)
+            .collect();
+        let expected = expect.map(|wanted| find_hash(&matching, wanted));
+        AnchorReport {
+            chain,
+            heads_checked: sorted.len(),
+            broken,
+            expected,
+        }
     }
 }
 
-fn find_hash(hashes: &[String], wanted: &str) -> Result<u64, String> {
+fn valid_hash_prefix(wanted: &str) -> bool {
+    wanted.len() >= 12 && wanted.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+/// Names the one verified entry whose hash starts with `wanted`, given the numbers of the
+/// entries that do.
+fn find_hash(matching: &[u64], wanted: &str) -> Result<u64, String> {
     let wanted = wanted.trim().to_ascii_lowercase();
-    if wanted.len() < 12 || !wanted.chars().all(|c| c.is_ascii_hexdigit()) {
+    if !valid_hash_prefix(&wanted) {
         return Err(format!(
             "`{wanted}` is not an entry hash; give the full hex hash (at least 12 digits) that \
              `agentctl audit verify` printed"
         ));
     }
-    let found: Vec<usize> = hashes
-        .iter()
-        .enumerate()
-        .filter(|(_, hash)| hash.starts_with(&wanted))
-        .map(|(index, _)| index)
-        .collect();
-    match found.as_slice() {
-        [index] => Ok(*index as u64 + 1),
+    match matching {
+        [seq] => Ok(*seq),
         [] => Err(format!(
             "no verified entry of the log has hash {}: the entry it names was removed or \
              rewritten",

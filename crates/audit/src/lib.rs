@@ -21,7 +21,8 @@ mod verify;
 mod writer;
 
 pub use anchor::{
-    head_path, verify_anchored, AnchorReport, AuditHead, HeadFile, NamedHead, HEAD_FILE_NAME,
+    head_path, verify_anchored, verify_anchored_file, AnchorReport, AuditHead, HeadFile, NamedHead,
+    HEAD_FILE_NAME,
 };
 pub use compact::render_compact;
 pub use entry::{chain_hash, format_timestamp, AuditEntry, AuditRecord, GENESIS_HASH};

@@ -14,7 +14,18 @@
 //! 5. `seq` and `prev` continue the chain (else classified in `verify/classify.rs`);
 //! 6. the machine line is followed by a blank line (at the very end of the file a missing one is
 //!    `Torn`, elsewhere `Malformed`).
+//!
+//! Reading: [`verify`] streams. It reads the file in chunks of about a mebibyte and walks the
+//! entries whose blocks are complete in the chunk, keeping only the text after the last verified
+//! entry for the next chunk and the head of the chain (last sequence number and hash) between
+//! chunks, so memory stays at a chunk plus the longest entry whatever the size of the log. Every
+//! rule above only looks at one entry and the text right before it, so a chunked walk finds
+//! exactly what a walk over the whole file finds. Naming damage is the exception (was an entry
+//! removed, inserted or moved?): that compares the entry with every entry before and after it,
+//! so when a chunk shows a problem the file is read whole and walked again to name it. An intact
+//! or torn log is never held in memory; a damaged one is, once.
 
+use std::io::Read;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -92,10 +103,141 @@ impl std::fmt::Display for Damage {
     }
 }
 
-/// Verifies the audit log at `path`. I/O problems are errors; damage is an outcome.
+/// Verifies the audit log at `path`, streaming (see the module documentation). I/O problems are
+/// errors; damage is an outcome.
 pub fn verify(path: &Path) -> Result<VerifyReport, AuditError> {
-    let bytes = read_log(path)?;
-    Ok(verify_bytes(&bytes))
+    verify_file(path, |_, _| {})
+}
+
+/// How many bytes a streaming walk reads at a time.
+const CHUNK_BYTES: usize = 1024 * 1024;
+
+/// Verifies the log at `path` in chunks, calling `each_verified(seq, hash)` for every entry that
+/// verified, in order. When damage is found the whole file is walked again to name it, and
+/// `each_verified` is called again from entry 1; callers must let a later call for the same
+/// `seq` replace an earlier one, and ignore entries after the report's `entries`.
+pub(crate) fn verify_file(
+    path: &Path,
+    each_verified: impl FnMut(u64, &str),
+) -> Result<VerifyReport, AuditError> {
+    let file = match fs_err::File::open(path) {
+        Ok(file) => file,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            return Err(AuditError::NotFound {
+                path: path.to_path_buf(),
+            })
+        }
+        Err(error) => return Err(error.into()),
+    };
+    match verify_stream(file, CHUNK_BYTES, each_verified)? {
+        Streamed::Verified(report) => Ok(report),
+        Streamed::Damaged(mut each_verified) => {
+            let bytes = read_log(path)?;
+            let (report, hashes) = verify_chain(&bytes);
+            for (index, hash) in hashes.iter().enumerate() {
+                each_verified(index as u64 + 1, hash);
+            }
+            Ok(report)
+        }
+    }
+}
+
+/// What a streaming walk ended with: a report, or damage to be named by a whole-file walk (the
+/// callback is handed back for it).
+enum Streamed<F> {
+    Verified(VerifyReport),
+    Damaged(F),
+}
+
+/// The head of the chain carried from one chunk to the next.
+struct ChainHead {
+    entries: u64,
+    last_seq: Option<u64>,
+    last_hash: Option<String>,
+    /// Line number of the first byte kept for the next chunk.
+    line: usize,
+    first_torn: Option<(usize, String)>,
+    torn_count: usize,
+}
+
+fn verify_stream<F: FnMut(u64, &str)>(
+    mut source: impl Read,
+    chunk_bytes: usize,
+    mut each_verified: F,
+) -> Result<Streamed<F>, AuditError> {
+    let mut head = ChainHead {
+        entries: 0,
+        last_seq: None,
+        last_hash: None,
+        line: 1,
+        first_torn: None,
+        torn_count: 0,
+    };
+    // The bytes after the last verified entry, then what was read since.
+    let mut window: Vec<u8> = Vec::with_capacity(chunk_bytes + 64 * 1024);
+    loop {
+        let before = window.len();
+        let read = (&mut source)
+            .take(chunk_bytes as u64)
+            .read_to_end(&mut window)?;
+        let at_end = read == 0 || window.len() - before < chunk_bytes;
+        // Only whole lines are walked before the end; the rest waits for the next chunk.
+        let usable = if at_end {
+            window.len()
+        } else {
+            memchr::memrchr(b'\n', &window).map_or(0, |newline| newline + 1)
+        };
+        let mut walker = Walker::resume(&window[..usable], &head, at_end);
+        if walker.walk().is_err() {
+            return Ok(Streamed::Damaged(each_verified));
+        }
+        for entry in &walker.verified {
+            each_verified(entry.seq, entry.hash);
+        }
+        let walked = walker.verified.len() as u64;
+        let last = walker
+            .verified
+            .last()
+            .map(|entry| (entry.seq, entry.hash.to_owned()));
+        let torn = walker.first_torn.take();
+        let torn_count = walker.torn_count;
+        let consumed = walker.prev_end;
+        let next_line = walker.prev_end_line;
+        drop(walker);
+        head.entries += walked;
+        if let Some((seq, hash)) = last {
+            head.last_seq = Some(seq);
+            head.last_hash = Some(hash);
+        }
+        if let Some(torn) = torn {
+            head.first_torn.get_or_insert(torn);
+        }
+        head.torn_count += torn_count;
+        head.line = next_line;
+        if at_end {
+            return Ok(Streamed::Verified(head.report()));
+        }
+        window.drain(..consumed);
+    }
+}
+
+impl ChainHead {
+    fn report(self) -> VerifyReport {
+        let outcome = match self.first_torn {
+            None => VerifyOutcome::Intact,
+            Some((line, mut message)) => {
+                if self.torn_count > 1 {
+                    message.push_str(&format!(" ({} torn blocks in all)", self.torn_count));
+                }
+                VerifyOutcome::Torn { line, message }
+            }
+        };
+        VerifyReport {
+            entries: self.entries,
+            last_hash: self.last_hash,
+            outcome,
+        }
+    }
 }
 
 /// Verifies the bytes of an audit log already in memory.
@@ -130,6 +272,12 @@ struct Walker<'a> {
     lines: Vec<MachineLine<'a>>,
     verified: Vec<Verified<'a>>,
     expected_prev: &'a str,
+    /// Entries verified in earlier chunks, and the last one's number (a streaming walk).
+    entries_before: u64,
+    last_seq_before: Option<u64>,
+    /// Whether `bytes` reaches the end of the file. Before the end, only entries whose block
+    /// is complete in `bytes` are walked and the text after them is left for the next chunk.
+    at_end: bool,
     /// Where the text after the last verified entry starts, and its line number.
     prev_end: usize,
     prev_end_line: usize,
@@ -147,8 +295,34 @@ impl<'a> Walker<'a> {
             verified: Vec::with_capacity(lines.len()),
             lines,
             expected_prev: GENESIS_HASH,
+            entries_before: 0,
+            last_seq_before: None,
+            at_end: true,
             prev_end: 0,
             prev_end_line: 1,
+            first_torn: None,
+            torn_count: 0,
+            buffer: String::with_capacity(1024),
+        }
+    }
+
+    /// A walker over one chunk of a streaming walk: `bytes` starts right after the last entry
+    /// `head` verified (or at the start of the file).
+    fn resume(bytes: &'a [u8], head: &'a ChainHead, at_end: bool) -> Self {
+        let mut lines = machine_lines(bytes);
+        for machine in &mut lines {
+            machine.line += head.line - 1;
+        }
+        Self {
+            bytes,
+            verified: Vec::with_capacity(lines.len()),
+            lines,
+            expected_prev: head.last_hash.as_deref().unwrap_or(GENESIS_HASH),
+            entries_before: head.entries,
+            last_seq_before: head.last_seq,
+            at_end,
+            prev_end: 0,
+            prev_end_line: head.line,
             first_torn: None,
             torn_count: 0,
             buffer: String::with_capacity(1024),
@@ -206,10 +380,17 @@ impl<'a> Walker<'a> {
 
     fn walk(&mut self) -> Result<(), Problem> {
         for index in 0..self.lines.len() {
+            // Before the end of the file, an entry is walked only with the two bytes after its
+            // machine line in hand (its blank line, or the proof that it has none).
+            if !self.at_end && self.lines[index].end + 2 > self.bytes.len() {
+                return Ok(());
+            }
             self.check_entry(index)?;
         }
-        let torn = self.check_gap(self.prev_end, self.bytes.len(), self.prev_end_line)?;
-        self.note_torn(torn);
+        if self.at_end {
+            let torn = self.check_gap(self.prev_end, self.bytes.len(), self.prev_end_line)?;
+            self.note_torn(torn);
+        }
         Ok(())
     }
 
@@ -396,7 +577,11 @@ impl<'a> Walker<'a> {
     }
 
     fn expected_seq(&self) -> u64 {
-        self.verified.last().map_or(1, |entry| entry.seq + 1)
+        self.verified
+            .last()
+            .map(|entry| entry.seq)
+            .or(self.last_seq_before)
+            .map_or(1, |seq| seq + 1)
     }
 
     fn note_torn(&mut self, torn: Option<usize>) {
@@ -430,7 +615,7 @@ impl<'a> Walker<'a> {
         if start >= end {
             return Ok(None);
         }
-        let is_header = self.verified.is_empty();
+        let is_header = self.verified.is_empty() && self.entries_before == 0;
         let region = &self.bytes[start..end];
         let body = region.strip_suffix(b"\n").unwrap_or(region);
         for (line_number, line) in (start_line..).zip(body.split(|&byte| byte == b'\n')) {
@@ -557,6 +742,174 @@ mod tests {
     fn reads_seq_from_heading() {
         assert_eq!(seq_from_heading(b"### 17 \xc2\xb7 x"), Some(17));
         assert_eq!(seq_from_heading(b"### x"), None);
+    }
+
+    /// A log of `count` entries written by the real writer, and the byte ranges of its entry
+    /// blocks (heading to blank line).
+    fn written_log(count: usize) -> (Vec<u8>, Vec<std::ops::Range<usize>>) {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("AUDIT_LOG.md");
+        let mut writer = crate::AuditWriter::open(&path).unwrap();
+        for index in 0..count {
+            let mut details = serde_json::Map::new();
+            details.insert("path".to_owned(), format!("src/file-{index}.rs").into());
+            details.insert("output".to_owned(), "x".repeat(index * 37 % 300).into());
+            writer
+                .append(crate::AuditRecord {
+                    run: None,
+                    task: Some(agentctl_protocol::TaskId::new(format!("T-{}", index % 3))),
+                    persona: Some("qa-engineer".to_owned()),
+                    event: agentctl_protocol::EventKind::parse("tool.allowed").unwrap(),
+                    details,
+                })
+                .unwrap();
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        let mut starts: Vec<usize> = (0..bytes.len())
+            .filter(|&at| {
+                (at == 0 || bytes[at - 1] == b'\n') && bytes[at..].starts_with(HEADING_PREFIX)
+            })
+            .collect();
+        assert_eq!(starts.len(), count);
+        starts.push(bytes.len());
+        let blocks = starts.windows(2).map(|pair| pair[0]..pair[1]).collect();
+        (bytes, blocks)
+    }
+
+    /// The report and verified hashes of a streaming walk in chunks of `chunk_bytes`, naming
+    /// damage with a whole-file walk as `verify_file` does.
+    fn streamed(bytes: &[u8], chunk_bytes: usize) -> (VerifyReport, Vec<String>) {
+        let mut seen = std::collections::BTreeMap::new();
+        let report = match verify_stream(bytes, chunk_bytes, |seq, hash| {
+            seen.insert(seq, hash.to_owned());
+        })
+        .unwrap()
+        {
+            Streamed::Verified(report) => report,
+            Streamed::Damaged(_) => {
+                let (report, hashes) = verify_chain(bytes);
+                seen = (1..).zip(hashes).collect();
+                report
+            }
+        };
+        let hashes = seen
+            .into_iter()
+            .filter(|(seq, _)| *seq <= report.entries)
+            .map(|(_, hash)| hash)
+            .collect();
+        (report, hashes)
+    }
+
+    #[test]
+    fn streaming_walk_finds_what_the_whole_file_walk_finds() {
+        let (intact, blocks) = written_log(12);
+        let block = |index: usize| intact[blocks[index].clone()].to_vec();
+        let splice = |range: std::ops::Range<usize>, with: &[u8]| {
+            let mut changed = intact.clone();
+            changed.splice(range, with.iter().copied());
+            changed
+        };
+        let mut edited = intact.clone();
+        edited[blocks[4].start + 5] ^= 0x01;
+        let mut edited_json = intact.clone();
+        let machine = blocks[7].start
+            + memchr::memmem::find(&intact[blocks[7].clone()], b"\"path\"").unwrap();
+        edited_json[machine + 9] = b'X';
+        let mut swapped = block(5);
+        swapped.extend(block(4));
+        let mut doubled = block(3);
+        doubled.extend(block(3));
+        let variants: Vec<(&str, Vec<u8>)> = vec![
+            ("intact", intact.clone()),
+            ("empty", Vec::new()),
+            ("header only", intact[..blocks[0].start].to_vec()),
+            (
+                "torn tail",
+                [&intact[..], &b"### 13 \xc2\xb7 cut"[..]].concat(),
+            ),
+            (
+                "torn machine line",
+                [&intact[..], &block(11)[..40]].concat(),
+            ),
+            ("no final blank line", intact[..intact.len() - 1].to_vec()),
+            ("no final newlines", intact[..intact.len() - 2].to_vec()),
+            (
+                "torn in the middle",
+                splice(blocks[6].start..blocks[6].start, b"### 7 \xc2\xb7\n"),
+            ),
+            ("two torn blocks", {
+                let once = splice(blocks[6].start..blocks[6].start, b"### 7 \xc2\xb7\n");
+                [&once[..], &b"###"[..]].concat()
+            }),
+            ("edited visible text", edited),
+            ("edited json", edited_json),
+            ("removed", splice(blocks[6].clone(), b"")),
+            (
+                "reordered",
+                splice(blocks[4].start..blocks[5].end, &swapped),
+            ),
+            ("duplicated", splice(blocks[3].clone(), &doubled)),
+            (
+                "inserted text",
+                splice(blocks[8].start..blocks[8].start, b"hello\n\n"),
+            ),
+            (
+                "missing blank line",
+                splice(blocks[2].end - 1..blocks[2].end, b""),
+            ),
+        ];
+        for (name, bytes) in variants {
+            let whole = verify_chain(&bytes);
+            for chunk_bytes in [1, 2, 3, 7, 64, 250, 1000, 4096, CHUNK_BYTES] {
+                assert_eq!(
+                    streamed(&bytes, chunk_bytes),
+                    whole,
+                    "{name}, chunks of {chunk_bytes} bytes"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn streaming_walk_reports_each_entry_before_reading_far_past_it() {
+        let (intact, blocks) = written_log(200);
+        let chunk_bytes = 512;
+        let read_so_far = std::cell::Cell::new(0);
+        /// Counts the bytes the walk has read.
+        struct Counting<'b> {
+            rest: &'b [u8],
+            read: &'b std::cell::Cell<usize>,
+        }
+        impl Read for Counting<'_> {
+            fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+                let count = self.rest.read(buffer)?;
+                self.read.set(self.read.get() + count);
+                Ok(count)
+            }
+        }
+        let source = Counting {
+            rest: &intact,
+            read: &read_so_far,
+        };
+        let mut last_seq = 0;
+        let walked = verify_stream(source, chunk_bytes, |seq, _| {
+            assert_eq!(seq, last_seq + 1);
+            last_seq = seq;
+            let block_end = blocks[seq as usize - 1].end;
+            // Entry `seq` was walked with at most one chunk and one entry beyond it read.
+            assert!(
+                read_so_far.get() <= block_end + chunk_bytes + 2048,
+                "entry {seq} ends at byte {block_end} but {} bytes were read",
+                read_so_far.get()
+            );
+        })
+        .unwrap();
+        let Streamed::Verified(report) = walked else {
+            panic!("an intact log needed the whole-file walk");
+        };
+        assert_eq!(report.outcome, VerifyOutcome::Intact);
+        assert_eq!((report.entries, last_seq), (200, 200));
+        assert!(intact.len() > 20 * chunk_bytes);
     }
 
     #[test]

@@ -29,7 +29,7 @@ use serde_json::Value;
 
 use crate::cpu::{Spent, Stopwatch};
 use crate::generate::{self, RunProject};
-use crate::report::{Goal, Row};
+use crate::report::Row;
 use crate::stats::{millis, Summary};
 
 pub const TOOL_TURNS: usize = 10;
@@ -269,13 +269,9 @@ pub async fn measure(work: &Path, sessions: usize) -> anyhow::Result<Vec<Row>> {
             .note("the recorded request bodies replayed with a bare reqwest client against the same mock; replies read and parsed"),
         Row::new(format!("fs_read handler CPU/turn ({CALLS_PER_TURN} calls, direct)"), "ms", of(&allowed.tools)?),
         Row::new("run-loop CPU/turn, net of floor and tool work (allowed)", "ms", of(&allowed.net)?)
-            .goal(Goal::Below(0.5))
-            .python_peers("≈ 6.3 ms")
-            .note("per session: gross − floor − fs_read work, then the median over sessions"),
+            .note("per session: gross − floor − fs_read work, then the median over sessions; a diagnostic of the loop alone (the 0.5 ms target is whole-process, measured by scripts/bench.sh against the Python peers)"),
         Row::new(format!("run-loop CPU/turn, gross ({session} denied by policy)"), "ms", of(&denied.gross)?),
         Row::new("run-loop CPU/turn, net of floor (denied: no tool work)", "ms", of(&denied.net)?)
-            .goal(Goal::Below(0.5))
-            .python_peers("≈ 6.3 ms")
             .note("every call is denied by policy, so no tool handler runs; only the floor is subtracted"),
         Row::new("run-loop wall time/turn (allowed, fsync-bound)", "ms", of(&allowed.wall)?)
             .note("wall time is dominated by fsync of run state and audit entries on this disk; shown for context, not a CPU number"),

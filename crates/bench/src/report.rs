@@ -41,8 +41,6 @@ pub struct Row {
     pub unit: String,
     pub summary: Summary,
     pub goal: Option<Goal>,
-    /// What the Python peers measured for the same thing, where known.
-    pub python_peers: Option<String>,
     pub note: String,
 }
 
@@ -53,18 +51,12 @@ impl Row {
             unit: unit.into(),
             summary,
             goal: None,
-            python_peers: None,
             note: String::new(),
         }
     }
 
     pub fn goal(mut self, goal: Goal) -> Row {
         self.goal = Some(goal);
-        self
-    }
-
-    pub fn python_peers(mut self, text: impl Into<String>) -> Row {
-        self.python_peers = Some(text.into());
         self
     }
 
@@ -115,10 +107,8 @@ fn group_thousands(value: i64) -> String {
 /// The Markdown results table.
 pub fn table(rows: &[Row]) -> String {
     let mut out = String::new();
-    out.push_str(
-        "| measurement | median | spread (min – max) | runs | goal | met | Python peers |\n",
-    );
-    out.push_str("|---|---:|---:|---:|---|---|---|\n");
+    out.push_str("| measurement | median | spread (min – max) | runs | goal | met |\n");
+    out.push_str("|---|---:|---:|---:|---|---|\n");
     for row in rows {
         let goal = row
             .goal
@@ -131,7 +121,7 @@ pub fn table(rows: &[Row]) -> String {
         };
         let _ = writeln!(
             out,
-            "| {} | {} {} | {} – {} | {} | {} | {} | {} |",
+            "| {} | {} {} | {} – {} | {} | {} | {} |",
             row.name,
             number(row.summary.median),
             row.unit,
@@ -140,7 +130,6 @@ pub fn table(rows: &[Row]) -> String {
             row.summary.runs,
             goal,
             met,
-            row.python_peers.as_deref().unwrap_or("–"),
         );
     }
     let notes: Vec<&Row> = rows.iter().filter(|row| !row.note.is_empty()).collect();
@@ -172,19 +161,15 @@ mod tests {
         let missed = Row::new("lint", "ms", summary).goal(Goal::Below(300.0));
         let met = Row::new("verify", "entries/s", summary)
             .goal(Goal::Above(200.0))
-            .python_peers("6.3 ms")
             .note("in-process");
         assert_eq!(missed.meets_goal(), Some(false));
         assert_eq!(met.meets_goal(), Some(true));
         let text = table(&[missed, met]);
         assert!(
-            text.contains("| lint | 320 ms | 310 – 330 | 3 | < 300 ms | **no** | – |"),
+            text.contains("| lint | 320 ms | 310 – 330 | 3 | < 300 ms | **no** |"),
             "{text}"
         );
-        assert!(
-            text.contains("| > 200 entries/s | yes | 6.3 ms |"),
-            "{text}"
-        );
+        assert!(text.contains("| > 200 entries/s | yes |"), "{text}");
         assert!(text.contains("- verify: in-process"), "{text}");
     }
 }

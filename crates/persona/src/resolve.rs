@@ -93,6 +93,12 @@ fn split_bracket(written: &str) -> (&str, Option<String>) {
     }
 }
 
+/// The first rule for handoff targets: `written` is the persona's name, as written or slugified
+/// (`written_slug` is `slugify(written)`).
+pub(crate) fn names_exactly(written: &str, written_slug: &str, identity: &Identity) -> bool {
+    identity.name == written.trim() || identity.name_slug == written_slug
+}
+
 /// Resolves a handoff target among `identities` (personas only).
 pub(crate) fn resolve_handoff(written: &str, identities: &[Identity]) -> Resolution {
     let (text, bracket) = split_bracket(written);
@@ -101,9 +107,7 @@ pub(crate) fn resolve_handoff(written: &str, identities: &[Identity]) -> Resolut
     first_unique(
         identities,
         vec![
-            Box::new(|identity: &Identity| {
-                identity.name == written.trim() || identity.name_slug == written_slug
-            }),
+            Box::new(|identity: &Identity| names_exactly(written, &written_slug, identity)),
             Box::new(|identity: &Identity| bracket.is_some() && identity.prefix_key == bracket),
             Box::new(|identity: &Identity| {
                 !text_slug.is_empty() && identity.name_slug == text_slug

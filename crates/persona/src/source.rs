@@ -91,7 +91,8 @@ pub(crate) struct PeekedIdentity {
 /// Reads the first few KiB of a file and picks out its name, role and prefix the way the
 /// parsers would. Only a hint for finding candidates: the match is confirmed by a full parse.
 pub(crate) fn peek_identity(disk_path: &Path) -> PeekedIdentity {
-    let mut bytes = Vec::new();
+    // Sized for the whole peek, so a small file is read in one call.
+    let mut bytes = Vec::with_capacity(PEEK_BYTES as usize);
     let read = fs_err::File::open(disk_path)
         .and_then(|file| file.take(PEEK_BYTES).read_to_end(&mut bytes));
     if read.is_err() {
