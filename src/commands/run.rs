@@ -182,6 +182,9 @@ pub fn finish(
     } else if let Some(answer) = &report.answer {
         output::stdout(&format!("{}\n", answer.trim_end()));
     }
+    if !report.next_steps.is_empty() {
+        output::note(&format!("next:\n  {}", report.next_steps.join("\n  ")));
+    }
     for rejection in &report.rejections {
         output::note(&format!("rejected by a human: {rejection}"));
     }
