@@ -440,3 +440,178 @@ fn lint_names_a_gate_evidence_table_that_requires_nothing() {
         stderr_of(&lint)
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// preflight: key, endpoint, model — before any gate, audit entry or model call
+
+/// Asserts the run left nothing behind: no audit log, no run state, no gate table.
+fn assert_untouched(project: &Project) {
+    for path in ["AUDIT_LOG.md", ".agentctl", "PROJECT_STATE.md"] {
+        assert!(!project.path(path).exists(), "{path} was written");
+    }
+}
+
+#[test]
+fn an_unreachable_endpoint_fails_fast_before_any_gate_or_audit_write() {
+    let project = Project::initialized();
+    let started = std::time::Instant::now();
+    let run = project
+        .agentctl()
+        .env("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+        .args(["run", "orch-planner", "--task", "T-154"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(1), "{}", stderr_of(&run));
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    let stderr = stderr_of(&run);
+    assert!(
+        stderr.starts_with("error: cannot reach the model endpoint at http://127.0.0.1:9/v1"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: start the server, or set [endpoint] base_url"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("gate"), "no gate was checked: {stderr}");
+    assert_untouched(&project);
+}
+
+#[test]
+fn a_missing_key_for_a_remote_endpoint_is_named_before_anything_else() {
+    // init's configuration points at a remote https endpoint and the test gives no key.
+    let project = Project::initialized();
+    let run = project
+        .agentctl()
+        .args(["run", "ops-devops", "--task", "T-154"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2), "{}", stderr_of(&run));
+    assert_eq!(
+        stderr_of(&run),
+        "error: no API key for https://api.openai.com/v1: a remote https endpoint needs one\nhint: export OPENAI_API_KEY=... (the variable named by [endpoint] api_key_env), or point [endpoint] base_url (or OPENAI_BASE_URL) at a local server; `agentctl docs endpoints` lists both\n"
+    );
+    assert_untouched(&project);
+}
+
+#[test]
+fn an_unknown_model_is_named_with_did_you_mean_and_nothing_runs() {
+    let runtime = runtime();
+    let project = Project::initialized();
+    let endpoint = mock(&runtime, vec![text("should not be asked")]);
+    let run = agentctl_with(&project, &endpoint)
+        .args([
+            "run",
+            "orch-planner",
+            "--task",
+            "T-154",
+            "--model",
+            "gpt-4.1-mimi",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2), "{}", stderr_of(&run));
+    let stderr = stderr_of(&run);
+    assert!(
+        stderr.contains("does not serve the model `gpt-4.1-mimi`; did you mean `gpt-4.1-mini`?"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: the endpoint serves: mock-model, smollm2, gpt-4.1-mini"),
+        "{stderr}"
+    );
+    assert!(endpoint.chat_requests().is_empty());
+    assert_untouched(&project);
+}
+
+#[test]
+fn resume_warns_when_the_endpoint_differs_from_the_runs() {
+    let runtime = runtime();
+    let project = Project::initialized();
+    for gate in ["S06", "S07"] {
+        let record = project
+            .agentctl()
+            .args([
+                "gates",
+                "record",
+                gate,
+                "--task",
+                "T-155",
+                "--by",
+                "alice",
+                "--evidence",
+                "https://ci.example.com/7",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(record.status.code(), Some(0), "{}", stderr_of(&record));
+    }
+    let first = mock(&runtime, vec![]);
+    let run = agentctl_with(&project, &first)
+        .args(["run", "ops-devops", "--task", "T-155"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(3), "{}", stderr_of(&run));
+    let approve = project
+        .agentctl()
+        .args(["approve", "T-155", "--by", "alice"])
+        .output()
+        .unwrap();
+    assert_eq!(approve.status.code(), Some(0), "{}", stderr_of(&approve));
+    let second = mock(&runtime, vec![text("done")]);
+    let resume = agentctl_with(&project, &second)
+        .args(["resume", "T-155"])
+        .output()
+        .unwrap();
+    assert_eq!(resume.status.code(), Some(0), "{}", stderr_of(&resume));
+    let host = |endpoint: &agentctl_test_support::MockEndpoint| endpoint.address().to_string();
+    assert!(
+        stderr_of(&resume).contains(&format!(
+            "started on the endpoint {}; it continues on {}",
+            host(&first),
+            host(&second)
+        )),
+        "{}",
+        stderr_of(&resume)
+    );
+}
+
+#[test]
+fn doctor_prints_the_endpoint_checks_beside_the_sandbox() {
+    let runtime = runtime();
+    let project = Project::initialized();
+    let endpoint = mock(&runtime, vec![]);
+    let doctor = agentctl_with(&project, &endpoint)
+        .args(["doctor", "--json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&doctor.stdout).unwrap();
+    let check = |name: &str| {
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|check| check["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no `{name}` check in {report:#}"))
+    };
+    assert_eq!(check("landlock")["status"], "ok");
+    assert_eq!(check("endpoint")["status"], "ok");
+    assert_eq!(check("api key")["status"], "not_needed");
+    assert_eq!(check("model gpt-4.1-mini")["status"], "ok");
+
+    let unreachable = project
+        .agentctl()
+        .env("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+        .args(["doctor", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(unreachable.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&unreachable.stdout).unwrap();
+    let endpoint_check = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|check| check["name"] == "endpoint")
+        .unwrap();
+    assert_eq!(endpoint_check["status"], "missing", "{report:#}");
+}
