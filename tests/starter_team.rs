@@ -615,3 +615,32 @@ fn doctor_prints_the_endpoint_checks_beside_the_sandbox() {
         .unwrap();
     assert_eq!(endpoint_check["status"], "missing", "{report:#}");
 }
+
+#[test]
+fn lint_warns_when_no_reporting_persona_may_run_the_evidence_command() {
+    let project = Project::initialized();
+    let lint = project.agentctl().arg("lint").output().unwrap();
+    assert_eq!(lint.status.code(), Some(0), "{}", stderr_of(&lint));
+    assert_eq!(
+        stderr_of(&lint),
+        "",
+        "the shipped team can produce the shipped evidence"
+    );
+    project.edit_config(&[(
+        "[gates.S06]\ncommands = [\"python3 -m unittest*\"]\n",
+        "[gates.S06]\ncommands = [\"make check*\"]\n",
+    )]);
+    let lint = project.agentctl().arg("lint").output().unwrap();
+    assert_eq!(
+        lint.status.code(),
+        Some(0),
+        "a warning: {}",
+        stderr_of(&lint)
+    );
+    assert!(
+        stderr_of(&lint)
+            .contains("[gates.S06] wants `make check*`, but qa-engineer may not run `make check`"),
+        "{}",
+        stderr_of(&lint)
+    );
+}

@@ -172,3 +172,74 @@ fn commands_run(entries: &[AuditEntry], run_id: &str, persona: &str) -> Vec<Comm
     }
     runs
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use agentctl_protocol::RunId;
+    use serde_json::json;
+
+    fn entry(seq: u64, run: &str, persona: &str, event: EventKind, details: Value) -> AuditEntry {
+        AuditEntry {
+            seq,
+            at: String::new(),
+            run: Some(RunId::new(run.to_owned())),
+            task: None,
+            persona: Some(persona.to_owned()),
+            event,
+            details: details.as_object().cloned().unwrap_or_default(),
+            prev: String::new(),
+            hash: String::new(),
+        }
+    }
+
+    fn allowed(seq: u64, run: &str, persona: &str, call: &str, command: &str) -> AuditEntry {
+        let arguments = json!({ "command": command }).to_string();
+        entry(
+            seq,
+            run,
+            persona,
+            EventKind::ToolAllowed,
+            json!({"call_id": call, "tool": "execute_bash", "arguments": arguments}),
+        )
+    }
+
+    fn result(seq: u64, run: &str, persona: &str, call: &str, code: i64) -> AuditEntry {
+        entry(
+            seq,
+            run,
+            persona,
+            EventKind::ToolResult,
+            json!({"call_id": call, "tool": "execute_bash", "ok": true, "exit_code": code, "timed_out": false}),
+        )
+    }
+
+    fn patterns() -> Vec<String> {
+        vec!["cargo test*".to_owned()]
+    }
+
+    #[test]
+    fn only_this_run_and_this_persona_count() {
+        let entries = vec![
+            allowed(1, "r-old", "qa", "c1", "cargo test"),
+            result(2, "r-old", "qa", "c1", 0),
+            allowed(3, "r-now", "dev", "c2", "cargo test"),
+            result(4, "r-now", "dev", "c2", 0),
+        ];
+        assert!(command_evidence(&patterns(), &entries, "r-now", "qa").is_err());
+        assert!(command_evidence(&patterns(), &entries, "r-now", "dev").is_ok());
+    }
+
+    #[test]
+    fn a_reused_call_id_pairs_each_command_with_its_own_result() {
+        // `cargo test` failed; a later `true` with the same call id exited 0.
+        let entries = vec![
+            allowed(1, "r", "qa", "same", "cargo test"),
+            result(2, "r", "qa", "same", 101),
+            allowed(3, "r", "qa", "same", "true"),
+            result(4, "r", "qa", "same", 0),
+        ];
+        let reason = command_evidence(&patterns(), &entries, "r", "qa").unwrap_err();
+        assert!(reason.contains("`cargo test` exited 101"), "{reason}");
+    }
+}
