@@ -2,6 +2,8 @@
 //! command, a blocked gate that says what to do, humans recording S06/S07 from CI evidence, and
 //! evidence-bound gates (`[gates.S06]`, `[gates.S07]`) refusing reports the run does not back.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::{handoff, mock, runtime, stderr_of, text, tool_call, Project};
