@@ -1,11 +1,13 @@
-//! Embeds the shipped library (personas, contexts, templates, prompts) and the sample task into
-//! the binary, so `agentctl init` never needs the repository it was built from.
+//! Embeds the shipped library (personas, contexts, templates, prompts) and the starter project
+//! (`starter/`: a tiny service, its tests, a secrets scan, sample tasks) into the binary, so
+//! `agentctl init` never needs the repository it was built from.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 const LIBRARY_DIRECTORIES: [&str; 4] = ["personas", "contexts", "templates", "prompts"];
-const SAMPLE_TASK: &str = "examples/tasks/T-154.md";
+/// Written at the root of a new project: `starter/tests/x.py` becomes `tests/x.py`.
+const STARTER: &str = "starter";
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default());
@@ -14,10 +16,15 @@ fn main() {
         println!("cargo:rerun-if-changed={directory}");
         collect(&manifest_dir, &manifest_dir.join(directory), &mut files);
     }
-    println!("cargo:rerun-if-changed={SAMPLE_TASK}");
-    let sample = manifest_dir.join(SAMPLE_TASK);
-    if sample.is_file() {
-        files.push(("tasks/T-154.md".to_owned(), sample));
+    println!("cargo:rerun-if-changed={STARTER}");
+    let mut starter = Vec::new();
+    collect(&manifest_dir, &manifest_dir.join(STARTER), &mut starter);
+    for (relative, absolute) in starter {
+        let inside = relative
+            .strip_prefix(&format!("{STARTER}/"))
+            .unwrap_or(&relative)
+            .to_owned();
+        files.push((inside, absolute));
     }
     files.sort();
     let mut source = String::from("/// (path relative to the new project root, file contents)\npub const SHIPPED_FILES: &[(&str, &str)] = &[\n");

@@ -106,8 +106,10 @@ pub enum Command {
     /// Continue a paused or interrupted run from exactly where it stopped.
     #[command(after_help = "Example:\n  agentctl resume T-155")]
     Resume(commands::resume::ResumeArgs),
-    /// Show phase and gate status (S01–S10) per task.
-    #[command(after_help = "Example:\n  agentctl gates --json")]
+    /// Show phase and gate status (S01–S10) per task; `gates record` records S06/S07 from CI.
+    #[command(
+        after_help = "Examples:\n  agentctl gates --json\n  agentctl gates record S06 --task T-154 --by alice --evidence https://ci.example.com/runs/123"
+    )]
     Gates(commands::gates::GatesArgs),
     /// Review or verify the audit log.
     #[command(

@@ -67,7 +67,9 @@ impl Exit {
             | CoreError::NotAnApprover { .. }
             | CoreError::AlreadyDecided { .. }
             | CoreError::AlreadyApproved { .. }
-            | CoreError::NotApprovableAhead { .. } => Exit::BadInput,
+            | CoreError::NotApprovableAhead { .. }
+            | CoreError::NotRecordableByHuman { .. }
+            | CoreError::Evidence { .. } => Exit::BadInput,
             // Still waiting for a human is a pause, not a failure.
             CoreError::AwaitingDecision { .. } => Exit::Paused,
             // Another process drives the run: this command could not do its work now, and

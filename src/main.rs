@@ -6,6 +6,7 @@ mod commands;
 mod exit;
 mod mcp_launch;
 mod output;
+mod preflight;
 mod progress;
 mod shipped;
 mod style;

@@ -1,4 +1,4 @@
-//! The library shipped inside the binary, written out by `agentctl init`.
+//! The library and starter project shipped inside the binary, written out by `agentctl init`.
 
 include!(concat!(env!("OUT_DIR"), "/shipped_files.rs"));
 
@@ -24,6 +24,17 @@ max_retries = 3
 
 [vars]
 PROJECT_NAME = "my-service"
+
+[gates]
+# What a persona must have done before its `gate_report ... "passed"` is recorded. Each pattern
+# is matched against the words of ONE plain command (no `;`, `|`, `&&`, `||`, `&`, `$`) that the
+# reporting persona ran in the same run, inside the sandbox, and that exited 0.
+# `agentctl docs gates` explains what counts and what does not.
+[gates.S06]
+commands = ["python3 -m unittest*"]
+
+[gates.S07]
+commands = ["python3 scripts/scan_secrets.py*"]
 
 [limits]
 max_turns = 40

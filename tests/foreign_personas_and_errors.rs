@@ -73,7 +73,7 @@ fn one_yaml_typo_is_one_error_with_its_knock_ons_grouped_under_it() {
     assert_eq!(stderr_of(&lint), QA_TYPO);
     assert_eq!(
         stdout_of(&lint),
-        "checked 4 personas, 3 stage commands, 1 task: 1 error, 0 warnings\n"
+        "checked 4 personas, 3 stage commands, 2 tasks: 1 error, 0 warnings\n"
     );
     let report: Value = {
         let output = project.agentctl(&["lint", "--json"]);
@@ -204,7 +204,7 @@ fn claude_and_kiro_files_load_in_place_with_warnings_at_their_lines() {
     assert_eq!(lint.status.code(), Some(0), "{}", stderr_of(&lint));
     assert_eq!(
         stdout_of(&lint),
-        "checked 7 personas, 3 stage commands, 1 task: 0 errors, 6 warnings\n"
+        "checked 7 personas, 3 stage commands, 2 tasks: 0 errors, 6 warnings\n"
     );
     let stderr = stderr_of(&lint);
     assert!(

@@ -36,7 +36,7 @@ fn init_scaffolds_a_project_that_lints_clean_and_lists_the_team() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
     assert_eq!(stdout_of(&output), "", "init reports on stderr only");
     assert!(
-        stderr_of(&output).starts_with("created 21 files in svc\n"),
+        stderr_of(&output).starts_with("created 26 files in svc\n"),
         "{}",
         stderr_of(&output)
     );
@@ -64,7 +64,7 @@ fn init_scaffolds_a_project_that_lints_clean_and_lists_the_team() {
             "sec-reviewer.md"
         ]
     );
-    // The scaffold is the shipped library byte for byte, plus the sample task.
+    // The scaffold is the shipped library byte for byte, plus the starter project.
     for relative in [
         "personas/ops-devops.md",
         "contexts/technical_context.md",
@@ -78,10 +78,19 @@ fn init_scaffolds_a_project_that_lints_clean_and_lists_the_team() {
             "{relative}"
         );
     }
-    assert_eq!(
-        std::fs::read(project.join("tasks/T-154.md")).unwrap(),
-        std::fs::read(Path::new(REPOSITORY).join("examples/tasks/T-154.md")).unwrap()
-    );
+    for relative in [
+        "tasks/T-154.md",
+        "tasks/T-155.md",
+        "tests/test_service.py",
+        "scripts/scan_secrets.py",
+        "AGENTS.md",
+    ] {
+        assert_eq!(
+            std::fs::read(project.join(relative)).unwrap(),
+            std::fs::read(Path::new(REPOSITORY).join("starter").join(relative)).unwrap(),
+            "{relative}"
+        );
+    }
 
     let in_project = |args: &[&str]| {
         let mut command = outside.agentctl();
@@ -92,7 +101,7 @@ fn init_scaffolds_a_project_that_lints_clean_and_lists_the_team() {
     assert_eq!(lint.status.code(), Some(0), "{}", stderr_of(&lint));
     assert_eq!(
         stdout_of(&lint),
-        "checked 5 personas, 3 stage commands, 1 task: 0 errors, 0 warnings\n"
+        "checked 5 personas, 3 stage commands, 2 tasks: 0 errors, 0 warnings\n"
     );
     assert_eq!(stderr_of(&lint), "");
 
@@ -201,7 +210,7 @@ fn init_into_the_current_directory_when_no_directory_is_given() {
     // No `cd .` in the next step.
     assert_eq!(
         stderr_of(&output),
-        "created 21 files in .\nnext: agentctl lint && agentctl personas\n"
+        "created 26 files in .\nnext: agentctl lint && agentctl run orch-planner --task T-154\n  (the planner hands the task to QA, Security and DevOps in gate order; set the endpoint first: agentctl docs endpoints)\n"
     );
     assert!(project.path("agentctl.toml").is_file());
     assert!(project.path("personas/qa-engineer.md").is_file());
@@ -216,7 +225,7 @@ fn init_adds_agent_state_to_an_existing_gitignore_and_never_replaces_it() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
     assert_eq!(
         stderr_of(&output),
-        "created 20 files in svc\nadded `.agentctl/` to .gitignore\nnext: cd svc && agentctl lint && agentctl personas\n"
+        "created 25 files in svc\nadded `.agentctl/` to .gitignore\nnext: cd svc && agentctl lint && agentctl run orch-planner --task T-154\n  (the planner hands the task to QA, Security and DevOps in gate order; set the endpoint first: agentctl docs endpoints)\n"
     );
     assert_eq!(project.read("svc/.gitignore"), "target\n.agentctl/\n");
     let forced = project
@@ -242,7 +251,9 @@ fn init_twice_refuses_and_writes_nothing() {
     assert_eq!(stdout_of(&second), "");
     let stderr = stderr_of(&second);
     assert!(
-        stderr.starts_with("error: svc already has agentctl.toml, contexts/README.md"),
+        stderr.starts_with(
+            "error: svc already has agentctl.toml, AGENTS.md, app/service.py, contexts/README.md"
+        ),
         "{stderr}"
     );
     assert!(stderr.contains("personas/ops-devops.md"), "{stderr}");

@@ -554,8 +554,11 @@ fn use_aws_runs_inside_the_sandbox_with_network_and_no_secrets() {
 #[test]
 fn doctor_reports_what_the_sandbox_needs() {
     let project = Project::example();
+    // doctor checks the project's endpoint too; give it one that answers.
+    let runtime = runtime();
+    let endpoint = mock(&runtime, vec![]);
     let output = project
-        .agentctl()
+        .agentctl_with(&endpoint)
         .args(["doctor", "--json"])
         .output()
         .unwrap();

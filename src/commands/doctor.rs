@@ -1,9 +1,10 @@
 //! `agentctl doctor`: what this machine supports, as a list of checks.
 //!
-//! Owns: collecting the checks (today the OS sandbox's: Landlock, namespaces, one sandboxed
-//! program end to end, and programs on PATH the sandbox cannot reach) and printing them. Each
-//! check is a name, a status and a detail, so further checks (endpoints, tools) are one more
-//! function adding to the list. Exit 0 when nothing needed is missing, 1 otherwise.
+//! Owns: collecting the checks — the OS sandbox's (Landlock, namespaces, one sandboxed program
+//! end to end, programs on PATH the sandbox cannot reach) and, inside a project, the endpoint's
+//! (API key, reachable, each persona's model served; the same preflight `run` makes) — and
+//! printing them. Each check is a name, a status and a detail. Exit 0 when nothing needed is
+//! missing, 1 otherwise.
 
 use clap::Args;
 use serde::Serialize;
@@ -28,9 +29,13 @@ struct DoctorReport {
     checks: Vec<Check>,
 }
 
-pub fn execute(_global: &GlobalArgs, args: DoctorArgs) -> Exit {
+pub async fn execute(global: &GlobalArgs, args: DoctorArgs) -> Exit {
     let mut checks = sandbox_checks();
     checks.extend(path_checks());
+    let sandbox_ok = checks
+        .iter()
+        .all(|check| check.status != CheckStatus::Missing);
+    checks.extend(endpoint_checks(global).await);
     let ok = checks
         .iter()
         .all(|check| check.status != CheckStatus::Missing);
@@ -42,13 +47,104 @@ pub fn execute(_global: &GlobalArgs, args: DoctorArgs) -> Exit {
     if args.json {
         output::json(&report);
     } else {
-        output::stdout(&render(&report));
+        output::stdout(&render(&report, sandbox_ok));
     }
     if ok {
         Exit::Success
     } else {
         Exit::Failure
     }
+}
+
+/// The preflight of `run`, for the project here: key, endpoint, and the model of every persona.
+/// Outside a project there is no endpoint to check, which is not a problem.
+async fn endpoint_checks(global: &GlobalArgs) -> Vec<Check> {
+    let current = std::env::current_dir().unwrap_or_default();
+    let Ok(root) = agentctl_config::discover_root(&current, global.root.as_deref()) else {
+        return vec![Check::new(
+            "endpoint",
+            CheckStatus::NotNeeded,
+            "no agentctl.toml here or above: no endpoint to check",
+        )];
+    };
+    let config = match agentctl_config::Config::load(
+        &root,
+        &agentctl_config::EnvVars::from_process(),
+        &Default::default(),
+    ) {
+        Ok(config) => config,
+        Err(error) => {
+            return vec![Check::new(
+                "endpoint",
+                CheckStatus::Missing,
+                error.to_string(),
+            )]
+        }
+    };
+    let mut models = vec![config.endpoint.model.clone()];
+    let (library, _) =
+        agentctl_persona::Library::load(&crate::commands::library_paths(&config), &config.overlays);
+    for persona in library.personas() {
+        let model = config.model_for(persona.model.as_deref());
+        if !models.contains(&model) {
+            models.push(model);
+        }
+    }
+    let client = match crate::preflight::client(&config) {
+        Ok(client) => client,
+        Err((message, _)) => return vec![Check::new("endpoint", CheckStatus::Missing, message)],
+    };
+    let mut checks = Vec::new();
+    match client.preflight(&models).await {
+        Ok(report) => {
+            checks.push(Check::new(
+                "api key",
+                if report.key_needed || report.key_present {
+                    CheckStatus::Ok
+                } else {
+                    CheckStatus::NotNeeded
+                },
+                if report.key_present {
+                    format!("present in {}", config.endpoint.api_key_env)
+                } else {
+                    "none, and this local or plain-http endpoint needs none".to_owned()
+                },
+            ));
+            checks.push(Check::new(
+                "endpoint",
+                CheckStatus::Ok,
+                format!("{} answers", report.base_url),
+            ));
+            for (model, status) in report.models {
+                checks.push(match status {
+                    agentctl_llm::ModelStatus::Known => {
+                        Check::new(&format!("model {model}"), CheckStatus::Ok, "served")
+                    }
+                    agentctl_llm::ModelStatus::Unverified { why } => Check::new(
+                        &format!("model {model}"),
+                        CheckStatus::Warning,
+                        format!("unverified: {why}"),
+                    ),
+                });
+            }
+        }
+        Err(problem) => {
+            let name = match &problem {
+                agentctl_llm::PreflightProblem::MissingKey { .. }
+                | agentctl_llm::PreflightProblem::KeyRefused { .. } => "api key".to_owned(),
+                agentctl_llm::PreflightProblem::Unreachable { .. } => "endpoint".to_owned(),
+                agentctl_llm::PreflightProblem::UnknownModel { model, .. } => {
+                    format!("model {model}")
+                }
+            };
+            checks.push(Check::new(
+                &name,
+                CheckStatus::Missing,
+                format!("{problem}; {}", crate::preflight::hint(&config, &problem)),
+            ));
+        }
+    }
+    checks
 }
 
 fn sandbox_checks() -> Vec<Check> {
@@ -95,7 +191,7 @@ fn path_checks() -> Vec<Check> {
     )]
 }
 
-fn render(report: &DoctorReport) -> String {
+fn render(report: &DoctorReport, sandbox_ok: bool) -> String {
     let mut text = format!("agentctl doctor ({})\n", report.platform);
     for check in &report.checks {
         let status = match check.status {
@@ -109,7 +205,7 @@ fn render(report: &DoctorReport) -> String {
             check.name, status, check.detail
         ));
     }
-    text.push_str(if report.ok {
+    text.push_str(if sandbox_ok {
         "The OS sandbox can run here.\n"
     } else {
         "The OS sandbox cannot run here: `execute_bash` and `use_aws` will be refused unless agentctl.toml sets `[sandbox] mode = \"off\"`.\n"

@@ -1,24 +1,66 @@
-//! `agentctl gates`: phase and gate status (S01–S10) per task, from the project state file.
+//! `agentctl gates`: phase and gate status (S01–S10) per task, from the project state file;
+//! `agentctl gates record`: a human records S06/S07 from outside evidence (checked and written
+//! by `agentctl_core::approvals::record_from_evidence`).
 
-use clap::Args;
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use agentctl_core::project_state::ProjectState;
 use agentctl_protocol::{Gate, GateStatus};
 
 use crate::cli::GlobalArgs;
-use crate::commands::load_config;
+use agentctl_core::approvals::{self, OutsideEvidence};
+
+use crate::commands::{core_error, load_config};
 use crate::exit::Exit;
 use crate::output;
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct GatesArgs {
+    #[command(subcommand)]
+    pub action: Option<GatesAction>,
     /// Only this task.
     #[arg(long, value_name = "ID")]
     pub task: Option<String>,
     /// Print JSON: an array of `{ task, title, phase, gates: { "S01": {status, by, at, evidence}, … } }`.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GatesAction {
+    /// Record S06 or S07 from evidence produced outside agentctl (a CI run, a test report).
+    ///
+    /// Example: agentctl gates record S06 --task T-154 --by alice --evidence https://ci.example.com/runs/123
+    Record(RecordArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["evidence", "evidence_file"])))]
+pub struct RecordArgs {
+    /// The gate: S06 (quality gates) or S07 (security review).
+    pub gate: Gate,
+    /// The task it is recorded for: tasks/ID.md.
+    #[arg(long, value_name = "ID")]
+    pub task: String,
+    /// The address of the CI run or report, recorded as given.
+    #[arg(long, value_name = "URL")]
+    pub evidence: Option<String>,
+    /// A report file (JUnit XML, a scanner's output): recorded with its SHA-256.
+    #[arg(long, value_name = "FILE")]
+    pub evidence_file: Option<PathBuf>,
+    /// `passed` or `failed`.
+    #[arg(long, default_value = "passed")]
+    pub status: GateStatus,
+    /// Who records it (checked against `approvers` in agentctl.toml; default: your OS user).
+    #[arg(long)]
+    pub by: Option<String>,
+    /// Anything a reviewer should know; recorded in the audit log.
+    #[arg(long)]
+    pub note: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -34,6 +76,9 @@ pub fn execute(global: &GlobalArgs, args: GatesArgs) -> Exit {
         Ok(config) => config,
         Err(exit) => return exit,
     };
+    if let Some(GatesAction::Record(record)) = args.action {
+        return execute_record(&config, record);
+    }
     let state = match ProjectState::load(&config.paths.state_file) {
         Ok(state) => state,
         Err(error) => {
@@ -144,5 +189,41 @@ fn symbol(status: GateStatus) -> &'static str {
         GateStatus::Failed | GateStatus::Rejected => "x",
         GateStatus::Pending => "..",
         GateStatus::NotStarted => "-",
+    }
+}
+
+fn execute_record(config: &agentctl_config::Config, args: RecordArgs) -> Exit {
+    if let Err(exit) = crate::commands::run::load_task(config, &args.task) {
+        return exit;
+    }
+    let evidence = match (args.evidence, args.evidence_file) {
+        (Some(address), _) => OutsideEvidence::Url(address),
+        (None, Some(path)) => OutsideEvidence::File(path),
+        // clap requires one of the two.
+        (None, None) => return Exit::BadInput,
+    };
+    let by = args.by.unwrap_or_else(agentctl_core::os_user::current);
+    match approvals::record_from_evidence(
+        config,
+        &args.task,
+        args.gate,
+        args.status,
+        &by,
+        &evidence,
+        args.note,
+    ) {
+        Ok(recorded) => {
+            output::note(&format!(
+                "recorded {} {} for task {} by {} (os user {}) from {}",
+                recorded.gate,
+                recorded.status,
+                args.task,
+                recorded.by,
+                recorded.os_user,
+                recorded.evidence
+            ));
+            Exit::Success
+        }
+        Err(error) => core_error(config, &error),
     }
 }

@@ -1,4 +1,5 @@
-//! `agentctl init [DIR]`: scaffold agentctl.toml, the shipped team and a sample task.
+//! `agentctl init [DIR]`: scaffold agentctl.toml, the shipped team and a starter project (a tiny
+//! service with its tests, a secrets scan and two sample tasks) the whole team can work on.
 
 use std::path::{Path, PathBuf};
 
@@ -70,14 +71,15 @@ pub fn execute(_global: &GlobalArgs, args: InitArgs) -> Exit {
             .ok()
             .zip(fs_err::canonicalize(&target).ok())
             .is_some_and(|(current, target)| current == target);
+    let headline = "agentctl lint && agentctl run orch-planner --task T-154";
     if is_current {
-        report.push_str("\nnext: agentctl lint && agentctl personas");
+        report.push_str(&format!("\nnext: {headline}"));
     } else {
-        report.push_str(&format!(
-            "\nnext: cd {} && agentctl lint && agentctl personas",
-            target.display()
-        ));
+        report.push_str(&format!("\nnext: cd {} && {headline}", target.display()));
     }
+    report.push_str(
+        "\n  (the planner hands the task to QA, Security and DevOps in gate order; set the endpoint first: agentctl docs endpoints)",
+    );
     output::note(&report);
     Exit::Success
 }

@@ -49,7 +49,7 @@ pub async fn dispatch(cli: Cli) -> Exit {
         Command::Resume(args) => resume::execute(&global, args).await,
         Command::Gates(args) => gates::execute(&global, args),
         Command::Audit(command) => audit::execute(&global, command),
-        Command::Doctor(args) => doctor::execute(&global, args),
+        Command::Doctor(args) => doctor::execute(&global, args).await,
         Command::Mcp(command) => mcp::execute(&global, command).await,
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),

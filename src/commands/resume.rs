@@ -58,6 +58,25 @@ pub async fn execute(global: &GlobalArgs, args: ResumeArgs) -> Exit {
         Ok(task) => task,
         Err(exit) => return exit,
     };
+    let entry_model = |persona: &str| {
+        config.model_for(
+            library
+                .get(persona)
+                .and_then(|persona| persona.model.as_deref()),
+        )
+    };
+    let active_model = entry_model(state.active.name.as_str());
+    if let Err(exit) = crate::preflight::check(&config, &[active_model]).await {
+        return exit;
+    }
+    if let Ok(client) = crate::preflight::client(&config) {
+        crate::preflight::warn_if_changed(
+            &config,
+            state.run_id.as_str(),
+            &client.endpoint_host(),
+            entry_model,
+        );
+    }
     let context = match build_context(config, library, task) {
         Ok(context) => context,
         Err(exit) => return exit,

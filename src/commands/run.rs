@@ -80,6 +80,11 @@ pub async fn execute(global: &GlobalArgs, args: RunArgs) -> Exit {
     if args.dry_run {
         return dry_run(&config, &target, &task, args.json);
     }
+    // Before any gate check, audit entry or model call: key, endpoint, model.
+    let model = config.model_for(target.persona.model.as_deref());
+    if let Err(exit) = crate::preflight::check(&config, &[model]).await {
+        return exit;
+    }
     let context = match build_context(config, library, task) {
         Ok(context) => context,
         Err(exit) => return exit,
@@ -184,6 +189,9 @@ pub fn finish(
         output::json(&report);
     } else if let Some(answer) = &report.answer {
         output::stdout(&format!("{}\n", answer.trim_end()));
+    }
+    if !report.next_steps.is_empty() {
+        output::note(&format!("next:\n  {}", report.next_steps.join("\n  ")));
     }
     for rejection in &report.rejections {
         output::note(&format!("rejected by a human: {rejection}"));

@@ -56,6 +56,15 @@ impl Project {
         project
     }
 
+    /// A fresh project made by `agentctl init` in an empty temporary directory (the starter
+    /// project: the shipped team, a tiny service with its tests, a secrets scan, T-154/T-155).
+    pub fn initialized() -> Project {
+        let project = Project::with_files(&[]);
+        let output = project.agentctl().args(["init", "."]).output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+        project
+    }
+
     /// An empty directory with only the given files.
     pub fn with_files(files: &[(&str, &str)]) -> Project {
         let directory = tempfile::tempdir().unwrap();

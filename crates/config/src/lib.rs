@@ -12,12 +12,14 @@
 
 pub mod env;
 mod error;
+pub mod gate_evidence;
 pub mod mcp;
 mod raw;
 mod resolve;
 
 pub use env::EnvVars;
 pub use error::ConfigError;
+pub use gate_evidence::{EvidenceFile, GateEvidence};
 pub use raw::RawConfig;
 pub use resolve::{
     discover_root, Config, EndpointConfig, GateSettings, OnReject, OpenToAgents, Overrides,

@@ -153,6 +153,12 @@ pub struct RawSandbox {
 #[serde(deny_unknown_fields)]
 pub struct RawGates {
     pub on_reject: Option<String>,
+    /// `[gates.S06]`: the evidence a persona's S06 report needs.
+    #[serde(rename = "S06")]
+    pub s06: Option<crate::gate_evidence::RawGateEvidence>,
+    /// `[gates.S07]`: the evidence a persona's S07 report needs.
+    #[serde(rename = "S07")]
+    pub s07: Option<crate::gate_evidence::RawGateEvidence>,
 }
 
 impl RawConfig {

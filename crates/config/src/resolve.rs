@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use agentctl_persona::PersonaOverlay;
-use agentctl_protocol::Diagnostic;
+use agentctl_protocol::{Diagnostic, Gate};
 
 use crate::raw::{RawConfig, RawEndpoint, RawLimits, RawOpenToAgents, RawPaths};
-use crate::{ConfigError, EnvVars};
+use crate::{ConfigError, EnvVars, GateEvidence};
 
 pub const CONFIG_FILE_NAME: &str = "agentctl.toml";
 const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
@@ -163,6 +163,8 @@ pub struct GateSettings {
     pub on_reject: OnReject,
     /// Empty: anyone may approve.
     pub approvers: Vec<String>,
+    /// `[gates.S06]`, `[gates.S07]`: what a persona's "passed" report needs.
+    pub evidence: BTreeMap<Gate, GateEvidence>,
 }
 
 /// Personas a project lets write state that is protected from agents by default
@@ -285,7 +287,13 @@ impl Config {
                 .output_cap_bytes
                 .unwrap_or(ToolSettings::default().output_cap_bytes),
         };
-        let on_reject = match raw.gates.and_then(|gates| gates.on_reject).as_deref() {
+        let raw_gates = raw.gates.unwrap_or_default();
+        let evidence = crate::gate_evidence::resolve(
+            [(Gate::S06, raw_gates.s06), (Gate::S07, raw_gates.s07)],
+            &config_file,
+            text,
+        )?;
+        let on_reject = match raw_gates.on_reject.as_deref() {
             None | Some("tell_model") => OnReject::TellModel,
             Some("end_run") => OnReject::EndRun,
             Some(other) => {
@@ -342,6 +350,7 @@ impl Config {
             gates: GateSettings {
                 on_reject,
                 approvers: raw.approvers.unwrap_or_default(),
+                evidence,
             },
             sandbox,
             overlays: overlays

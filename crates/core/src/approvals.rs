@@ -10,7 +10,9 @@
 //!
 //! A decision is bound to the digest of the exact pending action and is used once: `resume`,
 //! under the same lock, marks it used before performing the action. [`approve_ahead`] records
-//! S08 for a task before any run exists (a change window). No agent tool can reach `.agentctl/`.
+//! S08 for a task before any run exists (a change window); [`record_from_evidence`] records S06
+//! or S07 from outside evidence (a CI run's address, a report file's SHA-256). Both check the
+//! name like [`decide`] does. No agent tool can reach `.agentctl/`.
 //!
 //! Does not know about: terminals or flags; what the run does after the decision.
 
@@ -355,4 +357,136 @@ pub fn approve_ahead(
         recorded,
     )?;
     Ok(ApprovedAhead { by, os_user, at })
+}
+
+/// Outside evidence a human records a gate from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutsideEvidence {
+    /// The address of a CI run or report, recorded as given.
+    Url(String),
+    /// A report file, recorded by its path and SHA-256.
+    File(PathBuf),
+}
+
+/// What [`record_from_evidence`] recorded.
+#[derive(Debug, Clone)]
+pub struct RecordedGate {
+    pub gate: Gate,
+    pub status: GateStatus,
+    pub by: String,
+    pub os_user: String,
+    pub at: String,
+    /// The text in the Evidence column: the address, or `FILE sha256:DIGEST`.
+    pub evidence: String,
+    /// The file's SHA-256, for `--evidence-file`.
+    pub sha256: Option<String>,
+}
+
+/// A human records S06 or S07 for a task from evidence produced outside agentctl (a CI run, a
+/// test report): in the project state, with who (the `--by` name, checked like an approval, and
+/// the OS user from the real uid), when and the evidence, and in the audit log as
+/// `gate.reported` with `recorded_by = "human"` and the evidence digest.
+pub fn record_from_evidence(
+    config: &agentctl_config::Config,
+    task_id: &str,
+    gate: Gate,
+    status: GateStatus,
+    by: &str,
+    evidence: &OutsideEvidence,
+    note: Option<String>,
+) -> Result<RecordedGate, CoreError> {
+    if !matches!(gate, Gate::S06 | Gate::S07) {
+        return Err(CoreError::NotRecordableByHuman { given: gate });
+    }
+    if !matches!(status, GateStatus::Passed | GateStatus::Failed) {
+        return Err(CoreError::Evidence {
+            gate,
+            message: format!("a gate is recorded as passed or failed, not {status}"),
+        });
+    }
+    let by = checked_name(config, by.to_owned())?;
+    let (text, sha256) = match evidence {
+        OutsideEvidence::Url(address) => {
+            let address = address.trim();
+            let is_url = ["https://", "http://"]
+                .iter()
+                .any(|scheme| address.starts_with(scheme) && address.len() > scheme.len());
+            if !is_url || address.contains(char::is_whitespace) {
+                return Err(CoreError::Evidence {
+                    gate,
+                    message: format!("`{address}` is not an http(s) address"),
+                });
+            }
+            (address.to_owned(), None)
+        }
+        OutsideEvidence::File(path) => {
+            let bytes = fs_err::read(path).map_err(|error| CoreError::Evidence {
+                gate,
+                message: error.to_string(),
+            })?;
+            let digest = store::sha256_hex(&bytes);
+            (format!("{} sha256:{digest}", path.display()), Some(digest))
+        }
+    };
+    let note = note
+        .map(|note| note.trim().to_owned())
+        .filter(|note| !note.is_empty());
+    let os_user = crate::os_user::current();
+    let at = store::now_rfc3339();
+    let column = match &note {
+        Some(note) => format!("{text} — {note}"),
+        None => text.clone(),
+    };
+    project_state::record_gate(
+        &config.paths.state_file,
+        &project_state::lock_dir(&config.paths.state_dir),
+        task_id,
+        gate,
+        GateRecord {
+            status,
+            by: format!("{by} ({os_user})"),
+            at: at.clone(),
+            evidence: column,
+        },
+    )?;
+    let mut recorded = details! {
+        "gate" => gate.as_str(), "status" => status.as_str(), "recorded_by" => "human",
+        "by" => by.clone(), "os_user" => os_user.clone(), "evidence" => text.clone(),
+        "task_sha256" => crate::task_file::digest(&config.paths.tasks, task_id),
+    };
+    match (&sha256, evidence) {
+        (Some(digest), _) => {
+            recorded.insert(
+                "evidence_sha256".to_owned(),
+                serde_json::Value::from(digest.clone()),
+            );
+        }
+        (None, OutsideEvidence::Url(address)) => {
+            recorded.insert(
+                "evidence_url".to_owned(),
+                serde_json::Value::from(address.trim()),
+            );
+        }
+        (None, OutsideEvidence::File(_)) => {}
+    }
+    if let Some(note) = &note {
+        recorded.insert("note".to_owned(), serde_json::Value::from(note.clone()));
+    }
+    let mut writer = crate::recorder::open_writer(&config.paths)?;
+    writer.append(crate::recorder::standalone_record(
+        None,
+        Some(TaskId::new(task_id.to_owned())),
+        None,
+        EventKind::GateReported,
+        recorded,
+    ))?;
+    Ok(RecordedGate {
+        gate,
+        status,
+        by,
+        os_user,
+        at,
+        evidence: text,
+        sha256,
+    })
 }

@@ -100,6 +100,10 @@ pub enum CoreError {
     },
     #[error("only S08 can be approved before a run exists; {given} is reported by the persona that does the work")]
     NotApprovableAhead { given: Gate },
+    #[error("{given} is not recorded with `gates record`; only S06 and S07 are recorded from outside evidence")]
+    NotRecordableByHuman { given: Gate },
+    #[error("evidence for {gate}: {message}")]
+    Evidence { gate: Gate, message: String },
     #[error("the state of run {run_id} was changed after it paused (recorded {recorded}…, found {found}…)")]
     StateChangedAfterPause {
         run_id: String,
@@ -165,6 +169,12 @@ impl CoreError {
                 format!("start the run: agentctl run PERSONA --task {task_id}")
             }
             CoreError::NotApprovableAhead { .. } => "pass --gate S08".to_owned(),
+            CoreError::NotRecordableByHuman { .. } => {
+                "S08 is a human approval: agentctl approve TASK --gate S08 --by NAME".to_owned()
+            }
+            CoreError::Evidence { .. } => {
+                "pass --evidence URL (a CI run) or --evidence-file FILE (a report to hash)".to_owned()
+            }
             CoreError::StateChangedAfterPause { .. } => {
                 "restore .agentctl/runs/RUN_ID/state.json or start a new run; a paused run resumes only from the state that was audited".to_owned()
             }

@@ -4,7 +4,7 @@
 //! task's S06 and S07; one whose stages include S10 on a production task also needs S08; a
 //! task's `prerequisites` add gates that every persona at a later stage must see passed.
 
-use agentctl_persona::{Persona, Task};
+use agentctl_persona::{Library, Persona, Task};
 use agentctl_protocol::{Gate, GateStatus};
 
 use crate::project_state::ProjectState;
@@ -104,4 +104,59 @@ pub fn verdict(requirements: &[GateRequirement]) -> GateVerdict {
         return GateVerdict::NeedsApproval(pending.clone());
     }
     GateVerdict::Clear
+}
+
+/// What a user can do about an unmet S06 or S07: who may record it (the personas whose
+/// `reports` list it, and a human from outside evidence) and the exact commands, one a line.
+pub fn next_steps(library: &Library, gate: Gate, task_id: &str) -> Vec<String> {
+    let reporters: Vec<&Persona> = library
+        .personas()
+        .filter(|persona| persona.reports.contains(&gate))
+        .collect();
+    let mut steps = Vec::new();
+    if reporters.is_empty() {
+        steps.push(format!(
+            "no persona of this library lists {gate} in `reports`, so only a human can record it"
+        ));
+    } else {
+        let names: Vec<&str> = reporters
+            .iter()
+            .map(|persona| persona.name.as_str())
+            .collect();
+        steps.push(format!(
+            "{gate} ({}) is recorded by {} through `gate_report`, or by a human",
+            gate.title(),
+            names.join(", ")
+        ));
+        // A persona before the gate that hands off to a reporter starts the whole chain.
+        let team_entry = library.personas().find(|persona| {
+            persona
+                .stages
+                .iter()
+                .min()
+                .is_some_and(|earliest| *earliest < gate)
+                && persona
+                    .handoffs
+                    .iter()
+                    .any(|to| names.contains(&to.resolved.as_deref().unwrap_or(&to.written)))
+        });
+        if let Some(entry) = team_entry {
+            steps.push(format!(
+                "run the team from the start:  agentctl run {} --task {task_id}",
+                entry.name
+            ));
+        }
+        for name in &names {
+            steps.push(format!(
+                "or let {name} record it:  agentctl run {name} --task {task_id}"
+            ));
+        }
+    }
+    if matches!(gate, Gate::S06 | Gate::S07) {
+        steps.push(format!(
+            "or record it from CI:  agentctl gates record {gate} --task {task_id} --evidence URL  (or --evidence-file FILE)"
+        ));
+    }
+    steps.push(format!("see the gates:  agentctl gates --task {task_id}"));
+    steps
 }

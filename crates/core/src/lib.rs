@@ -18,6 +18,7 @@ pub mod chat;
 pub mod context_window;
 mod error;
 pub mod events;
+pub mod gate_evidence;
 pub mod gates;
 mod handoff;
 pub mod lint;

@@ -49,6 +49,7 @@ pub fn lint_project(config: &Config) -> LintOutcome {
         }
     }
     diagnostics.extend(check_open_to_agents(config, &library));
+    diagnostics.extend(check_gate_evidence(config, &library));
     diagnostics.extend(crate::sandbox_scope::lint(config));
     diagnostics.extend(check_templates(config));
     let (tasks, task_diagnostics) = check_tasks(config);
@@ -63,6 +64,73 @@ pub fn lint_project(config: &Config) -> LintOutcome {
     ordered.append(&mut diagnostics);
     outcome.diagnostics = ordered;
     outcome
+}
+
+/// `[gates.S06]` evidence no persona can produce: no persona reports the gate, or a reporter's
+/// policy would not let it run the command (checked with the pattern's fixed words, `*` removed).
+fn check_gate_evidence(config: &Config, library: &Library) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    for (gate, evidence) in &config.gates.evidence {
+        let line = std::fs::read_to_string(&config.paths.config_file)
+            .ok()
+            .and_then(|text| {
+                text.lines()
+                    .position(|line| line.trim() == format!("[gates.{gate}]"))
+                    .map(|index| index + 1)
+            });
+        let reporters: Vec<_> = library
+            .personas()
+            .filter(|persona| persona.reports.contains(gate))
+            .collect();
+        if reporters.is_empty() {
+            found.push(
+                Diagnostic::warning(
+                    &config.paths.config_file,
+                    line,
+                    format!("[gates.{gate}] asks for evidence, but no persona lists {gate} in `reports`"),
+                )
+                .with_hint(format!("only `agentctl gates record {gate}` can record it; add {gate} to a persona's `reports`")),
+            );
+            continue;
+        }
+        for pattern in &evidence.commands {
+            let command = pattern
+                .replace('*', " ")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            let able = reporters.iter().any(|persona| {
+                crate::personas::policy_for(config, persona).is_ok_and(|policy| {
+                    matches!(
+                        policy
+                            .decide(&agentctl_policy::ToolRequest::ExecuteBash {
+                                command: command.clone()
+                            })
+                            .decision,
+                        agentctl_protocol::Decision::Allow { .. }
+                    )
+                })
+            });
+            if !able {
+                let names: Vec<&str> = reporters
+                    .iter()
+                    .map(|persona| persona.name.as_str())
+                    .collect();
+                found.push(
+                    Diagnostic::warning(
+                        &config.paths.config_file,
+                        line,
+                        format!(
+                            "[gates.{gate}] wants `{pattern}`, but {} may not run `{command}`",
+                            names.join(", ")
+                        ),
+                    )
+                    .with_hint("allow the command in the reporting persona's `commands.allow` (or a `[personas.NAME]` overlay), or the gate can only be recorded by a human"),
+                );
+            }
+        }
+    }
+    found
 }
 
 /// `[open_to_agents]` must name personas of the library: a misspelt name would silently open

@@ -63,7 +63,10 @@ impl Engine<'_> {
                     self.context.task.id,
                     requirement.because
                 );
-                return self.end(RunStatus::Failed, reason, None).map(Some);
+                let next_steps = self.gate_next_steps(requirement.gate);
+                let mut report = self.end(RunStatus::Failed, reason, None)?;
+                report.next_steps = next_steps;
+                return Ok(Some(report));
             }
             GateVerdict::NeedsApproval(requirement) => {
                 if let Some(decision) = self.rejected_start(&persona.name) {
@@ -157,6 +160,19 @@ impl Engine<'_> {
         self.persona = None;
         self.save_and_flush()?;
         Ok(None)
+    }
+
+    /// Who may record `gate` and the commands to do it, from the whole library (the run
+    /// itself loads only the personas it reaches).
+    fn gate_next_steps(&self, gate: agentctl_protocol::Gate) -> Vec<String> {
+        let config = &self.context.config;
+        let paths = agentctl_persona::LibraryPaths {
+            root: config.paths.library.clone(),
+            personas: config.paths.personas.clone(),
+            prompts: config.paths.prompts.clone(),
+        };
+        let (library, _) = agentctl_persona::Library::load(&paths, &config.overlays);
+        gates::next_steps(&library, gate, &self.context.task.id)
     }
 
     /// The stage command of this run, if the entry was one and `persona` is its active role.

@@ -60,6 +60,10 @@ pub struct RunReport {
     pub pending: Option<PendingApproval>,
     /// Actions a human rejected during the run that the persona was told about.
     pub rejections: Vec<String>,
+    /// What the user can do next when a gate stopped the run: who may record it and the
+    /// exact commands.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub next_steps: Vec<String>,
 }
 
 /// The run in progress.

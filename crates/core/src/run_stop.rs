@@ -169,6 +169,7 @@ impl Engine<'_> {
             audit_last_seq: self.recorder.last_seq,
             pending: self.state.pending.clone(),
             rejections: self.state.rejections.clone(),
+            next_steps: Vec::new(),
         }
     }
 }

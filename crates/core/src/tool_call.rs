@@ -590,6 +590,10 @@ impl Engine<'_> {
             self.save_and_flush()?;
             return Ok(CallOutcome::Answered);
         }
+        let checked = match self.check_gate_evidence(persona, gate, status)? {
+            Ok(checked) => checked,
+            Err(reason) => return self.refuse_gate_report(call, persona, gate, reason),
+        };
         let evidence = self.redactor().text(evidence);
         let (evidence, cut_note) = self.cut_evidence(persona, &evidence);
         let evidence = evidence.as_str();
@@ -613,15 +617,19 @@ impl Engine<'_> {
             status,
             by: persona.to_owned(),
         });
+        let mut reported = details! {
+            "call_id" => call.id.clone(), "gate" => gate.as_str(), "status" => status.as_str(),
+            "evidence" => agentctl_audit::cut(evidence, AUDIT_OUTPUT_BYTES),
+            "task_sha256" => task_sha256,
+        };
+        if !checked.is_empty() {
+            reported.insert("evidence_checked".to_owned(), Value::from(checked));
+        }
         Recorder::queue(
             &mut self.state,
             Some(persona),
             EventKind::GateReported,
-            details! {
-                "call_id" => call.id.clone(), "gate" => gate.as_str(), "status" => status.as_str(),
-                "evidence" => agentctl_audit::cut(evidence, AUDIT_OUTPUT_BYTES),
-                "task_sha256" => task_sha256,
-            },
+            reported,
         );
         self.answer(
             call,
@@ -630,6 +638,63 @@ impl Engine<'_> {
                 self.context.task.id
             ),
         );
+        self.save_and_flush()?;
+        Ok(CallOutcome::Answered)
+    }
+
+    /// What the project's `[gates.SNN]` evidence found for a "passed" report (`Ok(vec![])`
+    /// when the project requires none or the report is not "passed"), or why it is refused.
+    fn check_gate_evidence(
+        &mut self,
+        persona: &str,
+        gate: Gate,
+        status: GateStatus,
+    ) -> Result<Result<Vec<String>, String>, CoreError> {
+        let Some(required) = self.context.config.gates.evidence.get(&gate) else {
+            return Ok(Ok(Vec::new()));
+        };
+        if status != GateStatus::Passed {
+            return Ok(Ok(Vec::new()));
+        }
+        // The commands of this turn must be in the log before it is read.
+        self.save_and_flush()?;
+        let config = &self.context.config;
+        Ok(crate::gate_evidence::check(
+            required,
+            &config.paths.audit_log,
+            &config.paths.workspace,
+            self.state.run_id.as_str(),
+            persona,
+        ))
+    }
+
+    /// A gate report the engine will not record: the model is told why, the audit log too.
+    fn refuse_gate_report(
+        &mut self,
+        call: &ToolCall,
+        persona: &str,
+        gate: Gate,
+        reason: String,
+    ) -> Result<CallOutcome, CoreError> {
+        let reason = format!("{gate} not recorded: {reason}");
+        let arguments = self.redactor().arguments(&call.arguments);
+        self.state.denials += 1;
+        self.observer.on_event(&RunEvent::ToolDenied {
+            tool: call.name.clone(),
+            summary: format!("gate_report {gate}"),
+            reason: reason.clone(),
+        });
+        Recorder::queue(
+            &mut self.state,
+            Some(persona),
+            EventKind::ToolDenied,
+            details! {
+                "call_id" => call.id.clone(), "tool" => call.name.clone(),
+                "arguments" => agentctl_audit::cut(&arguments, AUDIT_OUTPUT_BYTES),
+                "rule" => format!("[gates.{gate}] evidence"), "reason" => reason.clone(),
+            },
+        );
+        self.answer(call, format!("denied: {reason}"));
         self.save_and_flush()?;
         Ok(CallOutcome::Answered)
     }

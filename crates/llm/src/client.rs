@@ -28,6 +28,8 @@ use crate::{ModelClient, StreamObserver};
 /// across calls when the server has refused streaming.
 pub struct OpenAiClient {
     openai: Client<OpenAIConfig>,
+    /// The same HTTP client, for the requests that are not chat completions (preflight).
+    pub(crate) http: reqwest::Client,
     settings: EndpointSettings,
     host: String,
     streaming_refused: AtomicBool,
@@ -111,12 +113,13 @@ impl OpenAiClient {
             .with_org_id("")
             .with_project_id("");
         let transport = HttpTransport {
-            http,
+            http: http.clone(),
             send_authorization: api_key.is_some(),
         };
         let openai = Client::with_config(config).with_http_service(transport);
         Ok(OpenAiClient {
             openai,
+            http,
             settings: EndpointSettings {
                 base_url,
                 ..settings
@@ -269,7 +272,7 @@ impl OpenAiClient {
     }
 }
 
-fn is_loopback(url: &reqwest::Url) -> bool {
+pub(crate) fn is_loopback(url: &reqwest::Url) -> bool {
     let Some(host) = url.host_str() else {
         return false;
     };

@@ -13,6 +13,7 @@
 mod client;
 mod error;
 mod limits;
+mod preflight;
 mod request;
 mod response;
 mod retry;
@@ -25,6 +26,7 @@ use std::time::Duration;
 pub use client::OpenAiClient;
 pub use error::ModelError;
 pub use limits::ReplyLimits;
+pub use preflight::{ModelStatus, PreflightProblem, PreflightReport};
 pub use request::{ChatRequest, ToolSpec};
 pub use response::ChatResponse;
 pub use settings::EndpointSettings;

@@ -713,3 +713,56 @@ async fn models_route_lists_the_mock_model() {
     let body: Value = serde_json::from_str(text.split("\r\n\r\n").nth(1).unwrap()).unwrap();
     assert_eq!(body["data"][0]["id"], "mock-model");
 }
+
+#[tokio::test]
+async fn preflight_knows_a_listed_model_and_names_an_unknown_one_with_did_you_mean() {
+    let endpoint = MockEndpoint::builder()
+        .model("qwen2.5-coder-1.5b")
+        .serves(Vec::<String>::new())
+        .start()
+        .await;
+    let client = OpenAiClient::new(EndpointSettings::new(endpoint.base_url())).unwrap();
+    let report = client
+        .preflight(&["qwen2.5-coder-1.5b".to_owned()])
+        .await
+        .unwrap();
+    assert_eq!(
+        report.models,
+        vec![(
+            "qwen2.5-coder-1.5b".to_owned(),
+            agentctl_llm::ModelStatus::Known
+        )]
+    );
+    assert!(!report.key_needed);
+    let problem = client
+        .preflight(&["qwen2.5-codr-1.5b".to_owned()])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        problem.to_string(),
+        format!(
+            "the endpoint at {} does not serve the model `qwen2.5-codr-1.5b`; did you mean `qwen2.5-coder-1.5b`?",
+            endpoint.base_url()
+        )
+    );
+    assert!(endpoint.chat_requests().is_empty());
+}
+
+#[tokio::test]
+async fn preflight_of_a_closed_port_is_unreachable_and_a_remote_https_endpoint_needs_a_key() {
+    let closed = OpenAiClient::new(EndpointSettings::new("http://127.0.0.1:9/v1")).unwrap();
+    let problem = closed.preflight(&["m".to_owned()]).await.unwrap_err();
+    assert!(
+        matches!(problem, agentctl_llm::PreflightProblem::Unreachable { .. }),
+        "{problem}"
+    );
+    // Decided before any connection: the host need not exist.
+    let remote = OpenAiClient::new(EndpointSettings::new("https://models.invalid/v1")).unwrap();
+    let problem = remote.preflight(&["m".to_owned()]).await.unwrap_err();
+    assert_eq!(
+        problem,
+        agentctl_llm::PreflightProblem::MissingKey {
+            base_url: "https://models.invalid/v1".to_owned()
+        }
+    );
+}

@@ -44,6 +44,8 @@ impl ShellError {
 pub(crate) struct ParsedScript {
     pub(crate) commands: Vec<SimpleCommand>,
     pub(crate) redirections: Vec<Redirection>,
+    /// A command was put in the background with `&`: the line's exit status is not its own.
+    pub(crate) background: bool,
 }
 
 /// `NAME=value … word word …`, without its redirections (those are in
@@ -280,6 +282,7 @@ impl Parser {
                         self.advance(2);
                         needs_command = true;
                     } else {
+                        self.script.background = true;
                         self.advance(1);
                     }
                     has_command = false;

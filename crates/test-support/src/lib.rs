@@ -14,7 +14,7 @@ mod server;
 
 pub use reply::MockReply;
 pub use server::{
-    MockEndpoint, MockEndpointBuilder, RecordedRequest, DEFAULT_MOCK_MODEL,
+    MockEndpoint, MockEndpointBuilder, RecordedRequest, DEFAULT_MOCK_MODEL, DEFAULT_SERVED_MODELS,
     STREAMING_REFUSAL_MESSAGE,
 };
 

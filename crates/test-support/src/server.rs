@@ -29,6 +29,11 @@ use crate::reply::MockReply;
 /// The model id the mock reports unless told otherwise.
 pub const DEFAULT_MOCK_MODEL: &str = "mock-model";
 
+/// Further ids `GET /v1/models` lists unless told otherwise: the models the repository's example
+/// and `agentctl init` configurations ask for, so a run against the mock passes agentctl's
+/// preflight the way one against the local model (which lists its alias) does.
+pub const DEFAULT_SERVED_MODELS: [&str; 3] = ["smollm2", "gpt-4.1-mini", "qwen2.5-coder-1.5b"];
+
 /// What the mock says when a streaming request offers tools in refusal mode. It mentions
 /// "stream" on purpose: that is what clients key their fallback on.
 pub const STREAMING_REFUSAL_MESSAGE: &str =
@@ -69,6 +74,7 @@ struct Shared {
     requests: Mutex<Vec<RecordedRequest>>,
     refuse_streaming_with_tools: bool,
     model: String,
+    served: Vec<String>,
     record: Option<Mutex<fs_err::File>>,
 }
 
@@ -83,6 +89,7 @@ pub struct MockEndpointBuilder {
     script: Vec<MockReply>,
     refuse_streaming_with_tools: bool,
     model: String,
+    served: Vec<String>,
     port: u16,
     record: Option<PathBuf>,
 }
@@ -93,6 +100,7 @@ impl Default for MockEndpointBuilder {
             script: Vec::new(),
             refuse_streaming_with_tools: false,
             model: DEFAULT_MOCK_MODEL.to_owned(),
+            served: DEFAULT_SERVED_MODELS.map(str::to_owned).to_vec(),
             port: 0,
             record: None,
         }
@@ -122,6 +130,13 @@ impl MockEndpointBuilder {
     /// The model id reported in completions and by `GET /v1/models`.
     pub fn model(mut self, model: impl Into<String>) -> Self {
         self.model = model.into();
+        self
+    }
+
+    /// The further ids `GET /v1/models` lists besides [`MockEndpointBuilder::model`] (default
+    /// [`DEFAULT_SERVED_MODELS`]).
+    pub fn serves(mut self, models: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.served = models.into_iter().map(Into::into).collect();
         self
     }
 
@@ -164,6 +179,7 @@ impl MockEndpointBuilder {
             requests: Mutex::new(Vec::new()),
             refuse_streaming_with_tools: self.refuse_streaming_with_tools,
             model: self.model,
+            served: self.served,
             record,
         });
         let (shutdown, shutdown_seen) = watch::channel(false);
@@ -319,12 +335,19 @@ async fn handle(
     let response = if recorded.is_chat_completion() {
         answer_chat(&recorded, &shared, &close).await
     } else if recorded.method == "GET" && recorded.path.ends_with("/models") {
-        json_response(
-            StatusCode::OK,
-            &json!({"object": "list", "data": [
-                {"id": shared.model, "object": "model", "created": 0, "owned_by": "agentctl-mock"}
-            ]}),
-        )
+        let mut ids = vec![shared.model.clone()];
+        ids.extend(
+            shared
+                .served
+                .iter()
+                .filter(|id| **id != shared.model)
+                .cloned(),
+        );
+        let data: Vec<Value> = ids
+            .iter()
+            .map(|id| json!({"id": id, "object": "model", "created": 0, "owned_by": "agentctl-mock"}))
+            .collect();
+        json_response(StatusCode::OK, &json!({"object": "list", "data": data}))
     } else {
         json_response(
             StatusCode::NOT_FOUND,

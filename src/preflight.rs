@@ -1,0 +1,115 @@
+//! The endpoint checks `run`, `resume` and `doctor` make before any gate, audit entry or model
+//! call: an API key where one is needed, the endpoint reachable, the model served.
+//!
+//! Owns: building a client from the configuration, turning a [`PreflightProblem`] into an
+//! `error:`/`hint:` pair and its exit code (2 for a setting to fix, 1 for an endpoint that does
+//! not answer), and `resume`'s warning when the endpoint or model differs from the run's start.
+//! The checks themselves are in `agentctl_llm` (`preflight.rs`).
+
+use agentctl_config::Config;
+use agentctl_llm::{EndpointSettings, OpenAiClient, PreflightProblem, PreflightReport};
+
+use crate::exit::Exit;
+use crate::output;
+
+/// How many model ids an "unknown model" hint lists.
+const LISTED_MODELS: usize = 10;
+
+/// A client for the configured endpoint, or the configuration error (exit 2).
+pub fn client(config: &Config) -> Result<OpenAiClient, (String, Option<String>)> {
+    let base_url = config
+        .base_url()
+        .map_err(|error| (error.to_string(), error.hint()))?;
+    let settings = EndpointSettings {
+        api_key: config.endpoint.api_key.clone(),
+        timeout: config.endpoint.timeout,
+        ..EndpointSettings::new(base_url)
+    };
+    OpenAiClient::new(settings).map_err(|error| (error.to_string(), None))
+}
+
+/// Runs the checks for `models`; prints the first problem with its fix and returns its exit
+/// code.
+pub async fn check(config: &Config, models: &[String]) -> Result<PreflightReport, Exit> {
+    let client = client(config).map_err(|(message, hint)| {
+        output::error(&message, hint.as_deref());
+        Exit::BadInput
+    })?;
+    client.preflight(models).await.map_err(|problem| {
+        output::error(&problem.to_string(), Some(&hint(config, &problem)));
+        exit_for(&problem)
+    })
+}
+
+/// 1 when the endpoint did not answer (the work could not be done now); 2 for a setting to fix.
+pub fn exit_for(problem: &PreflightProblem) -> Exit {
+    match problem {
+        PreflightProblem::Unreachable { .. } => Exit::Failure,
+        PreflightProblem::MissingKey { .. }
+        | PreflightProblem::KeyRefused { .. }
+        | PreflightProblem::UnknownModel { .. } => Exit::BadInput,
+    }
+}
+
+/// What to do about `problem`.
+pub fn hint(config: &Config, problem: &PreflightProblem) -> String {
+    let key_variable = &config.endpoint.api_key_env;
+    match problem {
+        PreflightProblem::MissingKey { .. } => format!(
+            "export {key_variable}=... (the variable named by [endpoint] api_key_env), or point [endpoint] base_url (or OPENAI_BASE_URL) at a local server; `agentctl docs endpoints` lists both"
+        ),
+        PreflightProblem::KeyRefused { .. } => format!(
+            "check the key in {key_variable} (the variable named by [endpoint] api_key_env)"
+        ),
+        PreflightProblem::Unreachable { .. } => "start the server, or set [endpoint] base_url in agentctl.toml (or OPENAI_BASE_URL) to a running one; `agentctl doctor` shows what agentctl sees".to_owned(),
+        PreflightProblem::UnknownModel { available, .. } => {
+            let mut listed: Vec<&str> = available.iter().take(LISTED_MODELS).map(String::as_str).collect();
+            if available.len() > LISTED_MODELS {
+                listed.push("…");
+            }
+            format!(
+                "the endpoint serves: {}. Set [endpoint] model, map the persona's model in [models], or pass --model",
+                listed.join(", ")
+            )
+        }
+    }
+}
+
+/// Warns when `resume` would talk to another endpoint or model than the run started with (from
+/// the run's `run.started` audit entry).
+pub fn warn_if_changed(
+    config: &Config,
+    run_id: &str,
+    endpoint_host: &str,
+    model_now: impl Fn(&str) -> String,
+) {
+    let Ok(entries) = agentctl_audit::read_entries(&config.paths.audit_log) else {
+        return;
+    };
+    let Some(started) = entries.iter().find(|entry| {
+        entry.event == agentctl_protocol::EventKind::RunStarted
+            && entry.run.as_ref().is_some_and(|run| run.as_str() == run_id)
+    }) else {
+        return;
+    };
+    let text = |key: &str| {
+        started
+            .details
+            .get(key)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let (endpoint_then, model_then, persona) = (text("endpoint"), text("model"), text("persona"));
+    if !endpoint_then.is_empty() && endpoint_then != endpoint_host {
+        output::warning(&format!(
+            "run {run_id} started on the endpoint {endpoint_then}; it continues on {endpoint_host} (from this shell's configuration)"
+        ));
+    }
+    let model = model_now(&persona);
+    if !model_then.is_empty() && model_then != model {
+        output::warning(&format!(
+            "run {run_id} started {persona} with the model {model_then}; it continues with {model}"
+        ));
+    }
+}

@@ -1,0 +1,648 @@
+//! The headline path from `agentctl init`: the whole team on the starter project from one
+//! command, a blocked gate that says what to do, humans recording S06/S07 from CI evidence, and
+//! evidence-bound gates (`[gates.S06]`, `[gates.S07]`) refusing reports the run does not back.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{handoff, mock, runtime, stderr_of, text, tool_call, Project};
+use serde_json::json;
+
+fn bash(command: &str) -> agentctl_test_support::MockReply {
+    tool_call("execute_bash", json!({ "command": command }))
+}
+
+fn report(gate: &str) -> agentctl_test_support::MockReply {
+    tool_call(
+        "gate_report",
+        json!({"gate": gate, "status": "passed", "evidence": "all green, trust me"}),
+    )
+}
+
+/// `agentctl` on the mock, with programs from the system directories only: python3 from a
+/// toolchain under a home directory (pyenv) is outside the sandbox unless `[sandbox] read` says.
+fn agentctl_with(
+    project: &Project,
+    endpoint: &agentctl_test_support::MockEndpoint,
+) -> assert_cmd::Command {
+    let mut command = project.agentctl_with(endpoint);
+    command.env(
+        "PATH",
+        "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    );
+    command
+}
+
+const TESTS: &str = "python3 -m unittest discover -s tests";
+const SCAN: &str = "python3 scripts/scan_secrets.py";
+
+/// The gate rows of PROJECT_STATE.md for one task and gate.
+fn row(project: &Project, task: &str, gate: &str) -> Option<String> {
+    project
+        .read("PROJECT_STATE.md")
+        .lines()
+        .find(|line| line.starts_with(&format!("| {task} | {gate} |")))
+        .map(str::to_owned)
+}
+
+/// The tool messages the model was sent in its last request.
+fn last_tool_messages(endpoint: &agentctl_test_support::MockEndpoint) -> Vec<String> {
+    let requests = endpoint.chat_requests();
+    let last = requests.last().expect("the model was asked");
+    last.body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|message| message["role"] == "tool")
+        .map(|message| message["content"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[test]
+fn the_team_runs_from_one_command_pauses_at_s08_and_completes_after_approval() {
+    let runtime = runtime();
+    let project = Project::initialized();
+    let endpoint = mock(
+        &runtime,
+        vec![
+            handoff("qa-engineer", "S06 open: run the tests"),
+            bash(TESTS),
+            report("S06"),
+            handoff("sec-reviewer", "S06 passed; review"),
+            bash(SCAN),
+            report("S07"),
+            handoff("ops-devops", "S06 and S07 passed; deploy"),
+            // After the human's approval:
+            handoff("release-manager", "rolled out; write the notes"),
+            text("Release notes written."),
+        ],
+    );
+    let run = agentctl_with(&project, &endpoint)
+        .args(["run", "orch-planner", "--task", "T-155"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(3), "{}", stderr_of(&run));
+    let stderr = stderr_of(&run);
+    assert!(
+        stderr.contains("agentctl approve T-155 --gate S08"),
+        "{stderr}"
+    );
+    let s06 = row(&project, "T-155", "S06").expect("S06 recorded");
+    assert!(s06.contains("| passed | qa-engineer |"), "{s06}");
+    let s07 = row(&project, "T-155", "S07").expect("S07 recorded");
+    assert!(s07.contains("| passed | sec-reviewer |"), "{s07}");
+    // The evidence agentctl checked, not the model's words, is in the audit entry.
+    let reported = project.events("gate.reported");
+    assert_eq!(reported.len(), 2, "{reported:#?}");
+    assert!(
+        reported[0]["details"]["evidence_checked"][0]
+            .as_str()
+            .unwrap()
+            .contains(&format!("ran `{TESTS}`")),
+        "{reported:#?}"
+    );
+    assert_eq!(
+        endpoint.remaining(),
+        2,
+        "paused before ops-devops was asked"
+    );
+
+    let approve = project
+        .agentctl()
+        .args(["approve", "T-155", "--gate", "S08", "--by", "alice"])
+        .output()
+        .unwrap();
+    assert_eq!(approve.status.code(), Some(0), "{}", stderr_of(&approve));
+    let resume = agentctl_with(&project, &endpoint)
+        .args(["resume", "T-155"])
+        .output()
+        .unwrap();
+    assert_eq!(resume.status.code(), Some(0), "{}", stderr_of(&resume));
+    assert_eq!(endpoint.remaining(), 0);
+    let trail: Vec<String> = project
+        .events("handoff")
+        .iter()
+        .map(|entry| entry["details"]["to"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        trail,
+        [
+            "qa-engineer",
+            "sec-reviewer",
+            "ops-devops",
+            "release-manager"
+        ]
+    );
+    project.assert_audit_intact();
+}
+
+#[test]
+fn a_blocked_gate_names_who_may_record_it_and_the_exact_next_commands() {
+    let runtime = runtime();
+    let project = Project::initialized();
+    let endpoint = mock(&runtime, vec![text("should not be asked")]);
+    let run = agentctl_with(&project, &endpoint)
+        .args(["run", "ops-devops", "--task", "T-154"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(1));
+    let stderr = stderr_of(&run);
+    for expected in [
+        "gate S06 (quality gates) is not_started for task T-154",
+        "S06 (quality gates) is recorded by qa-engineer through `gate_report`, or by a human",
+        "agentctl run orch-planner --task T-154",
+        "agentctl run qa-engineer --task T-154",
+        "agentctl gates record S06 --task T-154 --evidence URL",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "missing `{expected}` in\n{stderr}"
+        );
+    }
+    assert!(endpoint.chat_requests().is_empty());
+}
+
+#[test]
+fn a_human_records_s06_from_a_report_file_and_s07_from_a_ci_run_then_devops_starts() {
+    let runtime = runtime();
+    let project = Project::initialized();
+    let junit = "<testsuite tests=\"3\" failures=\"0\"/>\n";
+    project.write("reports/junit.xml", junit);
+    let digest = agentctl_core::store::sha256_hex(junit.as_bytes());
+    let s06 = project
+        .agentctl()
+        .args([
+            "gates",
+            "record",
+            "S06",
+            "--task",
+            "T-154",
+            "--by",
+            "alice",
+            "--evidence-file",
+            "reports/junit.xml",
+            "--note",
+            "CI build 41",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(s06.status.code(), Some(0), "{}", stderr_of(&s06));
+    let s07 = project
+        .agentctl()
+        .args([
+            "gates",
+            "record",
+            "S07",
+            "--task",
+            "T-154",
+            "--by",
+            "bob",
+            "--evidence",
+            "https://ci.example.com/runs/123",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(s07.status.code(), Some(0), "{}", stderr_of(&s07));
+
+    let os_user = agentctl_core::os_user::current();
+    let s06_row = row(&project, "T-154", "S06").unwrap();
+    assert!(
+        s06_row.contains(&format!("| passed | alice ({os_user}) |")),
+        "{s06_row}"
+    );
+    assert!(
+        s06_row.contains(&format!("reports/junit.xml sha256:{digest} — CI build 41")),
+        "{s06_row}"
+    );
+    let s07_row = row(&project, "T-154", "S07").unwrap();
+    assert!(
+        s07_row.contains("https://ci.example.com/runs/123"),
+        "{s07_row}"
+    );
+    let reported = project.events("gate.reported");
+    assert_eq!(reported.len(), 2);
+    assert_eq!(reported[0]["details"]["recorded_by"], "human");
+    assert_eq!(reported[0]["details"]["by"], "alice");
+    assert_eq!(reported[0]["details"]["os_user"], os_user.as_str());
+    assert_eq!(reported[0]["details"]["evidence_sha256"], digest.as_str());
+    assert_eq!(
+        reported[1]["details"]["evidence_url"],
+        "https://ci.example.com/runs/123"
+    );
+
+    // S08 is a human approval, not outside evidence; an unreadable file records nothing.
+    let s08 = project
+        .agentctl()
+        .args([
+            "gates",
+            "record",
+            "S08",
+            "--task",
+            "T-154",
+            "--evidence",
+            "https://x.example",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(s08.status.code(), Some(2), "{}", stderr_of(&s08));
+    let missing = project
+        .agentctl()
+        .args([
+            "gates",
+            "record",
+            "S06",
+            "--task",
+            "T-154",
+            "--evidence-file",
+            "nope.xml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2), "{}", stderr_of(&missing));
+    assert_eq!(project.events("gate.reported").len(), 2);
+
+    let endpoint = mock(&runtime, vec![text("Staging record written.")]);
+    let run = agentctl_with(&project, &endpoint)
+        .args(["run", "ops-devops", "--task", "T-154"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    project.assert_audit_intact();
+}
+
+#[test]
+fn gate_report_without_the_test_command_is_refused_and_the_model_is_told_why() {
+    let runtime = runtime();
+    let project = Project::initialized();
+    let endpoint = mock(
+        &runtime,
+        vec![report("S06"), text("I could not record S06.")],
+    );
+    let run = agentctl_with(&project, &endpoint)
+        .args(["run", "qa-engineer", "--task", "T-154"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    assert_eq!(row(&project, "T-154", "S06"), None, "nothing recorded");
+    let denied = project.events("tool.denied");
+    assert_eq!(denied.len(), 1, "{denied:#?}");
+    assert_eq!(denied[0]["details"]["rule"], "[gates.S06] evidence");
+    let told = last_tool_messages(&endpoint);
+    assert!(
+        told[0].starts_with("denied: S06 not recorded: passing this gate needs a command matching `python3 -m unittest*`"),
+        "{told:?}"
+    );
+    assert!(
+        told[0].contains("you ran no command in this run"),
+        "{told:?}"
+    );
+}
+
+#[test]
+fn gate_report_after_the_test_command_exited_0_is_accepted() {
+    let runtime = runtime();
+    let project = Project::initialized();
+    let endpoint = mock(
+        &runtime,
+        vec![bash(TESTS), report("S06"), text("S06 passed.")],
+    );
+    let run = agentctl_with(&project, &endpoint)
+        .args(["run", "qa-engineer", "--task", "T-154"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    let s06 = row(&project, "T-154", "S06")
+        .unwrap_or_else(|| panic!("not recorded: {}\n{:#?}", stderr_of(&run), project.audit()));
+    assert!(s06.contains("| passed | qa-engineer |"), "{s06}");
+    let results = project.events("tool.result");
+    assert_eq!(results[0]["details"]["exit_code"], 0, "{results:#?}");
+}
+
+#[test]
+fn a_failing_test_command_does_not_count() {
+    let runtime = runtime();
+    let project = Project::initialized();
+    project.write(
+        "tests/test_service.py",
+        "import unittest\n\nclass Failing(unittest.TestCase):\n    def test_fails(self):\n        self.fail('red')\n",
+    );
+    let endpoint = mock(
+        &runtime,
+        vec![bash(TESTS), report("S06"), text("S06 failed.")],
+    );
+    let run = agentctl_with(&project, &endpoint)
+        .args(["run", "qa-engineer", "--task", "T-154"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    assert_eq!(row(&project, "T-154", "S06"), None);
+    let told = last_tool_messages(&endpoint);
+    assert!(told[1].contains(&format!("`{TESTS}` exited 1")), "{told:?}");
+}
+
+#[test]
+fn a_command_list_does_not_count_even_when_every_command_is_allowed() {
+    let runtime = runtime();
+    let project = Project::initialized();
+    let line = format!("{TESTS}; {TESTS}");
+    let endpoint = mock(&runtime, vec![bash(&line), report("S06"), text("done")]);
+    let run = agentctl_with(&project, &endpoint)
+        .args(["run", "qa-engineer", "--task", "T-154"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    let results = project.events("tool.result");
+    assert_eq!(
+        results[0]["details"]["exit_code"], 0,
+        "the line itself ran: {results:#?}"
+    );
+    assert_eq!(row(&project, "T-154", "S06"), None);
+    let told = last_tool_messages(&endpoint);
+    assert!(
+        told[1].contains("it is 2 commands, not one plain command"),
+        "{told:?}"
+    );
+}
+
+#[test]
+fn a_command_from_a_previous_run_does_not_count() {
+    let runtime = runtime();
+    let project = Project::initialized();
+    let endpoint = mock(
+        &runtime,
+        vec![bash(TESTS), text("tests ran"), report("S06"), text("tried")],
+    );
+    for _ in 0..2 {
+        let run = project
+            .agentctl_with(&endpoint)
+            .args(["run", "qa-engineer", "--task", "T-154"])
+            .output()
+            .unwrap();
+        assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    }
+    assert_eq!(endpoint.remaining(), 0);
+    assert_eq!(row(&project, "T-154", "S06"), None);
+    assert_eq!(project.events("tool.denied").len(), 1);
+}
+
+#[test]
+fn a_report_file_with_another_digest_is_refused() {
+    let runtime = runtime();
+    let project = Project::initialized();
+    project.edit_config(&[(
+        "[gates.S07]\ncommands = [\"python3 scripts/scan_secrets.py*\"]\n",
+        "[gates.S07]\nfiles = [{ path = \"reports/scan.txt\", sha256 = \"0000000000000000000000000000000000000000000000000000000000000000\" }]\n",
+    )]);
+    project.write("reports/scan.txt", "0 findings\n");
+    // S07 needs S06 first (the task lists it as a prerequisite for later stages).
+    let record = project
+        .agentctl()
+        .args([
+            "gates",
+            "record",
+            "S06",
+            "--task",
+            "T-154",
+            "--by",
+            "alice",
+            "--evidence",
+            "https://ci.example.com/1",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(record.status.code(), Some(0), "{}", stderr_of(&record));
+    let endpoint = mock(&runtime, vec![report("S07"), text("done")]);
+    let run = agentctl_with(&project, &endpoint)
+        .args(["run", "sec-reviewer", "--task", "T-154"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    assert_eq!(row(&project, "T-154", "S07"), None);
+    let told = last_tool_messages(&endpoint);
+    assert!(
+        told[0].contains("the report file `reports/scan.txt` has SHA-256"),
+        "{told:?}"
+    );
+}
+
+#[test]
+fn lint_names_a_gate_evidence_table_that_requires_nothing() {
+    let project = Project::initialized();
+    project.edit_config(&[(
+        "[gates.S06]\ncommands = [\"python3 -m unittest*\"]\n",
+        "[gates.S06]\ncommands = [\"*\"]\n",
+    )]);
+    let lint = project.agentctl().arg("lint").output().unwrap();
+    assert_eq!(lint.status.code(), Some(2));
+    assert!(
+        stderr_of(&lint)
+            .contains("[gates.S06]: the command pattern \"*\" would accept any command"),
+        "{}",
+        stderr_of(&lint)
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// preflight: key, endpoint, model — before any gate, audit entry or model call
+
+/// Asserts the run left nothing behind: no audit log, no run state, no gate table.
+fn assert_untouched(project: &Project) {
+    for path in ["AUDIT_LOG.md", ".agentctl", "PROJECT_STATE.md"] {
+        assert!(!project.path(path).exists(), "{path} was written");
+    }
+}
+
+#[test]
+fn an_unreachable_endpoint_fails_fast_before_any_gate_or_audit_write() {
+    let project = Project::initialized();
+    let started = std::time::Instant::now();
+    let run = project
+        .agentctl()
+        .env("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+        .args(["run", "orch-planner", "--task", "T-154"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(1), "{}", stderr_of(&run));
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    let stderr = stderr_of(&run);
+    assert!(
+        stderr.starts_with("error: cannot reach the model endpoint at http://127.0.0.1:9/v1"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: start the server, or set [endpoint] base_url"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("gate"), "no gate was checked: {stderr}");
+    assert_untouched(&project);
+}
+
+#[test]
+fn a_missing_key_for_a_remote_endpoint_is_named_before_anything_else() {
+    // init's configuration points at a remote https endpoint and the test gives no key.
+    let project = Project::initialized();
+    let run = project
+        .agentctl()
+        .args(["run", "ops-devops", "--task", "T-154"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2), "{}", stderr_of(&run));
+    assert_eq!(
+        stderr_of(&run),
+        "error: no API key for https://api.openai.com/v1: a remote https endpoint needs one\nhint: export OPENAI_API_KEY=... (the variable named by [endpoint] api_key_env), or point [endpoint] base_url (or OPENAI_BASE_URL) at a local server; `agentctl docs endpoints` lists both\n"
+    );
+    assert_untouched(&project);
+}
+
+#[test]
+fn an_unknown_model_is_named_with_did_you_mean_and_nothing_runs() {
+    let runtime = runtime();
+    let project = Project::initialized();
+    let endpoint = mock(&runtime, vec![text("should not be asked")]);
+    let run = agentctl_with(&project, &endpoint)
+        .args([
+            "run",
+            "orch-planner",
+            "--task",
+            "T-154",
+            "--model",
+            "gpt-4.1-mimi",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2), "{}", stderr_of(&run));
+    let stderr = stderr_of(&run);
+    assert!(
+        stderr.contains("does not serve the model `gpt-4.1-mimi`; did you mean `gpt-4.1-mini`?"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: the endpoint serves: mock-model, smollm2, gpt-4.1-mini"),
+        "{stderr}"
+    );
+    assert!(endpoint.chat_requests().is_empty());
+    assert_untouched(&project);
+}
+
+#[test]
+fn resume_warns_when_the_endpoint_differs_from_the_runs() {
+    let runtime = runtime();
+    let project = Project::initialized();
+    for gate in ["S06", "S07"] {
+        let record = project
+            .agentctl()
+            .args([
+                "gates",
+                "record",
+                gate,
+                "--task",
+                "T-155",
+                "--by",
+                "alice",
+                "--evidence",
+                "https://ci.example.com/7",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(record.status.code(), Some(0), "{}", stderr_of(&record));
+    }
+    let first = mock(&runtime, vec![]);
+    let run = agentctl_with(&project, &first)
+        .args(["run", "ops-devops", "--task", "T-155"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(3), "{}", stderr_of(&run));
+    let approve = project
+        .agentctl()
+        .args(["approve", "T-155", "--by", "alice"])
+        .output()
+        .unwrap();
+    assert_eq!(approve.status.code(), Some(0), "{}", stderr_of(&approve));
+    let second = mock(&runtime, vec![text("done")]);
+    let resume = agentctl_with(&project, &second)
+        .args(["resume", "T-155"])
+        .output()
+        .unwrap();
+    assert_eq!(resume.status.code(), Some(0), "{}", stderr_of(&resume));
+    let host = |endpoint: &agentctl_test_support::MockEndpoint| endpoint.address().to_string();
+    assert!(
+        stderr_of(&resume).contains(&format!(
+            "started on the endpoint {}; it continues on {}",
+            host(&first),
+            host(&second)
+        )),
+        "{}",
+        stderr_of(&resume)
+    );
+}
+
+#[test]
+fn doctor_prints_the_endpoint_checks_beside_the_sandbox() {
+    let runtime = runtime();
+    let project = Project::initialized();
+    let endpoint = mock(&runtime, vec![]);
+    let doctor = agentctl_with(&project, &endpoint)
+        .args(["doctor", "--json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&doctor.stdout).unwrap();
+    let check = |name: &str| {
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|check| check["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no `{name}` check in {report:#}"))
+    };
+    assert_eq!(check("landlock")["status"], "ok");
+    assert_eq!(check("endpoint")["status"], "ok");
+    assert_eq!(check("api key")["status"], "not_needed");
+    assert_eq!(check("model gpt-4.1-mini")["status"], "ok");
+
+    let unreachable = project
+        .agentctl()
+        .env("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+        .args(["doctor", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(unreachable.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&unreachable.stdout).unwrap();
+    let endpoint_check = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|check| check["name"] == "endpoint")
+        .unwrap();
+    assert_eq!(endpoint_check["status"], "missing", "{report:#}");
+}
+
+#[test]
+fn lint_warns_when_no_reporting_persona_may_run_the_evidence_command() {
+    let project = Project::initialized();
+    let lint = project.agentctl().arg("lint").output().unwrap();
+    assert_eq!(lint.status.code(), Some(0), "{}", stderr_of(&lint));
+    assert_eq!(
+        stderr_of(&lint),
+        "",
+        "the shipped team can produce the shipped evidence"
+    );
+    project.edit_config(&[(
+        "[gates.S06]\ncommands = [\"python3 -m unittest*\"]\n",
+        "[gates.S06]\ncommands = [\"make check*\"]\n",
+    )]);
+    let lint = project.agentctl().arg("lint").output().unwrap();
+    assert_eq!(
+        lint.status.code(),
+        Some(0),
+        "a warning: {}",
+        stderr_of(&lint)
+    );
+    assert!(
+        stderr_of(&lint)
+            .contains("[gates.S06] wants `make check*`, but qa-engineer may not run `make check`"),
+        "{}",
+        stderr_of(&lint)
+    );
+}
