@@ -29,6 +29,6 @@ pub use command::MAX_COMMAND_BYTES;
 pub use describe::EffectivePolicy;
 pub use engine::PolicyEngine;
 pub use error::PolicyError;
-pub use mcp::{pattern_names_server, rules_reach_server};
 pub use evidence::evidence_command_match;
+pub use mcp::{pattern_names_server, rules_reach_server};
 pub use request::{PolicySpec, ToolRequest, Verdict};
