@@ -49,7 +49,12 @@ pub fn lint_project(config: &Config) -> LintOutcome {
         }
     }
     diagnostics.extend(check_open_to_agents(config, &library));
-    diagnostics.extend(check_gate_evidence(config, &library));
+    // With a persona file that failed to parse, "no persona reports this gate" may be a knock-on
+    // of that error (the broken file may be the reporter), so it is not said then.
+    let library_broken = library_diagnostics
+        .iter()
+        .any(|diagnostic| diagnostic.severity == agentctl_protocol::Severity::Error);
+    diagnostics.extend(check_gate_evidence(config, &library, library_broken));
     diagnostics.extend(crate::sandbox_scope::lint(config));
     diagnostics.extend(check_templates(config));
     let (tasks, task_diagnostics) = check_tasks(config);
@@ -68,7 +73,11 @@ pub fn lint_project(config: &Config) -> LintOutcome {
 
 /// `[gates.S06]` evidence no persona can produce: no persona reports the gate, or a reporter's
 /// policy would not let it run the command (checked with the pattern's fixed words, `*` removed).
-fn check_gate_evidence(config: &Config, library: &Library) -> Vec<Diagnostic> {
+fn check_gate_evidence(
+    config: &Config,
+    library: &Library,
+    library_broken: bool,
+) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     for (gate, evidence) in &config.gates.evidence {
         let line = std::fs::read_to_string(&config.paths.config_file)
@@ -83,6 +92,9 @@ fn check_gate_evidence(config: &Config, library: &Library) -> Vec<Diagnostic> {
             .filter(|persona| persona.reports.contains(gate))
             .collect();
         if reporters.is_empty() {
+            if library_broken {
+                continue;
+            }
             found.push(
                 Diagnostic::warning(
                     &config.paths.config_file,
