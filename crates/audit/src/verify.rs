@@ -812,9 +812,10 @@ mod tests {
         let mut edited = intact.clone();
         edited[blocks[4].start + 5] ^= 0x01;
         let mut edited_json = intact.clone();
-        let machine = blocks[7].start
-            + memchr::memmem::find(&intact[blocks[7].clone()], b"\"path\"").unwrap();
-        edited_json[machine + 9] = b'X';
+        // The entry's recorded path value (`src/file-7.rs`): hashed data whatever the encoding.
+        let value = blocks[7].start
+            + memchr::memmem::find(&intact[blocks[7].clone()], b"src/file-").unwrap();
+        edited_json[value + 4] = b'X';
         let mut swapped = block(5);
         swapped.extend(block(4));
         let mut doubled = block(3);
