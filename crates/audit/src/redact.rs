@@ -22,7 +22,9 @@
 
 use std::sync::LazyLock;
 
-use regex::{Captures, Regex};
+use std::borrow::Cow;
+
+use regex::{Captures, Regex, RegexSet};
 use serde_json::Value;
 
 /// What a secret is replaced with.
@@ -51,6 +53,11 @@ const PATTERNS: &[&str] = &[
 
 static COMPILED: LazyLock<Result<Vec<Regex>, regex::Error>> =
     LazyLock::new(|| PATTERNS.iter().map(|pattern| Regex::new(pattern)).collect());
+
+/// All of [`PATTERNS`] in one automaton: one pass over the text says whether any of them can
+/// match. Most text holds no secret, and then the replacing passes are skipped.
+static ANY_SHAPE: LazyLock<Result<RegexSet, regex::Error>> =
+    LazyLock::new(|| RegexSet::new(PATTERNS));
 
 /// `"key": "value"` inside text, plain or escaped once more (`\"key\": \"value\"`, JSON text
 /// stored in a JSON string).
@@ -143,9 +150,9 @@ impl Redactor {
     pub fn text(&self, text: &str) -> String {
         let structured = self.json_text(text);
         let text = structured.as_deref().unwrap_or(text);
-        let mut current = replace_values(text, &self.known);
-        current = replace_quoted_pairs(&current);
-        replace_shapes(&current)
+        let current = replace_values(text, &self.known);
+        let current = replace_quoted_pairs(&current);
+        replace_shapes(&current).into_owned()
     }
 
     /// Text that is JSON as a whole and holds a secret key, redacted as JSON and written again
@@ -239,7 +246,10 @@ fn collect_secret_values(value: &Value, secret: bool, out: &mut Vec<String>) {
 }
 
 /// Replaces each value (and its JSON-escaped form) wherever it appears.
-fn replace_values(text: &str, values: &[String]) -> String {
+fn replace_values<'t>(text: &'t str, values: &[String]) -> Cow<'t, str> {
+    if values.is_empty() {
+        return Cow::Borrowed(text);
+    }
     let mut values: Vec<&String> = values.iter().collect();
     values.sort_by_key(|value| std::cmp::Reverse(value.len()));
     let mut current = text.to_owned();
@@ -260,7 +270,7 @@ fn replace_values(text: &str, values: &[String]) -> String {
             };
         }
     }
-    current
+    Cow::Owned(current)
 }
 
 /// Replaces `word` where no letter or digit touches it on either side.
@@ -280,42 +290,49 @@ fn replace_words(text: &str, word: &str) -> String {
     out
 }
 
-fn replace_quoted_pairs(text: &str) -> String {
+fn replace_quoted_pairs(text: &str) -> Cow<'_, str> {
+    // Both patterns start at a double quote: text without one holds no pair.
+    if !text.contains('"') {
+        return Cow::Borrowed(text);
+    }
     let Ok(patterns) = &*QUOTED_PAIRS else {
-        return REDACTED.to_owned();
+        return Cow::Owned(REDACTED.to_owned());
     };
-    let mut current = text.to_owned();
+    let mut current = Cow::Borrowed(text);
     for pattern in patterns {
-        current = pattern
-            .replace_all(&current, |captures: &Captures<'_>| {
-                let whole = &captures[0];
-                match captures.name("value") {
-                    Some(value)
-                        if is_secret_key(&captures["key"]) && !value.as_str().is_empty() =>
-                    {
-                        let start = value.start() - captures.get(0).map_or(0, |all| all.start());
-                        format!(
-                            "{}{REDACTED}{}",
-                            &whole[..start],
-                            &whole[start + value.as_str().len()..]
-                        )
-                    }
-                    _ => whole.to_owned(),
+        let replaced = pattern.replace_all(&current, |captures: &Captures<'_>| {
+            let whole = &captures[0];
+            match captures.name("value") {
+                Some(value) if is_secret_key(&captures["key"]) && !value.as_str().is_empty() => {
+                    let start = value.start() - captures.get(0).map_or(0, |all| all.start());
+                    format!(
+                        "{}{REDACTED}{}",
+                        &whole[..start],
+                        &whole[start + value.as_str().len()..]
+                    )
                 }
-            })
-            .into_owned();
+                _ => whole.to_owned(),
+            }
+        });
+        if let Cow::Owned(changed) = replaced {
+            current = Cow::Owned(changed);
+        }
     }
     current
 }
 
-fn replace_shapes(text: &str) -> String {
-    let patterns = match &*COMPILED {
-        Ok(patterns) => patterns,
+fn replace_shapes(text: &str) -> Cow<'_, str> {
+    let (patterns, any_shape) = match (&*COMPILED, &*ANY_SHAPE) {
+        (Ok(patterns), Ok(any_shape)) => (patterns, any_shape),
         // The patterns are constants covered by the tests below; should one ever fail to compile,
         // hide everything rather than let a secret through.
-        Err(_) => return REDACTED.to_owned(),
+        _ => return Cow::Owned(REDACTED.to_owned()),
     };
-    let mut current = std::borrow::Cow::Borrowed(text);
+    // Exact, not a heuristic: when no pattern matches the text, no pass below changes it.
+    if !any_shape.is_match(text) {
+        return Cow::Borrowed(text);
+    }
+    let mut current = Cow::Borrowed(text);
     for pattern in patterns {
         let keeps = pattern.capture_names().any(|name| name == Some("keep"));
         let replaced = pattern.replace_all(&current, |captures: &Captures<'_>| {
@@ -333,11 +350,11 @@ fn replace_shapes(text: &str) -> String {
                 None => format!("{}{REDACTED}", keep.as_str()),
             }
         });
-        if let std::borrow::Cow::Owned(changed) = replaced {
-            current = std::borrow::Cow::Owned(changed);
+        if let Cow::Owned(changed) = replaced {
+            current = Cow::Owned(changed);
         }
     }
-    current.into_owned()
+    current
 }
 
 /// Replaces every secret found in `text` by structure and shape (no known values).
@@ -390,6 +407,33 @@ mod tests {
     #[test]
     fn every_pattern_compiles() {
         assert_eq!(COMPILED.as_ref().map(Vec::len).unwrap(), PATTERNS.len());
+        assert_eq!(
+            ANY_SHAPE.as_ref().map(RegexSet::len).unwrap(),
+            PATTERNS.len()
+        );
+    }
+
+    #[test]
+    fn the_one_pass_check_agrees_with_each_pattern() {
+        // The fast path skips the replacing passes when the set sees no match; it must see
+        // every match any single pattern sees.
+        let samples = [
+            "plain words, nothing secret",
+            "key sk-proj-abcdefghijklmnopqrstuvwx end",
+            "Authorization: Bearer abc.def-123",
+            "export DB_PASSWORD=hunter2",
+            "-----BEGIN RSA PRIVATE KEY-----\nMIIE",
+            "aws_secret_access_key = wJalrXUtnFEMI",
+            "xoxb-1234567890-abc",
+            "github_pat_abcdefghijklmnopqrstuvwxyz",
+            "max_tokens=100 input_tokens: 5",
+        ];
+        let patterns = COMPILED.as_ref().unwrap();
+        let set = ANY_SHAPE.as_ref().unwrap();
+        for sample in samples {
+            let one_by_one = patterns.iter().any(|pattern| pattern.is_match(sample));
+            assert_eq!(set.is_match(sample), one_by_one, "{sample}");
+        }
     }
 
     #[test]

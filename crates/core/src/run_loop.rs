@@ -85,6 +85,11 @@ pub struct Engine<'a> {
     pub(crate) prompts: Vec<(String, agentctl_prompt::AssembledPrompt)>,
     /// Personas loaded when a handoff first reached them (not in the context's library).
     pub(crate) reached: std::sync::Mutex<BTreeMap<String, Persona>>,
+    /// A model reply with tool calls is in memory but not yet saved: it is saved together
+    /// with the answers to its calls (one save, one fsync, per tool turn), or earlier by the
+    /// in-flight mark of a call with effects. A crash before that save loses only the reply,
+    /// and `resume` asks the model again: nothing it asked for had happened yet.
+    pub(crate) unsaved_reply: bool,
 }
 
 /// Starts a new run of `target` on the context's task.
@@ -126,6 +131,7 @@ pub async fn start(
         mcp_offer: None,
         prompts: Vec::new(),
         reached: Default::default(),
+        unsaved_reply: false,
     };
     let model = engine.model_for(&target.persona);
     let prompt = engine.prompt_for(&context.config, target)?;
@@ -198,6 +204,7 @@ pub async fn resume(
         mcp_offer: None,
         prompts: Vec::new(),
         reached: Default::default(),
+        unsaved_reply: false,
     };
     if engine.state.status == RunStatus::Paused {
         engine.take_decision()?;
@@ -281,6 +288,7 @@ impl<'a> Engine<'a> {
             mcp_offer: None,
             prompts: Vec::new(),
             reached: Default::default(),
+            unsaved_reply: false,
         };
         // Records a crash left unwritten go out first.
         store::blocking(|| engine.recorder.flush(&mut engine.state))?;
@@ -486,7 +494,7 @@ impl Engine<'_> {
         };
         let request = ChatRequest {
             model: self.model_for(persona),
-            messages: self.state.messages.clone(),
+            messages: &self.state.messages,
             tools,
             stream: self.context.config.endpoint.stream,
         };
@@ -579,7 +587,7 @@ impl Engine<'_> {
                 )
                 .map(Some);
         }
-        self.save_and_flush()?;
+        self.unsaved_reply = true;
         Ok(None)
     }
 
@@ -622,8 +630,9 @@ impl Engine<'_> {
                 break;
             }
         }
-        // Reads and denials of this message were answered in memory; persist them once.
-        if answered_any {
+        // Reads and denials of this message were answered in memory; persist them once, with
+        // the reply that asked for them when it is not saved yet.
+        if answered_any || self.unsaved_reply {
             self.save_and_flush()?;
         }
         Ok(None)

@@ -124,6 +124,7 @@ impl Engine<'_> {
         store::blocking(|| {
             self.state.updated_at = store::now_rfc3339();
             self.journal.append(&mut self.state)?;
+            self.unsaved_reply = false;
             self.recorder.flush_unsynced(&mut self.state)?;
             if self.journal.compaction_due() {
                 self.recorder.sync()?;
@@ -141,6 +142,7 @@ impl Engine<'_> {
         self.state.updated_at = store::now_rfc3339();
         self.recorder.sync()?;
         let digest = self.journal.compact(&mut self.state)?;
+        self.unsaved_reply = false;
         self.recorder.flush(&mut self.state)?;
         Ok(digest)
     }

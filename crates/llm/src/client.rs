@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::error::ModelError;
 use crate::limits::{ReplyGuard, CURRENT_GUARD};
-use crate::request::{wire_body, ChatRequest};
+use crate::request::{wire_body, ChatRequest, WireBody};
 use crate::response::{parse_completion, ChatResponse, Completion};
 use crate::retry::{backoff_wait, classify, AttemptFailure};
 use crate::settings::EndpointSettings;
@@ -147,7 +147,7 @@ impl OpenAiClient {
     /// [`ModelError::ReplyLimit`] whatever async-openai made of the broken body.
     async fn attempt(
         &self,
-        request: &ChatRequest,
+        request: &ChatRequest<'_>,
         streaming: bool,
         observer: &mut dyn StreamObserver,
     ) -> Result<Completion, AttemptFailure> {
@@ -185,9 +185,9 @@ impl OpenAiClient {
         })
     }
 
-    async fn attempt_plain(&self, body: &Value) -> Result<Completion, AttemptFailure> {
+    async fn attempt_plain(&self, body: &WireBody<'_>) -> Result<Completion, AttemptFailure> {
         let chat = self.openai.chat();
-        let call = chat.create_byot::<&Value, Value>(body);
+        let call = chat.create_byot::<&WireBody<'_>, Value>(body);
         let reply = match tokio::time::timeout(self.settings.first_token_timeout, call).await {
             Ok(reply) => reply.map_err(|error| classify(error, false))?,
             Err(_) => return Err(self.no_first_answer("the reply")),
@@ -202,11 +202,11 @@ impl OpenAiClient {
 
     async fn attempt_streaming(
         &self,
-        body: &Value,
+        body: &WireBody<'_>,
         observer: &mut dyn StreamObserver,
     ) -> Result<Completion, AttemptFailure> {
         let chat = self.openai.chat();
-        let open = chat.create_stream_byot::<&Value, Value>(body);
+        let open = chat.create_stream_byot::<&WireBody<'_>, Value>(body);
         let first_token = self.settings.first_token_timeout;
         let mut stream = match tokio::time::timeout(first_token, open).await {
             Ok(stream) => stream.map_err(|error| classify(error, true))?,
@@ -287,7 +287,7 @@ pub(crate) fn is_loopback(url: &reqwest::Url) -> bool {
 impl ModelClient for OpenAiClient {
     async fn complete(
         &self,
-        request: &ChatRequest,
+        request: &ChatRequest<'_>,
         observer: &mut dyn StreamObserver,
     ) -> Result<ChatResponse, ModelError> {
         let limit = self.settings.reply_limits.max_duration;
@@ -308,7 +308,7 @@ impl OpenAiClient {
     /// [`ModelClient::complete`] without the wall-time cap.
     async fn complete_in_time(
         &self,
-        request: &ChatRequest,
+        request: &ChatRequest<'_>,
         observer: &mut dyn StreamObserver,
     ) -> Result<ChatResponse, ModelError> {
         let started = Instant::now();

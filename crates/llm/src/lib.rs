@@ -72,7 +72,7 @@ pub trait ModelClient: Send + Sync {
     /// `observer` as it arrives.
     async fn complete(
         &self,
-        request: &ChatRequest,
+        request: &ChatRequest<'_>,
         observer: &mut dyn StreamObserver,
     ) -> Result<ChatResponse, ModelError>;
 }

@@ -4,8 +4,9 @@
 //! OpenAI-compatible server expects. Does not know about HTTP, retries or replies.
 
 use agentctl_protocol::{Message, Role, ToolCall};
+use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
 /// A tool offered to the model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -16,110 +17,174 @@ pub struct ToolSpec {
     pub parameters: Value,
 }
 
-/// One chat-completion request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChatRequest {
+/// One chat-completion request. It borrows the conversation: a run sends the whole of it every
+/// turn, and copying it first would cost a turn more than the request itself.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChatRequest<'a> {
     pub model: String,
-    pub messages: Vec<Message>,
+    pub messages: &'a [Message],
     pub tools: Vec<ToolSpec>,
     /// Ask for a streamed reply; the client may still answer without streaming when the
     /// server refuses it.
     pub stream: bool,
 }
 
+/// The JSON body for `POST /chat/completions`, serialized straight from the request (no
+/// intermediate JSON tree). Keys in the order OpenAI documents them.
+#[derive(Serialize)]
+pub(crate) struct WireBody<'a> {
+    model: &'a str,
+    messages: WireMessages<'a>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty", serialize_with = "tool_list")]
+    tools: &'a [ToolSpec],
+    /// Only with tools: some servers reject tool_choice when no tools are offered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_choice: Option<&'static str>,
+    stream: bool,
+    /// Without this OpenAI sends no usage in a stream. A server that rejects the field says so
+    /// mentioning "stream", which sends the client to its non-streaming fallback.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stream_options: Option<StreamOptions>,
+}
+
+#[derive(Serialize)]
+struct StreamOptions {
+    include_usage: bool,
+}
+
 /// The JSON body for `POST /chat/completions`.
-pub(crate) fn wire_body(request: &ChatRequest, stream: bool) -> Value {
-    let mut body = Map::new();
-    body.insert("model".into(), Value::String(request.model.clone()));
-    body.insert(
-        "messages".into(),
-        Value::Array(request.messages.iter().map(wire_message).collect()),
-    );
-    if !request.tools.is_empty() {
-        body.insert(
-            "tools".into(),
-            Value::Array(request.tools.iter().map(wire_tool).collect()),
-        );
-        // Only with tools: some servers reject tool_choice when no tools are offered.
-        body.insert("tool_choice".into(), Value::String("auto".into()));
-    }
-    body.insert("stream".into(), Value::Bool(stream));
-    if stream {
-        // Without this OpenAI sends no usage in a stream. A server that rejects the field
-        // says so mentioning "stream", which sends the client to its non-streaming fallback.
-        body.insert("stream_options".into(), json!({"include_usage": true}));
-    }
-    Value::Object(body)
-}
-
-fn wire_tool(tool: &ToolSpec) -> Value {
-    json!({
-        "type": "function",
-        "function": {
-            "name": tool.name,
-            "description": tool.description,
-            "parameters": tool.parameters,
-        }
-    })
-}
-
-fn wire_tool_call(call: &ToolCall) -> Value {
-    json!({
-        "id": call.id,
-        "type": "function",
-        "function": {"name": call.name, "arguments": call.arguments},
-    })
-}
-
-fn wire_message(message: &Message) -> Value {
-    let text = || Value::String(message.content.clone().unwrap_or_default());
-    match message.role {
-        Role::System => json!({"role": "system", "content": text()}),
-        Role::User => json!({"role": "user", "content": text()}),
-        Role::Assistant => {
-            let mut wire = Map::new();
-            wire.insert("role".into(), Value::String("assistant".into()));
-            // Always a string: llama-cpp-python rejects a null or missing content even beside
-            // tool calls (HTTP 500, pydantic "Input should be a valid string"; fixture
-            // 08-followup-assistant-content-null), and OpenAI accepts "" there.
-            let content = Value::String(message.content.clone().unwrap_or_default());
-            wire.insert("content".into(), content);
-            if !message.tool_calls.is_empty() {
-                wire.insert(
-                    "tool_calls".into(),
-                    Value::Array(message.tool_calls.iter().map(wire_tool_call).collect()),
-                );
-            }
-            Value::Object(wire)
-        }
-        Role::Tool => json!({
-            "role": "tool",
-            "tool_call_id": message.tool_call_id.clone().unwrap_or_default(),
-            "content": text(),
+pub(crate) fn wire_body<'a>(request: &'a ChatRequest<'_>, stream: bool) -> WireBody<'a> {
+    WireBody {
+        model: &request.model,
+        messages: WireMessages(request.messages),
+        tools: &request.tools,
+        tool_choice: (!request.tools.is_empty()).then_some("auto"),
+        stream,
+        stream_options: stream.then_some(StreamOptions {
+            include_usage: true,
         }),
     }
+}
+
+fn tool_list<S: Serializer>(tools: &&[ToolSpec], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(tools.iter().map(|tool| WireTool {
+        kind: "function",
+        function: WireFunction {
+            name: &tool.name,
+            description: &tool.description,
+            parameters: &tool.parameters,
+        },
+    }))
+}
+
+#[derive(Serialize)]
+struct WireTool<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    function: WireFunction<'a>,
+}
+
+#[derive(Serialize)]
+struct WireFunction<'a> {
+    name: &'a str,
+    description: &'a str,
+    parameters: &'a Value,
+}
+
+struct WireMessages<'a>(&'a [Message]);
+
+impl Serialize for WireMessages<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(WireMessage))
+    }
+}
+
+struct WireMessage<'a>(&'a Message);
+
+impl Serialize for WireMessage<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let message = self.0;
+        // Always a string, for assistants too: llama-cpp-python rejects a null or missing
+        // content even beside tool calls (HTTP 500, pydantic "Input should be a valid string";
+        // fixture 08-followup-assistant-content-null), and OpenAI accepts "" there.
+        let content = message.content.as_deref().unwrap_or_default();
+        let mut map = serializer.serialize_map(None)?;
+        match message.role {
+            Role::System => map.serialize_entry("role", "system")?,
+            Role::User => map.serialize_entry("role", "user")?,
+            Role::Assistant => map.serialize_entry("role", "assistant")?,
+            Role::Tool => {
+                map.serialize_entry("role", "tool")?;
+                let id = message.tool_call_id.as_deref().unwrap_or_default();
+                map.serialize_entry("tool_call_id", id)?;
+            }
+        }
+        map.serialize_entry("content", content)?;
+        if message.role == Role::Assistant && !message.tool_calls.is_empty() {
+            map.serialize_entry("tool_calls", &WireToolCalls(&message.tool_calls))?;
+        }
+        map.end()
+    }
+}
+
+struct WireToolCalls<'a>(&'a [ToolCall]);
+
+impl Serialize for WireToolCalls<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|call| WireToolCall {
+            id: &call.id,
+            kind: "function",
+            function: WireCalled {
+                name: &call.name,
+                arguments: &call.arguments,
+            },
+        }))
+    }
+}
+
+#[derive(Serialize)]
+struct WireToolCall<'a> {
+    id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    function: WireCalled<'a>,
+}
+
+#[derive(Serialize)]
+struct WireCalled<'a> {
+    name: &'a str,
+    arguments: &'a str,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
-    fn request(tools: Vec<ToolSpec>) -> ChatRequest {
+    fn body(request: &ChatRequest<'_>, stream: bool) -> Value {
+        serde_json::to_value(wire_body(request, stream)).unwrap()
+    }
+
+    fn conversation() -> Vec<Message> {
+        vec![
+            Message::system("rules"),
+            Message::user("hi"),
+            Message::assistant(
+                None,
+                vec![ToolCall {
+                    id: "call_1".into(),
+                    name: "fs_read".into(),
+                    arguments: r#"{"path":"a"}"#.into(),
+                }],
+            ),
+            Message::tool_result("call_1", "contents"),
+        ]
+    }
+
+    fn request(messages: &[Message], tools: Vec<ToolSpec>) -> ChatRequest<'_> {
         ChatRequest {
             model: "m".into(),
-            messages: vec![
-                Message::system("rules"),
-                Message::user("hi"),
-                Message::assistant(
-                    None,
-                    vec![ToolCall {
-                        id: "call_1".into(),
-                        name: "fs_read".into(),
-                        arguments: r#"{"path":"a"}"#.into(),
-                    }],
-                ),
-                Message::tool_result("call_1", "contents"),
-            ],
+            messages,
             tools,
             stream: false,
         }
@@ -127,7 +192,8 @@ mod tests {
 
     #[test]
     fn messages_take_the_openai_shape() {
-        let body = wire_body(&request(Vec::new()), false);
+        let messages = conversation();
+        let body = body(&request(&messages, Vec::new()), false);
         assert_eq!(
             body["messages"],
             json!([
@@ -153,7 +219,8 @@ mod tests {
             description: "Read a file".into(),
             parameters: json!({"type": "object", "properties": {"path": {"type": "string"}}}),
         };
-        let body = wire_body(&request(vec![tool]), true);
+        let messages = conversation();
+        let body = body(&request(&messages, vec![tool]), true);
         assert_eq!(
             body["tools"],
             json!([{"type": "function", "function": {
@@ -168,9 +235,8 @@ mod tests {
 
     #[test]
     fn plain_assistant_turn_without_content_sends_empty_text() {
-        let mut request = request(Vec::new());
-        request.messages = vec![Message::assistant(None, Vec::new())];
-        let body = wire_body(&request, false);
+        let messages = vec![Message::assistant(None, Vec::new())];
+        let body = body(&request(&messages, Vec::new()), false);
         assert_eq!(
             body["messages"],
             json!([{"role": "assistant", "content": ""}])

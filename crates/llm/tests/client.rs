@@ -37,13 +37,14 @@ fn read_tool() -> ToolSpec {
     }
 }
 
-fn request(stream: bool, tools: Vec<ToolSpec>) -> ChatRequest {
+fn request(stream: bool, tools: Vec<ToolSpec>) -> ChatRequest<'static> {
     ChatRequest {
         model: "test-model".into(),
-        messages: vec![
+        // Leaked: each test builds a handful of these, and a request borrows its conversation.
+        messages: Vec::leak(vec![
             Message::system("You are the QA engineer."),
             Message::user("Check the README."),
-        ],
+        ]),
         tools,
         stream,
     }
@@ -123,7 +124,8 @@ async fn tool_calls_come_back_and_the_request_carries_schemas() {
     ])])
     .await;
     let mut conversation = request(false, vec![read_tool()]);
-    conversation.messages.push(Message::assistant(
+    let mut messages = conversation.messages.to_vec();
+    messages.push(Message::assistant(
         Some("Looking.".into()),
         vec![ToolCall {
             id: "call_a".into(),
@@ -131,9 +133,8 @@ async fn tool_calls_come_back_and_the_request_carries_schemas() {
             arguments: "{}".into(),
         }],
     ));
-    conversation
-        .messages
-        .push(Message::tool_result("call_a", "README.md\nsrc/"));
+    messages.push(Message::tool_result("call_a", "README.md\nsrc/"));
+    conversation.messages = &messages;
     let response = client(&endpoint)
         .complete(&conversation, &mut SilentObserver)
         .await
