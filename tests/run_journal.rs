@@ -20,7 +20,18 @@ use serde_json::{json, Value};
 /// its second model reply. Returns the run directory and the audit log as it was while the
 /// first model call was pending (before any of the turn's entries were appended).
 fn killed_run(project: &Project, endpoint: &MockEndpoint) -> (PathBuf, String) {
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("agentctl"))
+    let mut child = spawn_run(project, endpoint);
+    wait_for_request(1, endpoint, &mut child);
+    let log_before_turn = project.read("AUDIT_LOG.md");
+    wait_for_request(2, endpoint, &mut child);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    (run_dir(project), log_before_turn)
+}
+
+/// `agentctl run ops-devops --task T-154` against `endpoint`, in the background.
+fn spawn_run(project: &Project, endpoint: &MockEndpoint) -> std::process::Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("agentctl"))
         .current_dir(&project.root)
         .env_remove("AGENTCTL_LOG")
         .env_remove("AGENTCTL_MODEL")
@@ -30,30 +41,29 @@ fn killed_run(project: &Project, endpoint: &MockEndpoint) -> (PathBuf, String) {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
-        .unwrap();
-    let wait = |count: usize, child: &mut std::process::Child| {
-        let started = Instant::now();
-        while endpoint.chat_requests().len() < count {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "no request {count}"
-            );
-            assert!(child.try_wait().unwrap().is_none(), "the run ended early");
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    };
-    wait(1, &mut child);
-    let log_before_turn = project.read("AUDIT_LOG.md");
-    wait(2, &mut child);
-    child.kill().unwrap();
-    child.wait().unwrap();
-    let runs = project.path(".agentctl/runs");
-    let run_dir = std::fs::read_dir(runs)
+        .unwrap()
+}
+
+/// Waits until the endpoint has received `count` chat requests; the run must still be going.
+fn wait_for_request(count: usize, endpoint: &MockEndpoint, child: &mut std::process::Child) {
+    let started = Instant::now();
+    while endpoint.chat_requests().len() < count {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no request {count}"
+        );
+        assert!(child.try_wait().unwrap().is_none(), "the run ended early");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The one run directory of the project.
+fn run_dir(project: &Project) -> PathBuf {
+    std::fs::read_dir(project.path(".agentctl/runs"))
         .unwrap()
         .map(|entry| entry.unwrap().path())
         .find(|path| path.is_dir())
-        .unwrap();
-    (run_dir, log_before_turn)
+        .unwrap()
 }
 
 fn scenario(runtime: &tokio::runtime::Runtime) -> MockEndpoint {
@@ -132,6 +142,67 @@ fn a_run_saves_to_its_journal_and_runs_show_replays_it() {
     assert_eq!(shown.status.code(), Some(0), "{}", stderr_of(&shown));
     let shown: Value = serde_json::from_slice(&shown.stdout).unwrap();
     assert_eq!(shown["tool_calls"], 1, "{shown}");
+}
+
+#[test]
+fn a_tool_turn_is_saved_once_reply_and_answers_together() {
+    // One journal record (one fdatasync) per model turn with tool calls: the reply is saved
+    // with the answers to its calls, not on its own first.
+    let runtime = runtime();
+    let project = Project::example();
+    // Each reply waits, so the journal is read while the run waits on the model.
+    let read = || {
+        MockReply::Delay(
+            Duration::from_millis(600),
+            Box::new(tool_call(
+                "fs_read",
+                json!({"path": "deploy/k8s/deployment.yaml"}),
+            )),
+        )
+    };
+    let endpoint = mock(
+        &runtime,
+        vec![
+            read(),
+            read(),
+            read(),
+            MockReply::Delay(Duration::from_secs(30), Box::new(text("never delivered"))),
+        ],
+    );
+    let mut child = spawn_run(&project, &endpoint);
+    let mut frames = Vec::new();
+    for request in 2..=4 {
+        // The run sends request N only after saving turn N - 1.
+        wait_for_request(request, &endpoint, &mut child);
+        let journal = std::fs::read(run_dir(&project).join("journal.log")).unwrap();
+        frames.push(journal_frames(&journal).len());
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(
+        frames[1] - frames[0],
+        1,
+        "records after requests 2, 3, 4: {frames:?}"
+    );
+    assert_eq!(
+        frames[2] - frames[1],
+        1,
+        "records after requests 2, 3, 4: {frames:?}"
+    );
+    // And the turns are all there for resume: three reads, each decided once.
+    let run_id = run_dir(&project)
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let shown = project
+        .agentctl()
+        .args(["runs", "show", &run_id, "--json"])
+        .output()
+        .unwrap();
+    let shown: Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(shown["tool_calls"], 3, "{shown}");
 }
 
 #[test]

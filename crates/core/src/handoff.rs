@@ -144,6 +144,7 @@ pub(crate) fn switch(
     engine.state.trail.push(to.to_owned());
     engine.state.answered.clear();
     engine.persona = None;
+    engine.offered_tools = None;
     engine.save_and_flush()?;
     Ok(None)
 }

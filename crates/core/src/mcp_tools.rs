@@ -97,6 +97,7 @@ impl Engine<'_> {
                 event,
             );
         }
+        self.offered_tools = None;
         self.mcp_offer = Some(McpOffer {
             persona: persona_name,
             tools,

@@ -158,6 +158,7 @@ impl Engine<'_> {
             );
         }
         self.persona = None;
+        self.offered_tools = None;
         self.save_and_flush()?;
         Ok(None)
     }

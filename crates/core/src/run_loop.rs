@@ -90,6 +90,9 @@ pub struct Engine<'a> {
     /// in-flight mark of a call with effects. A crash before that save loses only the reply,
     /// and `resume` asks the model again: nothing it asked for had happened yet.
     pub(crate) unsaved_reply: bool,
+    /// The tools offered to the active persona (its own and its MCP tools), built on its
+    /// first model turn; emptied whenever the persona or its MCP offer changes.
+    pub(crate) offered_tools: Option<Vec<agentctl_llm::ToolSpec>>,
 }
 
 /// Starts a new run of `target` on the context's task.
@@ -132,6 +135,7 @@ pub async fn start(
         prompts: Vec::new(),
         reached: Default::default(),
         unsaved_reply: false,
+        offered_tools: None,
     };
     let model = engine.model_for(&target.persona);
     let prompt = engine.prompt_for(&context.config, target)?;
@@ -205,6 +209,7 @@ pub async fn resume(
         prompts: Vec::new(),
         reached: Default::default(),
         unsaved_reply: false,
+        offered_tools: None,
     };
     if engine.state.status == RunStatus::Paused {
         engine.take_decision()?;
@@ -289,6 +294,7 @@ impl<'a> Engine<'a> {
             prompts: Vec::new(),
             reached: Default::default(),
             unsaved_reply: false,
+            offered_tools: None,
         };
         // Records a crash left unwritten go out first.
         store::blocking(|| engine.recorder.flush(&mut engine.state))?;
@@ -385,6 +391,7 @@ impl Engine<'_> {
         );
         let engine = personas::policy_for(&self.context.config, &persona)?;
         self.persona = Some((persona, engine));
+        self.offered_tools = None;
         Ok(())
     }
 
@@ -487,15 +494,18 @@ impl Engine<'_> {
         let Some((persona, _)) = self.persona.as_ref() else {
             return Ok(None);
         };
-        let mut tools = personas::tool_specs(persona);
-        tools.extend(self.mcp_tool_specs());
+        if self.offered_tools.is_none() {
+            let mut tools = personas::tool_specs(persona);
+            tools.extend(self.mcp_tool_specs());
+            self.offered_tools = Some(tools);
+        }
         let Some((persona, _)) = self.persona.as_ref() else {
             return Ok(None);
         };
         let request = ChatRequest {
             model: self.model_for(persona),
             messages: &self.state.messages,
-            tools,
+            tools: self.offered_tools.as_deref().unwrap_or_default(),
             stream: self.context.config.endpoint.stream,
         };
         self.state.turns += 1;

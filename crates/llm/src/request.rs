@@ -23,7 +23,7 @@ pub struct ToolSpec {
 pub struct ChatRequest<'a> {
     pub model: String,
     pub messages: &'a [Message],
-    pub tools: Vec<ToolSpec>,
+    pub tools: &'a [ToolSpec],
     /// Ask for a streamed reply; the client may still answer without streaming when the
     /// server refuses it.
     pub stream: bool,
@@ -57,7 +57,7 @@ pub(crate) fn wire_body<'a>(request: &'a ChatRequest<'_>, stream: bool) -> WireB
     WireBody {
         model: &request.model,
         messages: WireMessages(request.messages),
-        tools: &request.tools,
+        tools: request.tools,
         tool_choice: (!request.tools.is_empty()).then_some("auto"),
         stream,
         stream_options: stream.then_some(StreamOptions {
@@ -181,7 +181,7 @@ mod tests {
         ]
     }
 
-    fn request(messages: &[Message], tools: Vec<ToolSpec>) -> ChatRequest<'_> {
+    fn request<'a>(messages: &'a [Message], tools: &'a [ToolSpec]) -> ChatRequest<'a> {
         ChatRequest {
             model: "m".into(),
             messages,
@@ -193,7 +193,7 @@ mod tests {
     #[test]
     fn messages_take_the_openai_shape() {
         let messages = conversation();
-        let body = body(&request(&messages, Vec::new()), false);
+        let body = body(&request(&messages, &[]), false);
         assert_eq!(
             body["messages"],
             json!([
@@ -220,7 +220,7 @@ mod tests {
             parameters: json!({"type": "object", "properties": {"path": {"type": "string"}}}),
         };
         let messages = conversation();
-        let body = body(&request(&messages, vec![tool]), true);
+        let body = body(&request(&messages, &[tool]), true);
         assert_eq!(
             body["tools"],
             json!([{"type": "function", "function": {
@@ -236,7 +236,7 @@ mod tests {
     #[test]
     fn plain_assistant_turn_without_content_sends_empty_text() {
         let messages = vec![Message::assistant(None, Vec::new())];
-        let body = body(&request(&messages, Vec::new()), false);
+        let body = body(&request(&messages, &[]), false);
         assert_eq!(
             body["messages"],
             json!([{"role": "assistant", "content": ""}])

@@ -45,7 +45,7 @@ fn request(stream: bool, tools: Vec<ToolSpec>) -> ChatRequest<'static> {
             Message::system("You are the QA engineer."),
             Message::user("Check the README."),
         ]),
-        tools,
+        tools: Vec::leak(tools),
         stream,
     }
 }
