@@ -63,7 +63,12 @@ fn off_a_terminal_the_output_is_plain_and_the_summary_matches_the_run() {
         );
         assert!(!bytes.contains(&b'\r'), "{name} holds a carriage return");
     }
-    assert!(!stderr.contains("waiting for the model"), "{stderr}");
+    // No status line off a terminal: each model call is announced by one plain line instead.
+    assert!(!stderr.contains("no first token yet"), "{stderr}");
+    assert!(
+        stderr.contains("\n[ops-devops] turn 1: waiting for the model…\n[ops-devops] turn 1: "),
+        "{stderr}"
+    );
     let report: serde_json::Value = serde_json::from_str(&stdout_of(&output)).unwrap();
     let denials = report["denials"].as_u64().unwrap();
     let calls = report["tool_calls"].as_u64().unwrap();

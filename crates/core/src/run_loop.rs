@@ -64,6 +64,14 @@ pub struct RunReport {
     /// exact commands.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub next_steps: Vec<String>,
+    /// Every persona that worked in the run, in the order they first did.
+    pub personas: Vec<String>,
+    /// Workspace files the run's tool calls changed (every process that drove it).
+    pub files_changed: Vec<String>,
+    /// Milliseconds the engine worked on the run, over every process that drove it.
+    pub worked_ms: u64,
+    /// How many processes drove the run (1 for a run never resumed).
+    pub sessions: u32,
 }
 
 /// The run in progress.
@@ -85,6 +93,10 @@ pub struct Engine<'a> {
     pub(crate) prompts: Vec<(String, agentctl_prompt::AssembledPrompt)>,
     /// Personas loaded when a handoff first reached them (not in the context's library).
     pub(crate) reached: std::sync::Mutex<BTreeMap<String, Persona>>,
+    /// Work time not yet added to the state's `worked_ms` starts here.
+    pub(crate) work_clock: std::time::Instant,
+    /// This process has not yet counted itself in the state's `sessions`.
+    pub(crate) count_session: bool,
 }
 
 /// Starts a new run of `target` on the context's task.
@@ -126,6 +138,8 @@ pub async fn start(
         mcp_offer: None,
         prompts: Vec::new(),
         reached: Default::default(),
+        work_clock: std::time::Instant::now(),
+        count_session: lock.first_session_save(),
     };
     let model = engine.model_for(&target.persona);
     let prompt = engine.prompt_for(&context.config, target)?;
@@ -198,6 +212,8 @@ pub async fn resume(
         mcp_offer: None,
         prompts: Vec::new(),
         reached: Default::default(),
+        work_clock: std::time::Instant::now(),
+        count_session: lock.first_session_save(),
     };
     if engine.state.status == RunStatus::Paused {
         engine.take_decision()?;
@@ -281,6 +297,8 @@ impl<'a> Engine<'a> {
             mcp_offer: None,
             prompts: Vec::new(),
             reached: Default::default(),
+            work_clock: std::time::Instant::now(),
+            count_session: lock.first_session_save(),
         };
         // Records a crash left unwritten go out first.
         store::blocking(|| engine.recorder.flush(&mut engine.state))?;
