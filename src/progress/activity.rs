@@ -234,7 +234,7 @@ fn heartbeat_interval() -> Option<Duration> {
         return Some(DEFAULT_HEARTBEAT);
     };
     match value.trim().parse::<f64>() {
-        Ok(seconds) if seconds == 0.0 => None,
+        Ok(0.0) => None,
         Ok(seconds) if seconds.is_finite() && seconds > 0.0 => {
             Some(Duration::from_secs_f64(seconds.max(0.1)))
         }
