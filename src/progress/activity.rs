@@ -116,11 +116,15 @@ impl ModelActivity {
         }
     }
 
-    /// Takes the status line away for the rest of this call (chat: the reply itself now
-    /// streams on the terminal and is the progress).
+    /// Takes the status line and the heartbeat away for the rest of this call (chat: the reply
+    /// itself now streams and is the progress; a heartbeat line would land in the middle of it
+    /// when stdout and stderr go to one log).
     pub fn hide(&mut self) {
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
+        }
+        if let Some(heartbeat) = self.heartbeat.take() {
+            heartbeat.stop();
         }
     }
 
@@ -128,9 +132,6 @@ impl ModelActivity {
     /// call's label (`[persona] turn N`) for the line that reports its result.
     pub fn stop(&mut self) -> Option<String> {
         self.hide();
-        if let Some(heartbeat) = self.heartbeat.take() {
-            heartbeat.stop();
-        }
         self.call.take().map(|call| call.label)
     }
 
