@@ -488,6 +488,13 @@ fn ctrl_c_while_waiting_for_input_exits_130_and_the_session_resumes_with_its_his
         stderr.contains(&format!("agentctl chat --resume {session_id}")),
         "{stderr}"
     );
+    // The summary says how it ended, and what the session did so far.
+    let summary = &stderr[stderr.find("summary: session ").expect(&stderr)..];
+    assert!(
+        summary.contains("\n  interrupted: stopped by Ctrl-C; the session is saved\n"),
+        "{summary}"
+    );
+    assert!(summary.contains("\n  turns: 1, handoffs: 0"), "{summary}");
 
     let resumed = chat(
         &project,
