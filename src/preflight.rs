@@ -1,13 +1,17 @@
-//! The endpoint checks `run`, `resume` and `doctor` make before any gate, audit entry or model
-//! call: an API key where one is needed, the endpoint reachable, the model served.
+//! The endpoint checks `run`, `resume`, `chat` and `doctor` make before any gate, audit entry or
+//! model call: an API key where one is needed, the endpoint reachable, the model served — for
+//! every model the run can reach: the starting persona's and those of the personas its handoffs
+//! lead to, each distinct model once.
 //!
-//! Owns: building a client from the configuration, turning a [`PreflightProblem`] into an
-//! `error:`/`hint:` pair and its exit code (2 for a setting to fix, 1 for an endpoint that does
-//! not answer), and `resume`'s warning when the endpoint or model differs from the run's start.
-//! The checks themselves are in `agentctl_llm` (`preflight.rs`).
+//! Owns: building a client from the configuration, which models a set of personas needs,
+//! turning a [`PreflightProblem`] into an `error:`/`hint:` pair and its exit code (2 for a
+//! setting to fix, 1 for an endpoint that does not answer), and `resume`'s warning when the
+//! endpoint or model differs from the run's start. The checks themselves are in
+//! `agentctl_llm` (`preflight.rs`).
 
 use agentctl_config::Config;
 use agentctl_llm::{EndpointSettings, OpenAiClient, PreflightProblem, PreflightReport};
+use agentctl_persona::Persona;
 
 use crate::exit::Exit;
 use crate::output;
@@ -28,15 +32,59 @@ pub fn client(config: &Config) -> Result<OpenAiClient, (String, Option<String>)>
     OpenAiClient::new(settings).map_err(|error| (error.to_string(), None))
 }
 
-/// Runs the checks for `models`; prints the first problem with its fix and returns its exit
-/// code.
-pub async fn check(config: &Config, models: &[String]) -> Result<PreflightReport, Exit> {
+/// One model a run may call and the personas that call it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelUse {
+    pub model: String,
+    pub personas: Vec<String>,
+}
+
+/// The distinct models `personas` call on this configuration, in the order first needed.
+pub fn model_uses<'p>(
+    config: &Config,
+    personas: impl IntoIterator<Item = &'p Persona>,
+) -> Vec<ModelUse> {
+    let mut uses: Vec<ModelUse> = Vec::new();
+    for persona in personas {
+        let model = config.model_for(persona.model.as_deref());
+        match uses.iter_mut().find(|known| known.model == model) {
+            Some(known) => {
+                if !known.personas.contains(&persona.name) {
+                    known.personas.push(persona.name.clone());
+                }
+            }
+            None => uses.push(ModelUse {
+                model,
+                personas: vec![persona.name.clone()],
+            }),
+        }
+    }
+    uses
+}
+
+/// Runs the checks for every model of `uses` (each once); prints the first problem with its
+/// fix, naming the personas that need an unknown model, and returns its exit code.
+pub async fn check(config: &Config, uses: &[ModelUse]) -> Result<PreflightReport, Exit> {
     let client = client(config).map_err(|(message, hint)| {
         output::error(&message, hint.as_deref());
         Exit::BadInput
     })?;
-    client.preflight(models).await.map_err(|problem| {
-        output::error(&problem.to_string(), Some(&hint(config, &problem)));
+    let models: Vec<String> = uses.iter().map(|used| used.model.clone()).collect();
+    client.preflight(&models).await.map_err(|problem| {
+        let mut message = problem.to_string();
+        if let PreflightProblem::UnknownModel { model, .. } = &problem {
+            if let Some(used) = uses.iter().find(|used| &used.model == model) {
+                message.push_str(&format!(
+                    " (the model of {})",
+                    used.personas
+                        .iter()
+                        .map(|name| output::line(name).into_owned())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+        }
+        output::error(&message, Some(&hint(config, &problem)));
         exit_for(&problem)
     })
 }

@@ -1,8 +1,9 @@
 //! What `run` and `resume` show on stderr while a run goes on, and the summary at its end.
 //!
-//! Owns: the event lines (`allowed`/`DENIED`, gates, handoffs), the live status line on a
-//! terminal (persona, elapsed time, tokens streamed, "waiting for the model", retries), and
-//! the run summary. Does not print the final answer (the command does, on stdout).
+//! Owns: the event lines (`allowed`/`DENIED`, gates, handoffs) of `run`/`resume`. The model
+//! at work (the live status line on a terminal, the plain "waiting"/"still waiting" lines
+//! elsewhere) is [`activity`], the summary [`summary`]; the chat REPL uses both too. Does not
+//! print the final answer (the command does, on stdout).
 //!
 //! On a terminal the status line is one line at the bottom, redrawn in place by indicatif and
 //! cleared before any other line is written, so it never mixes with them. Off a terminal, with
@@ -13,16 +14,18 @@
 //! ([`output::line`]) before agentctl adds its colours, so content cannot erase, move over or
 //! forge the `allowed`/`DENIED` lines.
 
-use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
+pub mod activity;
+pub mod summary;
 
-use agentctl_core::{RunEvent, RunObserver, RunReport, RunStatus};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
+use std::time::Duration;
+
+use agentctl_core::{RunEvent, RunObserver, RunReport};
 
 use crate::output::{self, line as one};
 use crate::style;
+use activity::ModelActivity;
 
-/// How much `run`/`resume` print on stderr.
+/// How much `run`/`resume`/`chat` print on stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Verbosity {
     /// `--quiet`: the summary and errors only.
@@ -35,29 +38,21 @@ pub struct TerminalProgress {
     quiet: bool,
     /// Streamed model text is shown (on a terminal only), a line at a time.
     stream_text: bool,
-    status: StatusLine,
+    activity: ModelActivity,
     /// Streamed text not yet ended by a newline.
     pending_text: String,
     active: String,
-    started: Instant,
-    personas: Vec<String>,
-    files_changed: BTreeSet<String>,
 }
 
 impl TerminalProgress {
     pub fn new(verbosity: Verbosity) -> TerminalProgress {
         let terminal = output::stderr_is_terminal();
-        let status_line =
-            terminal && !verbosity.quiet && !verbosity.tracing && status_line_wanted();
         TerminalProgress {
             quiet: verbosity.quiet,
             stream_text: terminal && !verbosity.quiet,
-            status: StatusLine::new(status_line),
+            activity: ModelActivity::new(verbosity),
             pending_text: String::new(),
             active: String::new(),
-            started: Instant::now(),
-            personas: Vec::new(),
-            files_changed: BTreeSet::new(),
         }
     }
 
@@ -67,7 +62,7 @@ impl TerminalProgress {
             return;
         }
         self.flush_text();
-        self.status.suspend(|| output::note(text));
+        self.activity.suspend(|| output::note(text));
     }
 
     /// A line starting with a coloured label.
@@ -81,14 +76,14 @@ impl TerminalProgress {
             return;
         }
         self.flush_text();
-        self.status.suspend(|| output::note_styled(parts));
+        self.activity.suspend(|| output::note_styled(parts));
     }
 
     /// Ends streamed text that stopped mid-line.
     fn flush_text(&mut self) {
         if !self.pending_text.is_empty() {
             let text = std::mem::take(&mut self.pending_text);
-            self.status.suspend(|| output::note(&text));
+            self.activity.suspend(|| output::note(&text));
         }
     }
 
@@ -99,160 +94,20 @@ impl TerminalProgress {
         self.pending_text.push_str(delta);
         if let Some(end) = self.pending_text.rfind('\n') {
             let complete: String = self.pending_text.drain(..=end).collect();
-            self.status.suspend(|| output::stderr_fragment(&complete));
+            self.activity.suspend(|| output::stderr_fragment(&complete));
         }
     }
 
     fn met(&mut self, persona: &str) {
         self.active = persona.to_owned();
-        if !self.personas.iter().any(|known| known == persona) {
-            self.personas.push(persona.to_owned());
-        }
     }
 
-    /// Prints the run summary: who worked, how much, and how the run ended. Printed with
-    /// `--quiet` too; numbers of turns, calls and tokens are the whole run's (a resumed run
-    /// counts its earlier parts), files and time are this command's.
+    /// Prints the run summary (see [`summary`]): the whole run's numbers, a resumed run's
+    /// earlier parts included. Printed with `--quiet` too.
     pub fn summary(&mut self, report: &RunReport) {
         self.flush_text();
-        self.status.clear();
-        let (label_style, label) = match report.status {
-            RunStatus::Finished => (style::SUCCESS, "finished"),
-            RunStatus::Failed => (style::FAILURE, "FAILED"),
-            RunStatus::Rejected => (style::FAILURE, "REJECTED"),
-            RunStatus::Interrupted => (style::PAUSED, "interrupted"),
-            RunStatus::Paused => (style::PAUSED, "paused"),
-            RunStatus::Waiting => (style::PAUSED, "waiting"),
-            RunStatus::Running => (style::PAUSED, "running"),
-        };
-        let ending = match (&report.status, &report.pending) {
-            (RunStatus::Paused, Some(pending)) => format!(
-                "at gate {} for a human's decision on what {} asked (approve or reject, then resume)",
-                pending.gate,
-                one(&pending.persona)
-            ),
-            _ => one(&report.reason).into_owned(),
-        };
-        let heading = format!(" run {} on task {}", report.run_id, one(&report.task_id));
-        output::note_styled(&[(Some(style::HEADING), "summary:"), (None, &heading)]);
-        let ended = format!(": {ending}");
-        output::note_styled(&[(Some(label_style), &format!("  {label}")), (None, &ended)]);
-        let personas = if self.personas.is_empty() {
-            one(&report.persona).into_owned()
-        } else {
-            self.personas
-                .iter()
-                .map(|persona| one(persona).into_owned())
-                .collect::<Vec<_>>()
-                .join(" → ")
-        };
-        let allowed = report.tool_calls.saturating_sub(report.denials);
-        output::note(&format!(
-            "  personas: {personas}\n  turns: {}, handoffs: {}, tool calls: {allowed} allowed, {} denied\n  files changed: {}\n  tokens: {} ({} prompt + {} completion)\n  time: {}",
-            report.turns,
-            report.handoffs,
-            report.denials,
-            self.files_changed.len(),
-            report.usage.total(),
-            report.usage.prompt_tokens,
-            report.usage.completion_tokens,
-            seconds(self.started.elapsed()),
-        ));
-    }
-}
-
-/// `AGENTCTL_STATUS_LINE=off` or `TERM=dumb` turns the live status line off (a screen reader,
-/// a recorded terminal session).
-fn status_line_wanted() -> bool {
-    let off = std::env::var(agentctl_config::env::AGENTCTL_STATUS_LINE)
-        .is_ok_and(|value| matches!(value.trim(), "off" | "0" | "false" | "no"));
-    let dumb = std::env::var("TERM").is_ok_and(|term| term == "dumb");
-    !off && !dumb
-}
-
-fn seconds(elapsed: Duration) -> String {
-    let total = elapsed.as_secs();
-    if total >= 60 {
-        format!("{}m {:02}s", total / 60, total % 60)
-    } else {
-        format!("{:.1}s", elapsed.as_secs_f64())
-    }
-}
-
-/// The live line at the bottom of a terminal while the model works.
-struct StatusLine {
-    enabled: bool,
-    bar: Option<ProgressBar>,
-}
-
-impl StatusLine {
-    fn new(enabled: bool) -> StatusLine {
-        StatusLine { enabled, bar: None }
-    }
-
-    /// Shows `[persona] turn N: waiting for the model …`, ticking on its own.
-    fn start(&mut self, persona: &str, turn: u32) {
-        self.clear();
-        if !self.enabled {
-            return;
-        }
-        let style = ProgressStyle::with_template("{spinner} [{prefix}] turn {turn}: {work}{msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner())
-            .with_key(
-                "turn",
-                move |_: &ProgressState, writer: &mut dyn std::fmt::Write| {
-                    let _ = write!(writer, "{turn}");
-                },
-            )
-            .with_key(
-                "work",
-                |state: &ProgressState, writer: &mut dyn std::fmt::Write| {
-                    let waited = state.elapsed().as_secs();
-                    let _ = if state.pos() == 0 {
-                        write!(
-                            writer,
-                            "waiting for the model (no first token yet, {waited}s)"
-                        )
-                    } else {
-                        write!(writer, "{} tokens, {waited}s", state.pos())
-                    };
-                },
-            );
-        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-        bar.set_style(style);
-        bar.set_prefix(one(persona).into_owned());
-        bar.enable_steady_tick(Duration::from_millis(200));
-        self.bar = Some(bar);
-    }
-
-    fn tokens(&mut self, tokens: u64) {
-        if let Some(bar) = &self.bar {
-            if bar.position() == 0 && tokens > 0 {
-                bar.set_message("");
-            }
-            bar.set_position(tokens);
-        }
-    }
-
-    fn message(&mut self, text: &str) {
-        if let Some(bar) = &self.bar {
-            bar.set_message(format!(" — {}", one(text)));
-        }
-    }
-
-    /// Clears the line for good (the model turn is over).
-    fn clear(&mut self) {
-        if let Some(bar) = self.bar.take() {
-            bar.finish_and_clear();
-        }
-    }
-
-    /// Runs `write` with the status line out of the way, then draws it again.
-    fn suspend(&self, write: impl FnOnce()) {
-        match &self.bar {
-            Some(bar) => bar.suspend(write),
-            None => write(),
-        }
+        self.activity.stop();
+        summary::print(report, summary::Subject::Run);
     }
 }
 
@@ -333,10 +188,10 @@ impl RunObserver for TerminalProgress {
             }
             RunEvent::ModelWaiting { persona, turn } => {
                 self.flush_text();
-                self.status.start(persona, *turn);
+                self.activity.start(persona, *turn);
             }
             RunEvent::ModelText { delta } => self.stream(delta),
-            RunEvent::ModelTokens { tokens } => self.status.tokens(*tokens),
+            RunEvent::ModelTokens { tokens } => self.activity.tokens(*tokens),
             RunEvent::ModelRetry {
                 attempt,
                 attempts,
@@ -349,11 +204,10 @@ impl RunObserver for TerminalProgress {
                 let text = format!(
                     "endpoint: {}; retrying in {} (attempt {} of {attempts})",
                     one(reason),
-                    seconds(wait),
+                    summary::duration(wait),
                     attempt + 1
                 );
-                self.status.tokens(0);
-                self.status.message(&text);
+                self.activity.message(&text);
                 self.line(&format!("  {text}"));
             }
             RunEvent::ModelFallback { reason } => {
@@ -369,11 +223,13 @@ impl RunObserver for TerminalProgress {
                 tool_calls,
             } => {
                 self.flush_text();
-                self.status.clear();
-                let active = self.active.clone();
+                let label = self
+                    .activity
+                    .stop()
+                    .unwrap_or_else(|| format!("[{}] turn {turn}", one(&self.active)));
                 self.line(&format!(
-                    "[{}] turn {turn}: {} prompt + {} completion tokens, {latency_ms} ms, {tool_calls} tool call(s)",
-                    one(&active), usage.prompt_tokens, usage.completion_tokens
+                    "{label}: {} prompt + {} completion tokens, {latency_ms} ms, {tool_calls} tool call(s)",
+                    usage.prompt_tokens, usage.completion_tokens
                 ));
             }
             RunEvent::ToolAllowed { summary, .. } => {
@@ -401,7 +257,6 @@ impl RunObserver for TerminalProgress {
                 added_lines,
                 removed_lines,
             } => {
-                self.files_changed.insert(path.clone());
                 let verb = if *created { "created" } else { "changed" };
                 self.line(&format!(
                     "           {verb} {} (+{added_lines} −{removed_lines})",
@@ -426,7 +281,7 @@ impl RunObserver for TerminalProgress {
                 );
             }
             RunEvent::Paused { pending } => {
-                self.status.clear();
+                self.activity.stop();
                 self.painted(
                     style::PAUSED,
                     &format!("paused at {}", pending.gate),
@@ -439,14 +294,8 @@ impl RunObserver for TerminalProgress {
             // The summary says how the run ended (printed by the command with the report).
             RunEvent::Finished { .. } => {
                 self.flush_text();
-                self.status.clear();
+                self.activity.stop();
             }
         }
-    }
-}
-
-impl Drop for TerminalProgress {
-    fn drop(&mut self) {
-        self.status.clear();
     }
 }

@@ -488,6 +488,13 @@ fn ctrl_c_while_waiting_for_input_exits_130_and_the_session_resumes_with_its_his
         stderr.contains(&format!("agentctl chat --resume {session_id}")),
         "{stderr}"
     );
+    // The summary says how it ended, and what the session did so far.
+    let summary = &stderr[stderr.find("summary: session ").expect(&stderr)..];
+    assert!(
+        summary.contains("\n  interrupted: stopped by Ctrl-C; the session is saved\n"),
+        "{summary}"
+    );
+    assert!(summary.contains("\n  turns: 1, handoffs: 0"), "{summary}");
 
     let resumed = chat(
         &project,
@@ -713,6 +720,35 @@ mod terminal {
     }
 
     #[test]
+    fn a_slow_reply_shows_the_status_line_and_leaving_prints_the_summary() {
+        let runtime = runtime();
+        let project = Project::example();
+        let endpoint = mock(
+            &runtime,
+            vec![MockReply::Delay(
+                Duration::from_millis(1500),
+                Box::new(text("Worth the wait.")),
+            )],
+        );
+        let mut session = spawn(&project, &endpoint, &[]);
+        session.exp_string("[orch-planner] > ").unwrap();
+        session.send_line("think hard").unwrap();
+        session
+            .exp_string("[orch-planner] turn 1: waiting for the model (no first token yet, 1s)")
+            .unwrap();
+        session.exp_string("Worth the wait.").unwrap();
+        session.exp_string("[orch-planner] > ").unwrap();
+        session.send_control('d').unwrap();
+        session.exp_string("summary: session ").unwrap();
+        session
+            .exp_string("finished: the human ended the session")
+            .unwrap();
+        session.exp_string("turns: 1, handoffs: 0").unwrap();
+        session.exp_eof().unwrap();
+        assert_eq!(exit_code(&session), 0);
+    }
+
+    #[test]
     fn ctrl_c_stops_a_slow_reply_and_the_prompt_returns() {
         let runtime = runtime();
         let project = Project::example();
@@ -841,4 +877,60 @@ fn a_reply_that_hits_the_turn_limit_stops_and_the_session_goes_on() {
     );
     assert!(stdout.ends_with("second answer\n"), "{stdout}");
     assert_eq!(endpoint.chat_requests().len(), 3);
+}
+
+#[test]
+fn piped_chat_prints_plain_progress_lines_while_the_model_works_and_a_summary_at_the_end() {
+    let runtime = runtime();
+    let project = Project::example();
+    let endpoint = mock(
+        &runtime,
+        vec![MockReply::Delay(
+            std::time::Duration::from_millis(2000),
+            Box::new(text("Slow but sure.")),
+        )],
+    );
+    let output = project
+        .agentctl_with(&endpoint)
+        .env("AGENTCTL_PROGRESS_EVERY", "0.5")
+        .arg("chat")
+        .write_stdin("take your time\n")
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert_eq!(stdout_of(&output), "Slow but sure.\n");
+    assert!(
+        !output.stderr.contains(&0x1b) && !output.stderr.contains(&b'\r'),
+        "control codes off a terminal:\n{}",
+        stderr.escape_debug()
+    );
+    let lines: Vec<&str> = stderr.lines().collect();
+    let waiting = lines
+        .iter()
+        .position(|line| *line == "[orch-planner] turn 1: waiting for the model…")
+        .unwrap_or_else(|| panic!("{stderr}"));
+    let heartbeats = lines
+        .iter()
+        .filter(|line| line.starts_with("[orch-planner] turn 1: still waiting for the model ("))
+        .count();
+    assert!((2..=5).contains(&heartbeats), "{stderr}");
+    let complete = lines
+        .iter()
+        .position(|line| line.starts_with("[orch-planner] turn 1: reply complete, "))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    let summary = lines
+        .iter()
+        .position(|line| line.starts_with("summary: session s-"))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(waiting < complete && complete < summary, "{stderr}");
+    assert_eq!(
+        lines[summary + 1],
+        "  finished: the human ended the session"
+    );
+    assert_eq!(lines[summary + 2], "  personas: orch-planner");
+    assert_eq!(
+        lines[summary + 3],
+        "  turns: 1, handoffs: 0, tool calls: 0 allowed, 0 denied"
+    );
 }

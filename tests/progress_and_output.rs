@@ -63,7 +63,12 @@ fn off_a_terminal_the_output_is_plain_and_the_summary_matches_the_run() {
         );
         assert!(!bytes.contains(&b'\r'), "{name} holds a carriage return");
     }
-    assert!(!stderr.contains("waiting for the model"), "{stderr}");
+    // No status line off a terminal: each model call is announced by one plain line instead.
+    assert!(!stderr.contains("no first token yet"), "{stderr}");
+    assert!(
+        stderr.contains("\n[ops-devops] turn 1: waiting for the model…\n[ops-devops] turn 1: "),
+        "{stderr}"
+    );
     let report: serde_json::Value = serde_json::from_str(&stdout_of(&output)).unwrap();
     let denials = report["denials"].as_u64().unwrap();
     let calls = report["tool_calls"].as_u64().unwrap();
@@ -590,4 +595,166 @@ fn the_summary_says_who_a_paused_run_waits_for_and_resume_sums_up_the_whole_run(
         "  turns: 3, handoffs: 0, tool calls: 1 allowed, 1 denied"
     );
     assert_eq!(project.read("deploy/marker.txt"), "approved\n");
+}
+
+/// A model call the mock answers only after 2.5 s, with heartbeats every 0.5 s.
+fn slow_reply_run(
+    project: &Project,
+    endpoint: &agentctl_test_support::MockEndpoint,
+    quiet: bool,
+) -> std::process::Output {
+    let mut command = project.agentctl_with(endpoint);
+    command.env("AGENTCTL_PROGRESS_EVERY", "0.5");
+    if quiet {
+        command.arg("--quiet");
+    }
+    command
+        .args(["run", "ops-devops", "--task", "T-154"])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn off_a_terminal_a_pending_model_call_prints_plain_heartbeat_lines_and_quiet_silences_them() {
+    let runtime = runtime();
+    let project = project();
+    let slow = || {
+        vec![MockReply::Delay(
+            Duration::from_millis(2500),
+            Box::new(text("Thought it over.")),
+        )]
+    };
+    let endpoint = mock(&runtime, slow());
+    let output = slow_reply_run(&project, &endpoint, false);
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        !output.stderr.contains(&0x1b) && !output.stderr.contains(&b'\r'),
+        "control codes off a terminal:\n{}",
+        stderr.escape_debug()
+    );
+    let lines: Vec<&str> = stderr.lines().collect();
+    let waiting = lines
+        .iter()
+        .position(|line| *line == "[ops-devops] turn 1: waiting for the model…")
+        .unwrap_or_else(|| panic!("no waiting line:\n{stderr}"));
+    let heartbeats: Vec<usize> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, line)| {
+            line.starts_with(
+                "[ops-devops] turn 1: still waiting for the model (no first token yet, ",
+            )
+        })
+        .map(|(index, _)| index)
+        .collect();
+    // 2.5 s at one line per 0.5 s: a few lines, never one per token or per tick of a spinner.
+    assert!(
+        (2..=6).contains(&heartbeats.len()),
+        "{} heartbeat lines:\n{stderr}",
+        heartbeats.len()
+    );
+    let done = lines
+        .iter()
+        .position(|line| {
+            line.starts_with("[ops-devops] turn 1: ") && line.contains("completion tokens")
+        })
+        .unwrap_or_else(|| panic!("no line for the finished turn:\n{stderr}"));
+    assert!(
+        waiting < heartbeats[0] && heartbeats[heartbeats.len() - 1] < done,
+        "{stderr}"
+    );
+    assert_eq!(stdout_of(&output), "Thought it over.\n");
+
+    let endpoint = mock(&runtime, slow());
+    let quiet = slow_reply_run(&project, &endpoint, true);
+    let stderr = stderr_of(&quiet);
+    assert_eq!(quiet.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("waiting for the model"), "{stderr}");
+    assert!(stderr.contains("summary:"), "{stderr}");
+}
+
+#[test]
+fn after_pause_approve_resume_the_summary_counts_both_halves_of_the_run() {
+    let runtime = runtime();
+    let project = common::project_with_approval_rule();
+    let endpoint = mock(
+        &runtime,
+        vec![
+            tool_call(
+                "fs_write",
+                json!({ "path": "deploy/before.md", "content": "before the pause\n" }),
+            ),
+            tool_call(
+                "execute_bash",
+                json!({"command": "echo approved >> deploy/marker.txt"}),
+            ),
+            tool_call(
+                "fs_write",
+                json!({ "path": "deploy/after.md", "content": "after the pause\n" }),
+            ),
+            text("Done."),
+        ],
+    );
+    let first = project
+        .agentctl_with(&endpoint)
+        .args(["run", "ops-devops", "--task", "T-154", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(first.status.code(), Some(3), "{}", stderr_of(&first));
+    let paused: serde_json::Value = serde_json::from_str(&stdout_of(&first)).unwrap();
+    assert_eq!(paused["files_changed"], json!(["deploy/before.md"]));
+    assert_eq!(paused["sessions"], 1);
+    let approve = project
+        .agentctl()
+        .args(["approve", "T-154", "--by", "alice"])
+        .output()
+        .unwrap();
+    assert_eq!(approve.status.code(), Some(0), "{}", stderr_of(&approve));
+    let resumed = project
+        .agentctl_with(&endpoint)
+        .args(["resume", "T-154", "--json"])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&resumed);
+    assert_eq!(resumed.status.code(), Some(0), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout_of(&resumed)).unwrap();
+    assert_eq!(
+        report["files_changed"],
+        json!(["deploy/after.md", "deploy/before.md"])
+    );
+    assert_eq!(report["sessions"], 2);
+    assert_eq!(report["turns"], 4);
+    assert_eq!(report["tool_calls"], 3);
+    assert!(
+        report["worked_ms"].as_u64().unwrap() >= paused["worked_ms"].as_u64().unwrap(),
+        "{report}"
+    );
+    // Tokens of both halves: more than the first half alone.
+    assert!(
+        report["usage"]["prompt_tokens"].as_u64().unwrap()
+            > paused["usage"]["prompt_tokens"].as_u64().unwrap()
+    );
+    assert_eq!(
+        summary_line(&stderr, "files changed:"),
+        "  files changed: 2"
+    );
+    assert_eq!(
+        summary_line(&stderr, "turns:"),
+        "  turns: 4, handoffs: 0, tool calls: 3 allowed, 0 denied"
+    );
+    let time = summary_line(&stderr, "time:");
+    assert!(time.ends_with(" across 2 sessions"), "{time}");
+    assert_eq!(
+        summary_line(&stderr, "tokens:"),
+        format!(
+            "  tokens: {} ({} prompt + {} completion)",
+            report["usage"]["prompt_tokens"].as_u64().unwrap()
+                + report["usage"]["completion_tokens"].as_u64().unwrap(),
+            report["usage"]["prompt_tokens"],
+            report["usage"]["completion_tokens"]
+        )
+    );
+    assert_eq!(project.read("deploy/before.md"), "before the pause\n");
+    assert_eq!(project.read("deploy/after.md"), "after the pause\n");
 }

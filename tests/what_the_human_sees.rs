@@ -256,6 +256,9 @@ mod terminal {
             .env("OPENAI_BASE_URL", endpoint.base_url())
             .env("AGENTCTL_CACHE_DIR", project.root.join(".test-cache"))
             .env("TERM", "xterm")
+            // The status line clears itself with ESC [2K, the very sequence content may not
+            // carry; as for `run` above, it is off so every ESC left is content's or a colour.
+            .env("AGENTCTL_STATUS_LINE", "off")
             .args(["chat", "ops-devops", "--task", "T-154"]);
         let options = rexpect::reader::Options::new()
             .timeout_ms(Some(30_000))

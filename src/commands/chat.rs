@@ -11,7 +11,7 @@ mod render;
 mod repl;
 mod slash;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use clap::Args;
 
@@ -56,28 +56,35 @@ struct Opened {
     state: RunState,
     /// This process drives the session until it leaves.
     lock: RunLock,
+    /// The models the endpoint preflight already checked.
+    checked_models: BTreeSet<String>,
 }
 
 pub async fn execute(global: &GlobalArgs, args: ChatArgs) -> Exit {
     let opened = match &args.resume {
-        Some(session_id) => restore(global, session_id),
-        None => open(global, &args),
+        Some(session_id) => restore(global, session_id).await,
+        None => open(global, &args).await,
     };
     let Opened {
         context,
         interrupt,
         state,
         lock,
+        checked_models,
     } = match opened {
         Ok(opened) => opened,
         Err(exit) => return exit,
     };
-    let interrupt = interrupt::Interrupt::listen(interrupt, state.run_id.to_string());
+    let interrupt = interrupt::Interrupt::listen(
+        interrupt,
+        state.run_id.to_string(),
+        context.config.paths.state_dir.clone(),
+    );
     let input = input::LineSource::for_stdin(context.config.paths.state_dir.join(HISTORY_FILE));
     // Colours follow the shared rules (a terminal, NO_COLOR, CLICOLOR_FORCE); a piped session
     // is plain.
     let colour = input.is_terminal() && crate::style::stderr_has_colour();
-    let mut observer = render::ChatObserver::new(colour);
+    let mut observer = render::ChatObserver::new(colour, global.verbosity());
     observer.quiet(&header(
         &context,
         &state,
@@ -89,12 +96,26 @@ pub async fn execute(global: &GlobalArgs, args: ChatArgs) -> Exit {
         .clone()
         .filter(|_| state.status == RunStatus::Paused);
     repl::Session::new(&context, global, &state, lock, input, observer, interrupt)
+        .with_checked_models(checked_models)
         .run(pending)
         .await
 }
 
+/// The endpoint preflight for a session about to talk to `persona`: the model of `persona` and
+/// of every persona it can hand off to, each once. Prints the problem and returns its exit
+/// code; the models checked otherwise.
+async fn preflight(
+    config: &agentctl_config::Config,
+    library: &agentctl_persona::Library,
+    persona: &str,
+) -> Result<BTreeSet<String>, Exit> {
+    let uses = crate::preflight::model_uses(config, library.reachable(persona));
+    crate::preflight::check(config, &uses).await?;
+    Ok(uses.into_iter().map(|used| used.model).collect())
+}
+
 /// A new session with PERSONA (or the default) active.
-fn open(global: &GlobalArgs, args: &ChatArgs) -> Result<Opened, Exit> {
+async fn open(global: &GlobalArgs, args: &ChatArgs) -> Result<Opened, Exit> {
     let vars = parse_pairs("--var", &args.vars)?;
     let overrides = Overrides {
         model: args.model.clone(),
@@ -134,6 +155,8 @@ fn open(global: &GlobalArgs, args: &ChatArgs) -> Result<Opened, Exit> {
         Some(id) => (load_task(&config, id)?, true),
         None => (chat::untasked_session(), false),
     };
+    // Before the session exists (no state, no audit entry): key, endpoint, models.
+    let checked_models = preflight(&config, &library, &target.persona.name).await?;
     let (context, interrupt) = build_context_with_interrupt(config, library, task)?;
     let (state, lock) = chat::open(&context, &target, with_task, vars, args.model.clone())
         .map_err(|error| core_error(&context.config, &error))?;
@@ -142,11 +165,12 @@ fn open(global: &GlobalArgs, args: &ChatArgs) -> Result<Opened, Exit> {
         interrupt,
         state,
         lock,
+        checked_models,
     })
 }
 
 /// A saved session, with the model and variables it was opened with.
-fn restore(global: &GlobalArgs, session_id: &str) -> Result<Opened, Exit> {
+async fn restore(global: &GlobalArgs, session_id: &str) -> Result<Opened, Exit> {
     let probe = load_config(global, &Overrides::default())?;
     let saved = match registry::get(&probe.paths.state_dir, session_id) {
         Ok(entry) => entry.state,
@@ -189,6 +213,7 @@ fn restore(global: &GlobalArgs, session_id: &str) -> Result<Opened, Exit> {
     } else {
         chat::untasked_session()
     };
+    let checked_models = preflight(&config, &library, &saved.active.name).await?;
     let (context, interrupt) = build_context_with_interrupt(config, library, task)?;
     // Read again under the lock: another process may have driven it meanwhile.
     let (state, lock) = chat::claim(&context, &saved.run_id)
@@ -198,6 +223,7 @@ fn restore(global: &GlobalArgs, session_id: &str) -> Result<Opened, Exit> {
         interrupt,
         state,
         lock,
+        checked_models,
     })
 }
 

@@ -65,8 +65,16 @@ pub async fn execute(global: &GlobalArgs, args: ResumeArgs) -> Exit {
                 .and_then(|persona| persona.model.as_deref()),
         )
     };
-    let active_model = entry_model(state.active.name.as_str());
-    if let Err(exit) = crate::preflight::check(&config, &[active_model]).await {
+    // The active persona's model and that of every persona it can still hand off to.
+    let mut uses =
+        crate::preflight::model_uses(&config, library.reachable(state.active.name.as_str()));
+    if uses.is_empty() {
+        uses.push(crate::preflight::ModelUse {
+            model: entry_model(state.active.name.as_str()),
+            personas: vec![state.active.name.clone()],
+        });
+    }
+    if let Err(exit) = crate::preflight::check(&config, &uses).await {
         return exit;
     }
     if let Ok(client) = crate::preflight::client(&config) {

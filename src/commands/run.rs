@@ -61,7 +61,7 @@ pub async fn execute(global: &GlobalArgs, args: RunArgs) -> Exit {
     // reach through handoffs are parsed now, the latter just to check them: a persona a handoff
     // reaches is loaded when it is reached. Unrelated files are never parsed, so a broken one
     // neither stops the run nor is mentioned; `agentctl lint` checks the whole library.
-    let target = match agentctl_core::activation::resolve_for_run(
+    let (target, reachable) = match agentctl_core::activation::resolve_for_run(
         &library_paths(&config),
         &config,
         &args.persona,
@@ -80,9 +80,13 @@ pub async fn execute(global: &GlobalArgs, args: RunArgs) -> Exit {
     if args.dry_run {
         return dry_run(&config, &target, &task, args.json);
     }
-    // Before any gate check, audit entry or model call: key, endpoint, model.
-    let model = config.model_for(target.persona.model.as_deref());
-    if let Err(exit) = crate::preflight::check(&config, &[model]).await {
+    // Before any gate check, audit entry or model call: key, endpoint, and the model of every
+    // persona the run can reach (each distinct model once).
+    let uses = crate::preflight::model_uses(
+        &config,
+        std::iter::once(&target.persona).chain(reachable.iter()),
+    );
+    if let Err(exit) = crate::preflight::check(&config, &uses).await {
         return exit;
     }
     let context = match build_context(config, library, task) {

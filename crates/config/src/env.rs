@@ -10,6 +10,9 @@ pub const AGENTCTL_LOG: &str = "AGENTCTL_LOG";
 pub const RUST_LOG: &str = "RUST_LOG";
 /// `off` turns the live status line of `run`/`resume` off on a terminal.
 pub const AGENTCTL_STATUS_LINE: &str = "AGENTCTL_STATUS_LINE";
+/// Seconds between the plain "still working" lines printed off a terminal while a model call
+/// is pending (default 10; `0` prints none).
+pub const AGENTCTL_PROGRESS_EVERY: &str = "AGENTCTL_PROGRESS_EVERY";
 pub const AGENTCTL_CACHE_DIR: &str = "AGENTCTL_CACHE_DIR";
 pub const XDG_CACHE_HOME: &str = "XDG_CACHE_HOME";
 pub const HOME: &str = "HOME";

@@ -90,15 +90,17 @@ pub fn resolve_quickly(
 
 /// Resolves the persona a run starts with, parsing only it and the personas it can reach through
 /// handoffs; unlike [`resolve_quickly`], a handoff target that matches no persona, or a file the
-/// run would reach that does not parse, is an error.
+/// run would reach that does not parse, is an error. Also returns those reachable personas, as
+/// the check parsed them (the run loads each one again when it reaches it).
 pub fn resolve_for_run(
     paths: &LibraryPaths,
     config: &Config,
     name: &str,
     given_params: &BTreeMap<String, String>,
-) -> Result<Target, Vec<Diagnostic>> {
-    let (found, active) = Library::load_for_run_start(paths, &config.overlays, name)?;
-    finish(found, active, given_params)
+) -> Result<(Target, Vec<Persona>), Vec<Diagnostic>> {
+    let start = Library::load_run_start(paths, &config.overlays, name)?;
+    let target = finish(start.persona, start.active, given_params)?;
+    Ok((target, start.reachable))
 }
 
 fn finish(

@@ -38,6 +38,8 @@ pub struct RunLock {
     file: File,
     run_id: RunId,
     run_dir: PathBuf,
+    /// Whether this hold of the lock was already counted as one of the run's sessions.
+    session_counted: std::sync::atomic::AtomicBool,
 }
 
 impl RunLock {
@@ -80,6 +82,7 @@ impl RunLock {
         file.rewind()?;
         file.write_all(format!("{}\n{}\n", std::process::id(), own_command_line()).as_bytes())?;
         Ok(RunLock {
+            session_counted: std::sync::atomic::AtomicBool::new(false),
             file,
             run_id: run_id.clone(),
             run_dir: directory,
@@ -92,6 +95,16 @@ impl RunLock {
 
     pub fn run_dir(&self) -> &Path {
         &self.run_dir
+    }
+}
+
+impl RunLock {
+    /// True the first time it is asked: the first save under this hold of the lock counts one
+    /// more session (one process driving the run) in the run's state.
+    pub(crate) fn first_session_save(&self) -> bool {
+        !self
+            .session_counted
+            .swap(true, std::sync::atomic::Ordering::SeqCst)
     }
 }
 

@@ -64,6 +64,14 @@ pub struct RunReport {
     /// exact commands.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub next_steps: Vec<String>,
+    /// Every persona that worked in the run, in the order they first did.
+    pub personas: Vec<String>,
+    /// Workspace files the run's tool calls changed (every process that drove it).
+    pub files_changed: Vec<String>,
+    /// Milliseconds the engine worked on the run, over every process that drove it.
+    pub worked_ms: u64,
+    /// How many processes drove the run (1 for a run never resumed).
+    pub sessions: u32,
 }
 
 /// The run in progress.
@@ -93,6 +101,10 @@ pub struct Engine<'a> {
     /// The tools offered to the active persona (its own and its MCP tools), built on its
     /// first model turn; emptied whenever the persona or its MCP offer changes.
     pub(crate) offered_tools: Option<Vec<agentctl_llm::ToolSpec>>,
+    /// Work time not yet added to the state's `worked_ms` starts here.
+    pub(crate) work_clock: std::time::Instant,
+    /// This process has not yet counted itself in the state's `sessions`.
+    pub(crate) count_session: bool,
 }
 
 /// Starts a new run of `target` on the context's task.
@@ -136,6 +148,8 @@ pub async fn start(
         reached: Default::default(),
         unsaved_reply: false,
         offered_tools: None,
+        work_clock: std::time::Instant::now(),
+        count_session: lock.first_session_save(),
     };
     let model = engine.model_for(&target.persona);
     let prompt = engine.prompt_for(&context.config, target)?;
@@ -210,6 +224,8 @@ pub async fn resume(
         reached: Default::default(),
         unsaved_reply: false,
         offered_tools: None,
+        work_clock: std::time::Instant::now(),
+        count_session: lock.first_session_save(),
     };
     if engine.state.status == RunStatus::Paused {
         engine.take_decision()?;
@@ -295,6 +311,8 @@ impl<'a> Engine<'a> {
             reached: Default::default(),
             unsaved_reply: false,
             offered_tools: None,
+            work_clock: std::time::Instant::now(),
+            count_session: lock.first_session_save(),
         };
         // Records a crash left unwritten go out first.
         store::blocking(|| engine.recorder.flush(&mut engine.state))?;

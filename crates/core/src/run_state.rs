@@ -227,9 +227,24 @@ pub struct RunState {
     /// the journal existed has none).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub journal_seq: u64,
+    /// Workspace files the run's tool calls changed, for its summary (every process that drove
+    /// the run; absent in runs saved before it was kept).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub files_changed: BTreeSet<String>,
+    /// Milliseconds the engine worked on the run, summed over every process that drove it
+    /// (time waiting for a human or for the next chat message is not counted).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub worked_ms: u64,
+    /// How many processes drove the run (`run`, each `resume`, each chat process).
+    #[serde(default, skip_serializing_if = "is_zero_u32")]
+    pub sessions: u32,
 }
 
 fn is_zero(number: &u64) -> bool {
+    *number == 0
+}
+
+fn is_zero_u32(number: &u32) -> bool {
     *number == 0
 }
 
@@ -286,6 +301,9 @@ impl RunState {
             rejections: Vec::new(),
             audit_head: None,
             journal_seq: 0,
+            files_changed: BTreeSet::new(),
+            worked_ms: 0,
+            sessions: 0,
         }
     }
 

@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::events::RunEvent;
 use crate::recorder::Recorder;
 use crate::run_loop::{Engine, RunReport};
-use crate::run_state::{PendingApproval, PendingKind, RunEnd, RunStatus};
+use crate::run_state::{PendingApproval, PendingKind, RunEnd, RunState, RunStatus};
 use crate::store;
 use crate::{details, CoreError};
 
@@ -123,6 +123,7 @@ impl Engine<'_> {
     pub(crate) fn save_and_flush(&mut self) -> Result<(), CoreError> {
         store::blocking(|| {
             self.state.updated_at = store::now_rfc3339();
+            self.account_work();
             self.journal.append(&mut self.state)?;
             self.unsaved_reply = false;
             self.recorder.flush_unsynced(&mut self.state)?;
@@ -140,6 +141,7 @@ impl Engine<'_> {
     /// because the compaction drops those records.
     fn snapshot_and_flush(&mut self) -> Result<String, CoreError> {
         self.state.updated_at = store::now_rfc3339();
+        self.account_work();
         self.recorder.sync()?;
         let digest = self.journal.compact(&mut self.state)?;
         self.unsaved_reply = false;
@@ -147,31 +149,66 @@ impl Engine<'_> {
         Ok(digest)
     }
 
+    /// Adds the time worked since the last save to the state (and, on this process's first
+    /// save, counts it as one more session), so a summary after `resume` covers the whole run.
+    fn account_work(&mut self) {
+        let worked = self.work_clock.elapsed();
+        self.work_clock = std::time::Instant::now();
+        self.state.worked_ms = self
+            .state
+            .worked_ms
+            .saturating_add(u64::try_from(worked.as_millis()).unwrap_or(u64::MAX));
+        if std::mem::take(&mut self.count_session) {
+            self.state.sessions = self.state.sessions.saturating_add(1);
+        }
+    }
+
     pub(crate) fn report(&self) -> RunReport {
-        let end = self.state.end.clone();
+        let mut report = RunReport::of_state(&self.state);
+        report.audit_first_seq = self.recorder.first_seq;
+        report.audit_last_seq = self.recorder.last_seq;
+        report
+    }
+}
+
+impl RunReport {
+    /// What a saved state says about its run (without this process's audit sequence numbers):
+    /// for a summary of a run or session no engine is driving now.
+    pub fn of_state(state: &RunState) -> RunReport {
+        let end = state.end.clone();
+        let mut personas: Vec<String> = Vec::new();
+        for persona in &state.trail {
+            if !personas.contains(persona) {
+                personas.push(persona.clone());
+            }
+        }
         RunReport {
-            run_id: self.state.run_id.to_string(),
-            task_id: self.state.task_id.to_string(),
-            status: self.state.status,
+            run_id: state.run_id.to_string(),
+            task_id: state.task_id.to_string(),
+            status: state.status,
             reason: end
                 .as_ref()
                 .map(|end| end.reason.clone())
-                .unwrap_or_else(|| match &self.state.pending {
+                .unwrap_or_else(|| match &state.pending {
                     Some(pending) => pending.describe(),
-                    None => self.state.status.as_str().to_owned(),
+                    None => state.status.as_str().to_owned(),
                 }),
             answer: end.and_then(|end| end.answer),
-            persona: self.state.active.name.clone(),
-            turns: self.state.turns,
-            handoffs: self.state.handoffs,
-            tool_calls: self.state.tool_calls,
-            denials: self.state.denials,
-            usage: self.state.usage,
-            audit_first_seq: self.recorder.first_seq,
-            audit_last_seq: self.recorder.last_seq,
-            pending: self.state.pending.clone(),
-            rejections: self.state.rejections.clone(),
+            persona: state.active.name.clone(),
+            turns: state.turns,
+            handoffs: state.handoffs,
+            tool_calls: state.tool_calls,
+            denials: state.denials,
+            usage: state.usage,
+            audit_first_seq: None,
+            audit_last_seq: None,
+            pending: state.pending.clone(),
+            rejections: state.rejections.clone(),
             next_steps: Vec::new(),
+            personas,
+            files_changed: state.files_changed.iter().cloned().collect(),
+            worked_ms: state.worked_ms,
+            sessions: state.sessions,
         }
     }
 }

@@ -379,6 +379,7 @@ impl Engine<'_> {
             Ok((mut output, change)) => {
                 output.text = redactor.text(&output.text);
                 if let Some(change) = change {
+                    self.state.files_changed.insert(change.path.clone());
                     self.observer.on_event(&RunEvent::FileChanged {
                         path: change.path.clone(),
                         created: change.created,

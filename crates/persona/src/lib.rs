@@ -27,6 +27,7 @@ mod task;
 
 pub use detect::{detect, parse};
 pub use library::{Library, LibraryPaths};
+pub use lookup::RunStart;
 pub use model::{
     CommandSpec, ContextRef, Environment, HandoffContext, HandoffTarget, Limits, McpServer, Origin,
     Param, Persona, PersonaKind, SandboxNeeds, SourceFormat, Task,

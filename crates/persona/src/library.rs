@@ -295,6 +295,29 @@ impl Library {
         )
     }
 
+    /// The loaded personas a run starting at `name` can reach through resolved handoffs,
+    /// `name` itself first, then nearest first; each once.
+    pub fn reachable(&self, name: &str) -> Vec<&Persona> {
+        let mut found: Vec<&Persona> = Vec::new();
+        let mut pending = std::collections::VecDeque::from([name.to_owned()]);
+        while let Some(current) = pending.pop_front() {
+            let Some(persona) = self.entries.get(&current) else {
+                continue;
+            };
+            if found.iter().any(|known| known.name == persona.name) {
+                continue;
+            }
+            pending.extend(
+                persona
+                    .handoffs
+                    .iter()
+                    .filter_map(|handoff| handoff.resolved.clone()),
+            );
+            found.push(persona);
+        }
+        found
+    }
+
     /// Every library file a run starting at `name` may need: the files of the personas it can
     /// reach through handoffs (and a command's active role), and the broken files any of them
     /// waits for. A broken file whose top names `name` counts as needed too. `None` when `name`

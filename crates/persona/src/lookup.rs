@@ -186,7 +186,7 @@ impl Library {
         overlays: &BTreeMap<String, PersonaOverlay>,
         name: &str,
     ) -> Result<(Persona, Option<Persona>), Vec<Diagnostic>> {
-        load(paths, overlays, name, Mode::Look)
+        load(paths, overlays, name, Mode::Look).map(|start| (start.persona, start.active))
     }
 
     /// [`Library::load_one`] for a persona a run has reached, which will follow the handoffs: a
@@ -197,7 +197,7 @@ impl Library {
         overlays: &BTreeMap<String, PersonaOverlay>,
         name: &str,
     ) -> Result<(Persona, Option<Persona>), Vec<Diagnostic>> {
-        load(paths, overlays, name, Mode::Reach)
+        load(paths, overlays, name, Mode::Reach).map(|start| (start.persona, start.active))
     }
 
     /// [`Library::load_for_run`] for the persona or command a run starts with. Every persona
@@ -210,8 +210,28 @@ impl Library {
         overlays: &BTreeMap<String, PersonaOverlay>,
         name: &str,
     ) -> Result<(Persona, Option<Persona>), Vec<Diagnostic>> {
+        Library::load_run_start(paths, overlays, name).map(|start| (start.persona, start.active))
+    }
+
+    /// [`Library::load_for_run_start`], also returning the personas the run can reach through
+    /// handoffs as that check parsed them (with their overlays), so a caller can look at them
+    /// (their models, for the endpoint preflight) without parsing anything again.
+    pub fn load_run_start(
+        paths: &LibraryPaths,
+        overlays: &BTreeMap<String, PersonaOverlay>,
+        name: &str,
+    ) -> Result<RunStart, Vec<Diagnostic>> {
         load(paths, overlays, name, Mode::Start)
     }
+}
+
+/// What the start of a run loaded: the persona or stage command named, a command's active
+/// role, and every other persona the run can reach through handoffs, nearest first.
+#[derive(Debug, Clone)]
+pub struct RunStart {
+    pub persona: Persona,
+    pub active: Option<Persona>,
+    pub reachable: Vec<Persona>,
 }
 
 /// What a lookup is for.
@@ -230,7 +250,7 @@ fn load(
     overlays: &BTreeMap<String, PersonaOverlay>,
     name: &str,
     mode: Mode,
-) -> Result<(Persona, Option<Persona>), Vec<Diagnostic>> {
+) -> Result<RunStart, Vec<Diagnostic>> {
     let strict = mode != Mode::Look;
     let (files, walk_problems) = paths.files();
     let mut peeks = Peeks::new(&files);
@@ -239,7 +259,11 @@ fn load(
 
     let needs_identities = !persona.handoffs.is_empty() || persona.kind == PersonaKind::Command;
     if !needs_identities {
-        return Ok((persona, None));
+        return Ok(RunStart {
+            persona,
+            active: None,
+            reachable: Vec::new(),
+        });
     }
     let mut resolver = Resolver::new(peeks, overlays);
     let identities = if persona.kind == PersonaKind::Command {
@@ -252,10 +276,16 @@ fn load(
         return Err(unresolved);
     }
     if persona.kind != PersonaKind::Command {
-        if mode == Mode::Start {
-            check_reachable(&files, &mut resolver, &[&persona])?;
-        }
-        return Ok((persona, None));
+        let reachable = if mode == Mode::Start {
+            check_reachable(&files, &mut resolver, &[&persona])?
+        } else {
+            Vec::new()
+        };
+        return Ok(RunStart {
+            persona,
+            active: None,
+            reachable,
+        });
     }
 
     let role = active_role(&files, &identities, &mut persona)?;
@@ -264,10 +294,16 @@ fn load(
     if strict && !unresolved.is_empty() {
         return Err(unresolved);
     }
-    if mode == Mode::Start {
-        check_reachable(&files, &mut resolver, &[&persona, &role])?;
-    }
-    Ok((persona, Some(role)))
+    let reachable = if mode == Mode::Start {
+        check_reachable(&files, &mut resolver, &[&persona, &role])?
+    } else {
+        Vec::new()
+    };
+    Ok(RunStart {
+        persona,
+        active: Some(role),
+        reachable,
+    })
 }
 
 fn plain(identities: &[(usize, Identity)]) -> Vec<Identity> {
@@ -278,13 +314,14 @@ fn plain(identities: &[(usize, Identity)]) -> Vec<Identity> {
 }
 
 /// Parses every persona reachable from `starts` through resolved handoffs, nearest first, and
-/// returns the errors of the first one that does not load (its file's own errors) or whose
-/// handoffs do not resolve. Only the files the resolved handoffs point at are parsed.
+/// returns them, or the errors of the first one that does not load (its file's own errors) or
+/// whose handoffs do not resolve. Only the files the resolved handoffs point at are parsed.
 fn check_reachable(
     files: &[LibraryFile],
     resolver: &mut Resolver<'_, '_>,
     starts: &[&Persona],
-) -> Result<(), Vec<Diagnostic>> {
+) -> Result<Vec<Persona>, Vec<Diagnostic>> {
+    let mut reached = Vec::new();
     let mut seen: BTreeSet<String> = starts.iter().map(|persona| persona.name.clone()).collect();
     let mut pending: VecDeque<String> = starts
         .iter()
@@ -317,8 +354,9 @@ fn check_reachable(
             return Err(unresolved);
         }
         pending.extend(handoff_targets(&persona));
+        reached.push(persona);
     }
-    Ok(())
+    Ok(reached)
 }
 
 /// The personas `persona` hands off to, as resolved.

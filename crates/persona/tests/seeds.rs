@@ -445,10 +445,42 @@ fn a_run_start_checks_what_it_can_reach_and_nothing_else() {
     let (persona, _) = Library::load_for_run(&fixture.paths(), &BTreeMap::new(), "a").unwrap();
     assert_eq!(persona.handoffs[0].resolved.as_deref(), Some("b"));
     // Fixed, the run can start: `d`, broken too but reached by nothing, does not stop it.
-    fixture.write("personas/c.md", "---\nname: c\n---\nC.\n");
+    fixture.write("personas/c.md", "---\nname: c\nmodel: big\n---\nC.\n");
     let (persona, _) =
         Library::load_for_run_start(&fixture.paths(), &BTreeMap::new(), "a").unwrap();
     assert_eq!(persona.name, "a");
+    // What the check parsed is handed back (for the endpoint preflight): b, then c with its
+    // model; never `d`.
+    let start = Library::load_run_start(&fixture.paths(), &BTreeMap::new(), "a").unwrap();
+    let reached: Vec<(&str, Option<&str>)> = start
+        .reachable
+        .iter()
+        .map(|persona| (persona.name.as_str(), persona.model.as_deref()))
+        .collect();
+    assert_eq!(reached, [("b", None), ("c", Some("big"))]);
+}
+
+#[test]
+fn reachable_walks_resolved_handoffs_nearest_first_each_once() {
+    let fixture = Fixture::new();
+    fixture
+        .write("personas/a.md", "---\nname: a\nhandoffs: [b, c]\n---\nA.\n")
+        .write("personas/b.md", "---\nname: b\nhandoffs: [c, a]\n---\nB.\n")
+        .write("personas/c.md", "---\nname: c\nhandoffs: [d]\n---\nC.\n")
+        .write("personas/d.md", "---\nname: d\n---\nD.\n")
+        .write("personas/e.md", "---\nname: e\nhandoffs: [a]\n---\nE.\n");
+    let (library, diagnostics) = fixture.load();
+    assert!(diagnostics.is_empty(), "{diagnostics:#?}");
+    let names = |start: &str| -> Vec<String> {
+        library
+            .reachable(start)
+            .iter()
+            .map(|persona| persona.name.clone())
+            .collect()
+    };
+    assert_eq!(names("a"), ["a", "b", "c", "d"]);
+    assert_eq!(names("d"), ["d"]);
+    assert!(names("nobody").is_empty());
 }
 
 #[test]

@@ -18,7 +18,11 @@ pub struct Interrupt {
 
 impl Interrupt {
     /// Starts listening for Ctrl-C for the whole session.
-    pub fn listen(sender: watch::Sender<bool>, session_id: String) -> Arc<Interrupt> {
+    pub fn listen(
+        sender: watch::Sender<bool>,
+        session_id: String,
+        state_dir: std::path::PathBuf,
+    ) -> Arc<Interrupt> {
         let interrupt = Arc::new(Interrupt {
             sender,
             busy: AtomicBool::new(false),
@@ -41,6 +45,15 @@ impl Interrupt {
                     output::note(&format!(
                         "\ninterrupted; session {session_id} is saved: agentctl chat --resume {session_id}"
                     ));
+                    if let Ok(entry) = agentctl_core::registry::get(&state_dir, &session_id) {
+                        let mut report = agentctl_core::RunReport::of_state(&entry.state);
+                        report.status = agentctl_core::RunStatus::Interrupted;
+                        report.reason = "stopped by Ctrl-C; the session is saved".to_owned();
+                        crate::progress::summary::print(
+                            &report,
+                            crate::progress::summary::Subject::Session,
+                        );
+                    }
                     std::process::exit(i32::from(Exit::Interrupted.code()));
                 }
             }

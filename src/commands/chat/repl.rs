@@ -3,6 +3,7 @@
 //! session unless a gate still waits for a decision. The engine (`agentctl_core::chat`) does
 //! the work and persists everything; this loop only talks to the human.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use agentctl_core::approvals::{self, Decision, DecisionRequest, Verdict};
@@ -49,6 +50,8 @@ pub struct Session<'a> {
     input: LineSource,
     observer: ChatObserver,
     interrupt: Arc<Interrupt>,
+    /// Models the endpoint preflight checked in this process; a switch checks the others.
+    checked_models: BTreeSet<String>,
 }
 
 impl<'a> Session<'a> {
@@ -72,7 +75,14 @@ impl<'a> Session<'a> {
             input,
             observer,
             interrupt,
+            checked_models: BTreeSet::new(),
         }
+    }
+
+    /// The models the preflight already checked at the start of the session.
+    pub fn with_checked_models(mut self, models: BTreeSet<String>) -> Session<'a> {
+        self.checked_models = models;
+        self
     }
 
     /// Runs the session until the human leaves or the engine ends it.
@@ -167,6 +177,7 @@ impl<'a> Session<'a> {
                         self.session_id,
                         output::line(&report.reason)
                     ));
+                    self.observer.summary(&report);
                     return Flow::End(Exit::for_status(report.status));
                 }
             }
@@ -320,7 +331,7 @@ impl<'a> Session<'a> {
             SlashCommand::Personas => {
                 output::stdout(&slash::personas(&self.context.library, &self.persona));
             }
-            SlashCommand::Switch(name) => self.switch(&name),
+            SlashCommand::Switch(name) => self.switch(&name).await,
             SlashCommand::Tools => self.tools(),
             SlashCommand::Prompt => self.prompt(),
             SlashCommand::Gates => self.gates(),
@@ -354,7 +365,7 @@ impl<'a> Session<'a> {
         Flow::Continue
     }
 
-    fn switch(&mut self, name: &str) {
+    async fn switch(&mut self, name: &str) {
         if self.paused {
             self.error(
                 "a gate is waiting for your decision",
@@ -382,6 +393,26 @@ impl<'a> Session<'a> {
         if name == self.persona {
             self.observer.quiet(&format!("already talking to {name}"));
             return;
+        }
+        // The new persona's model (and those it can hand off to) before it talks: a model the
+        // endpoint does not serve refuses the switch, and the session goes on as it was.
+        let uses: Vec<_> = crate::preflight::model_uses(
+            &self.context.config,
+            self.context.library.reachable(name),
+        )
+        .into_iter()
+        .filter(|used| !self.checked_models.contains(&used.model))
+        .collect();
+        if !uses.is_empty() {
+            self.observer.end_stdout_line();
+            if crate::preflight::check(&self.context.config, &uses)
+                .await
+                .is_err()
+            {
+                return;
+            }
+            self.checked_models
+                .extend(uses.into_iter().map(|used| used.model));
         }
         let by = agentctl_core::os_user::current();
         match chat::switch(self.context, &self.lock, name, &by) {
@@ -480,9 +511,10 @@ impl<'a> Session<'a> {
             }
         }
         match chat::close(self.context, &self.lock) {
-            Ok(_) => {
+            Ok(report) => {
                 self.observer
                     .quiet(&format!("session {} ended", self.session_id));
+                self.observer.summary(&report);
                 Exit::Success
             }
             Err(error) => {
@@ -494,6 +526,9 @@ impl<'a> Session<'a> {
 
     fn leave_paused(&mut self, pending: &PendingApproval) -> Exit {
         let id = self.session_id.clone();
+        if let Ok(state) = chat::load(self.context, &self.lock) {
+            self.observer.summary(&RunReport::of_state(&state));
+        }
         self.observer.note(&format!(
             "session {id} stays paused at {}: {}\n  decide in the session: agentctl chat --resume {id}\n  or:                    agentctl approve {id} --gate {} --by NAME, then agentctl chat --resume {id}",
             pending.gate,
