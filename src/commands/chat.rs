@@ -20,7 +20,7 @@ use agentctl_core::registry;
 use agentctl_core::{chat, CoreError, RunContext, RunLock, RunMode, RunState, RunStatus};
 
 use crate::cli::GlobalArgs;
-use crate::commands::run::{build_context_with_interrupt, load_task};
+use crate::commands::run::{build_context_with_interrupt, load_task, model_client};
 use crate::commands::{core_error, load_config, load_library, parse_pairs, relative_diagnostics};
 use crate::exit::Exit;
 use crate::output;
@@ -134,7 +134,8 @@ fn open(global: &GlobalArgs, args: &ChatArgs) -> Result<Opened, Exit> {
         Some(id) => (load_task(&config, id)?, true),
         None => (chat::untasked_session(), false),
     };
-    let (context, interrupt) = build_context_with_interrupt(config, library, task)?;
+    let client = model_client(&config)?;
+    let (context, interrupt) = build_context_with_interrupt(config, library, task, client);
     let (state, lock) = chat::open(&context, &target, with_task, vars, args.model.clone())
         .map_err(|error| core_error(&context.config, &error))?;
     Ok(Opened {
@@ -189,7 +190,8 @@ fn restore(global: &GlobalArgs, session_id: &str) -> Result<Opened, Exit> {
     } else {
         chat::untasked_session()
     };
-    let (context, interrupt) = build_context_with_interrupt(config, library, task)?;
+    let client = model_client(&config)?;
+    let (context, interrupt) = build_context_with_interrupt(config, library, task, client);
     // Read again under the lock: another process may have driven it meanwhile.
     let (state, lock) = chat::claim(&context, &saved.run_id)
         .map_err(|error| core_error(&context.config, &error))?;

@@ -6,7 +6,7 @@ use agentctl_config::Overrides;
 use agentctl_core::registry::{self, Want};
 
 use crate::cli::GlobalArgs;
-use crate::commands::run::{build_context, finish, load_task};
+use crate::commands::run::{build_context, finish, load_task, model_client};
 use crate::commands::{claim_run, core_error, load_config, load_library};
 use crate::exit::Exit;
 use crate::progress::TerminalProgress;
@@ -66,21 +66,20 @@ pub async fn execute(global: &GlobalArgs, args: ResumeArgs) -> Exit {
         )
     };
     let active_model = entry_model(state.active.name.as_str());
-    if let Err(exit) = crate::preflight::check(&config, &[active_model]).await {
-        return exit;
-    }
-    if let Ok(client) = crate::preflight::client(&config) {
-        crate::preflight::warn_if_changed(
-            &config,
-            state.run_id.as_str(),
-            &client.endpoint_host(),
-            entry_model,
-        );
-    }
-    let context = match build_context(config, library, task) {
-        Ok(context) => context,
+    let client = match model_client(&config) {
+        Ok(client) => client,
         Err(exit) => return exit,
     };
+    if let Err(exit) = crate::preflight::check(&client, &config, &[active_model]).await {
+        return exit;
+    }
+    crate::preflight::warn_if_changed(
+        &config,
+        state.run_id.as_str(),
+        &client.endpoint_host(),
+        entry_model,
+    );
+    let context = build_context(config, library, task, client);
     let mut progress = TerminalProgress::new(global.verbosity());
     let result = agentctl_core::resume(&context, &lock, &mut progress).await;
     if let Err(error) = &result {
