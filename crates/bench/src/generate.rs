@@ -435,5 +435,8 @@ mod tests {
         assert_eq!(size, fs_err::metadata(&path).unwrap().len());
         let report = agentctl_audit::verify(&path).unwrap();
         assert_eq!(report.entries, 50, "{report:?}");
+        // The compact encoding the writer appends, not the older full one.
+        let text = fs_err::read_to_string(&path).unwrap();
+        assert_eq!(text.matches("<!-- agentctl:v2 ").count(), 50);
     }
 }
