@@ -14,7 +14,9 @@
 use std::io::{IsTerminal, Write};
 
 use agentctl_protocol::{Diagnostic, Severity};
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 /// Whether tracing prints lines of its own (so no live status line may share the terminal).
 pub fn tracing_requested(verbose: u8) -> bool {
@@ -41,14 +43,19 @@ pub fn init_tracing(verbose: u8) {
     .into_iter()
     .filter_map(|name| std::env::var(name).ok())
     .find(|value| !value.trim().is_empty())
-    .and_then(|value| EnvFilter::try_new(value).ok())
-    .unwrap_or_else(|| EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    .and_then(|value| value.parse::<Targets>().ok())
+    .unwrap_or_else(|| default.parse().unwrap_or_default());
+    // `Targets` (`warn`, `agentctl_llm=debug,hyper=info`) rather than `EnvFilter`: the latter
+    // pulls in regex-automata's full-DFA builder, which then compiles every regex of the process
+    // (policy globs, redaction patterns) into a dense DFA at start-up.
+    let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(crate::style::stderr_has_colour())
         .with_target(verbose > 1)
-        .with_timer(tracing_subscriber::fmt::time::uptime())
+        .with_timer(tracing_subscriber::fmt::time::uptime());
+    let _ = tracing_subscriber::registry()
+        .with(layer)
+        .with(filter)
         .try_init();
 }
 

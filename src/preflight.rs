@@ -62,13 +62,14 @@ pub fn model_uses<'p>(
     uses
 }
 
-/// Runs the checks for every model of `uses` (each once); prints the first problem with its
-/// fix, naming the personas that need an unknown model, and returns its exit code.
-pub async fn check(config: &Config, uses: &[ModelUse]) -> Result<PreflightReport, Exit> {
-    let client = client(config).map_err(|(message, hint)| {
-        output::error(&message, hint.as_deref());
-        Exit::BadInput
-    })?;
+/// Runs the checks for every model of `uses` (each once) with the run's own `client`, so the
+/// connection it opens serves the first model call; prints the first problem with its fix,
+/// naming the personas that need an unknown model, and returns its exit code.
+pub async fn check(
+    client: &OpenAiClient,
+    config: &Config,
+    uses: &[ModelUse],
+) -> Result<PreflightReport, Exit> {
     let models: Vec<String> = uses.iter().map(|used| used.model.clone()).collect();
     client.preflight(&models).await.map_err(|problem| {
         let mut message = problem.to_string();
@@ -131,13 +132,18 @@ pub fn warn_if_changed(
     endpoint_host: &str,
     model_now: impl Fn(&str) -> String,
 ) {
-    let Ok(entries) = agentctl_audit::read_entries(&config.paths.audit_log) else {
-        return;
-    };
-    let Some(started) = entries.iter().find(|entry| {
-        entry.event == agentctl_protocol::EventKind::RunStarted
-            && entry.run.as_ref().is_some_and(|run| run.as_str() == run_id)
-    }) else {
+    // Streamed, stopping at the run's start: the log may be far larger than memory should be.
+    let mut found = None;
+    let needles = [run_id.as_bytes().to_vec()];
+    let read = agentctl_audit::for_each_entry(&config.paths.audit_log, &needles, |entry| {
+        let is_start = entry.event == agentctl_protocol::EventKind::RunStarted
+            && entry.run.as_ref().is_some_and(|run| run.as_str() == run_id);
+        if is_start {
+            found = Some(entry);
+        }
+        !is_start
+    });
+    let (Ok(()), Some(started)) = (read, found) else {
         return;
     };
     let text = |key: &str| {

@@ -11,7 +11,8 @@
 - memory: total PSS (from /proc/PID/smaps_rollup) of 20 `agentctl run`s at once, each waiting
   on its first model reply.
 - audit: `audit show --task T-150 --json` and `audit verify` on a 100,000-entry log, wall time
-  and peak RSS (ru_maxrss from wait4).
+  and peak RSS: VmHWM from /proc/PID/status, read while the process is stopped on its way out
+  (see run_peak; wait4's ru_maxrss would include the driver's memory the child had before exec).
 
 Standard library only. Progress goes to stderr, the report to stdout.
 
@@ -19,16 +20,17 @@ Usage: measure.py --agentctl PATH --mock PATH --bench PATH [--python PATH] [--qu
 """
 
 import argparse
+import ctypes
 import json
 import os
 import platform
-import resource
 import shutil
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -45,34 +47,99 @@ def progress(message):
     print(f"bench: {message}", file=sys.stderr, flush=True)
 
 
-def run_measured(command, cwd=None, env=None, stdout=subprocess.PIPE, timeout=3600):
-    """Runs `command`, returns (exit code, stdout text, CPU seconds, wall seconds, peak KiB)."""
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        command, cwd=cwd, env=env, stdout=stdout, stderr=subprocess.PIPE, text=True
-    )
-    # Read the pipes on the side so a chatty child never blocks; wait4 gives its rusage.
-    out_chunks = []
-    import threading
+def _drain_pipes(process):
+    """Reads the child's pipes on the side so a chatty child never blocks; returns the threads
+    and the lists their text lands in."""
 
     def drain(stream, sink):
         for line in stream:
             sink.append(line)
 
-    readers = []
-    err_chunks = []
+    out_chunks, err_chunks, readers = [], [], []
     if process.stdout is not None:
         readers.append(threading.Thread(target=drain, args=(process.stdout, out_chunks)))
     readers.append(threading.Thread(target=drain, args=(process.stderr, err_chunks)))
     for reader in readers:
         reader.start()
+    return readers, out_chunks, err_chunks
+
+
+def run_measured(command, cwd=None, env=None, stdout=subprocess.PIPE):
+    """Runs `command`, returns (exit code, stdout text, stderr text, CPU seconds, wall seconds).
+
+    CPU is user + system of the child from wait4. Not its peak memory: wait4's ru_maxrss also
+    counts what the forked child held before exec (this Python driver's memory); see run_peak."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=stdout, stderr=subprocess.PIPE, text=True
+    )
+    readers, out_chunks, err_chunks = _drain_pipes(process)
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
     for reader in readers:
         reader.join()
     process.returncode = os.waitstatus_to_exitcode(status)
     cpu = usage.ru_utime + usage.ru_stime
-    return process.returncode, "".join(out_chunks), "".join(err_chunks), cpu, wall, usage.ru_maxrss
+    return process.returncode, "".join(out_chunks), "".join(err_chunks), cpu, wall
+
+
+# ptrace(2) requests and options used by run_peak (from <sys/ptrace.h>).
+PTRACE_TRACEME, PTRACE_CONT, PTRACE_SETOPTIONS = 0, 7, 0x4200
+PTRACE_O_TRACEEXIT, PTRACE_EVENT_EXIT = 0x40, 6
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+_libc.ptrace.restype = ctypes.c_long
+
+
+def _ptrace(request, pid=0, data=0):
+    if _libc.ptrace(request, pid, None, ctypes.c_void_p(data)) == -1:
+        error = ctypes.get_errno()
+        raise OSError(error, f"ptrace: {os.strerror(error)}")
+
+
+def _vm_hwm_kib(pid):
+    with open(f"/proc/{pid}/status", encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise SystemExit(f"no VmHWM line for process {pid}")
+
+
+def run_peak(command, cwd=None):
+    """Runs `command` and returns (exit code, stdout text, stderr text, wall seconds, peak KiB).
+
+    The peak is the VmHWM of /proc/PID/status: the high-water mark of the program's own memory
+    after exec. To read it at the very end, the child is traced (PTRACE_TRACEME before exec,
+    then PTRACE_O_TRACEEXIT) and stops once, on its way out, before its memory is released;
+    signals it receives are passed on unchanged."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: _ptrace(PTRACE_TRACEME),
+    )
+    readers, out_chunks, err_chunks = _drain_pipes(process)
+    peak, exec_stop_seen = None, False
+    while True:
+        _, status = os.waitpid(process.pid, 0)
+        if not os.WIFSTOPPED(status):
+            break
+        stop, forward = os.WSTOPSIG(status), 0
+        if stop == signal.SIGTRAP and not exec_stop_seen:
+            # The stop after exec: from here on, stop once more at exit.
+            _ptrace(PTRACE_SETOPTIONS, process.pid, PTRACE_O_TRACEEXIT)
+            exec_stop_seen = True
+        elif stop == signal.SIGTRAP and status >> 16 == PTRACE_EVENT_EXIT:
+            peak = _vm_hwm_kib(process.pid)
+        else:
+            forward = stop
+        _ptrace(PTRACE_CONT, process.pid, forward)
+    wall = time.perf_counter() - started
+    for reader in readers:
+        reader.join()
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if peak is None:
+        raise SystemExit(f"{command[0]} exited without the exit stop; no peak memory read")
+    return process.returncode, "".join(out_chunks), "".join(err_chunks), wall, peak
 
 
 class Mock:
@@ -164,7 +231,7 @@ def one_agentctl_run(arguments, script, turns, work):
     try:
         with open(os.path.join(project, "agentctl.toml"), "w", encoding="utf-8") as handle:
             handle.write(agentctl_config(mock.url, turns + 10))
-        code, out, err, cpu, wall, _ = run_measured(
+        code, out, err, cpu, wall = run_measured(
             [arguments.agentctl, "run", "bench-qa", "--task", "T-1", "--json"], cwd=project
         )
     finally:
@@ -185,7 +252,7 @@ def one_peer_run(arguments, peer, script, turns, work):
     workspace = new_project(work)
     mock = Mock(arguments.mock, script, work)
     try:
-        code, out, err, cpu, wall, _ = run_measured(
+        code, out, err, cpu, wall = run_measured(
             [arguments.python, os.path.join(HERE, PEERS[peer]), "--base-url", mock.url,
              "--turns", str(turns), "--workspace", workspace]
         )
@@ -264,7 +331,7 @@ def startup(arguments, work):
                 mock = Mock(arguments.mock, script, work)
                 try:
                     env = dict(os.environ, OPENAI_BASE_URL=mock.url)
-                    code, out, err, cpu, wall, _ = run_measured(
+                    code, out, err, cpu, wall = run_measured(
                         [arguments.agentctl, "run", persona, "--task", "T-1"], cwd=library, env=env
                     )
                 finally:
@@ -342,7 +409,7 @@ def audit(arguments, work):
     ):
         walls, peaks = [], []
         for attempt in range(arguments.audit_runs + 1):
-            code, out, err, cpu, wall, peak = run_measured(command, cwd=project)
+            code, out, err, wall, peak = run_peak(command, cwd=project)
             if code != 0:
                 raise SystemExit(f"`agentctl audit {label}` failed (exit {code}):\n{err[-2000:]}")
             if label == "verify" and "100000 entries" not in out:
@@ -473,6 +540,9 @@ def report(arguments, turns, peers_note, starts, pss, audits, versions):
     lines.append(f"| the same, peak RSS (MiB) | {fmt_summary(audits['show'][1])} |")
     lines.append(f"| `audit verify`, 100,000 entries (wall ms) | {fmt_summary(audits['verify'][0])} |")
     lines.append(f"| the same, peak RSS (MiB) | {fmt_summary(audits['verify'][1])} |")
+    lines.append(
+        f"| release binary `agentctl` (MiB) | {os.path.getsize(arguments.agentctl) / 2**20:.1f} |"
+    )
     lines += ["", f"Versions: {versions}"]
     return "\n".join(lines)
 

@@ -20,7 +20,7 @@ use agentctl_core::registry;
 use agentctl_core::{chat, CoreError, RunContext, RunLock, RunMode, RunState, RunStatus};
 
 use crate::cli::GlobalArgs;
-use crate::commands::run::{build_context_with_interrupt, load_task};
+use crate::commands::run::{build_context_with_interrupt, load_task, model_client};
 use crate::commands::{core_error, load_config, load_library, parse_pairs, relative_diagnostics};
 use crate::exit::Exit;
 use crate::output;
@@ -105,12 +105,13 @@ pub async fn execute(global: &GlobalArgs, args: ChatArgs) -> Exit {
 /// of every persona it can hand off to, each once. Prints the problem and returns its exit
 /// code; the models checked otherwise.
 async fn preflight(
+    client: &agentctl_llm::OpenAiClient,
     config: &agentctl_config::Config,
     library: &agentctl_persona::Library,
     persona: &str,
 ) -> Result<BTreeSet<String>, Exit> {
     let uses = crate::preflight::model_uses(config, library.reachable(persona));
-    crate::preflight::check(config, &uses).await?;
+    crate::preflight::check(client, config, &uses).await?;
     Ok(uses.into_iter().map(|used| used.model).collect())
 }
 
@@ -156,8 +157,9 @@ async fn open(global: &GlobalArgs, args: &ChatArgs) -> Result<Opened, Exit> {
         None => (chat::untasked_session(), false),
     };
     // Before the session exists (no state, no audit entry): key, endpoint, models.
-    let checked_models = preflight(&config, &library, &target.persona.name).await?;
-    let (context, interrupt) = build_context_with_interrupt(config, library, task)?;
+    let client = model_client(&config)?;
+    let checked_models = preflight(&client, &config, &library, &target.persona.name).await?;
+    let (context, interrupt) = build_context_with_interrupt(config, library, task, client);
     let (state, lock) = chat::open(&context, &target, with_task, vars, args.model.clone())
         .map_err(|error| core_error(&context.config, &error))?;
     Ok(Opened {
@@ -213,8 +215,10 @@ async fn restore(global: &GlobalArgs, session_id: &str) -> Result<Opened, Exit> 
     } else {
         chat::untasked_session()
     };
-    let checked_models = preflight(&config, &library, &saved.active.name).await?;
-    let (context, interrupt) = build_context_with_interrupt(config, library, task)?;
+    // Before the session exists (no state, no audit entry): key, endpoint, models.
+    let client = model_client(&config)?;
+    let checked_models = preflight(&client, &config, &library, &saved.active.name).await?;
+    let (context, interrupt) = build_context_with_interrupt(config, library, task, client);
     // Read again under the lock: another process may have driven it meanwhile.
     let (state, lock) = chat::claim(&context, &saved.run_id)
         .map_err(|error| core_error(&context.config, &error))?;

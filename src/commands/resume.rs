@@ -6,7 +6,7 @@ use agentctl_config::Overrides;
 use agentctl_core::registry::{self, Want};
 
 use crate::cli::GlobalArgs;
-use crate::commands::run::{build_context, finish, load_task};
+use crate::commands::run::{build_context, finish, load_task, model_client};
 use crate::commands::{claim_run, core_error, load_config, load_library};
 use crate::exit::Exit;
 use crate::progress::TerminalProgress;
@@ -65,6 +65,10 @@ pub async fn execute(global: &GlobalArgs, args: ResumeArgs) -> Exit {
                 .and_then(|persona| persona.model.as_deref()),
         )
     };
+    let client = match model_client(&config) {
+        Ok(client) => client,
+        Err(exit) => return exit,
+    };
     // The active persona's model and that of every persona it can still hand off to.
     let mut uses =
         crate::preflight::model_uses(&config, library.reachable(state.active.name.as_str()));
@@ -74,21 +78,16 @@ pub async fn execute(global: &GlobalArgs, args: ResumeArgs) -> Exit {
             personas: vec![state.active.name.clone()],
         });
     }
-    if let Err(exit) = crate::preflight::check(&config, &uses).await {
+    if let Err(exit) = crate::preflight::check(&client, &config, &uses).await {
         return exit;
     }
-    if let Ok(client) = crate::preflight::client(&config) {
-        crate::preflight::warn_if_changed(
-            &config,
-            state.run_id.as_str(),
-            &client.endpoint_host(),
-            entry_model,
-        );
-    }
-    let context = match build_context(config, library, task) {
-        Ok(context) => context,
-        Err(exit) => return exit,
-    };
+    crate::preflight::warn_if_changed(
+        &config,
+        state.run_id.as_str(),
+        &client.endpoint_host(),
+        entry_model,
+    );
+    let context = build_context(config, library, task, client);
     let mut progress = TerminalProgress::new(global.verbosity());
     let result = agentctl_core::resume(&context, &lock, &mut progress).await;
     if let Err(error) = &result {

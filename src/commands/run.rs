@@ -81,18 +81,20 @@ pub async fn execute(global: &GlobalArgs, args: RunArgs) -> Exit {
         return dry_run(&config, &target, &task, args.json);
     }
     // Before any gate check, audit entry or model call: key, endpoint, and the model of every
-    // persona the run can reach (each distinct model once).
+    // persona the run can reach (each distinct model once). The run's own client asks, so its
+    // connection is reused for the first model call.
+    let client = match model_client(&config) {
+        Ok(client) => client,
+        Err(exit) => return exit,
+    };
     let uses = crate::preflight::model_uses(
         &config,
         std::iter::once(&target.persona).chain(reachable.iter()),
     );
-    if let Err(exit) = crate::preflight::check(&config, &uses).await {
+    if let Err(exit) = crate::preflight::check(&client, &config, &uses).await {
         return exit;
     }
-    let context = match build_context(config, library, task) {
-        Ok(context) => context,
-        Err(exit) => return exit,
-    };
+    let context = build_context(config, library, task, client);
     let mut progress = TerminalProgress::new(global.verbosity());
     let result = agentctl_core::start(&context, &target, vars, args.model, &mut progress).await;
     finish(&context.config, result, args.json, &mut progress)
@@ -105,24 +107,8 @@ pub fn load_task(config: &Config, id: &str) -> Result<Task, Exit> {
     })
 }
 
-/// The model client, tool settings and Ctrl-C wiring of a run: the first Ctrl-C interrupts it.
-pub fn build_context(config: Config, library: Library, task: Task) -> Result<RunContext, Exit> {
-    let (context, sender) = build_context_with_interrupt(config, library, task)?;
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            let _ = sender.send(true);
-        }
-    });
-    Ok(context)
-}
-
-/// The model client and tool settings of a run, with the sender of its interrupt flag. The
-/// caller decides what Ctrl-C does (the chat REPL cancels one reply at a time).
-pub fn build_context_with_interrupt(
-    config: Config,
-    library: Library,
-    task: Task,
-) -> Result<(RunContext, tokio::sync::watch::Sender<bool>), Exit> {
+/// The model client of a run from the project's endpoint settings (exit 2 on a bad setting).
+pub fn model_client(config: &Config) -> Result<agentctl_llm::OpenAiClient, Exit> {
     let base_url = config.base_url().map_err(|error| {
         output::error(&error.to_string(), error.hint().as_deref());
         Exit::BadInput
@@ -140,10 +126,37 @@ pub fn build_context_with_interrupt(
         },
         ..agentctl_llm::EndpointSettings::new(base_url.clone())
     };
-    let client = agentctl_llm::OpenAiClient::new(settings).map_err(|error| {
+    agentctl_llm::OpenAiClient::new(settings).map_err(|error| {
         output::error(&error.to_string(), None);
         Exit::BadInput
-    })?;
+    })
+}
+
+/// The tool settings and Ctrl-C wiring of a run around its model `client`: the first Ctrl-C
+/// interrupts it.
+pub fn build_context(
+    config: Config,
+    library: Library,
+    task: Task,
+    client: agentctl_llm::OpenAiClient,
+) -> RunContext {
+    let (context, sender) = build_context_with_interrupt(config, library, task, client);
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            let _ = sender.send(true);
+        }
+    });
+    context
+}
+
+/// The tool settings of a run around its model `client`, with the sender of its interrupt
+/// flag. The caller decides what Ctrl-C does (the chat REPL cancels one reply at a time).
+pub fn build_context_with_interrupt(
+    config: Config,
+    library: Library,
+    task: Task,
+    client: agentctl_llm::OpenAiClient,
+) -> (RunContext, tokio::sync::watch::Sender<bool>) {
     let endpoint_host = client.endpoint_host();
     let mut tools = agentctl_tools::ToolContext::new(config.paths.workspace.clone());
     tools.bash_timeout = config.tools.bash_timeout;
@@ -163,7 +176,7 @@ pub fn build_context_with_interrupt(
         mcp,
         interrupt,
     };
-    Ok((context, sender))
+    (context, sender)
 }
 
 /// The sandbox mode of the project: enforced through this very binary's hidden exec helper,

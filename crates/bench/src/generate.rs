@@ -298,8 +298,8 @@ pub fn session_script(tool_turns: usize, calls_per_turn: usize, path: &str) -> V
     script
 }
 
-/// Writes an AUDIT_LOG.md of `entries` sealed entries (a realistic mix of run events) and
-/// returns its size in bytes.
+/// Writes an AUDIT_LOG.md of `entries` sealed entries (a realistic mix of run events) in the
+/// compact encoding the writer appends today, and returns its size in bytes.
 pub fn write_audit_log(path: &Path, entries: u64) -> anyhow::Result<u64> {
     let file = fs_err::File::create(path)?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
@@ -316,9 +316,9 @@ pub fn write_audit_log(path: &Path, entries: u64) -> anyhow::Result<u64> {
             seq % 60,
             seq % 1000
         );
-        let (entry, canonical) = AuditEntry::seal(seq, at, prev, record)
+        let (entry, _) = AuditEntry::seal(seq, at, prev, record)
             .with_context(|| format!("sealing audit entry {seq}"))?;
-        let block = agentctl_audit::render_entry(&entry, &canonical);
+        let block = agentctl_audit::render_compact(&entry);
         out.write_all(block.as_bytes())?;
         size += block.len() as u64;
         prev = entry.hash;
@@ -435,5 +435,8 @@ mod tests {
         assert_eq!(size, fs_err::metadata(&path).unwrap().len());
         let report = agentctl_audit::verify(&path).unwrap();
         assert_eq!(report.entries, 50, "{report:?}");
+        // The compact encoding the writer appends, not the older full one.
+        let text = fs_err::read_to_string(&path).unwrap();
+        assert_eq!(text.matches("<!-- agentctl:v2 ").count(), 50);
     }
 }

@@ -116,7 +116,9 @@ impl OpenAiClient {
             http: http.clone(),
             send_authorization: api_key.is_some(),
         };
-        let openai = Client::with_config(config).with_http_service(transport);
+        // `Client::build`, not `with_config`: the latter first builds a default reqwest client,
+        // which loads the system's root certificates even for a plain-HTTP endpoint.
+        let openai = Client::build(http.clone(), config).with_http_service(transport);
         Ok(OpenAiClient {
             openai,
             http,

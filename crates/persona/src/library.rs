@@ -84,30 +84,7 @@ impl LibraryPaths {
                 continue;
             }
             let mut found = Vec::new();
-            let walker = WalkDir::new(directory)
-                .follow_links(true)
-                .into_iter()
-                .filter_entry(|entry| entry.depth() == 0 || !is_hidden(entry.file_name()));
-            for entry in walker {
-                match entry {
-                    Ok(entry) if entry.file_type().is_file() && is_library_file(entry.path()) => {
-                        found.push(entry.into_path());
-                    }
-                    Ok(_) => {}
-                    Err(error) => {
-                        let path = error.path().unwrap_or(directory).to_path_buf();
-                        diagnostics.push(
-                            Diagnostic::error(
-                                self.display(&path),
-                                None,
-                                format!("cannot read the library: {error}"),
-                            )
-                            .with_hint("check the directory's permissions and symbolic links"),
-                        );
-                    }
-                }
-            }
-            found.sort();
+            self.walk(directory, false, &mut found, &mut diagnostics);
             files.extend(found.into_iter().map(|disk| LibraryFile {
                 display: self.display(&disk),
                 disk,
@@ -115,6 +92,65 @@ impl LibraryPaths {
             }));
         }
         (files, diagnostics)
+    }
+
+    /// Appends the library files under `directory` to `found` in path order (each directory's
+    /// entries sorted by name, depth first: the order of sorting the whole list by path).
+    ///
+    /// Symbolic links are followed, but only links pay for it: the walk itself reads entry types
+    /// from the directory listing (no `stat` per file, which a walk that follows links needs
+    /// for every entry), and a link found on the way is resolved on its own; a linked directory
+    /// is walked following links, with the walker's loop detection.
+    fn walk(
+        &self,
+        directory: &Path,
+        follow_links: bool,
+        found: &mut Vec<PathBuf>,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) {
+        let walker = WalkDir::new(directory)
+            .follow_links(follow_links)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|entry| entry.depth() == 0 || !is_hidden(entry.file_name()));
+        for entry in walker {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(error) => {
+                    let path = error.path().unwrap_or(directory).to_path_buf();
+                    diagnostics.push(self.unreadable(&path, &error.to_string()));
+                    continue;
+                }
+            };
+            let file_type = entry.file_type();
+            if file_type.is_file() {
+                if is_library_file(entry.path()) {
+                    found.push(entry.into_path());
+                }
+            } else if file_type.is_symlink() && entry.depth() > 0 {
+                match std::fs::metadata(entry.path()) {
+                    Ok(target) if target.is_dir() => {
+                        self.walk(entry.path(), true, found, diagnostics);
+                    }
+                    Ok(target) if target.is_file() && is_library_file(entry.path()) => {
+                        found.push(entry.into_path());
+                    }
+                    Ok(_) => {}
+                    Err(error) => {
+                        diagnostics.push(self.unreadable(entry.path(), &error.to_string()))
+                    }
+                }
+            }
+        }
+    }
+
+    fn unreadable(&self, path: &Path, error: &str) -> Diagnostic {
+        Diagnostic::error(
+            self.display(path),
+            None,
+            format!("cannot read the library: {error}"),
+        )
+        .with_hint("check the directory's permissions and symbolic links")
     }
 }
 
@@ -507,5 +543,100 @@ mod tests {
         assert!(!is_library_file(Path::new("personas/README.md")));
         assert!(!is_library_file(Path::new("personas/c.yaml")));
         assert!(is_library_file(Path::new("personas/kiro/reviewer.json")));
+    }
+
+    fn paths_in(root: &Path) -> LibraryPaths {
+        LibraryPaths {
+            root: root.to_path_buf(),
+            personas: root.join("personas"),
+            prompts: root.join("prompts"),
+        }
+    }
+
+    fn listed(paths: &LibraryPaths) -> (Vec<String>, Vec<Diagnostic>) {
+        let (files, diagnostics) = paths.files();
+        let listed = files
+            .iter()
+            .map(|file| file.display.to_string_lossy().into_owned())
+            .collect();
+        (listed, diagnostics)
+    }
+
+    #[test]
+    fn the_walk_lists_files_in_path_order_and_follows_links() {
+        let directory = tempfile::tempdir().unwrap();
+        let root = directory.path();
+        let shared = root.join("shared");
+        std::fs::create_dir_all(shared.join("deep")).unwrap();
+        std::fs::write(shared.join("s.md"), "x").unwrap();
+        std::fs::write(shared.join("deep/d.md"), "x").unwrap();
+        let personas = root.join("personas");
+        std::fs::create_dir_all(personas.join("a-b")).unwrap();
+        std::fs::create_dir_all(personas.join("a")).unwrap();
+        std::fs::create_dir_all(personas.join(".hidden")).unwrap();
+        for file in [
+            "z.md",
+            "a.md",
+            "a-b/x.md",
+            "a/y.md",
+            "a/README.md",
+            "notes.yaml",
+            ".hidden/h.md",
+        ] {
+            std::fs::write(personas.join(file), "x").unwrap();
+        }
+        std::fs::write(root.join("outside.md"), "x").unwrap();
+        std::os::unix::fs::symlink(root.join("outside.md"), personas.join("linked.md")).unwrap();
+        std::os::unix::fs::symlink(&shared, personas.join("m-linked-dir")).unwrap();
+        std::os::unix::fs::symlink(root.join("missing.md"), personas.join("n-dangling.md"))
+            .unwrap();
+        std::fs::create_dir_all(root.join("prompts")).unwrap();
+        std::fs::write(root.join("prompts/deploy.md"), "x").unwrap();
+
+        let (listed, diagnostics) = listed(&paths_in(root));
+        let expected = [
+            "personas/a/y.md",
+            "personas/a-b/x.md",
+            "personas/a.md",
+            "personas/linked.md",
+            "personas/m-linked-dir/deep/d.md",
+            "personas/m-linked-dir/s.md",
+            "personas/z.md",
+            "prompts/deploy.md",
+        ];
+        assert_eq!(listed, expected);
+        // The order is that of sorting each area's paths, as the walk always promised.
+        let mut sorted: Vec<PathBuf> = expected[..7].iter().map(PathBuf::from).collect();
+        sorted.sort();
+        assert_eq!(
+            sorted,
+            expected[..7].iter().map(PathBuf::from).collect::<Vec<_>>()
+        );
+        assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+        assert!(diagnostics[0].message.contains("cannot read the library"));
+        assert_eq!(diagnostics[0].path, PathBuf::from("personas/n-dangling.md"));
+    }
+
+    #[test]
+    fn a_link_back_to_an_ancestor_is_reported_not_walked_forever() {
+        let directory = tempfile::tempdir().unwrap();
+        let root = directory.path();
+        let personas = root.join("personas");
+        std::fs::create_dir_all(personas.join("team")).unwrap();
+        std::fs::write(personas.join("team/p.md"), "x").unwrap();
+        std::os::unix::fs::symlink(&personas, personas.join("team/loop")).unwrap();
+
+        let (listed, diagnostics) = listed(&paths_in(root));
+        assert!(
+            listed.contains(&"personas/team/p.md".to_owned()),
+            "{listed:?}"
+        );
+        assert!(listed.len() < 5, "{listed:?}");
+        assert!(
+            diagnostics
+                .iter()
+                .any(|diagnostic| diagnostic.message.contains("cannot read the library")),
+            "{diagnostics:?}"
+        );
     }
 }

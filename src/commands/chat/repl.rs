@@ -405,7 +405,11 @@ impl<'a> Session<'a> {
         .collect();
         if !uses.is_empty() {
             self.observer.end_stdout_line();
-            if crate::preflight::check(&self.context.config, &uses)
+            // A switch is rare: a client of its own asks, the run's keeps its connection.
+            let Ok(client) = crate::commands::run::model_client(&self.context.config) else {
+                return;
+            };
+            if crate::preflight::check(&client, &self.context.config, &uses)
                 .await
                 .is_err()
             {
