@@ -35,20 +35,25 @@ const SHORT_VALUE: usize = 8;
 
 /// Each pattern either replaces its whole match, or keeps the `keep` group (a key, a header
 /// name) and replaces the rest; a replaced value that was quoted keeps its quotes.
+///
+/// Word boundaries are ASCII ones (`(?-u:\b)`): a Unicode boundary keeps the regex engine off
+/// its fast automaton (every search falls back to the slow one, and compiling it is heavy),
+/// and an ASCII boundary holds wherever a Unicode one does, so it finds the same secrets and
+/// more (`ésk-…` too).
 const PATTERNS: &[&str] = &[
     // A PEM private key block, or its start when the output was cut before the END line.
     r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?s:.*?)(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\z)",
-    r"(?i)(?P<keep>\bauthorization[ \t]*:[ \t]*(?:bearer|basic|token)[ \t]+)[^\s'\x22`]+",
-    r"(?i)(?P<keep>\bbearer[ \t]+)[A-Za-z0-9._~+/=-]{20,}",
-    r"(?i)(?P<keep>\b(?:aws_secret_access_key|aws_session_token|aws_security_token)['\x22]?[ \t]*[=:][ \t]*)(?:\x22[^\x22\n]*\x22|'[^'\n]*'|[^\s'\x22,;]+)",
+    r"(?i)(?P<keep>(?-u:\b)authorization[ \t]*:[ \t]*(?:bearer|basic|token)[ \t]+)[^\s'\x22`]+",
+    r"(?i)(?P<keep>(?-u:\b)bearer[ \t]+)[A-Za-z0-9._~+/=-]{20,}",
+    r"(?i)(?P<keep>(?-u:\b)(?:aws_secret_access_key|aws_session_token|aws_security_token)['\x22]?[ \t]*[=:][ \t]*)(?:\x22[^\x22\n]*\x22|'[^'\n]*'|[^\s'\x22,;]+)",
     // `password=…`, `DB_PASSWORD=…`, `api_key: …`, `GITHUB_TOKEN=…`, `SecretAccessKey: …` (but
     // not `max_tokens=…`).
-    r"(?i)(?P<keep>\b[A-Za-z0-9_.-]*?(?:password|passwd|passphrase|secret|secret_?access_?key|api_?key|token|private_?key)['\x22]?[ \t]*[=:][ \t]*)(?:\x22[^\x22\n]*\x22|'[^'\n]*'|[^\s,;&]+)",
-    r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",
-    r"\bsk-[A-Za-z0-9_-]{20,}",
-    r"\bgh[pousr]_[A-Za-z0-9]{30,}",
-    r"\bgithub_pat_[A-Za-z0-9_]{20,}",
-    r"\bxox[abprs]-[A-Za-z0-9-]{10,}",
+    r"(?i)(?P<keep>(?-u:\b)[A-Za-z0-9_.-]*?(?:password|passwd|passphrase|secret|secret_?access_?key|api_?key|token|private_?key)['\x22]?[ \t]*[=:][ \t]*)(?:\x22[^\x22\n]*\x22|'[^'\n]*'|[^\s,;&]+)",
+    r"(?-u:\b)(?:AKIA|ASIA)[0-9A-Z]{16}(?-u:\b)",
+    r"(?-u:\b)sk-[A-Za-z0-9_-]{20,}",
+    r"(?-u:\b)gh[pousr]_[A-Za-z0-9]{30,}",
+    r"(?-u:\b)github_pat_[A-Za-z0-9_]{20,}",
+    r"(?-u:\b)xox[abprs]-[A-Za-z0-9-]{10,}",
 ];
 
 static COMPILED: LazyLock<Result<Vec<Regex>, regex::Error>> =
@@ -59,13 +64,17 @@ static COMPILED: LazyLock<Result<Vec<Regex>, regex::Error>> =
 static ANY_SHAPE: LazyLock<Result<RegexSet, regex::Error>> =
     LazyLock::new(|| RegexSet::new(PATTERNS));
 
+/// Keys longer than this are not taken for names (checked after the match: a bounded repeat in
+/// the pattern would cost a copy of the Unicode class per character).
+const MAX_KEY_CHARS: usize = 80;
+
 /// `"key": "value"` inside text, plain or escaped once more (`\"key\": \"value\"`, JSON text
 /// stored in a JSON string).
 static QUOTED_PAIRS: LazyLock<Result<[Regex; 2], regex::Error>> = LazyLock::new(|| {
     Ok([
-        Regex::new(r#""(?P<key>[^"\\\n]{1,80})"[ \t]*:[ \t]*"(?P<value>(?:[^"\\\n]|\\.)*)""#)?,
+        Regex::new(r#""(?P<key>[^"\\\n]+)"[ \t]*:[ \t]*"(?P<value>(?:[^"\\\n]|\\.)*)""#)?,
         Regex::new(
-            r#"\\"(?P<key>[^"\\\n]{1,80})\\"[ \t]*:[ \t]*\\"(?P<value>(?:[^"\\\n]|\\[^"\n])*)\\""#,
+            r#"\\"(?P<key>[^"\\\n]+)\\"[ \t]*:[ \t]*\\"(?P<value>(?:[^"\\\n]|\\[^"\n])*)\\""#,
         )?,
     ])
 });
@@ -303,7 +312,11 @@ fn replace_quoted_pairs(text: &str) -> Cow<'_, str> {
         let replaced = pattern.replace_all(&current, |captures: &Captures<'_>| {
             let whole = &captures[0];
             match captures.name("value") {
-                Some(value) if is_secret_key(&captures["key"]) && !value.as_str().is_empty() => {
+                Some(value)
+                    if captures["key"].chars().count() <= MAX_KEY_CHARS
+                        && is_secret_key(&captures["key"])
+                        && !value.as_str().is_empty() =>
+                {
                     let start = value.start() - captures.get(0).map_or(0, |all| all.start());
                     format!(
                         "{}{REDACTED}{}",
@@ -427,6 +440,7 @@ mod tests {
             "xoxb-1234567890-abc",
             "github_pat_abcdefghijklmnopqrstuvwxyz",
             "max_tokens=100 input_tokens: 5",
+            "ésk-proj-abcdefghijklmnopqrstuvwx",
         ];
         let patterns = COMPILED.as_ref().unwrap();
         let set = ANY_SHAPE.as_ref().unwrap();
@@ -472,6 +486,25 @@ mod tests {
             redact("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\nregion = eu"),
             "aws_secret_access_key = «redacted»\nregion = eu"
         );
+    }
+
+    #[test]
+    fn a_letter_outside_ascii_next_to_a_secret_does_not_hide_it() {
+        assert_eq!(
+            redact("clé=sk-proj-abcdefghijklmnopqrstuvwx"),
+            "clé=«redacted»"
+        );
+        assert_eq!(redact("épassword=hunter2 ok"), "épassword=«redacted» ok");
+    }
+
+    #[test]
+    fn a_quoted_key_longer_than_a_name_is_left_alone() {
+        // `cookie` is a secret key by name and matches no shape pattern.
+        let long = "k".repeat(MAX_KEY_CHARS) + "cookie";
+        let text = format!(r#"{{"{long}": "value"}} and "cookie": "abc""#);
+        let redacted = redact(&text);
+        assert!(redacted.contains(r#": "value""#), "{redacted}");
+        assert!(redacted.contains(r#""cookie": "«redacted»""#), "{redacted}");
     }
 
     #[test]
