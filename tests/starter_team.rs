@@ -137,6 +137,64 @@ fn the_team_runs_from_one_command_pauses_at_s08_and_completes_after_approval() {
     project.assert_audit_intact();
 }
 
+/// A small model read "Release ... to production" and handed the task straight to the release
+/// manager. The handoff is refused before the target starts — with the gate, and the persona
+/// to pick instead — so the model can correct itself instead of the run ending at a gate.
+#[test]
+fn a_handoff_past_an_open_gate_is_denied_with_the_persona_that_works_first() {
+    let runtime = runtime();
+    let project = Project::initialized();
+    let endpoint = mock(
+        &runtime,
+        vec![
+            handoff("release-manager", "release it"),
+            handoff("qa-engineer", "S06 open: run the tests"),
+            text("Not running the tests in this test."),
+        ],
+    );
+    let run = agentctl_with(&project, &endpoint)
+        .args(["run", "orch-planner", "--task", "T-155"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    let requests = endpoint.chat_requests();
+    // The entry persona is told where the task's gates stand, as a handoff packet would.
+    let first = requests[0].body["messages"][1]["content"].as_str().unwrap();
+    assert!(
+        first.contains("Gate status for this task:\n- S06: not_started\n- S07: not_started\n- S08: not_started\n"),
+        "{first}"
+    );
+    let denied = project.events("tool.denied");
+    assert_eq!(denied.len(), 1, "{denied:#?}");
+    assert_eq!(denied[0]["details"]["rule"], "handoff: gate S06");
+    let told: Vec<String> = requests[1].body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|message| message["role"] == "tool")
+        .map(|message| message["content"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(
+        told[0].contains("release-manager cannot start on task T-155 yet: gate S06 (quality gates) is not_started"),
+        "{told:?}"
+    );
+    assert!(
+        told[0].contains("hand off to qa-engineer first"),
+        "{told:?}"
+    );
+    // The release manager never started; QA did, and nothing was recorded for it.
+    let started: Vec<String> = project
+        .events("persona.started")
+        .iter()
+        .map(|entry| entry["details"]["persona"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(started, ["qa-engineer"]);
+    assert_eq!(project.events("handoff").len(), 1);
+    assert_eq!(row(&project, "T-155", "S06"), None);
+    project.assert_audit_intact();
+}
+
 #[test]
 fn a_blocked_gate_names_who_may_record_it_and_the_exact_next_commands() {
     let runtime = runtime();

@@ -54,6 +54,24 @@ pub fn task_message(task: &Task, params: &std::collections::BTreeMap<String, Str
     text
 }
 
+/// The task's gate status, one gate a line, for the first persona of a run (after a handoff
+/// the packet carries it): which role works next depends on it, and a persona should not
+/// have to find and parse PROJECT_STATE.md to learn it.
+/// Listed: the task's prerequisites, the quality and security gates every deployment needs,
+/// and S08 on a production task.
+pub fn gate_status(task: &Task, production: bool, state: &ProjectState) -> String {
+    let mut text = String::from("\nGate status for this task:\n");
+    for gate in Gate::ALL {
+        let listed = task.prerequisites.contains(&gate)
+            || matches!(gate, Gate::S06 | Gate::S07)
+            || (production && gate == Gate::S08);
+        if listed {
+            let _ = writeln!(text, "- {gate}: {}", state.status(&task.id, gate).as_str());
+        }
+    }
+    text
+}
+
 /// What is handed from one persona to the next.
 pub struct Handoff<'a> {
     pub from: &'a str,

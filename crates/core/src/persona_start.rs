@@ -129,6 +129,12 @@ impl Engine<'_> {
                 first_message.push('\n');
             }
             first_message.push_str(&packet);
+        } else if briefed {
+            first_message.push_str(&briefing::gate_status(
+                &self.context.task,
+                self.state.production,
+                &project_state,
+            ));
         }
         self.state.messages = vec![Message::system(prompt.text)];
         if !first_message.is_empty() {

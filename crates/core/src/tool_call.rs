@@ -68,6 +68,7 @@ impl Engine<'_> {
         }
         let verdict = self.decide(&parsed)?;
         let verdict = self.task_gate_check(&parsed, verdict);
+        let verdict = handoff::gate_check(self, &parsed, verdict)?;
         let resolved = verdict.resolved_path;
         match verdict.decision {
             Decision::Deny { rule, reason } => self.deny(call, &persona_name, rule, reason),
