@@ -4,6 +4,7 @@
 #   scripts/e2e-starter-team.sh                              # qwen2.5-coder-1.5b (the default)
 #   scripts/e2e-starter-team.sh --model smollm2              # the tiny CI model
 #   scripts/e2e-starter-team.sh --require-completion         # also fail unless Release finished
+#   scripts/e2e-starter-team.sh --port 8766                  # the server's port (default 8765)
 #
 # In a new temporary directory it runs `agentctl init`, points agentctl.toml at the local model
 # (scripts/local-model.sh) through a recording proxy, and then does what the README tells a
@@ -38,6 +39,7 @@ fail() {
 
 model="qwen2.5-coder-1.5b"
 require_completion=0
+port_option=()
 while (($# > 0)); do
     case "$1" in
     --model)
@@ -53,12 +55,17 @@ while (($# > 0)); do
         require_completion=1
         shift
         ;;
+    --port)
+        (($# >= 2)) || { say "--port needs a value"; exit 2; }
+        port_option=(--port "$2")
+        shift 2
+        ;;
     -h | --help)
-        sed -n '2,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+        sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *)
-        say "unknown argument '$1' (usage: scripts/e2e-starter-team.sh [--model smollm2|qwen2.5-coder-1.5b] [--require-completion])"
+        say "unknown argument '$1' (usage: scripts/e2e-starter-team.sh [--model smollm2|qwen2.5-coder-1.5b] [--require-completion] [--port N])"
         exit 2
         ;;
     esac
@@ -77,11 +84,11 @@ agentctl="$root/target/debug/agentctl"
 
 say "bringing up llama-server with model $model"
 set +e
-timeout 2400 scripts/local-model.sh up --model "$model" >/tmp/agentctl-e2e-team-up.log 2>&1
+timeout 2400 scripts/local-model.sh up --model "$model" "${port_option[@]}" >"${TMPDIR:-/tmp}/agentctl-e2e-team-up.log" 2>&1
 status=$?
 set -e
 if [ "$status" -ne 0 ]; then
-    tail -n 30 /tmp/agentctl-e2e-team-up.log >&2 || true
+    tail -n 30 "${TMPDIR:-/tmp}/agentctl-e2e-team-up.log" >&2 || true
     fail "the local model endpoint did not come up (exit $status); see the log above"
 fi
 server_url="$(scripts/local-model.sh url)"

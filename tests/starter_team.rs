@@ -195,6 +195,60 @@ fn a_handoff_past_an_open_gate_is_denied_with_the_persona_that_works_first() {
     project.assert_audit_intact();
 }
 
+/// What a small model needs in front of it: its own part of the task (the gate it records
+/// and the evidence agentctl accepts, from `[gates.S06]`), the exact call that shows which files
+/// exist when it asks for a missing one, and a word when it repeats a call that cannot help.
+#[test]
+fn qa_is_told_its_part_and_a_repeated_useless_call_is_pointed_out() {
+    let runtime = runtime();
+    let project = Project::initialized();
+    let read_changelog = || tool_call("fs_read", json!({"path": "CHANGELOG.md"}));
+    let endpoint = mock(
+        &runtime,
+        vec![
+            handoff("qa-engineer", "S06 open: run the tests"),
+            read_changelog(),
+            read_changelog(),
+            text("Stopping here."),
+        ],
+    );
+    let run = agentctl_with(&project, &endpoint)
+        .args(["run", "orch-planner", "--task", "T-155"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    let requests = endpoint.chat_requests();
+    let planner_first = requests[0].body["messages"][1]["content"].as_str().unwrap();
+    assert!(
+        !planner_first.contains("Your part"),
+        "the planner records no gate: {planner_first}"
+    );
+    let qa_first = requests[1].body["messages"][1]["content"].as_str().unwrap();
+    assert!(
+        qa_first.trim_end().ends_with(
+            "Your part: record S06 (quality gates) with `gate_report`. It is recorded as passed only \
+             after you run, with `execute_bash`, one plain command matching `python3 -m unittest*` \
+             (`*` stands for any further words) and it exits 0."
+        ),
+        "{qa_first}"
+    );
+    let told = last_tool_messages(&endpoint);
+    let missing = r#"`CHANGELOG.md` does not exist; to see the names that do, call fs_list with {"path": "."}"#;
+    assert_eq!(told.len(), 2, "{told:?}");
+    assert!(told[0].ends_with(missing), "{told:?}");
+    assert!(
+        told[1].ends_with(&format!(
+            "{missing}\n[agentctl: you already made this exact call and got this same answer; \
+             repeating it changes nothing. Take the next step of your instructions instead, or \
+             finish with a plain-text answer.]"
+        )),
+        "{told:?}"
+    );
+    // Both calls were decided and audited as usual.
+    assert_eq!(project.events("tool.allowed").len(), 3);
+    project.assert_audit_intact();
+}
+
 #[test]
 fn a_blocked_gate_names_who_may_record_it_and_the_exact_next_commands() {
     let runtime = runtime();

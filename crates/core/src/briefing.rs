@@ -72,6 +72,51 @@ pub fn gate_status(task: &Task, production: bool, state: &ProjectState) -> Strin
     text
 }
 
+/// The gates `persona` records that are still open for `task`, and what agentctl will accept
+/// as evidence, so the persona's first message ends with its own part of the task rather than
+/// the whole team's list of acceptance criteria. Empty for a persona that records no gate.
+pub fn your_part(
+    persona: &Persona,
+    task: &Task,
+    state: &ProjectState,
+    evidence: &std::collections::BTreeMap<Gate, agentctl_config::GateEvidence>,
+) -> String {
+    let mut text = String::new();
+    for gate in &persona.reports {
+        if !matches!(gate, Gate::S06 | Gate::S07) || state.status(&task.id, *gate).is_satisfied() {
+            continue;
+        }
+        let _ = write!(
+            text,
+            "\nYour part: record {gate} ({}) with `gate_report`.",
+            gate.title()
+        );
+        match evidence.get(gate).filter(|required| !required.is_empty()) {
+            Some(required) => {
+                if !required.commands.is_empty() {
+                    let commands: Vec<String> = required
+                        .commands
+                        .iter()
+                        .map(|pattern| format!("`{pattern}`"))
+                        .collect();
+                    let _ = write!(
+                        text,
+                        " It is recorded as passed only after you run, with `execute_bash`, one plain \
+                         command matching {} (`*` stands for any further words) and it exits 0.",
+                        commands.join(" or ")
+                    );
+                }
+                for file in &required.files {
+                    let _ = write!(text, " The file `{}` must exist.", file.path);
+                }
+            }
+            None => text.push_str(" Base it on evidence you gathered in this session."),
+        }
+        text.push('\n');
+    }
+    text
+}
+
 /// What is handed from one persona to the next.
 pub struct Handoff<'a> {
     pub from: &'a str,

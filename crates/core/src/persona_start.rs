@@ -136,6 +136,14 @@ impl Engine<'_> {
                 &project_state,
             ));
         }
+        if briefed {
+            first_message.push_str(&briefing::your_part(
+                &persona,
+                &self.context.task,
+                &project_state,
+                &self.context.config.gates.evidence,
+            ));
+        }
         self.state.messages = vec![Message::system(prompt.text)];
         if !first_message.is_empty() {
             self.state.messages.push(Message::user(first_message));

@@ -719,8 +719,14 @@ impl Engine<'_> {
         agentctl_audit::Redactor::new(self.context.config.held_secrets.iter().cloned())
     }
 
-    /// Appends the tool message answering `call`.
+    /// Appends the tool message answering `call`; a repeat of an earlier call with the same
+    /// answer says so (see `repeated_call`).
     pub(crate) fn answer(&mut self, call: &ToolCall, text: String) {
+        let text = if crate::repeated_call::repeats(&self.state.messages, call, &text) {
+            format!("{text}\n{}", crate::repeated_call::NOTE)
+        } else {
+            text
+        };
         self.state
             .messages
             .push(Message::tool_result(call.id.clone(), text));
