@@ -400,6 +400,14 @@ fn gate_report_without_the_test_command_is_refused_and_the_model_is_told_why() {
     let denied = project.events("tool.denied");
     assert_eq!(denied.len(), 1, "{denied:#?}");
     assert_eq!(denied[0]["details"]["rule"], "[gates.S06] evidence");
+    // The refusal is the call's one decision: it was never also recorded as allowed.
+    let allowed = project.events("tool.allowed");
+    assert!(
+        allowed
+            .iter()
+            .all(|entry| entry["details"]["call_id"] != denied[0]["details"]["call_id"]),
+        "{allowed:#?}"
+    );
     let told = last_tool_messages(&endpoint);
     assert!(
         told[0].starts_with("denied: S06 not recorded: passing this gate needs a command matching `python3 -m unittest*`"),

@@ -77,6 +77,22 @@ impl Engine<'_> {
                     .await
             }
             Decision::Allow { rule } => {
+                // A "passed" report the project's evidence does not back is refused here, as
+                // the call's one decision, before anything records it as allowed.
+                if let ParsedArguments::GateReport { gate, status, .. } = &parsed {
+                    let with_task = !matches!(
+                        self.state.mode,
+                        crate::run_state::RunMode::Chat { with_task: false }
+                    );
+                    if with_task {
+                        if let Err(reason) =
+                            self.check_gate_evidence(&persona_name, *gate, *status)?
+                        {
+                            self.state.tool_calls += 1;
+                            return self.refuse_gate_report(call, &persona_name, *gate, reason);
+                        }
+                    }
+                }
                 self.allow(call, &persona_name, parsed, rule, None, resolved)
                     .await
             }
