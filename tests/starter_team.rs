@@ -249,6 +249,82 @@ fn qa_is_told_its_part_and_a_repeated_useless_call_is_pointed_out() {
     project.assert_audit_intact();
 }
 
+/// A persona's own `limits.max_turns` counts its own turns: on a real model the chain had used
+/// 12 turns before Security finished, so the release manager (15) would have stopped at once.
+/// The run's `[limits] max_turns` still counts every turn.
+#[test]
+fn a_personas_own_turn_limit_counts_its_own_turns_not_the_runs() {
+    let runtime = runtime();
+    let project = Project::initialized();
+    let qa = project.read("personas/qa-engineer.md");
+    assert!(qa.contains("limits: { max_turns: 20 }"), "{qa}");
+    project.write(
+        "personas/qa-engineer.md",
+        &qa.replace("limits: { max_turns: 20 }", "limits: { max_turns: 2 }"),
+    );
+    let list = || tool_call("fs_list", json!({"path": "."}));
+    // The planner uses three turns before its handoff; QA then gets its own two.
+    let endpoint = mock(
+        &runtime,
+        vec![
+            list(),
+            list(),
+            list(),
+            handoff("qa-engineer", "S06 open"),
+            tool_call("fs_read", json!({"path": "AGENTS.md"})),
+            list(),
+            text("never asked: QA's two turns are used up"),
+        ],
+    );
+    let run = agentctl_with(&project, &endpoint)
+        .args(["run", "orch-planner", "--task", "T-155", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(1), "{}", stderr_of(&run));
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(
+        report["reason"], "turn limit reached (2 model turns)",
+        "{report:#}"
+    );
+    assert_eq!(endpoint.remaining(), 1, "QA had exactly its own two turns");
+    let qa_calls: Vec<String> = project
+        .events("tool.allowed")
+        .iter()
+        .filter(|entry| entry["persona"] == "qa-engineer")
+        .map(|entry| entry["details"]["tool"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(qa_calls, ["fs_read", "fs_list"]);
+
+    // The run's own limit counts every persona's turns together.
+    let project = Project::initialized();
+    let config = project.read("agentctl.toml");
+    project.write(
+        "agentctl.toml",
+        &config.replace("max_turns = 40", "max_turns = 4"),
+    );
+    let endpoint = mock(
+        &runtime,
+        vec![
+            list(),
+            list(),
+            list(),
+            handoff("qa-engineer", "S06 open"),
+            text("never asked: the run's four turns are used up"),
+        ],
+    );
+    let run = agentctl_with(&project, &endpoint)
+        .args(["run", "orch-planner", "--task", "T-155", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(1), "{}", stderr_of(&run));
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(
+        report["reason"], "turn limit reached (4 model turns)",
+        "{report:#}"
+    );
+    assert_eq!(endpoint.remaining(), 1);
+}
+
 #[test]
 fn a_blocked_gate_names_who_may_record_it_and_the_exact_next_commands() {
     let runtime = runtime();

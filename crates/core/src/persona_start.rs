@@ -150,6 +150,7 @@ impl Engine<'_> {
         }
         self.state.active.prompt_sha256 = prompt.sha256.clone();
         self.state.active.started = true;
+        self.state.turns_before_persona = self.state.turns;
         self.state.answered.clear();
         let tools: Vec<String> = persona
             .offered_tools()
