@@ -508,6 +508,13 @@ fn gate_report_after_the_test_command_exited_0_is_accepted() {
         .output()
         .unwrap();
     assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    // The model is told what comes next (a 1.5B model re-ran its scan six times instead).
+    let told = last_tool_messages(&endpoint);
+    assert_eq!(
+        told.last().unwrap(),
+        "recorded S06 as passed for task T-154. Your gate is done: next, hand off with \
+         `handoff` (to one of: ops-devops, sec-reviewer), or finish with a plain-text answer."
+    );
     let s06 = row(&project, "T-154", "S06")
         .unwrap_or_else(|| panic!("not recorded: {}\n{:#?}", stderr_of(&run), project.audit()));
     assert!(s06.contains("| passed | qa-engineer |"), "{s06}");

@@ -648,10 +648,31 @@ impl Engine<'_> {
             EventKind::GateReported,
             reported,
         );
+        // What comes next, so a small model does not report or re-run the same thing again.
+        let targets: Vec<String> = self
+            .persona
+            .as_ref()
+            .map(|(persona, _)| {
+                persona
+                    .handoffs
+                    .iter()
+                    .map(|target| target.name().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let next = if targets.is_empty() {
+            " Your gate is done: finish with a plain-text answer.".to_owned()
+        } else {
+            format!(
+                " Your gate is done: next, hand off with `handoff` (to one of: {}), or finish \
+                 with a plain-text answer.",
+                targets.join(", ")
+            )
+        };
         self.answer(
             call,
             format!(
-                "recorded {gate} as {status} for task {}{cut_note}",
+                "recorded {gate} as {status} for task {}{cut_note}.{next}",
                 self.context.task.id
             ),
         );
