@@ -28,6 +28,9 @@ readonly CONTEXT_TOKENS="${AGENTCTL_LOCAL_MODEL_N_CTX:-8192}"
 # a rambling small model then writes for minutes (SmolLM2 wrote 270+ tokens at 1.4 tokens/s on
 # a loaded machine). Tool calls and answers fit well within this cap.
 readonly MAX_REPLY_TOKENS="${AGENTCTL_LOCAL_MODEL_MAX_TOKENS:-1024}"
+# agentctl sends no temperature, and llama-server's default (0.8) makes a small model pick a
+# different tool, or none, from one run to the next. Tool calling wants a steady choice.
+readonly TEMPERATURE="${AGENTCTL_LOCAL_MODEL_TEMPERATURE:-0.2}"
 
 readonly CACHE_ROOT="${AGENTCTL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/agentctl}"
 readonly STATE_DIR="${CACHE_ROOT}/local-model"
@@ -543,7 +546,7 @@ command_up() {
     fi
 
     local server_args=(-m "$(model_path "${model}")" --jinja --chat-template-file "${template}"
-        -a "${model}" -c "${CONTEXT_TOKENS}" -n "${MAX_REPLY_TOKENS}" -np 1 --host "${HOST}" --port "${port}" --no-webui)
+        -a "${model}" -c "${CONTEXT_TOKENS}" -n "${MAX_REPLY_TOKENS}" --temp "${TEMPERATURE}" -np 1 --host "${HOST}" --port "${port}" --no-webui)
     if [[ -n "${AGENTCTL_LOCAL_MODEL_THREADS:-}" ]]; then
         server_args+=(-t "${AGENTCTL_LOCAL_MODEL_THREADS}")
     fi
@@ -636,6 +639,7 @@ Environment:
   AGENTCTL_LOCAL_MODEL_N_CTX    context size in tokens (default 8192)
   AGENTCTL_LOCAL_MODEL_MAX_TOKENS  longest reply in tokens (default 1024)
   AGENTCTL_LOCAL_MODEL_THREADS  inference threads (default: llama-server's choice)
+  AGENTCTL_LOCAL_MODEL_TEMPERATURE  sampling temperature when a request names none (default 0.2)
   AGENTCTL_LOCAL_MODEL_TIMEOUT  seconds 'up' waits for health (default 300)
   CMAKE_BUILD_PARALLEL_LEVEL    compile jobs (default: number of CPUs)
 

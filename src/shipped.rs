@@ -9,13 +9,16 @@ pub const DEFAULT_CONFIG: &str = r#"# agentctl configuration. Every key is optio
 approvers = []
 
 [endpoint]
-# Any OpenAI-compatible server (`agentctl docs endpoints`). In a clone of the agentctl
-# repository, "local" means the local model started by scripts/local-model.sh.
+# Any OpenAI-compatible server (`agentctl docs endpoints`). For the local model of an agentctl
+# clone (`scripts/local-model.sh up --model qwen2.5-coder-1.5b`) set base_url = "local" and
+# model = "qwen2.5-coder-1.5b"; on a CPU its first answer to each persona can take minutes.
 base_url = "https://api.openai.com/v1"
 api_key_env = "OPENAI_API_KEY"
 model = "gpt-4.1-mini"
 stream = true
 timeout_s = 120
+# The wait for the first byte of a reply: a slow local server is still reading the prompt.
+first_token_timeout_s = 900
 max_retries = 3
 
 [models]
@@ -37,6 +40,8 @@ commands = ["python3 -m unittest*"]
 commands = ["python3 scripts/scan_secrets.py*"]
 
 [limits]
+# The whole reply, including the wait above.
+max_reply_seconds = 1200
 max_turns = 40
 max_handoffs = 8
 token_budget = 200000

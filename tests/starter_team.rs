@@ -137,6 +137,194 @@ fn the_team_runs_from_one_command_pauses_at_s08_and_completes_after_approval() {
     project.assert_audit_intact();
 }
 
+/// A small model read "Release ... to production" and handed the task straight to the release
+/// manager. The handoff is refused before the target starts — with the gate, and the persona
+/// to pick instead — so the model can correct itself instead of the run ending at a gate.
+#[test]
+fn a_handoff_past_an_open_gate_is_denied_with_the_persona_that_works_first() {
+    let runtime = runtime();
+    let project = Project::initialized();
+    let endpoint = mock(
+        &runtime,
+        vec![
+            handoff("release-manager", "release it"),
+            handoff("qa-engineer", "S06 open: run the tests"),
+            text("Not running the tests in this test."),
+        ],
+    );
+    let run = agentctl_with(&project, &endpoint)
+        .args(["run", "orch-planner", "--task", "T-155"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    let requests = endpoint.chat_requests();
+    // The entry persona is told where the task's gates stand, as a handoff packet would.
+    let first = requests[0].body["messages"][1]["content"].as_str().unwrap();
+    assert!(
+        first.contains("Gate status for this task:\n- S06: not_started\n- S07: not_started\n- S08: not_started\n"),
+        "{first}"
+    );
+    let denied = project.events("tool.denied");
+    assert_eq!(denied.len(), 1, "{denied:#?}");
+    assert_eq!(denied[0]["details"]["rule"], "handoff: gate S06");
+    let told: Vec<String> = requests[1].body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|message| message["role"] == "tool")
+        .map(|message| message["content"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(
+        told[0].contains("release-manager cannot start on task T-155 yet: gate S06 (quality gates) is not_started"),
+        "{told:?}"
+    );
+    assert!(
+        told[0].contains("hand off to qa-engineer first"),
+        "{told:?}"
+    );
+    // The release manager never started; QA did, and nothing was recorded for it.
+    let started: Vec<String> = project
+        .events("persona.started")
+        .iter()
+        .map(|entry| entry["details"]["persona"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(started, ["qa-engineer"]);
+    assert_eq!(project.events("handoff").len(), 1);
+    assert_eq!(row(&project, "T-155", "S06"), None);
+    project.assert_audit_intact();
+}
+
+/// What a small model needs in front of it: its own part of the task (the gate it records
+/// and the evidence agentctl accepts, from `[gates.S06]`), the exact call that shows which files
+/// exist when it asks for a missing one, and a word when it repeats a call that cannot help.
+#[test]
+fn qa_is_told_its_part_and_a_repeated_useless_call_is_pointed_out() {
+    let runtime = runtime();
+    let project = Project::initialized();
+    let read_changelog = || tool_call("fs_read", json!({"path": "CHANGELOG.md"}));
+    let endpoint = mock(
+        &runtime,
+        vec![
+            handoff("qa-engineer", "S06 open: run the tests"),
+            read_changelog(),
+            read_changelog(),
+            text("Stopping here."),
+        ],
+    );
+    let run = agentctl_with(&project, &endpoint)
+        .args(["run", "orch-planner", "--task", "T-155"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    let requests = endpoint.chat_requests();
+    let planner_first = requests[0].body["messages"][1]["content"].as_str().unwrap();
+    assert!(
+        !planner_first.contains("Your part"),
+        "the planner records no gate: {planner_first}"
+    );
+    let qa_first = requests[1].body["messages"][1]["content"].as_str().unwrap();
+    assert!(
+        qa_first.trim_end().ends_with(
+            "Your part: record S06 (quality gates) with `gate_report`. It is recorded as passed only \
+             after you run, with `execute_bash`, one plain command matching `python3 -m unittest*` \
+             (`*` stands for any further words) and it exits 0."
+        ),
+        "{qa_first}"
+    );
+    let told = last_tool_messages(&endpoint);
+    let missing = r#"`CHANGELOG.md` does not exist; to see the names that do, call fs_list with {"path": "."}"#;
+    assert_eq!(told.len(), 2, "{told:?}");
+    assert!(told[0].ends_with(missing), "{told:?}");
+    assert!(
+        told[1].ends_with(&format!(
+            "{missing}\n[agentctl: you already made this exact call and got this same answer; \
+             repeating it changes nothing. Take the next step of your instructions instead, or \
+             finish with a plain-text answer.]"
+        )),
+        "{told:?}"
+    );
+    // Both calls were decided and audited as usual.
+    assert_eq!(project.events("tool.allowed").len(), 3);
+    project.assert_audit_intact();
+}
+
+/// A persona's own `limits.max_turns` counts its own turns: on a real model the chain had used
+/// 12 turns before Security finished, so the release manager (15) would have stopped at once.
+/// The run's `[limits] max_turns` still counts every turn.
+#[test]
+fn a_personas_own_turn_limit_counts_its_own_turns_not_the_runs() {
+    let runtime = runtime();
+    let project = Project::initialized();
+    let qa = project.read("personas/qa-engineer.md");
+    assert!(qa.contains("limits: { max_turns: 20 }"), "{qa}");
+    project.write(
+        "personas/qa-engineer.md",
+        &qa.replace("limits: { max_turns: 20 }", "limits: { max_turns: 2 }"),
+    );
+    let list = || tool_call("fs_list", json!({"path": "."}));
+    // The planner uses three turns before its handoff; QA then gets its own two.
+    let endpoint = mock(
+        &runtime,
+        vec![
+            list(),
+            list(),
+            list(),
+            handoff("qa-engineer", "S06 open"),
+            tool_call("fs_read", json!({"path": "AGENTS.md"})),
+            list(),
+            text("never asked: QA's two turns are used up"),
+        ],
+    );
+    let run = agentctl_with(&project, &endpoint)
+        .args(["run", "orch-planner", "--task", "T-155", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(1), "{}", stderr_of(&run));
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(
+        report["reason"], "turn limit reached (2 model turns)",
+        "{report:#}"
+    );
+    assert_eq!(endpoint.remaining(), 1, "QA had exactly its own two turns");
+    let qa_calls: Vec<String> = project
+        .events("tool.allowed")
+        .iter()
+        .filter(|entry| entry["persona"] == "qa-engineer")
+        .map(|entry| entry["details"]["tool"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(qa_calls, ["fs_read", "fs_list"]);
+
+    // The run's own limit counts every persona's turns together.
+    let project = Project::initialized();
+    let config = project.read("agentctl.toml");
+    project.write(
+        "agentctl.toml",
+        &config.replace("max_turns = 40", "max_turns = 4"),
+    );
+    let endpoint = mock(
+        &runtime,
+        vec![
+            list(),
+            list(),
+            list(),
+            handoff("qa-engineer", "S06 open"),
+            text("never asked: the run's four turns are used up"),
+        ],
+    );
+    let run = agentctl_with(&project, &endpoint)
+        .args(["run", "orch-planner", "--task", "T-155", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(1), "{}", stderr_of(&run));
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(
+        report["reason"], "turn limit reached (4 model turns)",
+        "{report:#}"
+    );
+    assert_eq!(endpoint.remaining(), 1);
+}
+
 #[test]
 fn a_blocked_gate_names_who_may_record_it_and_the_exact_next_commands() {
     let runtime = runtime();
@@ -288,6 +476,14 @@ fn gate_report_without_the_test_command_is_refused_and_the_model_is_told_why() {
     let denied = project.events("tool.denied");
     assert_eq!(denied.len(), 1, "{denied:#?}");
     assert_eq!(denied[0]["details"]["rule"], "[gates.S06] evidence");
+    // The refusal is the call's one decision: it was never also recorded as allowed.
+    let allowed = project.events("tool.allowed");
+    assert!(
+        allowed
+            .iter()
+            .all(|entry| entry["details"]["call_id"] != denied[0]["details"]["call_id"]),
+        "{allowed:#?}"
+    );
     let told = last_tool_messages(&endpoint);
     assert!(
         told[0].starts_with("denied: S06 not recorded: passing this gate needs a command matching `python3 -m unittest*`"),
@@ -312,6 +508,13 @@ fn gate_report_after_the_test_command_exited_0_is_accepted() {
         .output()
         .unwrap();
     assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    // The model is told what comes next (a 1.5B model re-ran its scan six times instead).
+    let told = last_tool_messages(&endpoint);
+    assert_eq!(
+        told.last().unwrap(),
+        "recorded S06 as passed for task T-154. Your gate is done: next, hand off with \
+         `handoff` (to one of: ops-devops, sec-reviewer), or finish with a plain-text answer."
+    );
     let s06 = row(&project, "T-154", "S06")
         .unwrap_or_else(|| panic!("not recorded: {}\n{:#?}", stderr_of(&run), project.audit()));
     assert!(s06.contains("| passed | qa-engineer |"), "{s06}");

@@ -54,6 +54,69 @@ pub fn task_message(task: &Task, params: &std::collections::BTreeMap<String, Str
     text
 }
 
+/// The task's gate status, one gate a line, for the first persona of a run (after a handoff
+/// the packet carries it): which role works next depends on it, and a persona should not
+/// have to find and parse PROJECT_STATE.md to learn it.
+/// Listed: the task's prerequisites, the quality and security gates every deployment needs,
+/// and S08 on a production task.
+pub fn gate_status(task: &Task, production: bool, state: &ProjectState) -> String {
+    let mut text = String::from("\nGate status for this task:\n");
+    for gate in Gate::ALL {
+        let listed = task.prerequisites.contains(&gate)
+            || matches!(gate, Gate::S06 | Gate::S07)
+            || (production && gate == Gate::S08);
+        if listed {
+            let _ = writeln!(text, "- {gate}: {}", state.status(&task.id, gate).as_str());
+        }
+    }
+    text
+}
+
+/// The gates `persona` records that are still open for `task`, and what agentctl will accept
+/// as evidence, so the persona's first message ends with its own part of the task rather than
+/// the whole team's list of acceptance criteria. Empty for a persona that records no gate.
+pub fn your_part(
+    persona: &Persona,
+    task: &Task,
+    state: &ProjectState,
+    evidence: &std::collections::BTreeMap<Gate, agentctl_config::GateEvidence>,
+) -> String {
+    let mut text = String::new();
+    for gate in &persona.reports {
+        if !matches!(gate, Gate::S06 | Gate::S07) || state.status(&task.id, *gate).is_satisfied() {
+            continue;
+        }
+        let _ = write!(
+            text,
+            "\nYour part: record {gate} ({}) with `gate_report`.",
+            gate.title()
+        );
+        match evidence.get(gate).filter(|required| !required.is_empty()) {
+            Some(required) => {
+                if !required.commands.is_empty() {
+                    let commands: Vec<String> = required
+                        .commands
+                        .iter()
+                        .map(|pattern| format!("`{pattern}`"))
+                        .collect();
+                    let _ = write!(
+                        text,
+                        " It is recorded as passed only after you run, with `execute_bash`, one plain \
+                         command matching {} (`*` stands for any further words) and it exits 0.",
+                        commands.join(" or ")
+                    );
+                }
+                for file in &required.files {
+                    let _ = write!(text, " The file `{}` must exist.", file.path);
+                }
+            }
+            None => text.push_str(" Base it on evidence you gathered in this session."),
+        }
+        text.push('\n');
+    }
+    text
+}
+
 /// What is handed from one persona to the next.
 pub struct Handoff<'a> {
     pub from: &'a str,

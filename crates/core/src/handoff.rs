@@ -1,7 +1,8 @@
 //! The handoff router: moving a task from one persona to the next.
 //!
-//! The target must be one of the sender's handoff targets (the policy engine checked that);
-//! here the run's limits are enforced (max handoffs, ping-pong between two personas), the
+//! The target must be one of the sender's handoff targets (the policy engine checked that) and
+//! able to start: a handoff to a persona whose gates (other than S08) are not passed is denied
+//! with the gate and who records it (`gate_check`). Here, too, the run's limits are enforced (max handoffs, ping-pong between two personas), the
 //! packet is rendered, and the target is activated with its own prompt and permissions — capped
 //! by every edge ceiling on the path that reached it, never inherited from the sender.
 //!
@@ -11,15 +12,88 @@
 //! active persona is refused outright.
 
 use agentctl_persona::HandoffContext;
-use agentctl_protocol::{EventKind, Message, Role, ToolCall, ToolName};
+use agentctl_protocol::{Decision, EventKind, Message, Role, ToolCall, ToolName};
+use agentctl_tools::ParsedArguments;
 
 use crate::briefing::{self, Handoff};
 use crate::events::RunEvent;
+use crate::gates::{self, GateVerdict};
 use crate::project_state::ProjectState;
 use crate::recorder::Recorder;
 use crate::run_loop::{Engine, RunReport};
-use crate::run_state::{ActivePersona, RunStatus};
+use crate::run_state::{ActivePersona, RunMode, RunStatus};
 use crate::{details, personas, store, CoreError};
+
+/// An allowed handoff to a persona that could not start on this task — a gate other than S08
+/// is not passed for it — is denied here, before it is recorded as allowed, with the gate, why
+/// the target needs it and which of the sender's own targets records it. Without this the
+/// handoff would be accepted and the run would end at the target's gate check, leaving the
+/// model no chance to pick the persona that works first. An unapproved S08 is not denied: the
+/// run pauses for a human before the target starts, as it always did.
+pub(crate) fn gate_check(
+    engine: &Engine<'_>,
+    parsed: &ParsedArguments,
+    verdict: agentctl_policy::Verdict,
+) -> Result<agentctl_policy::Verdict, CoreError> {
+    let (ParsedArguments::Handoff { to, .. }, Decision::Allow { .. }) = (parsed, &verdict.decision)
+    else {
+        return Ok(verdict);
+    };
+    if matches!(engine.state.mode, RunMode::Chat { with_task: false }) {
+        return Ok(verdict);
+    }
+    // A target that cannot be loaded fails the same way it always did, in `switch`.
+    let Ok(target) = engine.lookup(to) else {
+        return Ok(verdict);
+    };
+    let project_state = ProjectState::load(&engine.context.config.paths.state_file)?;
+    let requirements = gates::requirements(
+        &target,
+        &engine.context.task,
+        engine.state.production,
+        &project_state,
+    );
+    let GateVerdict::Blocked(requirement) = gates::verdict(&requirements) else {
+        return Ok(verdict);
+    };
+    let gate = requirement.gate;
+    let sender = engine.lookup(&engine.state.active.name)?;
+    let recorders: Vec<String> = sender
+        .handoffs
+        .iter()
+        .map(|target| target.name().to_owned())
+        .filter(|name| {
+            engine
+                .lookup(name)
+                .is_ok_and(|persona| persona.reports.contains(&gate))
+        })
+        .collect();
+    let instead = if recorders.is_empty() {
+        format!(
+            "none of your handoff targets records {gate}; if you cannot record it yourself, \
+             finish with a plain-text answer that says {gate} is open"
+        )
+    } else {
+        format!(
+            "{gate} is recorded by {}: hand off to {} first",
+            recorders.join(" or "),
+            recorders[0]
+        )
+    };
+    Ok(agentctl_policy::Verdict {
+        decision: Decision::Deny {
+            rule: format!("handoff: gate {gate}"),
+            reason: format!(
+                "{to} cannot start on task {} yet: gate {gate} ({}) is {} and {}; {instead}",
+                engine.context.task.id,
+                gate.title(),
+                requirement.status,
+                requirement.because
+            ),
+        },
+        resolved_path: verdict.resolved_path,
+    })
+}
 
 /// Switches the run to `to`. Returns a report when the run ends instead (a limit was hit).
 pub(crate) fn switch(

@@ -30,6 +30,7 @@ pub mod personas;
 pub mod project_state;
 pub mod recorder;
 pub mod registry;
+mod repeated_call;
 mod reply_caps;
 pub mod review;
 mod run_decisions;

@@ -129,6 +129,20 @@ impl Engine<'_> {
                 first_message.push('\n');
             }
             first_message.push_str(&packet);
+        } else if briefed {
+            first_message.push_str(&briefing::gate_status(
+                &self.context.task,
+                self.state.production,
+                &project_state,
+            ));
+        }
+        if briefed {
+            first_message.push_str(&briefing::your_part(
+                &persona,
+                &self.context.task,
+                &project_state,
+                &self.context.config.gates.evidence,
+            ));
         }
         self.state.messages = vec![Message::system(prompt.text)];
         if !first_message.is_empty() {
@@ -136,6 +150,7 @@ impl Engine<'_> {
         }
         self.state.active.prompt_sha256 = prompt.sha256.clone();
         self.state.active.started = true;
+        self.state.turns_before_persona = self.state.turns;
         self.state.answered.clear();
         let tools: Vec<String> = persona
             .offered_tools()

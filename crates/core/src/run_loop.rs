@@ -465,11 +465,26 @@ impl Engine<'_> {
         } else {
             (self.state.turns, self.state.denials)
         };
-        let per_message = if turns >= limits.max_turns {
-            Some(format!(
-                "turn limit reached ({} model turns)",
-                limits.max_turns
-            ))
+        // In a run, `[limits] max_turns` counts every turn of the run and a persona's own
+        // `limits.max_turns` only that persona's turns since it started, so a persona late in
+        // a long chain still gets its own turns.
+        let turn_limit = if chat {
+            (turns >= limits.max_turns).then_some(limits.max_turns)
+        } else {
+            let run_limit = self.context.config.limits.max_turns;
+            let own = self
+                .persona
+                .as_ref()
+                .and_then(|(persona, _)| persona.limits.max_turns);
+            let own_turns = turns.saturating_sub(self.state.turns_before_persona);
+            if turns >= run_limit {
+                Some(run_limit)
+            } else {
+                own.filter(|own| own_turns >= *own)
+            }
+        };
+        let per_message = if let Some(limit) = turn_limit {
+            Some(format!("turn limit reached ({limit} model turns)"))
         } else if denials >= limits.max_denials {
             Some(format!(
                 "{denials} tool calls were denied (limit {}); the persona keeps asking for what it may not do",

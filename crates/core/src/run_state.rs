@@ -185,6 +185,9 @@ pub struct RunState {
     /// `turns` when the latest human message arrived (chat sessions limit turns per message).
     #[serde(default)]
     pub turns_before_message: u32,
+    /// `turns` when the active persona started: its own `limits.max_turns` counts from here.
+    #[serde(default)]
+    pub turns_before_persona: u32,
     /// `denials` when the latest human message arrived.
     #[serde(default)]
     pub denials_before_message: u32,
@@ -284,6 +287,7 @@ impl RunState {
             earlier: Vec::new(),
             turns: 0,
             turns_before_message: 0,
+            turns_before_persona: 0,
             denials_before_message: 0,
             handoffs: 0,
             denials: 0,

@@ -68,6 +68,7 @@ impl Engine<'_> {
         }
         let verdict = self.decide(&parsed)?;
         let verdict = self.task_gate_check(&parsed, verdict);
+        let verdict = handoff::gate_check(self, &parsed, verdict)?;
         let resolved = verdict.resolved_path;
         match verdict.decision {
             Decision::Deny { rule, reason } => self.deny(call, &persona_name, rule, reason),
@@ -76,6 +77,22 @@ impl Engine<'_> {
                     .await
             }
             Decision::Allow { rule } => {
+                // A "passed" report the project's evidence does not back is refused here, as
+                // the call's one decision, before anything records it as allowed.
+                if let ParsedArguments::GateReport { gate, status, .. } = &parsed {
+                    let with_task = !matches!(
+                        self.state.mode,
+                        crate::run_state::RunMode::Chat { with_task: false }
+                    );
+                    if with_task {
+                        if let Err(reason) =
+                            self.check_gate_evidence(&persona_name, *gate, *status)?
+                        {
+                            self.state.tool_calls += 1;
+                            return self.refuse_gate_report(call, &persona_name, *gate, reason);
+                        }
+                    }
+                }
                 self.allow(call, &persona_name, parsed, rule, None, resolved)
                     .await
             }
@@ -632,10 +649,31 @@ impl Engine<'_> {
             EventKind::GateReported,
             reported,
         );
+        // What comes next, so a small model does not report or re-run the same thing again.
+        let targets: Vec<String> = self
+            .persona
+            .as_ref()
+            .map(|(persona, _)| {
+                persona
+                    .handoffs
+                    .iter()
+                    .map(|target| target.name().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let next = if targets.is_empty() {
+            " Your gate is done: finish with a plain-text answer.".to_owned()
+        } else {
+            format!(
+                " Your gate is done: next, hand off with `handoff` (to one of: {}), or finish \
+                 with a plain-text answer.",
+                targets.join(", ")
+            )
+        };
         self.answer(
             call,
             format!(
-                "recorded {gate} as {status} for task {}{cut_note}",
+                "recorded {gate} as {status} for task {}{cut_note}.{next}",
                 self.context.task.id
             ),
         );
@@ -719,8 +757,14 @@ impl Engine<'_> {
         agentctl_audit::Redactor::new(self.context.config.held_secrets.iter().cloned())
     }
 
-    /// Appends the tool message answering `call`.
+    /// Appends the tool message answering `call`; a repeat of an earlier call with the same
+    /// answer says so (see `repeated_call`).
     pub(crate) fn answer(&mut self, call: &ToolCall, text: String) {
+        let text = if crate::repeated_call::repeats(&self.state.messages, call, &text) {
+            format!("{text}\n{}", crate::repeated_call::NOTE)
+        } else {
+            text
+        };
         self.state
             .messages
             .push(Message::tool_result(call.id.clone(), text));

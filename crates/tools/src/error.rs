@@ -13,9 +13,13 @@ use agentctl_protocol::ToolName;
 #[derive(Debug, thiserror::Error)]
 pub enum ToolError {
     #[error(
-        "`{path}` does not exist; list its parent directory with fs_list to find the right name"
+        "`{path}` does not exist; to see the names that do, call fs_list with {{\"path\": \"{parent}\"}}"
     )]
-    NotFound { path: String },
+    NotFound {
+        path: String,
+        /// The directory to list: the path's parent, `.` for a name at the workspace root.
+        parent: String,
+    },
 
     #[error("`{path}` is not a regular file; use fs_list for a directory")]
     NotAFile { path: String },
@@ -111,6 +115,7 @@ impl ToolError {
         match source.kind() {
             io::ErrorKind::NotFound => ToolError::NotFound {
                 path: path.to_owned(),
+                parent: parent_of(path),
             },
             io::ErrorKind::NotADirectory => ToolError::NotADirectory {
                 path: path.to_owned(),
@@ -127,6 +132,14 @@ impl ToolError {
     }
 }
 
+/// The directory holding `path`, as a workspace-relative path for fs_list (`.` at the root).
+fn parent_of(path: &str) -> String {
+    match std::path::Path::new(path.trim_end_matches('/')).parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.display().to_string(),
+        _ => ".".to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,9 +148,22 @@ mod tests {
     fn io_errors_map_to_specific_kinds() {
         let missing = ToolError::from_io("read", "a.txt", io::Error::from(io::ErrorKind::NotFound));
         assert_eq!(missing.kind(), "not_found");
+        // The model is told the exact call that shows what exists (a small model listed the
+        // missing file itself when told only "its parent directory").
         assert_eq!(
             missing.to_string(),
-            "`a.txt` does not exist; list its parent directory with fs_list to find the right name"
+            r#"`a.txt` does not exist; to see the names that do, call fs_list with {"path": "."}"#
+        );
+        let nested = ToolError::from_io(
+            "read",
+            "docs/qa/plan.md",
+            io::Error::from(io::ErrorKind::NotFound),
+        );
+        assert!(
+            nested
+                .to_string()
+                .ends_with(r#"call fs_list with {"path": "docs/qa"}"#),
+            "{nested}"
         );
         let denied = ToolError::from_io(
             "read",

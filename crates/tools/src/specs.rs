@@ -34,7 +34,7 @@ pub fn description(tool: ToolName) -> &'static str {
             "Call one AWS API operation through the AWS CLI. Give the service (e.g. `ecs`), the API operation name (e.g. `DescribeServices`) and its input parameters as a JSON object."
         }
         ToolName::Handoff => {
-            "Hand the task to another persona. It starts fresh with the task and this summary and items, not this conversation."
+            "Hand the task to another persona. It starts fresh with the task, this summary and these items, not this conversation. Your own work ends with the handoff."
         }
         ToolName::GateReport => {
             "Record whether a quality or security gate passed or failed for the current task, with the evidence."
@@ -76,8 +76,8 @@ pub fn schema(tool: ToolName) -> Value {
         ToolName::Handoff => object(
             json!({
                 "to": {"type": "string", "description": "Name of the persona to hand off to."},
-                "summary": {"type": "string", "description": "What was done and what the next persona should do."},
-                "items": {"type": "array", "items": {"type": "string"}, "description": "Concrete points the next persona needs: files, findings, open questions."}
+                "summary": {"type": "string", "description": "What was done and what the next persona should do, in at most three sentences. The next persona receives the task itself too: do not copy it."},
+                "items": {"type": "array", "items": {"type": "string"}, "description": "A few short, concrete points the next persona needs: files, findings, open questions."}
             }),
             &["to", "summary", "items"],
         ),
