@@ -113,10 +113,15 @@ proxy_url="http://127.0.0.1:$(cat "$work/proxy.port")/v1"
 # What docs/endpoints.md tells a user to change for the local model: the endpoint and the model.
 # (The user writes base_url = "local"; the proxy stands in for it so the test sees each request.)
 python3 - "$project/agentctl.toml" "$proxy_url" "$model" <<'PY'
-import re, sys
+import os, re, sys
 path, url, model = sys.argv[1:4]
 text = open(path).read()
-text, urls = re.subn(r'(?m)^base_url = ".*"$', f'base_url = "{url}"', text)
+# `base_url = "local"` also sizes the conversation to the local server's context; the proxy
+# URL does not, so say it here as `local` would.
+context = os.environ.get("AGENTCTL_LOCAL_MODEL_N_CTX", "8192")
+text, urls = re.subn(
+    r'(?m)^base_url = ".*"$', f'base_url = "{url}"\ncontext_window = {context}', text
+)
 text, models = re.subn(r'(?m)^model = ".*"$', f'model = "{model}"', text)
 if urls != 1 or models != 1:
     sys.exit(f"e2e-team: agentctl.toml from init has {urls} base_url and {models} model lines (expected 1 each)")

@@ -14,6 +14,8 @@ pub const AGENTCTL_STATUS_LINE: &str = "AGENTCTL_STATUS_LINE";
 /// is pending (default 10; `0` prints none).
 pub const AGENTCTL_PROGRESS_EVERY: &str = "AGENTCTL_PROGRESS_EVERY";
 pub const AGENTCTL_CACHE_DIR: &str = "AGENTCTL_CACHE_DIR";
+/// The local model server's context size in tokens (read by `scripts/local-model.sh` too).
+pub const AGENTCTL_LOCAL_MODEL_N_CTX: &str = "AGENTCTL_LOCAL_MODEL_N_CTX";
 pub const XDG_CACHE_HOME: &str = "XDG_CACHE_HOME";
 pub const HOME: &str = "HOME";
 pub const USER: &str = "USER";

@@ -17,6 +17,8 @@ const DEFAULT_MODEL: &str = "gpt-4.1-mini";
 const DEFAULT_CONTEXT_WINDOW: usize = 32_768;
 /// `base_url = "local"` names the endpoint started by `scripts/local-model.sh up`.
 const LOCAL_BASE_URL: &str = "local";
+/// The context `scripts/local-model.sh` gives the local server unless told otherwise.
+const LOCAL_CONTEXT_WINDOW: usize = 8192;
 
 /// Absolute paths of everything agentctl reads and writes in a project.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -527,12 +529,23 @@ fn resolve_endpoint(raw: RawEndpoint, env: &EnvVars, overrides: &Overrides) -> E
         .model
         .clone()
         .or_else(|| env.agentctl_model.clone());
+    let base_url = env
+        .openai_base_url
+        .clone()
+        .or(raw.base_url)
+        .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
+    // The managed local server has a small context (scripts/local-model.sh starts it with
+    // AGENTCTL_LOCAL_MODEL_N_CTX tokens, 8192 unless set): a request past it is refused outright,
+    // so the conversation is kept within that instead of the general default.
+    let default_window = if base_url == LOCAL_BASE_URL {
+        env.lookup(crate::env::AGENTCTL_LOCAL_MODEL_N_CTX)
+            .and_then(|tokens| tokens.trim().parse().ok())
+            .unwrap_or(LOCAL_CONTEXT_WINDOW)
+    } else {
+        DEFAULT_CONTEXT_WINDOW
+    };
     EndpointConfig {
-        base_url: env
-            .openai_base_url
-            .clone()
-            .or(raw.base_url)
-            .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()),
+        base_url,
         api_key: env.lookup(&api_key_env),
         api_key_env,
         model_forced: forced.is_some(),
@@ -543,7 +556,7 @@ fn resolve_endpoint(raw: RawEndpoint, env: &EnvVars, overrides: &Overrides) -> E
         timeout: Duration::from_secs(raw.timeout_s.unwrap_or(120)),
         first_token_timeout: Duration::from_secs(raw.first_token_timeout_s.unwrap_or(600)),
         max_retries: raw.max_retries.unwrap_or(3),
-        context_window: raw.context_window.unwrap_or(DEFAULT_CONTEXT_WINDOW),
+        context_window: raw.context_window.unwrap_or(default_window),
     }
 }
 
@@ -800,6 +813,26 @@ mod tests {
             "{}",
             diagnostic.message
         );
+    }
+
+    #[test]
+    fn the_local_server_keeps_conversations_within_its_own_context() {
+        let local = "[endpoint]\nbase_url = \"local\"\n";
+        let config = config_from(local, &EnvVars::default(), &Overrides::default()).unwrap();
+        assert_eq!(config.endpoint.context_window, 8192);
+        let env = EnvVars {
+            others: vec![("AGENTCTL_LOCAL_MODEL_N_CTX".into(), "16384".into())],
+            ..EnvVars::default()
+        };
+        let config = config_from(local, &env, &Overrides::default()).unwrap();
+        assert_eq!(config.endpoint.context_window, 16384);
+        // A window set in the file wins; any other endpoint keeps the general default.
+        let set = "[endpoint]\nbase_url = \"local\"\ncontext_window = 4096\n";
+        let config = config_from(set, &env, &Overrides::default()).unwrap();
+        assert_eq!(config.endpoint.context_window, 4096);
+        let remote = "[endpoint]\nbase_url = \"http://remote/v1\"\n";
+        let config = config_from(remote, &env, &Overrides::default()).unwrap();
+        assert_eq!(config.endpoint.context_window, DEFAULT_CONTEXT_WINDOW);
     }
 
     #[test]
