@@ -19,7 +19,8 @@ use crate::output;
 /// How many model ids an "unknown model" hint lists.
 const LISTED_MODELS: usize = 10;
 
-/// A client for the configured endpoint, or the configuration error (exit 2).
+/// The model client of a run (or of `doctor`'s checks) from the project's endpoint settings,
+/// or the configuration error and its hint (exit 2).
 pub fn client(config: &Config) -> Result<OpenAiClient, (String, Option<String>)> {
     let base_url = config
         .base_url()
@@ -27,6 +28,13 @@ pub fn client(config: &Config) -> Result<OpenAiClient, (String, Option<String>)>
     let settings = EndpointSettings {
         api_key: config.endpoint.api_key.clone(),
         timeout: config.endpoint.timeout,
+        first_token_timeout: config.endpoint.first_token_timeout,
+        max_retries: config.endpoint.max_retries,
+        reply_limits: agentctl_llm::ReplyLimits {
+            max_bytes: config.limits.reply.max_reply_bytes,
+            max_tokens: config.limits.reply.max_reply_tokens,
+            max_duration: config.limits.reply.max_reply_time,
+        },
         ..EndpointSettings::new(base_url)
     };
     OpenAiClient::new(settings).map_err(|error| (error.to_string(), None))

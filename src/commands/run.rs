@@ -107,27 +107,11 @@ pub fn load_task(config: &Config, id: &str) -> Result<Task, Exit> {
     })
 }
 
-/// The model client of a run from the project's endpoint settings (exit 2 on a bad setting).
+/// The model client of a run from the project's endpoint settings; a bad setting is printed
+/// with its hint (exit 2).
 pub fn model_client(config: &Config) -> Result<agentctl_llm::OpenAiClient, Exit> {
-    let base_url = config.base_url().map_err(|error| {
-        output::error(&error.to_string(), error.hint().as_deref());
-        Exit::BadInput
-    })?;
-    let settings = agentctl_llm::EndpointSettings {
-        base_url: base_url.clone(),
-        api_key: config.endpoint.api_key.clone(),
-        timeout: config.endpoint.timeout,
-        first_token_timeout: config.endpoint.first_token_timeout,
-        max_retries: config.endpoint.max_retries,
-        reply_limits: agentctl_llm::ReplyLimits {
-            max_bytes: config.limits.reply.max_reply_bytes,
-            max_tokens: config.limits.reply.max_reply_tokens,
-            max_duration: config.limits.reply.max_reply_time,
-        },
-        ..agentctl_llm::EndpointSettings::new(base_url.clone())
-    };
-    agentctl_llm::OpenAiClient::new(settings).map_err(|error| {
-        output::error(&error.to_string(), None);
+    crate::preflight::client(config).map_err(|(message, hint)| {
+        output::error(&message, hint.as_deref());
         Exit::BadInput
     })
 }
