@@ -268,23 +268,14 @@ fn write_json_element(
     Ok(())
 }
 
-/// Raw-line needles every entry matching the exact filters must contain (the JSON of the
-/// machine line is compact), so the reader parses only candidate lines.
+/// Values every entry matching the exact filters contains, so the reader parses only
+/// candidate entries (see `agentctl_audit::for_each_entry`).
 fn prefilter(args: &ShowArgs) -> Vec<Vec<u8>> {
-    let mut needles = Vec::new();
-    for (key, wanted) in [
-        ("task", &args.task),
-        ("run", &args.run),
-        ("persona", &args.persona),
-        ("event", &args.event),
-    ] {
-        if let Some(value) = wanted {
-            if let Ok(encoded) = serde_json::to_string(value) {
-                needles.push(format!("\"{key}\":{encoded}").into_bytes());
-            }
-        }
-    }
-    needles
+    [&args.task, &args.run, &args.persona, &args.event]
+        .into_iter()
+        .flatten()
+        .map(|value| value.as_bytes().to_vec())
+        .collect()
 }
 
 fn matches(entry: &AuditEntry, args: &ShowArgs, filters: &Filters) -> bool {

@@ -195,12 +195,16 @@ pub fn read_entries(path: &Path) -> Result<Vec<AuditEntry>, AuditError> {
     Ok(entries)
 }
 
-/// Calls `each` with every entry whose machine line is complete and contains every one of
-/// `needles`, in file order, reading the file one line at a time: memory stays at the longest
-/// entry whatever the size of the log. The needles are a cheap pre-filter on the raw line of a
-/// full (v1) entry (the caller still filters the parsed entry); such lines without them are not
-/// parsed at all. Compact (v2) entries are always parsed. `each`
-/// returns `false` to stop early. Torn text is skipped, as in [`read_entries`].
+/// Calls `each` with every entry whose machine line is complete, in file order, reading the
+/// file one line at a time: memory stays at the longest entry whatever the size of the log.
+///
+/// `needles` are values (a task id, a run id, a persona, an event name) that every entry the
+/// caller wants contains: a cheap pre-filter on the raw bytes, so most entries are never parsed
+/// (the caller still filters the parsed entry exactly). A full (v1) entry is skipped when its
+/// machine line lacks one; a compact (v2) entry when its visible block and machine line both
+/// lack one — its values are written out in one of the two. Only needles made of characters no
+/// encoding escapes (see [`is_plain`]) filter; with any other needle every entry is parsed.
+/// `each` returns `false` to stop early. Torn text is skipped, as in [`read_entries`].
 pub fn for_each_entry(
     path: &Path,
     needles: &[Vec<u8>],
@@ -222,6 +226,7 @@ pub fn for_each_entry(
     let mut region = Vec::new();
     let mut last_hash = String::new();
     let mut line = 0;
+    let filtering = !needles.is_empty() && needles.iter().all(|needle| is_plain(needle));
     loop {
         buffer.clear();
         if reader.read_until(b'\n', &mut buffer)? == 0 {
@@ -234,7 +239,11 @@ pub fn for_each_entry(
             continue;
         }
         let full = text.starts_with(MACHINE_PREFIX);
-        if full && !needles.iter().all(|needle| contains(text, needle)) {
+        let wanted = !filtering
+            || needles
+                .iter()
+                .all(|needle| contains(text, needle) || (!full && contains(&region, needle)));
+        if !wanted {
             region.clear();
             last_hash = machine_hash(text);
             continue;
@@ -286,6 +295,15 @@ fn machine_hash(text: &[u8]) -> String {
         .fields()
         .map(|fields| fields.hash.to_owned())
         .unwrap_or_default()
+}
+
+/// Whether `needle` is written byte for byte wherever an entry holds it: in a JSON string, in
+/// the comment-safe machine line and in a Markdown code span or heading alike.
+fn is_plain(needle: &[u8]) -> bool {
+    !needle.is_empty()
+        && needle
+            .iter()
+            .all(|byte| byte.is_ascii_alphanumeric() || b"-.:/@+".contains(byte))
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -346,14 +364,23 @@ mod tests {
         })
         .unwrap();
         assert_eq!(streamed, whole);
-        // Compact entries have no JSON to pre-filter on: every one is parsed, the caller filters.
-        let mut with_needle = Vec::new();
-        for_each_entry(&path, &[br#""task":"T-1""#.to_vec()], |entry| {
-            with_needle.push(entry.seq);
-            true
-        })
-        .unwrap();
-        assert_eq!(with_needle, vec![1, 2, 3]);
+        // Compact entries are pre-filtered on their visible block and machine line together.
+        let seqs = |needles: &[&str]| {
+            let needles: Vec<Vec<u8>> = needles.iter().map(|n| n.as_bytes().to_vec()).collect();
+            let mut seen = Vec::new();
+            for_each_entry(&path, &needles, |entry| {
+                seen.push(entry.seq);
+                true
+            })
+            .unwrap();
+            seen
+        };
+        assert_eq!(seqs(&["T-1"]), vec![1, 3]);
+        assert_eq!(seqs(&["T-2", "run.started"]), vec![2]);
+        assert_eq!(seqs(&["T-1", "run.finished"]), vec![3]);
+        assert_eq!(seqs(&["T-9"]), Vec::<u64>::new());
+        // A needle an encoding might escape does not filter: every entry is parsed.
+        assert_eq!(seqs(&[r#""task":"T-1""#]), vec![1, 2, 3]);
     }
 
     #[test]
