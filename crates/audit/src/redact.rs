@@ -20,11 +20,11 @@
 //! why tools also strip secrets from the environment of the commands they run. Does not know
 //! where the text came from or where it goes.
 
-use std::sync::LazyLock;
-
 use std::borrow::Cow;
+use std::sync::{LazyLock, OnceLock};
 
-use regex::{Captures, Regex, RegexSet};
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
+use regex::{Captures, Regex};
 use serde_json::Value;
 
 /// What a secret is replaced with.
@@ -33,6 +33,11 @@ pub const REDACTED: &str = "«redacted»";
 /// Values shorter than this are replaced only where they stand as a word of their own.
 const SHORT_VALUE: usize = 8;
 
+/// A shape a secret has: its pattern, and the words one of which every match of the pattern
+/// contains. Text holding none of a shape's words is not searched with its pattern, and a
+/// pattern is compiled only the first time its words turn up: most text holds no secret, and
+/// compiling every pattern up front cost a short run more than all its turns.
+///
 /// Each pattern either replaces its whole match, or keeps the `keep` group (a key, a header
 /// name) and replaces the rest; a replaced value that was quoted keeps its quotes.
 ///
@@ -40,29 +45,127 @@ const SHORT_VALUE: usize = 8;
 /// its fast automaton (every search falls back to the slow one, and compiling it is heavy),
 /// and an ASCII boundary holds wherever a Unicode one does, so it finds the same secrets and
 /// more (`ésk-…` too).
-const PATTERNS: &[&str] = &[
+struct Shape {
+    /// Looked for with ASCII case ignored (a superset for the case-sensitive patterns); see
+    /// [`FOLDS_TO_ASCII`] for the letters outside ASCII a `(?i)` pattern also takes.
+    words: &'static [&'static str],
+    pattern: &'static str,
+}
+
+const SHAPES: [Shape; 10] = [
     // A PEM private key block, or its start when the output was cut before the END line.
-    r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?s:.*?)(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\z)",
-    r"(?i)(?P<keep>(?-u:\b)authorization[ \t]*:[ \t]*(?:bearer|basic|token)[ \t]+)[^\s'\x22`]+",
-    r"(?i)(?P<keep>(?-u:\b)bearer[ \t]+)[A-Za-z0-9._~+/=-]{20,}",
-    r"(?i)(?P<keep>(?-u:\b)(?:aws_secret_access_key|aws_session_token|aws_security_token)['\x22]?[ \t]*[=:][ \t]*)(?:\x22[^\x22\n]*\x22|'[^'\n]*'|[^\s'\x22,;]+)",
+    Shape {
+        words: &["-----BEGIN "],
+        pattern: r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?s:.*?)(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\z)",
+    },
+    Shape {
+        words: &["authorization"],
+        pattern: r"(?i)(?P<keep>(?-u:\b)authorization[ \t]*:[ \t]*(?:bearer|basic|token)[ \t]+)[^\s'\x22`]+",
+    },
+    Shape {
+        words: &["bearer"],
+        pattern: r"(?i)(?P<keep>(?-u:\b)bearer[ \t]+)[A-Za-z0-9._~+/=-]{20,}",
+    },
+    Shape {
+        words: &["aws_s"],
+        pattern: r"(?i)(?P<keep>(?-u:\b)(?:aws_secret_access_key|aws_session_token|aws_security_token)['\x22]?[ \t]*[=:][ \t]*)(?:\x22[^\x22\n]*\x22|'[^'\n]*'|[^\s'\x22,;]+)",
+    },
     // `password=…`, `DB_PASSWORD=…`, `api_key: …`, `GITHUB_TOKEN=…`, `SecretAccessKey: …` (but
     // not `max_tokens=…`).
-    r"(?i)(?P<keep>(?-u:\b)[A-Za-z0-9_.-]*?(?:password|passwd|passphrase|secret|secret_?access_?key|api_?key|token|private_?key)['\x22]?[ \t]*[=:][ \t]*)(?:\x22[^\x22\n]*\x22|'[^'\n]*'|[^\s,;&]+)",
-    r"(?-u:\b)(?:AKIA|ASIA)[0-9A-Z]{16}(?-u:\b)",
-    r"(?-u:\b)sk-[A-Za-z0-9_-]{20,}",
-    r"(?-u:\b)gh[pousr]_[A-Za-z0-9]{30,}",
-    r"(?-u:\b)github_pat_[A-Za-z0-9_]{20,}",
-    r"(?-u:\b)xox[abprs]-[A-Za-z0-9-]{10,}",
+    Shape {
+        words: &[
+            "password",
+            "passwd",
+            "passphrase",
+            "secret",
+            "apikey",
+            "api_key",
+            "token",
+            "privatekey",
+            "private_key",
+        ],
+        pattern: r"(?i)(?P<keep>(?-u:\b)[A-Za-z0-9_.-]*?(?:password|passwd|passphrase|secret|secret_?access_?key|api_?key|token|private_?key)['\x22]?[ \t]*[=:][ \t]*)(?:\x22[^\x22\n]*\x22|'[^'\n]*'|[^\s,;&]+)",
+    },
+    Shape {
+        words: &["AKIA", "ASIA"],
+        pattern: r"(?-u:\b)(?:AKIA|ASIA)[0-9A-Z]{16}(?-u:\b)",
+    },
+    Shape {
+        words: &["sk-"],
+        pattern: r"(?-u:\b)sk-[A-Za-z0-9_-]{20,}",
+    },
+    Shape {
+        words: &["ghp_", "gho_", "ghu_", "ghs_", "ghr_"],
+        pattern: r"(?-u:\b)gh[pousr]_[A-Za-z0-9]{30,}",
+    },
+    Shape {
+        words: &["github_pat_"],
+        pattern: r"(?-u:\b)github_pat_[A-Za-z0-9_]{20,}",
+    },
+    Shape {
+        words: &["xoxa-", "xoxb-", "xoxp-", "xoxr-", "xoxs-"],
+        pattern: r"(?-u:\b)xox[abprs]-[A-Za-z0-9-]{10,}",
+    },
 ];
 
-static COMPILED: LazyLock<Result<Vec<Regex>, regex::Error>> =
-    LazyLock::new(|| PATTERNS.iter().map(|pattern| Regex::new(pattern)).collect());
+/// The characters outside ASCII that Unicode case folding equates with an ASCII letter: the
+/// Kelvin sign with `k` and the long s with `s` (a unit test checks every character). A
+/// case-insensitive pattern matches `paſsword=…`, which the ASCII word search would miss, so
+/// text holding one of them is searched with every pattern.
+const FOLDS_TO_ASCII: [&str; 2] = ["\u{212A}", "\u{17F}"];
 
-/// All of [`PATTERNS`] in one automaton: one pass over the text says whether any of them can
-/// match. Most text holds no secret, and then the replacing passes are skipped.
-static ANY_SHAPE: LazyLock<Result<RegexSet, regex::Error>> =
-    LazyLock::new(|| RegexSet::new(PATTERNS));
+/// Which shapes a text may hold, as a bit per entry of [`SHAPES`].
+type ShapeSet = u16;
+const EVERY_SHAPE: ShapeSet = (1 << SHAPES.len()) - 1;
+
+/// Every shape's words (then [`FOLDS_TO_ASCII`]) in one automaton, and the shapes each of its
+/// patterns stands for.
+static SHAPE_WORDS: LazyLock<Option<(AhoCorasick, Vec<ShapeSet>)>> = LazyLock::new(|| {
+    let mut words = Vec::new();
+    let mut owners = Vec::new();
+    for (index, shape) in SHAPES.iter().enumerate() {
+        for word in shape.words {
+            words.push(*word);
+            owners.push(1 << index);
+        }
+    }
+    for fold in FOLDS_TO_ASCII {
+        words.push(fold);
+        owners.push(EVERY_SHAPE);
+    }
+    // A contiguous NFA: a fully built DFA costs more to make than a run's texts take to search.
+    let searcher = AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .kind(Some(AhoCorasickKind::ContiguousNFA))
+        .build(words)
+        .ok()?;
+    Some((searcher, owners))
+});
+
+/// Each shape's compiled pattern, compiled the first time a text holds one of its words.
+static COMPILED: [OnceLock<Result<Regex, regex::Error>>; SHAPES.len()] =
+    [const { OnceLock::new() }; SHAPES.len()];
+
+fn compiled(index: usize) -> Result<&'static Regex, &'static regex::Error> {
+    COMPILED[index]
+        .get_or_init(|| Regex::new(SHAPES[index].pattern))
+        .as_ref()
+}
+
+/// The shapes whose words `text` holds; [`EVERY_SHAPE`] should the search fail to build.
+fn shapes_in(text: &str) -> ShapeSet {
+    let Some((searcher, owners)) = &*SHAPE_WORDS else {
+        return EVERY_SHAPE;
+    };
+    let mut found: ShapeSet = 0;
+    for word in searcher.find_overlapping_iter(text) {
+        found |= owners[word.pattern().as_usize()];
+        if found == EVERY_SHAPE {
+            break;
+        }
+    }
+    found
+}
 
 /// Keys longer than this are not taken for names (checked after the match: a bounded repeat in
 /// the pattern would cost a copy of the Unicode class per character).
@@ -117,21 +220,50 @@ pub fn is_secret_key(key: &str) -> bool {
         "policy",
         "rotation",
     ];
-    const NAMES: &[&str] = &[
-        "password",
-        "passwd",
-        "passphrase",
-        "secret",
-        "token",
-        "apikey",
-        "privatekey",
-        "authorization",
-        "cookie",
-    ];
-    if key == "auth" || key == "pwd" {
+    if SECRET_KEYS_WHOLE.contains(&key.as_str()) {
         return true;
     }
-    NAMES.iter().any(|name| key.contains(name)) && !ABOUT.iter().any(|about| key.ends_with(about))
+    SECRET_KEY_NAMES.iter().any(|name| key.contains(name))
+        && !ABOUT.iter().any(|about| key.ends_with(about))
+}
+
+/// What [`is_secret_key`] looks for in a key (after dropping all but ASCII letters and digits,
+/// lower case): a key containing one of these names a secret…
+const SECRET_KEY_NAMES: [&str; 9] = [
+    "password",
+    "passwd",
+    "passphrase",
+    "secret",
+    "token",
+    "apikey",
+    "privatekey",
+    "authorization",
+    "cookie",
+];
+/// … and so does a key that is one of these.
+const SECRET_KEYS_WHOLE: [&str; 2] = ["auth", "pwd"];
+
+static SECRET_KEY_SEARCH: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .kind(Some(AhoCorasickKind::ContiguousNFA))
+        .build(SECRET_KEY_NAMES.iter().chain(&SECRET_KEYS_WHOLE))
+        .ok()
+});
+
+/// Whether some part of `text` could be a key [`is_secret_key`] takes: a key is a run of the
+/// text, so what it keeps of a key (its ASCII letters and digits, lower case) is a run of what
+/// the same reduction keeps of the whole text. `false` means no key in the text names a secret;
+/// `true` only that one may.
+fn may_hold_secret_key(text: &str) -> bool {
+    let Some(search) = &*SECRET_KEY_SEARCH else {
+        return true;
+    };
+    let kept: Vec<u8> = text
+        .bytes()
+        .filter(u8::is_ascii_alphanumeric)
+        .map(|byte| byte.to_ascii_lowercase())
+        .collect();
+    search.is_match(&kept)
 }
 
 /// Finds and replaces secrets; see the module doc. [`Redactor::default`] knows no values and
@@ -300,10 +432,16 @@ fn replace_words(text: &str, word: &str) -> String {
 }
 
 fn replace_quoted_pairs(text: &str) -> Cow<'_, str> {
-    // Both patterns start at a double quote: text without one holds no pair.
-    if !text.contains('"') {
+    // Both patterns start at a double quote: text without one holds no pair; and only a pair
+    // whose key names a secret is replaced.
+    if !text.contains('"') || !may_hold_secret_key(text) {
         return Cow::Borrowed(text);
     }
+    replace_every_quoted_pair(text)
+}
+
+/// [`replace_quoted_pairs`] without the checks that skip text holding no pair to replace.
+fn replace_every_quoted_pair(text: &str) -> Cow<'_, str> {
     let Ok(patterns) = &*QUOTED_PAIRS else {
         return Cow::Owned(REDACTED.to_owned());
     };
@@ -335,39 +473,46 @@ fn replace_quoted_pairs(text: &str) -> Cow<'_, str> {
 }
 
 fn replace_shapes(text: &str) -> Cow<'_, str> {
-    let (patterns, any_shape) = match (&*COMPILED, &*ANY_SHAPE) {
-        (Ok(patterns), Ok(any_shape)) => (patterns, any_shape),
-        // The patterns are constants covered by the tests below; should one ever fail to compile,
-        // hide everything rather than let a secret through.
-        _ => return Cow::Owned(REDACTED.to_owned()),
-    };
-    // Exact, not a heuristic: when no pattern matches the text, no pass below changes it.
-    if !any_shape.is_match(text) {
-        return Cow::Borrowed(text);
-    }
+    // Exact, not a heuristic: a pattern whose words the text does not hold cannot match it.
+    let mut present = shapes_in(text);
     let mut current = Cow::Borrowed(text);
-    for pattern in patterns {
-        let keeps = pattern.capture_names().any(|name| name == Some("keep"));
-        let replaced = pattern.replace_all(&current, |captures: &Captures<'_>| {
-            let whole = &captures[0];
-            let Some(keep) = captures.name("keep").filter(|_| keeps) else {
-                return REDACTED.to_owned();
-            };
-            let value = &whole[keep.as_str().len()..];
-            let quote = value.chars().next().filter(|first| {
-                matches!(first, '"' | '\'') && value.len() > 1 && value.ends_with(*first)
-            });
-            match quote {
-                Some(quote) => format!("{}{quote}{REDACTED}{quote}", keep.as_str()),
-                None if value.starts_with(REDACTED) => whole.to_owned(),
-                None => format!("{}{REDACTED}", keep.as_str()),
-            }
-        });
+    for index in 0..SHAPES.len() {
+        if present & (1 << index) == 0 {
+            continue;
+        }
+        let Ok(pattern) = compiled(index) else {
+            // The patterns are constants covered by the tests below; should one ever fail to
+            // compile, hide everything rather than let a secret through.
+            return Cow::Owned(REDACTED.to_owned());
+        };
+        let replaced = replace_shape(pattern, &current);
         if let Cow::Owned(changed) = replaced {
+            // What was replaced is gone; the patterns still to come look at what is left.
+            present = shapes_in(&changed);
             current = Cow::Owned(changed);
         }
     }
     current
+}
+
+/// One shape's replacing pass.
+fn replace_shape<'t>(pattern: &Regex, text: &'t str) -> Cow<'t, str> {
+    let keeps = pattern.capture_names().any(|name| name == Some("keep"));
+    pattern.replace_all(text, |captures: &Captures<'_>| {
+        let whole = &captures[0];
+        let Some(keep) = captures.name("keep").filter(|_| keeps) else {
+            return REDACTED.to_owned();
+        };
+        let value = &whole[keep.as_str().len()..];
+        let quote = value.chars().next().filter(|first| {
+            matches!(first, '"' | '\'') && value.len() > 1 && value.ends_with(*first)
+        });
+        match quote {
+            Some(quote) => format!("{}{quote}{REDACTED}{quote}", keep.as_str()),
+            None if value.starts_with(REDACTED) => whole.to_owned(),
+            None => format!("{}{REDACTED}", keep.as_str()),
+        }
+    })
 }
 
 /// Replaces every secret found in `text` by structure and shape (no known values).
@@ -419,35 +564,139 @@ mod tests {
 
     #[test]
     fn every_pattern_compiles() {
-        assert_eq!(COMPILED.as_ref().map(Vec::len).unwrap(), PATTERNS.len());
-        assert_eq!(
-            ANY_SHAPE.as_ref().map(RegexSet::len).unwrap(),
-            PATTERNS.len()
-        );
+        for index in 0..SHAPES.len() {
+            assert!(compiled(index).is_ok(), "{}", SHAPES[index].pattern);
+        }
+        assert!(SHAPE_WORDS.is_some() && SECRET_KEY_SEARCH.is_some());
     }
 
     #[test]
-    fn the_one_pass_check_agrees_with_each_pattern() {
-        // The fast path skips the replacing passes when the set sees no match; it must see
-        // every match any single pattern sees.
-        let samples = [
-            "plain words, nothing secret",
-            "key sk-proj-abcdefghijklmnopqrstuvwx end",
-            "Authorization: Bearer abc.def-123",
-            "export DB_PASSWORD=hunter2",
-            "-----BEGIN RSA PRIVATE KEY-----\nMIIE",
-            "aws_secret_access_key = wJalrXUtnFEMI",
-            "xoxb-1234567890-abc",
-            "github_pat_abcdefghijklmnopqrstuvwxyz",
-            "max_tokens=100 input_tokens: 5",
-            "ésk-proj-abcdefghijklmnopqrstuvwx",
-        ];
-        let patterns = COMPILED.as_ref().unwrap();
-        let set = ANY_SHAPE.as_ref().unwrap();
-        for sample in samples {
-            let one_by_one = patterns.iter().any(|pattern| pattern.is_match(sample));
-            assert_eq!(set.is_match(sample), one_by_one, "{sample}");
+    fn the_letters_outside_ascii_that_fold_to_ascii_ones_are_all_listed() {
+        // A `(?i)` pattern takes these for ASCII letters; the word search must know them all.
+        let letter = Regex::new("(?i)^[a-z]$").unwrap();
+        let folding: Vec<String> = (0x80..=0x10FFFF)
+            .filter_map(char::from_u32)
+            .map(String::from)
+            .filter(|character| letter.is_match(character))
+            .collect();
+        let mut listed: Vec<String> = FOLDS_TO_ASCII.iter().map(|fold| fold.to_string()).collect();
+        listed.sort();
+        let mut folding = folding;
+        folding.sort();
+        assert_eq!(folding, listed);
+    }
+
+    /// Every pattern's replacing pass in order, with no skipping: what [`replace_shapes`] must
+    /// give whatever it leaves out.
+    fn every_shape_replaced(text: &str) -> String {
+        let mut current = text.to_owned();
+        for index in 0..SHAPES.len() {
+            current = replace_shape(compiled(index).unwrap(), &current).into_owned();
         }
+        current
+    }
+
+    /// Pieces random texts are made of: each shape's words and near misses, in other cases
+    /// and with the letters that fold to ASCII, separators, quotes and key-like runs.
+    const PIECES: &[&str] = &[
+        "sk-",
+        "SK-",
+        "ghp_",
+        "gHs_",
+        "github_pat_",
+        "xoxb-",
+        "XOXP-",
+        "AKIA",
+        "ASIA",
+        "akia",
+        "-----BEGIN RSA PRIVATE KEY-----",
+        "-----END RSA PRIVATE KEY-----",
+        "-----begin ",
+        "Authorization",
+        "authoriza",
+        "Bearer ",
+        "bearer",
+        "Basic ",
+        "aws_secret_access_key",
+        "AWS_SESSION_TOKEN",
+        "aws_s",
+        "password",
+        "PASSWD",
+        "pa\u{17F}sword",
+        "\u{17F}ecret",
+        "to\u{212A}en",
+        "\u{212A}",
+        "passphrase",
+        "secret",
+        "api_key",
+        "ApiKey",
+        "token",
+        "private_key",
+        "cookie",
+        "auth",
+        "pwd",
+        "pass",
+        "_",
+        "-",
+        ".",
+        "=",
+        ": ",
+        ":",
+        " ",
+        "\t",
+        "\n",
+        "\"",
+        "'",
+        "\\\"",
+        ",",
+        ";",
+        "&",
+        "é",
+        "ABCDEFGHIJKLMNOP",
+        "abcdefghij0123456789",
+        "x",
+        "«redacted»",
+    ];
+
+    fn random_text() -> impl Strategy<Value = String> {
+        proptest::collection::vec(proptest::sample::select(PIECES), 0..24)
+            .prop_map(|pieces| pieces.concat())
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn skipping_patterns_whose_words_are_absent_changes_nothing(text in random_text()) {
+            prop_assert_eq!(replace_shapes(&text).into_owned(), every_shape_replaced(&text));
+        }
+
+        #[test]
+        fn skipping_text_without_a_secret_key_word_changes_nothing(text in random_text()) {
+            prop_assert_eq!(
+                replace_quoted_pairs(&text).into_owned(),
+                replace_every_quoted_pair(&text).into_owned()
+            );
+        }
+    }
+
+    #[test]
+    fn a_pattern_is_skipped_only_when_its_words_are_absent() {
+        let samples = [
+            ("plain words, nothing hidden", 0),
+            ("key sk-proj-abcdefghijklmnopqrstuvwx end", 1 << 6),
+            ("Authorization: Bearer abc.def-123", 1 << 1 | 1 << 2),
+            ("export DB_PASSWORD=hunter2", 1 << 4),
+            ("max_tokens=100", 1 << 4),
+            ("pa\u{17F}sword=x", EVERY_SHAPE),
+        ];
+        for (text, expected) in samples {
+            assert_eq!(shapes_in(text), expected, "{text}");
+        }
+        assert!(!may_hold_secret_key(r#"{"path": "notes/status.txt"}"#));
+        assert!(may_hold_secret_key(r#"{"Pass-Word": "x"}"#));
     }
 
     #[test]
