@@ -27,11 +27,7 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     output::init_tracing(cli.global.verbose);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime_for(&cli.command).enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
             output::error(&format!("cannot start the async runtime: {error}"), None);
@@ -40,6 +36,22 @@ fn main() -> ExitCode {
     };
     let exit = runtime.block_on(commands::dispatch(cli));
     exit.into()
+}
+
+/// The async runtime a command runs on. One thread for every command but `chat`: a run is one
+/// conversation, its work is waiting on the endpoint, tools and disk one step at a time, and a
+/// second thread would only add hand-offs between threads to each turn. `chat` blocks its thread
+/// while the human types (the line editor is synchronous), and the MCP servers' and the
+/// connection's tasks keep running meanwhile on the other worker.
+fn runtime_for(command: &cli::Command) -> tokio::runtime::Builder {
+    match command {
+        cli::Command::Chat(_) => {
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            builder.worker_threads(2);
+            builder
+        }
+        _ => tokio::runtime::Builder::new_current_thread(),
+    }
 }
 
 /// `agentctl __sandbox-exec …` and `agentctl __sandbox-probe`: hidden, used by agentctl itself.
