@@ -8,13 +8,11 @@
 //!
 //! Off a terminal a model call prints one line when it starts, then one line every
 //! [`DEFAULT_HEARTBEAT`] (or `AGENTCTL_PROGRESS_EVERY` seconds) while it is still pending, never
-//! one per token. The heartbeat is a small thread that waits on a channel with a timeout: it
-//! stops (and is joined) as soon as the call ends, so no heartbeat line follows the turn's line.
+//! one per token. The heartbeat is a task on the runtime that awaits the call: it stops as soon
+//! as the call ends, so no heartbeat line follows the turn's line.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::Arc;
-use std::thread::JoinHandle;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
@@ -87,8 +85,8 @@ impl ModelActivity {
             Mode::StatusLine => self.bar = Some(status_bar(&label)),
             Mode::Plain { every } => {
                 output::note(&format!("{label}: waiting for the model…"));
-                self.heartbeat =
-                    every.map(|every| Heartbeat::spawn(label.clone(), every, Arc::clone(&tokens)));
+                self.heartbeat = every
+                    .and_then(|every| Heartbeat::spawn(label.clone(), every, Arc::clone(&tokens)));
             }
             Mode::Silent => {}
         }
@@ -191,32 +189,44 @@ fn status_bar(label: &str) -> ProgressBar {
     bar
 }
 
-/// The plain "still working" line every `every` while a call is pending.
+/// The plain "still working" line every `every` while a call is pending: a task on the run's
+/// own runtime (the call is awaited meanwhile, so the task gets its turn), not a thread per call.
 struct Heartbeat {
-    stop: mpsc::Sender<()>,
-    thread: JoinHandle<()>,
+    /// Set under the lock the task prints under: once [`Heartbeat::stop`] has returned, no line
+    /// of this heartbeat can follow (on a runtime with several threads too).
+    stopped: Arc<Mutex<bool>>,
+    task: tokio::task::JoinHandle<()>,
 }
 
 impl Heartbeat {
-    fn spawn(label: String, every: Duration, tokens: Arc<AtomicU64>) -> Heartbeat {
-        let (stop, stopped) = mpsc::channel::<()>();
+    /// `None` outside a runtime (nothing there awaits a model call).
+    fn spawn(label: String, every: Duration, tokens: Arc<AtomicU64>) -> Option<Heartbeat> {
+        let runtime = tokio::runtime::Handle::try_current().ok()?;
+        let stopped = Arc::new(Mutex::new(false));
+        let flag = Arc::clone(&stopped);
         let started = Instant::now();
-        let thread = std::thread::spawn(move || loop {
-            match stopped.recv_timeout(every) {
-                Err(RecvTimeoutError::Timeout) => output::note(&format!(
+        let task = runtime.spawn(async move {
+            let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                let stopped = flag.lock().unwrap_or_else(PoisonError::into_inner);
+                if *stopped {
+                    return;
+                }
+                output::note(&format!(
                     "{label}: still waiting for the model ({})",
                     pending_words(started.elapsed(), tokens.load(Ordering::Relaxed))
-                )),
-                Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
+                ));
             }
         });
-        Heartbeat { stop, thread }
+        Some(Heartbeat { stopped, task })
     }
 
-    /// Stops the heartbeat and waits for its thread, so no line of it comes later.
+    /// Stops the heartbeat; no line of it comes after this returns.
     fn stop(self) {
-        let _ = self.stop.send(());
-        let _ = self.thread.join();
+        *self.stopped.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        self.task.abort();
     }
 }
 
