@@ -72,7 +72,7 @@ fn a_broken_handoff_target_stops_the_run_before_any_model_call() {
 }
 
 #[test]
-fn a_handoff_target_is_loaded_when_reached_and_a_broken_one_ends_the_run_clearly() {
+fn a_run_keeps_the_personas_it_checked_at_start_and_the_next_run_sees_the_edit() {
     let runtime = runtime();
     let project = Project::example();
     // The first reply waits, so the file can be broken after start-up checked it.
@@ -115,12 +115,31 @@ fn a_handoff_target_is_loaded_when_reached_and_a_broken_one_ends_the_run_clearly
         "---\nname: ops-devops\ntools: [fs_read\n---\nBody\n",
     )
     .unwrap();
+    // The run hands off to ops-devops as it was checked at start: a file edited in the middle
+    // of a run (by a human, or by a persona the project lets write the library) does not change
+    // who the run hands off to.
     let output = child.wait_with_output().unwrap();
-    assert_ne!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_eq!(stdout_of(&output).trim(), "deployed");
+    let requests = endpoint.chat_requests();
+    assert_eq!(requests.len(), 2, "qa-engineer's turn, then ops-devops's");
+    // The next run checks the file again and refuses to start on it.
+    let endpoint = mock(&runtime, vec![handoff("ops-devops", "ready")]);
+    let output = project
+        .agentctl_with(&endpoint)
+        .args(["run", "qa-engineer", "--task", "T-154"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
     assert!(
-        stderr_of(&output).contains("persona `ops-devops` cannot be loaded"),
+        stderr_of(&output).contains("ops-devops.md"),
         "{}",
         stderr_of(&output)
+    );
+    assert_eq!(
+        endpoint.chat_requests().len(),
+        0,
+        "no model turn is paid for"
     );
     // Restored, the same handoff goes through.
     std::fs::write(&personas, original).unwrap();

@@ -282,3 +282,15 @@ fn relative_to(base: &std::path::Path, path: &std::path::Path) -> std::path::Pat
     }
     relative
 }
+
+/// Ctrl-C as a stream, its handler installed by this call (not when first awaited).
+#[cfg(unix)]
+pub(crate) fn ctrl_c_signals() -> std::io::Result<tokio::signal::unix::Signal> {
+    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+}
+
+/// Ctrl-C as a stream, its handler installed by this call (not when first awaited).
+#[cfg(windows)]
+pub(crate) fn ctrl_c_signals() -> std::io::Result<tokio::signal::windows::CtrlC> {
+    tokio::signal::windows::ctrl_c()
+}

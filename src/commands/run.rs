@@ -58,9 +58,9 @@ pub async fn execute(global: &GlobalArgs, args: RunArgs) -> Exit {
         Err(exit) => return exit,
     };
     // Only the starting persona (and a stage command's active role) and the personas it can
-    // reach through handoffs are parsed now, the latter just to check them: a persona a handoff
-    // reaches is loaded when it is reached. Unrelated files are never parsed, so a broken one
-    // neither stops the run nor is mentioned; `agentctl lint` checks the whole library.
+    // reach through handoffs are parsed, once: the run uses them as they were checked here.
+    // Unrelated files are never parsed, so a broken one neither stops the run nor is mentioned;
+    // `agentctl lint` checks the whole library.
     let (target, reachable) = match agentctl_core::activation::resolve_for_run(
         &library_paths(&config),
         &config,
@@ -75,7 +75,15 @@ pub async fn execute(global: &GlobalArgs, args: RunArgs) -> Exit {
         Err(exit) => return exit,
     };
     let library = Library::from_personas(
-        std::iter::once(target.persona.clone()).chain(target.command.clone()),
+        std::iter::once(target.persona.clone())
+            .chain(target.command.clone())
+            // A stage command a handoff names stays out: reaching it is refused when reached.
+            .chain(
+                reachable
+                    .iter()
+                    .filter(|persona| persona.kind == agentctl_persona::PersonaKind::Persona)
+                    .cloned(),
+            ),
     );
     if args.dry_run {
         return dry_run(&config, &target, &task, args.json);
@@ -125,11 +133,18 @@ pub fn build_context(
     client: agentctl_llm::OpenAiClient,
 ) -> RunContext {
     let (context, sender) = build_context_with_interrupt(config, library, task, client);
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            let _ = sender.send(true);
+    // Registered now, not when the listening task first runs: on the one-thread runtime that
+    // is only at the run's first wait, and a Ctrl-C before it would kill the process unsaved.
+    match crate::commands::ctrl_c_signals() {
+        Ok(mut signals) => {
+            tokio::spawn(async move {
+                if signals.recv().await.is_some() {
+                    let _ = sender.send(true);
+                }
+            });
         }
-    });
+        Err(error) => output::warning(&format!("Ctrl-C cannot stop this run cleanly: {error}")),
+    }
     context
 }
 

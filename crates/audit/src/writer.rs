@@ -225,6 +225,16 @@ impl AuditWriter {
         })
     }
 
+    /// Like [`AuditWriter::sync`] without recording the head: for a caller whose next synced
+    /// append records a newer head anyway (one head-file write instead of two). Until then the
+    /// head is still owed, and a later [`AuditWriter::sync`] records it.
+    pub fn sync_entries(&mut self) -> Result<(), AuditError> {
+        if self.unsynced.is_none() {
+            return Ok(());
+        }
+        Ok(self.file.sync_data()?)
+    }
+
     fn append_all_locked(
         &mut self,
         records: Vec<AuditRecord>,

@@ -98,6 +98,11 @@ impl Recorder {
         Ok(self.writer.sync()?)
     }
 
+    /// Makes every unsynced append durable, leaving the head to the synced append that follows.
+    pub fn sync_entries(&mut self) -> Result<(), CoreError> {
+        Ok(self.writer.sync_entries()?)
+    }
+
     fn flush_with(&mut self, state: &mut RunState, durable: bool) -> Result<(), CoreError> {
         let pending: Vec<AuditRecord> = std::mem::take(&mut state.outbox)
             .into_iter()

@@ -142,10 +142,17 @@ impl Engine<'_> {
     fn snapshot_and_flush(&mut self) -> Result<String, CoreError> {
         self.state.updated_at = store::now_rfc3339();
         self.account_work();
-        self.recorder.sync()?;
+        if self.state.outbox.is_empty() {
+            self.recorder.sync()?;
+        } else {
+            // The outbox's synced append below records the newer head.
+            self.recorder.sync_entries()?;
+        }
         let digest = self.journal.compact(&mut self.state)?;
         self.unsaved_reply = false;
         self.recorder.flush(&mut self.state)?;
+        // Records the head should the outbox have held only entries already in the log.
+        self.recorder.sync()?;
         Ok(digest)
     }
 

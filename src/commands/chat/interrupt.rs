@@ -30,7 +30,7 @@ impl Interrupt {
         let listener = Arc::clone(&interrupt);
         // Registered here, before any line editor exists, so the editor saves this handler and
         // puts it back when it is dropped.
-        let mut signals = match ctrl_c_signals() {
+        let mut signals = match crate::commands::ctrl_c_signals() {
             Ok(signals) => signals,
             Err(error) => {
                 output::warning(&format!("Ctrl-C cannot stop a reply here: {error}"));
@@ -72,14 +72,4 @@ impl Interrupt {
         self.busy.store(false, Ordering::SeqCst);
         self.sender.send_replace(false);
     }
-}
-
-#[cfg(unix)]
-fn ctrl_c_signals() -> std::io::Result<tokio::signal::unix::Signal> {
-    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
-}
-
-#[cfg(windows)]
-fn ctrl_c_signals() -> std::io::Result<tokio::signal::windows::CtrlC> {
-    tokio::signal::windows::ctrl_c()
 }
