@@ -40,12 +40,7 @@ pub fn review_scenario() -> Project {
             text("Deployment updated."),
         ],
     );
-    let output = project
-        .agentctl_with(&first)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&first, &["run", "ops-devops", "--task", "T-154"], 0);
 
     let second = mock(
         &runtime,
@@ -57,31 +52,19 @@ pub fn review_scenario() -> Project {
             text("Done."),
         ],
     );
-    let paused = project
-        .agentctl_with(&second)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(paused.status.code(), Some(3), "{}", stderr_of(&paused));
-    let approve = project
-        .agentctl()
-        .args([
+    project.expect(&second, &["run", "ops-devops", "--task", "T-154"], 3);
+    project.expect_offline(
+        &[
             "approve",
             "T-154",
             "--by",
             "alice",
             "--note",
             "change window 14:00",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(approve.status.code(), Some(0), "{}", stderr_of(&approve));
-    let resumed = project
-        .agentctl_with(&second)
-        .args(["resume", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+        ],
+        0,
+    );
+    project.expect(&second, &["resume", "T-154"], 0);
 
     let third = mock(
         &runtime,
@@ -93,31 +76,19 @@ pub fn review_scenario() -> Project {
             text("Understood."),
         ],
     );
-    let paused = project
-        .agentctl_with(&third)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(paused.status.code(), Some(3), "{}", stderr_of(&paused));
-    let reject = project
-        .agentctl()
-        .args([
+    project.expect(&third, &["run", "ops-devops", "--task", "T-154"], 3);
+    project.expect_offline(
+        &[
             "reject",
             "T-154",
             "--by",
             "bob",
             "--reason",
             "no rollback plan",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(reject.status.code(), Some(0), "{}", stderr_of(&reject));
-    let resumed = project
-        .agentctl_with(&third)
-        .args(["resume", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+        ],
+        0,
+    );
+    project.expect(&third, &["resume", "T-154"], 0);
     project
 }
 
@@ -196,12 +167,7 @@ fn fixture(name: &str) -> std::path::PathBuf {
 fn a_log_in_the_first_encoding_verifies_and_reads() {
     let project = Project::example();
     std::fs::copy(fixture("v1-three-runs.md"), project.path("AUDIT_LOG.md")).unwrap();
-    let verify = project
-        .agentctl()
-        .args(["audit", "verify"])
-        .output()
-        .unwrap();
-    assert_eq!(verify.status.code(), Some(0), "{}", stderr_of(&verify));
+    project.expect_offline(&["audit", "verify"], 0);
     let entries = project.audit();
     assert_eq!(entries.len(), 37);
     assert_eq!(entries[20]["details"]["note"], "change window 14:00");
@@ -213,12 +179,7 @@ fn a_log_with_old_entries_then_new_ones_verifies_and_an_edit_in_either_part_is_c
     let project = Project::example();
     std::fs::copy(fixture("v1-three-runs.md"), project.path("AUDIT_LOG.md")).unwrap();
     let endpoint = mock(&runtime, vec![text("Nothing to do.")]);
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 0);
     let log = project.read("AUDIT_LOG.md");
     assert_eq!(log.matches("<!-- agentctl:v1 ").count(), 37);
     assert!(log.matches("<!-- agentctl:v2 ").count() >= 3);
@@ -417,12 +378,7 @@ fn load_in_browser(page: &std::path::Path) -> Option<serde_json::Value> {
 fn the_review_page_shows_runs_approvals_denials_diffs_and_verify_in_a_real_browser() {
     let project = review_scenario();
     let page = project.path("review.html");
-    let export = project
-        .agentctl()
-        .args(["audit", "export", "--html", "review.html"])
-        .output()
-        .unwrap();
-    assert_eq!(export.status.code(), Some(0), "{}", stderr_of(&export));
+    project.expect_offline(&["audit", "export", "--html", "review.html"], 0);
     let html = std::fs::read_to_string(&page).unwrap();
     // The payloads went through a tool argument and are in the log, but never as markup.
     assert!(project.read("AUDIT_LOG.md").contains("onerror="));
@@ -501,12 +457,7 @@ fn audit_show_follow_prints_entries_as_they_are_appended() {
     let runtime = runtime();
     let project = Project::example();
     let first = mock(&runtime, vec![text("First run.")]);
-    let output = project
-        .agentctl_with(&first)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&first, &["run", "ops-devops", "--task", "T-154"], 0);
     let before = project.audit().len();
 
     let binary = assert_cmd::cargo::cargo_bin("agentctl");
@@ -533,12 +484,7 @@ fn audit_show_follow_prints_entries_as_they_are_appended() {
     assert!(next("the existing entry").contains("model.response"));
 
     let second = mock(&runtime, vec![text("Second run.")]);
-    let output = project
-        .agentctl_with(&second)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&second, &["run", "ops-devops", "--task", "T-154"], 0);
     let appended = next("the appended entry");
     assert!(appended.contains("model.response"), "{appended}");
     let seq: usize = appended

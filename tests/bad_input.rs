@@ -47,12 +47,7 @@ fn refuses(project: &Project, args: &[&str], needles: &[&str]) -> String {
 /// `agentctl lint --json` on a project expected to have errors: exit 2, the report.
 fn lint_report(project: &Project) -> Value {
     let before = project.snapshot();
-    let output = project
-        .agentctl()
-        .args(["lint", "--json"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    let output = project.expect_offline(&["lint", "--json"], 2);
     project.assert_nothing_written(&before);
     serde_json::from_slice(&output.stdout).unwrap()
 }
@@ -142,12 +137,7 @@ fn unknown_tool() {
         ],
     );
     // … and nothing else: a persona that does not need it is shown, with one warning.
-    let output = project
-        .agentctl()
-        .args(["show", "builder"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = project.expect_offline(&["show", "builder"], 0);
     assert_eq!(
         stderr_of(&output),
         "warning: personas/shell.md has errors and was skipped: `builder` does not need it (`agentctl lint` lists the problems)\n"

@@ -29,8 +29,7 @@ struct Scaffolded {
 impl Scaffolded {
     fn new() -> Scaffolded {
         let project = Project::with_files(&[]);
-        let output = project.agentctl().args(["init", "svc"]).output().unwrap();
-        assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+        project.expect_offline(&["init", "svc"], 0);
         let root = project.path("svc");
         Scaffolded { project, root }
     }
@@ -151,22 +150,12 @@ fn an_unknown_persona_gets_a_did_you_mean_and_no_location() {
 #[test]
 fn docs_are_built_into_the_binary() {
     let project = Project::with_files(&[]);
-    let output = project
-        .agentctl()
-        .args(["docs", "formats"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0));
+    let output = project.expect_offline(&["docs", "formats"], 0);
     assert_eq!(
         stdout_of(&output),
         std::fs::read_to_string(Path::new(REPOSITORY).join("docs/formats.md")).unwrap()
     );
-    let output = project
-        .agentctl()
-        .args(["docs", "confguration"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
+    let output = project.expect_offline(&["docs", "confguration"], 2);
     assert!(stderr_of(&output).starts_with(
         "error: no documentation page named `confguration`\nhint: did you mean `configuration`? pages: cli, configuration,"
     ));

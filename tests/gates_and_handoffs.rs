@@ -30,12 +30,7 @@ fn a_task_moves_from_qa_to_devops_to_release_with_packets_not_transcripts() {
             text("Release notes drafted."),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "qa-engineer", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = project.expect(&endpoint, &["run", "qa-engineer", "--task", "T-154"], 0);
     assert_eq!(stdout_of(&output).trim(), "Release notes drafted.");
 
     let requests = endpoint.chat_requests();
@@ -134,12 +129,7 @@ fn a_handoff_to_a_target_not_allowed_is_denied_and_the_run_goes_on() {
             text("Staying on it."),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 0);
     let denied = project.events("tool.denied");
     assert_eq!(denied.len(), 1);
     assert!(denied[0]["details"]["reason"]
@@ -163,12 +153,11 @@ fn a_handoff_ping_pong_is_ended_by_the_limit() {
         })
         .collect();
     let endpoint = mock(&runtime, replies);
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154", "--json"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
+    let output = project.expect(
+        &endpoint,
+        &["run", "ops-devops", "--task", "T-154", "--json"],
+        1,
+    );
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert!(
         report["reason"].as_str().unwrap().contains("handoff loop"),
@@ -186,12 +175,7 @@ fn an_unmet_quality_gate_ends_the_run_before_any_model_call() {
         .replace("| T-154 | S06 | passed |", "| T-154 | S06 | failed |");
     project.write("PROJECT_STATE.md", &state);
     let endpoint = mock(&runtime, vec![text("should not be asked")]);
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
+    let output = project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 1);
     assert!(stderr_of(&output).contains("S06"), "{}", stderr_of(&output));
     assert!(endpoint.chat_requests().is_empty());
 }
@@ -201,12 +185,7 @@ fn a_production_task_waits_for_s08_before_devops_starts_then_approve_and_resume(
     let runtime = runtime();
     let project = Project::example();
     let endpoint = mock(&runtime, vec![text("Production rollout planned.")]);
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-155"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(3), "{}", stderr_of(&output));
+    let output = project.expect(&endpoint, &["run", "ops-devops", "--task", "T-155"], 3);
     assert!(
         stderr_of(&output).contains("agentctl approve T-155 --gate S08"),
         "{}",
@@ -236,9 +215,8 @@ fn a_production_task_waits_for_s08_before_devops_starts_then_approve_and_resume(
         stderr_of(&early)
     );
 
-    let approve = project
-        .agentctl()
-        .args([
+    project.expect_offline(
+        &[
             "approve",
             "T-155",
             "--gate",
@@ -247,10 +225,9 @@ fn a_production_task_waits_for_s08_before_devops_starts_then_approve_and_resume(
             "alice",
             "--note",
             "window 14:00",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(approve.status.code(), Some(0), "{}", stderr_of(&approve));
+        ],
+        0,
+    );
     assert!(project
         .read("PROJECT_STATE.md")
         .contains("| T-155 | S08 | approved | alice ("));
@@ -262,12 +239,7 @@ fn a_production_task_waits_for_s08_before_devops_starts_then_approve_and_resume(
         .unwrap()
         .is_empty());
 
-    let resumed = project
-        .agentctl_with(&endpoint)
-        .args(["resume", "T-155"])
-        .output()
-        .unwrap();
-    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+    let resumed = project.expect(&endpoint, &["resume", "T-155"], 0);
     assert_eq!(stdout_of(&resumed).trim(), "Production rollout planned.");
     assert_eq!(endpoint.chat_requests().len(), 1);
     project.assert_audit_intact();
@@ -278,19 +250,18 @@ fn a_stage_command_with_env_production_needs_s08_too() {
     let runtime = runtime();
     let project = Project::example();
     let endpoint = mock(&runtime, vec![text("plan")]);
-    let output = project
-        .agentctl_with(&endpoint)
-        .args([
+    project.expect(
+        &endpoint,
+        &[
             "run",
             "deployment-plan",
             "--task",
             "T-154",
             "--param",
             "env=production",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(3), "{}", stderr_of(&output));
+        ],
+        3,
+    );
     let staging = project
         .agentctl_with(&endpoint)
         .args(["run", "deployment-plan", "--task", "T-154"])
@@ -318,12 +289,7 @@ fn a_call_matching_an_approve_rule_pauses_and_runs_exactly_once_after_approval()
             text("Done."),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(3), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 3);
     assert!(
         !project.path("deploy/marker.txt").exists(),
         "nothing runs before approval"
@@ -354,18 +320,8 @@ fn a_call_matching_an_approve_rule_pauses_and_runs_exactly_once_after_approval()
         "an approval for a different call is refused"
     );
 
-    let approve = project
-        .agentctl()
-        .args(["approve", "T-154", "--gate", "S08", "--by", "bob"])
-        .output()
-        .unwrap();
-    assert_eq!(approve.status.code(), Some(0), "{}", stderr_of(&approve));
-    let resumed = project
-        .agentctl_with(&endpoint)
-        .args(["resume", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+    project.expect_offline(&["approve", "T-154", "--gate", "S08", "--by", "bob"], 0);
+    project.expect(&endpoint, &["resume", "T-154"], 0);
     assert_eq!(
         project.read("deploy/marker.txt"),
         "approved\n",
@@ -404,31 +360,19 @@ fn a_rejection_goes_back_to_the_model() {
             text("Understood."),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(3));
-    let reject = project
-        .agentctl()
-        .args([
+    project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 3);
+    project.expect_offline(
+        &[
             "reject",
             "T-154",
             "--by",
             "alice",
             "--reason",
             "not in this window",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(reject.status.code(), Some(0), "{}", stderr_of(&reject));
-    let resumed = project
-        .agentctl_with(&endpoint)
-        .args(["resume", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+        ],
+        0,
+    );
+    project.expect(&endpoint, &["resume", "T-154"], 0);
     assert!(!project.path("deploy/marker.txt").exists());
     let requests = endpoint.chat_requests();
     let last = requests.last().unwrap().body["messages"]
@@ -463,23 +407,13 @@ fn a_rejection_can_end_the_run() {
             json!({"command": "echo approved > deploy/marker.txt"}),
         )],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(3));
+    project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 3);
     project
         .agentctl()
         .args(["reject", "T-154", "--by", "alice", "--reason", "no"])
         .assert()
         .success();
-    let resumed = project
-        .agentctl_with(&endpoint)
-        .args(["resume", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(resumed.status.code(), Some(1), "{}", stderr_of(&resumed));
+    project.expect(&endpoint, &["resume", "T-154"], 1);
     assert_eq!(endpoint.chat_requests().len(), 1);
 }
 
@@ -497,12 +431,7 @@ fn a_state_file_changed_during_the_pause_is_refused() {
             text("x"),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(3));
+    project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 3);
     let state_path = std::fs::read_dir(project.path(".agentctl/runs"))
         .unwrap()
         .next()
@@ -524,12 +453,7 @@ fn a_state_file_changed_during_the_pause_is_refused() {
         .args(["approve", "T-154", "--by", "alice"])
         .assert()
         .success();
-    let resumed = project
-        .agentctl_with(&endpoint)
-        .args(["resume", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(resumed.status.code(), Some(1));
+    let resumed = project.expect(&endpoint, &["resume", "T-154"], 1);
     assert!(
         stderr_of(&resumed).contains("changed after it paused"),
         "{}",
@@ -558,12 +482,7 @@ fn a_model_cannot_record_s08_or_write_the_state_file() {
             text("ok"),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "qa-engineer", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "qa-engineer", "--task", "T-154"], 0);
     assert_eq!(project.read("PROJECT_STATE.md"), before);
     let denied = project.events("tool.denied");
     assert_eq!(denied.len(), 2);
@@ -618,12 +537,7 @@ fn kill_9_during_a_model_call_then_resume_continues_without_duplicates() {
         ],
     );
     kill_when(&project, &endpoint, || endpoint.chat_requests().len() == 2);
-    let resumed = project
-        .agentctl_with(&endpoint)
-        .args(["resume", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+    let resumed = project.expect(&endpoint, &["resume", "T-154"], 0);
     assert_eq!(stdout_of(&resumed).trim(), "Deployed after the crash.");
     assert_eq!(project.events("run.started").len(), 1);
     assert_eq!(
@@ -649,12 +563,7 @@ fn kill_9_during_a_tool_call_then_resume_tells_the_model_and_continues() {
     kill_when(&project, &endpoint, || {
         project.read("AUDIT_LOG.md").contains("tool.allowed")
     });
-    let resumed = project
-        .agentctl_with(&endpoint)
-        .args(["resume", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+    project.expect(&endpoint, &["resume", "T-154"], 0);
     assert_eq!(
         project.events("tool.allowed").len(),
         1,
@@ -705,12 +614,7 @@ fn ctrl_c_saves_state_and_exits_130_then_resume_finishes() {
     assert!(status.success());
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(130), "{}", stderr_of(&output));
-    let resumed = project
-        .agentctl_with(&endpoint)
-        .args(["resume", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+    let resumed = project.expect(&endpoint, &["resume", "T-154"], 0);
     assert_eq!(stdout_of(&resumed).trim(), "Finished after Ctrl-C.");
     project.assert_audit_intact();
 }
@@ -735,12 +639,7 @@ fn calls_after_a_handoff_in_the_same_message_are_denied_not_dropped() {
             text("Notes written."),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 0);
     let denied = project.events("tool.denied");
     assert_eq!(denied.len(), 1, "{denied:#?}");
     assert_eq!(denied[0]["details"]["tool"], "fs_read");

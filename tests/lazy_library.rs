@@ -23,16 +23,10 @@ fn a_broken_persona_no_one_reaches_does_not_stop_a_run() {
         BROKEN,
     );
     let endpoint = mock(&runtime, vec![text("all good")]);
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "qa-engineer", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = project.expect(&endpoint, &["run", "qa-engineer", "--task", "T-154"], 0);
     assert_eq!(stdout_of(&output).trim(), "all good");
     // `lint` still reports it.
-    let lint = project.agentctl().args(["lint"]).output().unwrap();
-    assert_eq!(lint.status.code(), Some(2), "{}", stderr_of(&lint));
+    project.expect_offline(&["lint"], 2);
 }
 
 #[test]
@@ -49,12 +43,7 @@ fn a_broken_handoff_target_stops_the_run_before_any_model_call() {
         "---\nname: ops-devops\ntools: [fs_read\n---\nBody\n",
     )
     .unwrap();
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "qa-engineer", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    let output = project.expect(&endpoint, &["run", "qa-engineer", "--task", "T-154"], 2);
     let stderr = stderr_of(&output);
     assert!(
         stderr.starts_with("error: ../personas/ops-devops.md:4: invalid front matter"),
@@ -128,11 +117,6 @@ fn a_handoff_target_is_loaded_when_reached_and_a_broken_one_ends_the_run_clearly
         &runtime,
         vec![handoff("ops-devops", "ready"), text("deployed")],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "qa-engineer", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = project.expect(&endpoint, &["run", "qa-engineer", "--task", "T-154"], 0);
     assert_eq!(stdout_of(&output).trim(), "deployed");
 }

@@ -32,8 +32,7 @@ fn row<'a>(rows: &'a Value, name: &str) -> &'a Value {
 fn init_scaffolds_a_project_that_lints_clean_and_lists_the_team() {
     // An empty temporary directory, far from the repository: init needs only the binary.
     let outside = Project::with_files(&[]);
-    let output = outside.agentctl().args(["init", "svc"]).output().unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = outside.expect_offline(&["init", "svc"], 0);
     assert_eq!(stdout_of(&output), "", "init reports on stderr only");
     assert!(
         stderr_of(&output).starts_with("created 26 files in svc\n"),
@@ -221,33 +220,25 @@ fn init_into_the_current_directory_when_no_directory_is_given() {
 #[test]
 fn init_adds_agent_state_to_an_existing_gitignore_and_never_replaces_it() {
     let project = Project::with_files(&[("svc/.gitignore", "target")]);
-    let output = project.agentctl().args(["init", "svc"]).output().unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = project.expect_offline(&["init", "svc"], 0);
     assert_eq!(
         stderr_of(&output),
         "created 25 files in svc\nadded `.agentctl/` to .gitignore\nnext: cd svc && agentctl lint && agentctl run orch-planner --task T-154\n  (the planner hands the task to QA, Security and DevOps in gate order; set the endpoint first: agentctl docs endpoints)\n"
     );
     assert_eq!(project.read("svc/.gitignore"), "target\n.agentctl/\n");
-    let forced = project
-        .agentctl()
-        .args(["init", "svc", "--force"])
-        .output()
-        .unwrap();
-    assert_eq!(forced.status.code(), Some(0), "{}", stderr_of(&forced));
+    project.expect_offline(&["init", "svc", "--force"], 0);
     assert_eq!(project.read("svc/.gitignore"), "target\n.agentctl/\n");
 }
 
 #[test]
 fn init_twice_refuses_and_writes_nothing() {
     let project = Project::with_files(&[]);
-    let first = project.agentctl().args(["init", "svc"]).output().unwrap();
-    assert_eq!(first.status.code(), Some(0), "{}", stderr_of(&first));
+    project.expect_offline(&["init", "svc"], 0);
     project.write("svc/agentctl.toml", "# mine\n");
     project.write("svc/personas/ops-devops.md", "edited by a human\n");
     let before = project.snapshot();
 
-    let second = project.agentctl().args(["init", "svc"]).output().unwrap();
-    assert_eq!(second.status.code(), Some(2));
+    let second = project.expect_offline(&["init", "svc"], 2);
     assert_eq!(stdout_of(&second), "");
     let stderr = stderr_of(&second);
     assert!(
@@ -270,8 +261,7 @@ fn init_twice_refuses_and_writes_nothing() {
 #[test]
 fn init_refuses_when_only_one_file_exists_and_creates_nothing_else() {
     let project = Project::with_files(&[("svc/agentctl.toml", "# already here\n")]);
-    let output = project.agentctl().args(["init", "svc"]).output().unwrap();
-    assert_eq!(output.status.code(), Some(2));
+    let output = project.expect_offline(&["init", "svc"], 2);
     let stderr = stderr_of(&output);
     assert!(
         stderr.starts_with("error: svc already has agentctl.toml\n"),
@@ -286,17 +276,11 @@ fn init_refuses_when_only_one_file_exists_and_creates_nothing_else() {
 #[test]
 fn init_force_overwrites_existing_files() {
     let project = Project::with_files(&[]);
-    let first = project.agentctl().args(["init", "svc"]).output().unwrap();
-    assert_eq!(first.status.code(), Some(0), "{}", stderr_of(&first));
+    project.expect_offline(&["init", "svc"], 0);
     project.write("svc/personas/ops-devops.md", "edited by a human\n");
     project.write("svc/agentctl.toml", "# mine\n");
 
-    let forced = project
-        .agentctl()
-        .args(["init", "svc", "--force"])
-        .output()
-        .unwrap();
-    assert_eq!(forced.status.code(), Some(0), "{}", stderr_of(&forced));
+    project.expect_offline(&["init", "svc", "--force"], 0);
     assert_eq!(
         std::fs::read(project.path("svc/personas/ops-devops.md")).unwrap(),
         std::fs::read(Path::new(REPOSITORY).join("personas/ops-devops.md")).unwrap()
@@ -410,12 +394,7 @@ fn seeds_are_listed_with_their_names_formats_and_kinds() {
 #[test]
 fn show_role_sheet_resolves_the_handoff_by_prefix_and_keeps_templates_and_commands() {
     let project = seed_project();
-    let output = project
-        .agentctl()
-        .args(["show", "devops"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = project.expect_offline(&["show", "devops"], 0);
     let text = stdout_of(&output);
     assert!(
         text.starts_with("devops (Persona, role-sheet format)\n"),
@@ -515,12 +494,7 @@ fn show_agent_front_matter_as_json_keeps_its_lists_and_tools() {
 #[test]
 fn show_swarm_persona_lists_what_it_does_not_do_and_its_context() {
     let project = seed_project();
-    let output = project
-        .agentctl()
-        .args(["show", "ops-devops"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = project.expect_offline(&["show", "ops-devops"], 0);
     let text = stdout_of(&output);
     assert!(
         text.starts_with("ops-devops (Persona, swarm-persona format)\n"),
@@ -556,12 +530,7 @@ fn show_swarm_persona_lists_what_it_does_not_do_and_its_context() {
 #[test]
 fn show_stage_command_lists_its_parameter_and_when_it_is_production() {
     let project = seed_project();
-    let output = project
-        .agentctl()
-        .args(["show", "deployment-plan"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = project.expect_offline(&["show", "deployment-plan"], 0);
     let text = stdout_of(&output);
     assert!(
         text.starts_with("deployment-plan (Command, stage-command format)\n"),
@@ -611,8 +580,7 @@ fn show_stage_command_lists_its_parameter_and_when_it_is_production() {
 #[test]
 fn show_an_unknown_name_lists_the_known_ones() {
     let project = seed_project();
-    let output = project.agentctl().args(["show", "devop"]).output().unwrap();
-    assert_eq!(output.status.code(), Some(2));
+    let output = project.expect_offline(&["show", "devop"], 2);
     assert_eq!(stdout_of(&output), "");
     assert_eq!(
         stderr_of(&output),
@@ -707,12 +675,7 @@ fn size_line(stderr: &str) -> (usize, usize, String) {
 fn prompt_reports_every_unresolved_variable_with_file_and_line() {
     let project = role_prompt_project();
     let before = project.snapshot();
-    let output = project
-        .agentctl()
-        .args(["prompt", "devops-engineer"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
+    let output = project.expect_offline(&["prompt", "devops-engineer"], 2);
     assert_eq!(stdout_of(&output), "", "no partial prompt on stdout");
     let stderr = stderr_of(&output);
     let expected = variables(&seed("002"));
@@ -973,12 +936,10 @@ fn ops_devops_opening() -> String {
 #[test]
 fn a_stage_command_prompt_is_its_role_then_its_instructions() {
     let project = Project::example();
-    let output = project
-        .agentctl()
-        .args(["prompt", "deployment-plan", "--param", "env=production"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = project.expect_offline(
+        &["prompt", "deployment-plan", "--param", "env=production"],
+        0,
+    );
     let text = stdout_of(&output);
     let opening = ops_devops_opening();
     assert!(text.starts_with(&opening), "{text}");
@@ -1011,12 +972,7 @@ fn a_stage_command_prompt_is_its_role_then_its_instructions() {
     assert_eq!(json["command"], "deployment-plan");
     assert_eq!(json["text"].as_str().unwrap(), text);
 
-    let staging = project
-        .agentctl()
-        .args(["prompt", "deployment-plan"])
-        .output()
-        .unwrap();
-    assert_eq!(staging.status.code(), Some(0), "{}", stderr_of(&staging));
+    let staging = project.expect_offline(&["prompt", "deployment-plan"], 0);
     assert!(
         stdout_of(&staging).contains("Produce a deployment plan for **staging** that"),
         "the declared default applies"
@@ -1027,12 +983,7 @@ fn a_stage_command_prompt_is_its_role_then_its_instructions() {
 fn an_unknown_parameter_names_the_declared_ones() {
     let project = Project::example();
     let before = project.snapshot();
-    let output = project
-        .agentctl()
-        .args(["prompt", "deployment-plan", "--param", "bogus=1"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
+    let output = project.expect_offline(&["prompt", "deployment-plan", "--param", "bogus=1"], 2);
     assert_eq!(stdout_of(&output), "");
     assert_eq!(
         stderr_of(&output),
@@ -1045,12 +996,7 @@ fn an_unknown_parameter_names_the_declared_ones() {
 fn a_missing_required_parameter_is_bad_input() {
     let project = Project::example();
     let before = project.snapshot();
-    let output = project
-        .agentctl()
-        .args(["prompt", "release-notes"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
+    let output = project.expect_offline(&["prompt", "release-notes"], 2);
     assert_eq!(stdout_of(&output), "");
     let stderr = stderr_of(&output);
     assert!(
@@ -1065,12 +1011,7 @@ fn a_missing_required_parameter_is_bad_input() {
     );
     project.assert_nothing_written(&before);
 
-    let given = project
-        .agentctl()
-        .args(["prompt", "release-notes", "--param", "version=1.2.0"])
-        .output()
-        .unwrap();
-    assert_eq!(given.status.code(), Some(0), "{}", stderr_of(&given));
+    let given = project.expect_offline(&["prompt", "release-notes", "--param", "version=1.2.0"], 0);
     assert!(
         stdout_of(&given).contains("Describe release **1.2.0**"),
         "{}",

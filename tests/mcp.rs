@@ -133,12 +133,7 @@ fn a_persona_uses_the_git_server_within_its_rules() {
         ],
     );
     let head_before = git(&project.root, &["rev-parse", "HEAD"]);
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "repo-steward", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "repo-steward", "--task", "T-154"], 0);
 
     let requests = endpoint.chat_requests();
     let offered = offered_tools(&requests[0].body);
@@ -223,12 +218,7 @@ fn the_filesystem_servers_writes_are_confined_to_the_personas_scope() {
             text("Plan written."),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "repo-steward", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "repo-steward", "--task", "T-154"], 0);
     assert_eq!(project.read("deploy/plan.md"), "# Plan\n");
     let changed = Project::changed(&before, &project.snapshot());
     assert_eq!(
@@ -269,33 +259,21 @@ fn an_mcp_tool_behind_an_approve_rule_pauses_and_runs_once_after_approval() {
             text("Branch created."),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "repo-steward", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(3), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "repo-steward", "--task", "T-154"], 3);
     assert!(!git(&project.root, &["branch", "--list"]).contains("release-1.2.0"));
 
-    let approve = project
-        .agentctl()
-        .args([
+    project.expect_offline(
+        &[
             "approve",
             "T-154",
             "--by",
             "alice",
             "--note",
             "cut the release branch",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(approve.status.code(), Some(0), "{}", stderr_of(&approve));
-    let resume = project
-        .agentctl_with(&endpoint)
-        .args(["resume", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(resume.status.code(), Some(0), "{}", stderr_of(&resume));
+        ],
+        0,
+    );
+    project.expect(&endpoint, &["resume", "T-154"], 0);
     assert!(git(&project.root, &["branch", "--list"]).contains("release-1.2.0"));
     let results: Vec<Value> = project
         .events("tool.result")
@@ -343,12 +321,7 @@ fn a_server_that_dies_mid_call_is_reported_and_restarted() {
             text("done"),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "repo-steward", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "repo-steward", "--task", "T-154"], 0);
     let requests = endpoint.chat_requests();
     let answers = tool_answer(&requests[1].body);
     assert!(
@@ -395,23 +368,13 @@ fn a_server_declared_in_a_persona_table_serves_that_persona_only() {
             text("counted"),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "repo-steward", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "repo-steward", "--task", "T-154"], 0);
     let requests = endpoint.chat_requests();
     assert!(offered_tools(&requests[0].body).contains(&"mcp__crashing__count".to_owned()));
     assert!(tool_answer(&requests[1].body)[0].contains("7 characters"));
 
     let endpoint = mock(&runtime, vec![text("nothing to count")]);
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 0);
     let offered = offered_tools(&endpoint.chat_requests()[0].body);
     assert!(
         offered.iter().all(|name| !name.starts_with("mcp__")),
@@ -486,12 +449,7 @@ fn ctrl_c_during_an_mcp_call_stops_the_server_and_resume_answers_it_once() {
     std::thread::sleep(std::time::Duration::from_secs(5));
     assert_eq!(std::fs::read_to_string(&marker).unwrap(), "started\n");
 
-    let resumed = project
-        .agentctl_with(&endpoint)
-        .args(["resume", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+    let resumed = project.expect(&endpoint, &["resume", "T-154"], 0);
     assert_eq!(stdout_of(&resumed).trim(), "Stopped where I was.");
     // Told, not repeated: the model hears that the call was interrupted, and it ran once.
     let requests = endpoint.chat_requests();
@@ -511,23 +469,13 @@ fn mcp_list_and_tools_show_what_each_persona_may_use() {
         &git_server(&dir),
         r#"{allow: ["git:git_status"], approve: ["git:git_create_branch"], deny: ["git:git_commit"]}"#,
     );
-    let list = project
-        .agentctl()
-        .args(["mcp", "list", "--json"])
-        .output()
-        .unwrap();
-    assert_eq!(list.status.code(), Some(0), "{}", stderr_of(&list));
+    let list = project.expect_offline(&["mcp", "list", "--json"], 0);
     let servers: Value = serde_json::from_slice(&list.stdout).unwrap();
     assert_eq!(servers[0]["name"], "git");
     assert_eq!(servers[0]["transport"], "stdio");
     assert_eq!(servers[0]["personas"], json!(["repo-steward"]));
 
-    let tools = project
-        .agentctl()
-        .args(["mcp", "tools", "git", "--json"])
-        .output()
-        .unwrap();
-    assert_eq!(tools.status.code(), Some(0), "{}", stderr_of(&tools));
+    let tools = project.expect_offline(&["mcp", "tools", "git", "--json"], 0);
     let tools: Value = serde_json::from_slice(&tools.stdout).unwrap();
     let decision = |name: &str| -> String {
         tools
@@ -545,12 +493,7 @@ fn mcp_list_and_tools_show_what_each_persona_may_use() {
     assert_eq!(decision("git_commit"), "deny");
     assert_eq!(decision("git_log"), "deny", "not allowed by any pattern");
 
-    let unknown = project
-        .agentctl()
-        .args(["mcp", "tools", "gti"])
-        .output()
-        .unwrap();
-    assert_eq!(unknown.status.code(), Some(2));
+    let unknown = project.expect_offline(&["mcp", "tools", "gti"], 2);
     assert!(
         stderr_of(&unknown).contains("configured: git"),
         "{}",
@@ -583,8 +526,7 @@ fn lint_flags_mcp_rules_that_reach_no_server_and_bad_server_tables_without_start
     let mut config = project.read("agentctl.toml");
     config.push_str("\n[mcp.servers.broken]\nargs = [\"x\"]\n");
     project.write("agentctl.toml", &config);
-    let lint = project.agentctl().args(["lint"]).output().unwrap();
-    assert_eq!(lint.status.code(), Some(2));
+    let lint = project.expect_offline(&["lint"], 2);
     let text = stderr_of(&lint);
     assert!(
         text.contains("agentctl.toml") && text.contains("needs exactly one of `command` or `url`"),
@@ -624,12 +566,7 @@ fn the_sandbox_confines_a_server_even_when_the_persona_rules_forget_its_paths() 
             text("done"),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "repo-steward", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "repo-steward", "--task", "T-154"], 0);
     let changed = Project::changed(&before, &project.snapshot());
     assert_eq!(
         changed,
@@ -751,12 +688,7 @@ fn the_shipped_mcp_example_release_manager_works_through_the_git_server() {
             text("Release notes written and the release branch cut."),
         ],
     );
-    let run = project
-        .agentctl_with(&endpoint)
-        .args(["run", "release-manager", "--task", "T-201"])
-        .output()
-        .unwrap();
-    assert_eq!(run.status.code(), Some(3), "{}", stderr_of(&run));
+    project.expect(&endpoint, &["run", "release-manager", "--task", "T-201"], 3);
     let requests = endpoint.chat_requests();
     let offered = offered_tools(&requests[0].body);
     assert!(
@@ -775,25 +707,18 @@ fn the_shipped_mcp_example_release_manager_works_through_the_git_server() {
         .contains("JSON welcome"));
     assert!(!git(&project.root, &["branch", "--list"]).contains("release-1.2.0"));
 
-    let approve = project
-        .agentctl()
-        .args([
+    project.expect_offline(
+        &[
             "approve",
             "T-201",
             "--by",
             "alice",
             "--note",
             "notes reviewed",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(approve.status.code(), Some(0), "{}", stderr_of(&approve));
-    let resume = project
-        .agentctl_with(&endpoint)
-        .args(["resume", "T-201"])
-        .output()
-        .unwrap();
-    assert_eq!(resume.status.code(), Some(0), "{}", stderr_of(&resume));
+        ],
+        0,
+    );
+    project.expect(&endpoint, &["resume", "T-201"], 0);
     assert!(git(&project.root, &["branch", "--list"]).contains("release-1.2.0"));
     let mcp_results = project
         .events("tool.result")

@@ -26,13 +26,8 @@ fn a_handoff_targets_unknown_model_stops_the_run_before_anything_happens() {
     // ops-devops itself is served; release-manager, which it may hand off to, is not.
     let project = project_where_model_is_unknown_for("release-manager");
     let endpoint = mock(&runtime, vec![text("never sent")]);
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
+    let output = project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 2);
     let stderr = stderr_of(&output);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(
         stderr.contains(
             "does not serve the model `smollm3`; did you mean `smollm2`? (the model of release-manager)"
@@ -47,12 +42,7 @@ fn a_handoff_targets_unknown_model_stops_the_run_before_anything_happens() {
     // A persona no handoff of the starting one reaches does not stop it.
     let project = project_where_model_is_unknown_for("orch-planner");
     let endpoint = mock(&runtime, vec![text("Done.")]);
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 0);
     assert_eq!(stdout_of(&output), "Done.\n");
 }
 

@@ -48,13 +48,12 @@ fn off_a_terminal_the_output_is_plain_and_the_summary_matches_the_run() {
     let runtime = runtime();
     let project = project();
     let endpoint = mock(&runtime, scripted_run());
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154", "--json"])
-        .output()
-        .unwrap();
+    let output = project.expect(
+        &endpoint,
+        &["run", "ops-devops", "--task", "T-154", "--json"],
+        0,
+    );
     let stderr = stderr_of(&output);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
     for (name, bytes) in [("stdout", &output.stdout), ("stderr", &output.stderr)] {
         assert!(
             !bytes.contains(&0x1b),
@@ -166,13 +165,12 @@ fn quiet_prints_only_the_summary() {
     let runtime = runtime();
     let project = project();
     let endpoint = mock(&runtime, scripted_run());
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154", "--quiet"])
-        .output()
-        .unwrap();
+    let output = project.expect(
+        &endpoint,
+        &["run", "ops-devops", "--task", "T-154", "--quiet"],
+        0,
+    );
     let stderr = stderr_of(&output);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert_eq!(stdout_of(&output), "Done.\n");
     assert!(stderr.starts_with("summary: run "), "{stderr}");
     for noise in ["DENIED   ", "allowed  ", "] turn ", "starting with"] {
@@ -249,13 +247,8 @@ fn a_server_error_is_retried_and_said_so() {
             text("Done."),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
+    let output = project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 0);
     let stderr = stderr_of(&output);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert!(
         stderr.contains("endpoint: HTTP 503: loading model; retrying in 1.0s (attempt 2 of 3)"),
         "{stderr}"
@@ -276,13 +269,8 @@ fn a_request_a_slow_server_is_still_working_on_is_never_sent_again() {
         vec![MockReply::Hang, MockReply::Hang, text("late")],
     );
     let started = std::time::Instant::now();
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
+    let output = project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 1);
     let stderr = stderr_of(&output);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert_eq!(
         endpoint.chat_requests().len(),
         1,
@@ -306,12 +294,7 @@ fn a_slow_first_token_is_waited_for_not_cut_by_the_silence_timeout() {
             Box::new(text("Thought it over.")),
         )],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 0);
     assert_eq!(stdout_of(&output), "Thought it over.\n");
     assert_eq!(endpoint.chat_requests().len(), 1);
 }
@@ -319,12 +302,7 @@ fn a_slow_first_token_is_waited_for_not_cut_by_the_silence_timeout() {
 #[test]
 fn bash_completion_parses_and_names_every_subcommand() {
     let project = Project::example();
-    let output = project
-        .agentctl()
-        .args(["completions", "bash"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0));
+    let output = project.expect_offline(&["completions", "bash"], 0);
     let script = stdout_of(&output);
     let path = project.path("agentctl.bash");
     std::fs::write(&path, &script).unwrap();
@@ -358,20 +336,10 @@ fn bash_completion_parses_and_names_every_subcommand() {
         );
     }
     for shell in ["zsh", "fish"] {
-        let output = project
-            .agentctl()
-            .args(["completions", shell])
-            .output()
-            .unwrap();
-        assert_eq!(output.status.code(), Some(0));
+        let output = project.expect_offline(&["completions", shell], 0);
         assert!(stdout_of(&output).contains("resume"));
     }
-    let output = project
-        .agentctl()
-        .args(["completions", "tcsh"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
+    project.expect_offline(&["completions", "tcsh"], 2);
 }
 
 #[test]
@@ -548,13 +516,8 @@ fn the_summary_says_who_a_paused_run_waits_for_and_resume_sums_up_the_whole_run(
             text("Done."),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
+    let output = project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 3);
     let stderr = stderr_of(&output);
-    assert_eq!(output.status.code(), Some(3), "{stderr}");
     let ended = summary_line(&stderr, "paused");
     assert!(
         ended.starts_with("  paused: at gate S") && ended.contains("what ops-devops asked"),
@@ -572,19 +535,9 @@ fn the_summary_says_who_a_paused_run_waits_for_and_resume_sums_up_the_whole_run(
     );
     assert!(after.contains("then:    agentctl resume T-154"), "{after}");
 
-    let approve = project
-        .agentctl()
-        .args(["approve", "T-154", "--by", "alice"])
-        .output()
-        .unwrap();
-    assert_eq!(approve.status.code(), Some(0), "{}", stderr_of(&approve));
-    let resumed = project
-        .agentctl_with(&endpoint)
-        .args(["resume", "T-154"])
-        .output()
-        .unwrap();
+    project.expect_offline(&["approve", "T-154", "--by", "alice"], 0);
+    let resumed = project.expect(&endpoint, &["resume", "T-154"], 0);
     let stderr = stderr_of(&resumed);
-    assert_eq!(resumed.status.code(), Some(0), "{stderr}");
     assert!(
         summary_line(&stderr, "finished").starts_with("  finished: "),
         "{stderr}"
@@ -696,28 +649,17 @@ fn after_pause_approve_resume_the_summary_counts_both_halves_of_the_run() {
             text("Done."),
         ],
     );
-    let first = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154", "--json"])
-        .output()
-        .unwrap();
-    assert_eq!(first.status.code(), Some(3), "{}", stderr_of(&first));
+    let first = project.expect(
+        &endpoint,
+        &["run", "ops-devops", "--task", "T-154", "--json"],
+        3,
+    );
     let paused: serde_json::Value = serde_json::from_str(&stdout_of(&first)).unwrap();
     assert_eq!(paused["files_changed"], json!(["deploy/before.md"]));
     assert_eq!(paused["sessions"], 1);
-    let approve = project
-        .agentctl()
-        .args(["approve", "T-154", "--by", "alice"])
-        .output()
-        .unwrap();
-    assert_eq!(approve.status.code(), Some(0), "{}", stderr_of(&approve));
-    let resumed = project
-        .agentctl_with(&endpoint)
-        .args(["resume", "T-154", "--json"])
-        .output()
-        .unwrap();
+    project.expect_offline(&["approve", "T-154", "--by", "alice"], 0);
+    let resumed = project.expect(&endpoint, &["resume", "T-154", "--json"], 0);
     let stderr = stderr_of(&resumed);
-    assert_eq!(resumed.status.code(), Some(0), "{stderr}");
     let report: serde_json::Value = serde_json::from_str(&stdout_of(&resumed)).unwrap();
     assert_eq!(
         report["files_changed"],

@@ -79,12 +79,7 @@ fn default_personas_cannot_write_task_files_even_with_write_everything() {
             text("done"),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "qa-engineer", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "qa-engineer", "--task", "T-154"], 0);
     assert_eq!(project.read(T154), before, "the task file changed");
     let denied = project.events("tool.denied");
     assert!(
@@ -155,12 +150,7 @@ fn a_gate_report_records_the_digest_of_the_task_as_judged() {
             text("done"),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "qa-engineer", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "qa-engineer", "--task", "T-154"], 0);
     let reported = project.events("gate.reported");
     let digest = reported[0]["details"]["task_sha256"].as_str().unwrap();
     assert_eq!(
@@ -179,12 +169,7 @@ fn one_run(project: &Project) {
         &runtime,
         vec![tool_call("fs_list", json!({"path": "tests"})), text("done")],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "qa-engineer", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "qa-engineer", "--task", "T-154"], 0);
 }
 
 fn verify(project: &Project, extra: &[&str]) -> (Option<i32>, String) {
@@ -407,12 +392,7 @@ fn a_hard_link_to_a_denied_file_is_not_read() {
             text("done"),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "qa-engineer", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "qa-engineer", "--task", "T-154"], 0);
     for request in endpoint.chat_requests() {
         assert!(
             !request.body.to_string().contains("hunter2"),
@@ -444,12 +424,7 @@ fn git_hooks_path_is_protected_like_git_hooks() {
             text("done"),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "qa-engineer", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "qa-engineer", "--task", "T-154"], 0);
     assert_eq!(project.read("team-hooks/pre-commit"), "#!/bin/sh\nexit 0\n");
     assert!(!project.path("team-hooks/post-checkout").exists());
     let denied = project.events("tool.denied");
@@ -480,12 +455,7 @@ fn a_handoff_to_the_active_persona_is_refused() {
         &runtime,
         vec![handoff("qa-engineer", "start over"), text("done")],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "qa-engineer", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "qa-engineer", "--task", "T-154"], 0);
     assert!(project.events("handoff").is_empty());
     let id = &call_ids(&project, "handoff")[0];
     assert!(tool_answer(&endpoint, id).contains("already the active persona"));
@@ -510,12 +480,7 @@ fn a_ceiling_sticks_through_a_two_persona_cycle() {
             text("done"),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "qa-engineer", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "qa-engineer", "--task", "T-154"], 0);
     assert!(!project.path("deploy/x.yaml").exists());
     assert!(!project.path("tests/new_test.py").exists());
     let last = endpoint.chat_requests().len() - 1;
@@ -544,12 +509,7 @@ fn a_ceiling_sticks_through_a_three_persona_cycle() {
             text("done"),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "qa-engineer", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "qa-engineer", "--task", "T-154"], 0);
     assert!(!project.path("deploy/x.yaml").exists());
     assert!(!project.path("tests/new_test.py").exists());
     assert_eq!(project.events("handoff").len(), 3);
@@ -571,12 +531,7 @@ fn fs_list_escapes_names_before_the_model_sees_them() {
         &runtime,
         vec![tool_call("fs_list", json!({"path": "tests"})), text("done")],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "qa-engineer", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "qa-engineer", "--task", "T-154"], 0);
     let id = &call_ids(&project, "fs_list")[0];
     let listing = tool_answer(&endpoint, id);
     assert!(

@@ -116,12 +116,7 @@ fn a_reply_over_the_token_cap_ends_the_run() {
     )]);
     // The mock reports about one completion token per four bytes: 25 here.
     let endpoint = mock(&runtime, vec![common::text(&"word ".repeat(20))]);
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "qa-engineer", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
+    let output = project.expect(&endpoint, &["run", "qa-engineer", "--task", "T-154"], 1);
     assert!(
         stderr_of(&output).contains("max_reply_tokens"),
         "{}",
@@ -146,12 +141,7 @@ fn a_reply_over_the_time_cap_ends_the_run() {
         )],
     );
     let started = Instant::now();
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "qa-engineer", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
+    let output = project.expect(&endpoint, &["run", "qa-engineer", "--task", "T-154"], 1);
     assert!(started.elapsed() < Duration::from_secs(20));
     assert!(
         stderr_of(&output).contains("max_reply_seconds"),
@@ -228,12 +218,7 @@ fn calls_over_the_cap_are_told_why_and_the_run_goes_on_when_few() {
         &runtime,
         vec![MockReply::ToolCalls(calls), common::text("done")],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "qa-engineer", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "qa-engineer", "--task", "T-154"], 0);
     assert_eq!(project.events("tool.allowed").len(), 2);
     let requests = endpoint.chat_requests();
     let messages = requests[1].body["messages"].as_array().unwrap();
@@ -273,12 +258,7 @@ fn the_denial_limit_stops_a_reply_in_the_middle() {
         &runtime,
         vec![MockReply::ToolCalls(calls), common::text("done")],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "qa-engineer", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "qa-engineer", "--task", "T-154"], 1);
     assert_eq!(endpoint.chat_requests().len(), 1);
     assert_eq!(project.events("tool.denied").len(), 5);
     assert!(project.events("tool.allowed").is_empty());
@@ -307,12 +287,7 @@ fn arguments_over_the_cap_are_denied_before_the_policy() {
             common::text("done"),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "qa-engineer", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "qa-engineer", "--task", "T-154"], 0);
     assert!(!project.path("tests/big.txt").exists());
     let denied = project.events("tool.denied");
     assert_eq!(denied.len(), 1);
@@ -347,12 +322,7 @@ fn a_huge_handoff_summary_is_cut_before_the_audit_log_and_the_next_model() {
             common::text("deployed"),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "qa-engineer", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "qa-engineer", "--task", "T-154"], 0);
     let audit_bytes = std::fs::metadata(project.path("AUDIT_LOG.md"))
         .unwrap()
         .len();
@@ -400,12 +370,7 @@ fn gate_evidence_is_cut_before_project_state() {
     let before = std::fs::metadata(project.path("PROJECT_STATE.md"))
         .map(|metadata| metadata.len())
         .unwrap_or(0);
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "qa-engineer", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "qa-engineer", "--task", "T-154"], 0);
     let state = project.read("PROJECT_STATE.md");
     assert!(
         (state.len() as u64) < before + 10_000,

@@ -37,12 +37,7 @@ fn a_run_sends_the_assembled_prompt_the_task_and_only_the_personas_tools() {
         .unwrap();
     assert!(prompt.status.success(), "{}", stderr_of(&prompt));
 
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 0);
     assert_eq!(stdout_of(&output).trim(), "Rolled out.");
 
     let requests = endpoint.chat_requests();
@@ -216,12 +211,7 @@ fn every_adversarial_call_is_denied_audited_and_changes_nothing() {
     replies.push(text("I could not do anything."));
     let endpoint = mock(&runtime, replies);
 
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 0);
 
     let after = project.snapshot();
     assert_eq!(
@@ -314,12 +304,7 @@ fn shell_parse_attacks_are_denied_audited_and_change_nothing() {
     replies.push(text("I could not do anything."));
     let endpoint = mock(&runtime, replies);
 
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 0);
 
     assert_eq!(
         Project::changed(&before, &project.snapshot()),
@@ -370,12 +355,7 @@ fn an_allowed_write_records_a_diff_and_changes_only_that_file() {
             text("Recorded."),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 0);
     assert_eq!(
         Project::changed(&before, &project.snapshot()),
         vec!["docs/deployment.md".to_owned()]
@@ -405,12 +385,7 @@ fn a_huge_command_output_is_capped() {
             text("done"),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 0);
     let requests = endpoint.chat_requests();
     let tool_message = requests[1].body["messages"]
         .as_array()
@@ -445,12 +420,7 @@ fn endpoint_failures_end_the_run_with_exit_1_after_retries() {
         &runtime,
         vec![server_error(), server_error(), server_error()],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
+    let output = project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 1);
     assert_eq!(
         endpoint.chat_requests().len(),
         3,
@@ -468,12 +438,7 @@ fn endpoint_failures_end_the_run_with_exit_1_after_retries() {
 fn an_unreachable_endpoint_names_the_url() {
     let project = Project::example();
     project.edit_config(&[("max_retries = 2", "max_retries = 0")]);
-    let output = project
-        .agentctl()
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
+    let output = project.expect_offline(&["run", "ops-devops", "--task", "T-154"], 1);
     let stderr = stderr_of(&output);
     assert!(stderr.contains("127.0.0.1:9"), "{stderr}");
     assert!(
@@ -490,12 +455,11 @@ fn the_turn_limit_ends_a_run_that_never_answers() {
         .map(|_| tool_call("fs_list", json!({"path": "."})))
         .collect();
     let endpoint = mock(&runtime, replies);
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154", "--json"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
+    let output = project.expect(
+        &endpoint,
+        &["run", "ops-devops", "--task", "T-154", "--json"],
+        1,
+    );
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["status"], "failed");
     assert_eq!(report["turns"], 12);
@@ -505,19 +469,17 @@ fn the_turn_limit_ends_a_run_that_never_answers() {
 #[test]
 fn dry_run_shows_prompt_tools_and_policy_without_calling_a_model() {
     let project = Project::example();
-    let output = project
-        .agentctl()
-        .args([
+    let output = project.expect_offline(
+        &[
             "run",
             "ops-devops",
             "--task",
             "T-154",
             "--dry-run",
             "--json",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+        ],
+        0,
+    );
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["persona"], "ops-devops");
     assert_eq!(report["model"], "smollm2");

@@ -134,12 +134,7 @@ fn a_run_saves_to_its_journal_and_runs_show_replays_it() {
     );
     // `runs show` replays the journal: it knows about the read.
     let run_id = run_dir.file_name().unwrap().to_str().unwrap().to_owned();
-    let shown = project
-        .agentctl()
-        .args(["runs", "show", &run_id, "--json"])
-        .output()
-        .unwrap();
-    assert_eq!(shown.status.code(), Some(0), "{}", stderr_of(&shown));
+    let shown = project.expect_offline(&["runs", "show", &run_id, "--json"], 0);
     let shown: Value = serde_json::from_slice(&shown.stdout).unwrap();
     assert_eq!(shown["tool_calls"], 1, "{shown}");
 }
@@ -328,13 +323,8 @@ fn a_damaged_record_in_the_middle_stops_resume_naming_the_file() {
     let audit_before = project.read("AUDIT_LOG.md");
     let run_id = run_dir.file_name().unwrap().to_str().unwrap().to_owned();
 
-    let resumed = project
-        .agentctl_with(&endpoint)
-        .args(["resume", &run_id])
-        .output()
-        .unwrap();
+    let resumed = project.expect(&endpoint, &["resume", &run_id], 1);
     let stderr = stderr_of(&resumed);
-    assert_eq!(resumed.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("journal.log"), "{stderr}");
     assert!(
         stderr.contains("damaged at byte 0") && stderr.contains("checksum"),
@@ -366,12 +356,7 @@ fn a_pause_leaves_the_whole_state_in_the_snapshot_and_an_empty_journal() {
             text("Done."),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(3), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 3);
     let run_dir = std::fs::read_dir(project.path(".agentctl/runs"))
         .unwrap()
         .map(|entry| entry.unwrap().path())

@@ -48,12 +48,7 @@ fn wait_until(what: &str, child: &mut Child, ready: impl Fn() -> bool) {
 }
 
 fn runs_json(project: &Project) -> serde_json::Value {
-    let output = project
-        .agentctl()
-        .args(["runs", "--json"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = project.expect_offline(&["runs", "--json"], 0);
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
@@ -63,12 +58,7 @@ fn run_state_bytes(project: &Project, run_id: &str) -> Vec<u8> {
 
 /// A paused run of T-154 waiting for approval of `echo approved >> deploy/marker.txt`.
 fn paused_run(project: &Project, endpoint: &MockEndpoint) {
-    let output = project
-        .agentctl_with(endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(3), "{}", stderr_of(&output));
+    project.expect(endpoint, &["run", "ops-devops", "--task", "T-154"], 3);
 }
 
 #[test]
@@ -88,12 +78,7 @@ fn concurrent_resumes_of_one_paused_run_execute_the_approved_call_exactly_once()
         ],
     );
     paused_run(&project, &endpoint);
-    let approve = project
-        .agentctl()
-        .args(["approve", "T-154", "--by", "bob"])
-        .output()
-        .unwrap();
-    assert_eq!(approve.status.code(), Some(0), "{}", stderr_of(&approve));
+    project.expect_offline(&["approve", "T-154", "--by", "bob"], 0);
 
     let children: Vec<Child> = (0..6)
         .map(|_| spawn(&project, &endpoint, &["resume", "T-154"], Stdio::null()))
@@ -175,13 +160,8 @@ fn resume_during_a_live_run_is_refused_and_changes_nothing() {
     let audit_before = project.read("AUDIT_LOG.md");
 
     for target in ["T-154", run_id.as_str()] {
-        let resumed = project
-            .agentctl_with(&endpoint)
-            .args(["resume", target])
-            .output()
-            .unwrap();
+        let resumed = project.expect(&endpoint, &["resume", target], 1);
         let stderr = stderr_of(&resumed);
-        assert_eq!(resumed.status.code(), Some(1), "{stderr}");
         assert!(
             stderr.contains(&format!(
                 "run {run_id} is being driven by another process (pid {}: agentctl run ops-devops --task T-154)",
@@ -254,12 +234,7 @@ fn a_driver_killed_with_sigkill_shows_as_interrupted_and_resume_takes_it_over() 
     let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
     assert_eq!(shown["status"], "interrupted");
 
-    let resumed = project
-        .agentctl_with(&endpoint)
-        .args(["resume", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+    let resumed = project.expect(&endpoint, &["resume", "T-154"], 0);
     assert_eq!(stdout_of(&resumed).trim(), "Taken over.");
     assert_eq!(runs_json(&project)[0]["status"], "finished");
     project.assert_audit_intact();
@@ -277,34 +252,19 @@ fn a_decision_is_taken_once_and_needs_a_name() {
         )],
     );
     paused_run(&project, &endpoint);
-    let nameless = project
-        .agentctl()
-        .args(["approve", "T-154", "--by", "  "])
-        .output()
-        .unwrap();
-    assert_eq!(nameless.status.code(), Some(2));
+    let nameless = project.expect_offline(&["approve", "T-154", "--by", "  "], 2);
     assert!(
         stderr_of(&nameless).contains("--by is empty"),
         "{}",
         stderr_of(&nameless)
     );
 
-    let first = project
-        .agentctl()
-        .args(["approve", "T-154", "--by", "bob", "--note", "checked"])
-        .output()
-        .unwrap();
-    assert_eq!(first.status.code(), Some(0), "{}", stderr_of(&first));
+    project.expect_offline(&["approve", "T-154", "--by", "bob", "--note", "checked"], 0);
     for (verb, extra) in [
         ("approve", "--note=again"),
         ("reject", "--reason=changed my mind"),
     ] {
-        let twice = project
-            .agentctl()
-            .args([verb, "T-154", "--by", "alice", extra])
-            .output()
-            .unwrap();
-        assert_eq!(twice.status.code(), Some(2), "{}", stderr_of(&twice));
+        let twice = project.expect_offline(&[verb, "T-154", "--by", "alice", extra], 2);
         assert!(
             stderr_of(&twice).contains("was already approved by bob"),
             "{}",
@@ -383,12 +343,7 @@ fn approve_by_task_picks_the_paused_run_over_a_newer_looking_chat_session() {
         .unwrap();
     assert_eq!(paused["status"], "paused");
 
-    let approve = project
-        .agentctl()
-        .args(["approve", "T-154", "--by", "bob"])
-        .output()
-        .unwrap();
-    assert_eq!(approve.status.code(), Some(0), "{}", stderr_of(&approve));
+    project.expect_offline(&["approve", "T-154", "--by", "bob"], 0);
     let approved = project.events("gate.approved");
     assert_eq!(approved[0]["run"], paused["run_id"]);
 }
@@ -398,19 +353,17 @@ fn s08_can_be_approved_ahead_of_a_run_and_only_once() {
     let runtime = runtime();
     let project = Project::example();
     let endpoint = mock(&runtime, vec![text("Production rollout planned.")]);
-    let ahead = project
-        .agentctl()
-        .args([
+    project.expect_offline(
+        &[
             "approve",
             "T-155",
             "--by",
             "alice",
             "--note",
             "change window 14:00",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(ahead.status.code(), Some(0), "{}", stderr_of(&ahead));
+        ],
+        0,
+    );
     assert!(project
         .read("PROJECT_STATE.md")
         .contains("| T-155 | S08 | approved | alice ("));
@@ -419,30 +372,16 @@ fn s08_can_be_approved_ahead_of_a_run_and_only_once() {
     assert_eq!(approved[0]["details"]["ahead_of_run"], true);
     assert_eq!(approved[0]["details"]["note"], "change window 14:00");
 
-    let run = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-155"])
-        .output()
-        .unwrap();
-    assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    project.expect(&endpoint, &["run", "ops-devops", "--task", "T-155"], 0);
     assert!(
         project.events("gate.pending").is_empty(),
         "no pause: S08 was approved"
     );
 
-    let again = project
-        .agentctl()
-        .args(["approve", "T-155", "--by", "bob"])
-        .output()
-        .unwrap();
-    assert_eq!(again.status.code(), Some(2), "{}", stderr_of(&again));
+    let again = project.expect_offline(&["approve", "T-155", "--by", "bob"], 2);
     assert!(stderr_of(&again).contains("already approved by alice"));
-    let other_gate = project
-        .agentctl()
-        .args(["approve", "T-155", "--gate", "S06", "--by", "bob"])
-        .output()
-        .unwrap();
-    assert_eq!(other_gate.status.code(), Some(2));
+
+    project.expect_offline(&["approve", "T-155", "--gate", "S06", "--by", "bob"], 2);
     project.assert_audit_intact();
 }
 
@@ -458,12 +397,7 @@ fn runs_show_gives_the_approver_the_full_pending_action_and_runs_filters() {
         )],
     );
     paused_run(&project, &endpoint);
-    let shown = project
-        .agentctl()
-        .args(["runs", "show", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(shown.status.code(), Some(0), "{}", stderr_of(&shown));
+    let shown = project.expect_offline(&["runs", "show", "T-154"], 0);
     let text = stdout_of(&shown);
     assert!(text.contains("waiting for a human at S08"), "{text}");
     assert!(
@@ -516,19 +450,17 @@ fn a_run_a_human_rejected_is_reported_as_rejected_with_who_and_why() {
             ],
         );
         paused_run(&project, &endpoint);
-        let reject = project
-            .agentctl()
-            .args([
+        project.expect_offline(
+            &[
                 "reject",
                 "T-154",
                 "--by",
                 "alice",
                 "--reason",
                 "no rollback plan",
-            ])
-            .output()
-            .unwrap();
-        assert_eq!(reject.status.code(), Some(0), "{}", stderr_of(&reject));
+            ],
+            0,
+        );
         let rejected = project.events("gate.rejected");
         assert_eq!(rejected[0]["details"]["reason"], "no rollback plan");
         let audit_show = project.agentctl().args(["audit", "show"]).output().unwrap();

@@ -557,12 +557,7 @@ fn doctor_reports_what_the_sandbox_needs() {
     // doctor checks the project's endpoint too; give it one that answers.
     let runtime = runtime();
     let endpoint = mock(&runtime, vec![]);
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["doctor", "--json"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = project.expect(&endpoint, &["doctor", "--json"], 0);
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["ok"], true, "{report}");
     let status = |name: &str| {
