@@ -7,8 +7,8 @@ mod common;
 
 use agentctl_test_support::{MockEndpoint, MockReply};
 use common::{
-    handoff, mock, project_with_approval_rule, runtime, stderr_of, stdout_of, text, tool_call,
-    Project,
+    expect_exit, handoff, interrupt, mock, project_with_approval_rule, runtime, stderr_of,
+    stdout_of, text, tool_call, tool_results, Project,
 };
 use serde_json::{json, Value};
 
@@ -73,19 +73,23 @@ fn only_session(project: &Project) -> Value {
     sessions[0].clone()
 }
 
+/// `agentctl chat ARGS` with `stdin` typed in, run to the end; asserts that it exited with
+/// `code`.
 fn chat(
     project: &Project,
     endpoint: &MockEndpoint,
     args: &[&str],
     stdin: &str,
+    code: i32,
 ) -> std::process::Output {
-    project
-        .agentctl_with(endpoint)
-        .arg("chat")
-        .args(args)
-        .write_stdin(stdin.to_owned())
-        .output()
-        .unwrap()
+    expect_exit(
+        project
+            .agentctl_with(endpoint)
+            .arg("chat")
+            .args(args)
+            .write_stdin(stdin.to_owned()),
+        code,
+    )
 }
 
 #[test]
@@ -101,8 +105,8 @@ fn a_two_message_conversation_sends_both_lines_in_order_and_prints_both_replies(
         &endpoint,
         &[],
         "Where do we stand?\nAnd what next?\n",
+        0,
     );
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
     assert_eq!(stdout_of(&output), "First answer.\nSecond answer.\n");
 
     let requests = endpoint.chat_requests();
@@ -168,8 +172,8 @@ fn a_model_handoff_switches_the_persona_with_a_banner_and_the_session_goes_on() 
         &endpoint,
         &["--task", "T-154"],
         "Plan T-154 please\nWhat is in deploy?\n",
+        0,
     );
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
     let stderr = stderr_of(&output);
     assert!(
         stderr.contains("── handoff orch-planner → ops-devops ──"),
@@ -231,8 +235,8 @@ fn slash_switch_hands_the_session_to_another_persona_and_is_audited() {
         &endpoint,
         &["--task", "T-154"],
         "/switch qa-engineer\nAre the tests green?\n",
+        0,
     );
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
     assert!(
         stderr_of(&output).contains("switched orch-planner → qa-engineer"),
         "{}",
@@ -287,8 +291,8 @@ fn a_gate_is_answered_in_place_and_the_call_runs_exactly_once() {
         &endpoint,
         &["ops-devops", "--task", "T-154"],
         stdin,
+        0,
     );
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
     let stderr = stderr_of(&output);
     assert!(stderr.contains("── waiting for a human at"), "{stderr}");
     assert!(
@@ -340,21 +344,14 @@ fn a_rejection_in_place_tells_the_persona_and_nothing_runs() {
         &endpoint,
         &["ops-devops", "--task", "T-154"],
         "Append the marker\n/reject --by bob not in this window\n",
+        0,
     );
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
     assert!(!project.path("deploy/marker.txt").exists());
     assert_eq!(stdout_of(&output), "Understood, not touching it.\n");
     let last = endpoint.chat_requests().last().unwrap().clone();
-    let tool_message = messages(&last)
-        .into_iter()
-        .rev()
-        .find(|message| message["role"] == "tool")
-        .unwrap();
+    let tool_message = tool_results(&last.body).pop().unwrap();
     assert!(
-        tool_message["content"]
-            .as_str()
-            .unwrap()
-            .contains("not in this window"),
+        tool_message.contains("not in this window"),
         "{tool_message}"
     );
     assert_eq!(project.events("gate.rejected").len(), 1);
@@ -381,12 +378,7 @@ fn resume_restores_history_and_the_pending_gate() {
         &endpoint,
         &["ops-devops", "--task", "T-154"],
         "First question\nNow append the marker\n",
-    );
-    assert_eq!(
-        first.status.code(),
-        Some(3),
-        "input ended at a gate: {}",
-        stderr_of(&first)
+        3, // input ended at a gate
     );
     assert!(
         stderr_of(&first).contains("stays paused at"),
@@ -402,8 +394,8 @@ fn resume_restores_history_and_the_pending_gate() {
         &endpoint,
         &["--resume", &session_id],
         "/approve --by bob\nAnd a third\n",
+        0,
     );
-    assert_eq!(second.status.code(), Some(0), "{}", stderr_of(&second));
     let stderr = stderr_of(&second);
     assert!(
         stderr.contains(&format!(
@@ -433,8 +425,13 @@ fn resume_restores_history_and_the_pending_gate() {
     assert_eq!(project.events("run.started").len(), 1);
     project.assert_audit_intact();
 
-    let ended = chat(&project, &endpoint, &["--resume", &session_id], "hello\n");
-    assert_eq!(ended.status.code(), Some(2));
+    let ended = chat(
+        &project,
+        &endpoint,
+        &["--resume", &session_id],
+        "hello\n",
+        2,
+    );
     assert!(
         stderr_of(&ended).contains("has ended"),
         "{}",
@@ -452,10 +449,8 @@ fn ctrl_c_while_waiting_for_input_exits_130_and_the_session_resumes_with_its_his
         &runtime,
         vec![text("First answer."), text("Second answer.")],
     );
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("agentctl"))
-        .current_dir(&project.root)
-        .env("OPENAI_BASE_URL", endpoint.base_url())
-        .env("AGENTCTL_CACHE_DIR", project.root.join(".test-cache"))
+    let mut child = project
+        .background(&endpoint)
         .arg("chat")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -471,11 +466,7 @@ fn ctrl_c_while_waiting_for_input_exits_130_and_the_session_resumes_with_its_his
     let mut first = String::new();
     replies.read_line(&mut first).unwrap();
     assert_eq!(first, "First answer.\n");
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    interrupt(&child);
     let status = child.wait().unwrap();
     drop(stdin);
     let mut stderr = String::new();
@@ -501,8 +492,8 @@ fn ctrl_c_while_waiting_for_input_exits_130_and_the_session_resumes_with_its_his
         &endpoint,
         &["--resume", &session_id],
         "Second question\n",
+        0,
     );
-    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
     assert_eq!(stdout_of(&resumed), "Second answer.\n");
     let requests = endpoint.chat_requests();
     assert_eq!(
@@ -531,13 +522,13 @@ fn a_decision_taken_with_agentctl_approve_is_used_when_the_session_resumes() {
             text("Marker appended."),
         ],
     );
-    let first = chat(
+    chat(
         &project,
         &endpoint,
         &["ops-devops", "--task", "T-154"],
         "Append the marker\n",
+        3,
     );
-    assert_eq!(first.status.code(), Some(3), "{}", stderr_of(&first));
     let session_id = only_session(&project)["run_id"]
         .as_str()
         .unwrap()
@@ -547,8 +538,7 @@ fn a_decision_taken_with_agentctl_approve_is_used_when_the_session_resumes() {
         .args(["approve", &session_id, "--by", "alice"])
         .assert()
         .success();
-    let second = chat(&project, &endpoint, &["--resume", &session_id], "");
-    assert_eq!(second.status.code(), Some(0), "{}", stderr_of(&second));
+    let second = chat(&project, &endpoint, &["--resume", &session_id], "", 0);
     assert_eq!(stdout_of(&second), "Marker appended.\n");
     assert_eq!(project.read("deploy/marker.txt"), "approved\n");
 }
@@ -563,8 +553,8 @@ fn help_tools_prompt_gates_and_audit_answer_without_calling_the_model() {
         &endpoint,
         &["ops-devops", "--task", "T-154"],
         "/help\n/tools\n/prompt\n/gates\n/personas\n/audit\n",
+        0,
     );
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
     let stdout = stdout_of(&output);
     assert!(stdout.contains("/switch NAME"), "{stdout}");
     assert!(
@@ -612,8 +602,13 @@ fn an_unknown_slash_command_is_one_error_and_the_session_goes_on() {
     let runtime = runtime();
     let project = Project::example();
     let endpoint = mock(&runtime, vec![text("Still here.")]);
-    let output = chat(&project, &endpoint, &[], "/deploy now\n//etc is a folder\n");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = chat(
+        &project,
+        &endpoint,
+        &[],
+        "/deploy now\n//etc is a folder\n",
+        0,
+    );
     let stderr = stderr_of(&output);
     let errors: Vec<&str> = stderr
         .lines()
@@ -638,8 +633,7 @@ fn a_line_ending_in_a_backslash_continues_the_message() {
     let runtime = runtime();
     let project = Project::example();
     let endpoint = mock(&runtime, vec![text("ok")]);
-    let output = chat(&project, &endpoint, &[], "first line \\\nsecond line\n");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    chat(&project, &endpoint, &[], "first line \\\nsecond line\n", 0);
     assert_eq!(
         turns(&endpoint.chat_requests()[0]).last().unwrap().1,
         "first line \nsecond line"
@@ -652,8 +646,7 @@ fn without_orch_planner_a_persona_must_be_named() {
     let project = Project::example();
     std::fs::remove_file(project.root.join("../personas/orch-planner.md")).unwrap();
     let endpoint = mock(&runtime, vec![]);
-    let output = chat(&project, &endpoint, &[], "hello\n");
-    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    let output = chat(&project, &endpoint, &[], "hello\n", 2);
     let stderr = stderr_of(&output);
     assert!(stderr.contains("has no `orch-planner`"), "{stderr}");
     assert!(
@@ -854,8 +847,7 @@ fn the_turn_limit_applies_to_each_message_not_to_the_whole_session() {
             text("three"),
         ],
     );
-    let output = chat(&project, &endpoint, &[], "first\nsecond\nthird\n");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = chat(&project, &endpoint, &[], "first\nsecond\nthird\n", 0);
     assert_eq!(stdout_of(&output), "one\ntwo\nthree\n");
     assert_eq!(endpoint.chat_requests().len(), 9);
 }
@@ -868,8 +860,7 @@ fn a_reply_that_hits_the_turn_limit_stops_and_the_session_goes_on() {
     let look = || tool_call("fs_list", serde_json::json!({"path": "."}));
     // The first message would need a third turn; the second is answered at once.
     let endpoint = mock(&runtime, vec![look(), look(), text("second answer")]);
-    let output = chat(&project, &endpoint, &[], "first\nsecond\n");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = chat(&project, &endpoint, &[], "first\nsecond\n", 0);
     let stdout = stdout_of(&output);
     assert!(
         stdout.contains("this reply was stopped: turn limit reached (2 model turns)"),

@@ -4,12 +4,12 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use agentctl_test_support::MockReply;
 use common::{
-    handoff, mock, project_with_approval_rule, runtime, stderr_of, stdout_of, text, tool_call,
-    Project,
+    handoff, interrupt, mock, project_with_approval_rule, runtime, stderr_of, stdout_of, text,
+    tool_call, tool_results, wait_until, Project,
 };
 use serde_json::json;
 
@@ -375,20 +375,9 @@ fn a_rejection_goes_back_to_the_model() {
     project.expect(&endpoint, &["resume", "T-154"], 0);
     assert!(!project.path("deploy/marker.txt").exists());
     let requests = endpoint.chat_requests();
-    let last = requests.last().unwrap().body["messages"]
-        .as_array()
-        .unwrap()
-        .clone();
-    let tool_message = last
-        .iter()
-        .rev()
-        .find(|message| message["role"] == "tool")
-        .unwrap();
+    let tool_message = tool_results(&requests.last().unwrap().body).pop().unwrap();
     assert!(
-        tool_message["content"]
-            .as_str()
-            .unwrap()
-            .contains("not in this window"),
+        tool_message.contains("not in this window"),
         "{tool_message}"
     );
     assert_eq!(project.events("gate.rejected").len(), 1);
@@ -498,28 +487,19 @@ fn kill_when(
     endpoint: &agentctl_test_support::MockEndpoint,
     ready: impl Fn() -> bool,
 ) {
-    let binary = assert_cmd::cargo::cargo_bin("agentctl");
-    let mut child = std::process::Command::new(binary)
-        .current_dir(&project.root)
-        .env("OPENAI_BASE_URL", endpoint.base_url())
-        .env("AGENTCTL_CACHE_DIR", project.root.join(".test-cache"))
+    let mut child = project
+        .background(endpoint)
         .args(["run", "ops-devops", "--task", "T-154"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let started = Instant::now();
-    while !ready() {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the run never reached the kill point"
-        );
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the run ended before the kill point"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until(
+        "the run reaches the kill point",
+        &mut child,
+        Duration::from_secs(20),
+        ready,
+    );
     child.kill().unwrap();
     child.wait().unwrap();
 }
@@ -572,12 +552,11 @@ fn kill_9_during_a_tool_call_then_resume_tells_the_model_and_continues() {
     let results = project.events("tool.result");
     assert_eq!(results.len(), 1);
     assert_eq!(results[0]["details"]["error_kind"], "interrupted");
-    let last = endpoint.chat_requests().last().unwrap().body["messages"]
-        .as_array()
-        .unwrap()
-        .clone();
-    assert!(last.iter().any(|message| message["role"] == "tool"
-        && message["content"].as_str().unwrap().contains("interrupted")));
+    let last = tool_results(&endpoint.chat_requests().last().unwrap().body);
+    assert!(
+        last.iter().any(|content| content.contains("interrupted")),
+        "{last:?}"
+    );
     project.assert_audit_intact();
 }
 
@@ -592,26 +571,20 @@ fn ctrl_c_saves_state_and_exits_130_then_resume_finishes() {
             text("Finished after Ctrl-C."),
         ],
     );
-    let binary = assert_cmd::cargo::cargo_bin("agentctl");
-    let child = std::process::Command::new(binary)
-        .current_dir(&project.root)
-        .env("OPENAI_BASE_URL", endpoint.base_url())
-        .env("AGENTCTL_CACHE_DIR", project.root.join(".test-cache"))
+    let mut child = project
+        .background(&endpoint)
         .args(["run", "ops-devops", "--task", "T-154"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let started = Instant::now();
-    while endpoint.chat_requests().is_empty() {
-        assert!(started.elapsed() < Duration::from_secs(20));
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    wait_until(
+        "the run calls the model",
+        &mut child,
+        Duration::from_secs(20),
+        || !endpoint.chat_requests().is_empty(),
+    );
+    interrupt(&child);
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(130), "{}", stderr_of(&output));
     let resumed = project.expect(&endpoint, &["resume", "T-154"], 0);

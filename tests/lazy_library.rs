@@ -6,10 +6,10 @@
 mod common;
 
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use agentctl_test_support::MockReply;
-use common::{handoff, mock, runtime, stderr_of, stdout_of, text, Project};
+use common::{handoff, mock, runtime, stderr_of, stdout_of, text, wait_until, Project};
 
 const BROKEN: &str = "---\nname: broken-unrelated\ntools: [fs_read\n---\nBody\n";
 
@@ -77,27 +77,20 @@ fn a_handoff_target_is_loaded_when_reached_and_a_broken_one_ends_the_run_clearly
     );
     let personas = project.root.join("../personas/ops-devops.md");
     let original = std::fs::read_to_string(&personas).unwrap();
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("agentctl"))
-        .current_dir(&project.root)
-        .env_remove("AGENTCTL_LOG")
-        .env_remove("AGENTCTL_MODEL")
-        .env_remove("OPENAI_API_KEY")
-        .env("OPENAI_BASE_URL", endpoint.base_url())
-        .env("AGENTCTL_CACHE_DIR", project.root.join(".test-cache"))
+    let mut child = project
+        .background(&endpoint)
         .args(["run", "qa-engineer", "--task", "T-154"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let waited = Instant::now();
-    while endpoint.chat_requests().is_empty() {
-        assert!(
-            waited.elapsed() < Duration::from_secs(30),
-            "the run never called the model"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_until(
+        "the run calls the model",
+        &mut child,
+        Duration::from_secs(30),
+        || !endpoint.chat_requests().is_empty(),
+    );
     // ops-devops was valid at start and is broken by the time the handoff reaches it.
     std::fs::write(
         &personas,

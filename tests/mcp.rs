@@ -10,7 +10,10 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{mock, runtime, stderr_of, stdout_of, text, tool_call, Project};
+use common::{
+    interrupt, mock, runtime, stderr_of, stdout_of, text, tool_call, tool_results, wait_until,
+    Project,
+};
 use serde_json::{json, Value};
 
 fn servers_dir() -> Option<PathBuf> {
@@ -100,17 +103,6 @@ fn offered_tools(body: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The text of the tool message answering the call with `id` in a later request.
-fn tool_answer(body: &Value) -> Vec<String> {
-    body["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|message| message["role"] == "tool")
-        .map(|message| message["content"].as_str().unwrap_or_default().to_owned())
-        .collect()
-}
-
 #[test]
 fn a_persona_uses_the_git_server_within_its_rules() {
     let Some(dir) = servers_dir() else { return };
@@ -152,9 +144,9 @@ fn a_persona_uses_the_git_server_within_its_rules() {
         "only allowed tools are offered: {offered:?}"
     );
     // The model saw the real git status, then a refusal for the tool it was never offered.
-    let answers = tool_answer(&requests[1].body);
+    let answers = tool_results(&requests[1].body);
     assert!(answers[0].contains("deploy/notes.md"), "{answers:?}");
-    let answers = tool_answer(&requests[2].body);
+    let answers = tool_results(&requests[2].body);
     assert!(answers[1].starts_with("denied:"), "{answers:?}");
     assert_eq!(
         git(&project.root, &["rev-parse", "HEAD"]),
@@ -323,13 +315,13 @@ fn a_server_that_dies_mid_call_is_reported_and_restarted() {
     );
     project.expect(&endpoint, &["run", "repo-steward", "--task", "T-154"], 0);
     let requests = endpoint.chat_requests();
-    let answers = tool_answer(&requests[1].body);
+    let answers = tool_results(&requests[1].body);
     assert!(
         answers[0].contains("stopped during the call")
             && answers[0].contains("effects are unknown"),
         "{answers:?}"
     );
-    let answers = tool_answer(&requests[2].body);
+    let answers = tool_results(&requests[2].body);
     assert!(
         answers[1].contains("4 characters"),
         "restarted: {answers:?}"
@@ -371,7 +363,7 @@ fn a_server_declared_in_a_persona_table_serves_that_persona_only() {
     project.expect(&endpoint, &["run", "repo-steward", "--task", "T-154"], 0);
     let requests = endpoint.chat_requests();
     assert!(offered_tools(&requests[0].body).contains(&"mcp__crashing__count".to_owned()));
-    assert!(tool_answer(&requests[1].body)[0].contains("7 characters"));
+    assert!(tool_results(&requests[1].body)[0].contains("7 characters"));
 
     let endpoint = mock(&runtime, vec![text("nothing to count")]);
     project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 0);
@@ -421,28 +413,20 @@ fn ctrl_c_during_an_mcp_call_stops_the_server_and_resume_answers_it_once() {
             text("Stopped where I was."),
         ],
     );
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("agentctl"))
-        .current_dir(&project.root)
-        .env("OPENAI_BASE_URL", endpoint.base_url())
-        .env("AGENTCTL_CACHE_DIR", project.root.join(".test-cache"))
+    let mut child = project
+        .background(&endpoint)
         .args(["run", "repo-steward", "--task", "T-154"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let started = std::time::Instant::now();
-    while !std::fs::read_to_string(&marker).is_ok_and(|text| text.contains("started")) {
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(60),
-            "the call never started"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    let signalled = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(signalled.success());
+    wait_until(
+        "the call starts",
+        &mut child,
+        std::time::Duration::from_secs(60),
+        || std::fs::read_to_string(&marker).is_ok_and(|text| text.contains("started")),
+    );
+    interrupt(&child);
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(130), "{}", stderr_of(&output));
     // The server was stopped with the run: the call never finished behind agentctl's back.
@@ -453,7 +437,7 @@ fn ctrl_c_during_an_mcp_call_stops_the_server_and_resume_answers_it_once() {
     assert_eq!(stdout_of(&resumed).trim(), "Stopped where I was.");
     // Told, not repeated: the model hears that the call was interrupted, and it ran once.
     let requests = endpoint.chat_requests();
-    let answers = tool_answer(&requests.last().unwrap().body);
+    let answers = tool_results(&requests.last().unwrap().body);
     assert!(answers[0].contains("interrupted"), "{answers:?}");
     assert_eq!(std::fs::read_to_string(&marker).unwrap(), "started\n");
     let results = project.events("tool.result");
@@ -630,9 +614,9 @@ fn a_kiro_agent_brings_its_own_mcp_server_and_its_trusted_tools_run() {
     // denied (agentctl cannot approve "all but the trusted ones" without also stopping those).
     assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
     let requests = endpoint.chat_requests();
-    let answers = tool_answer(&requests[1].body);
+    let answers = tool_results(&requests[1].body);
     assert!(answers[0].contains("On branch main"), "{answers:?}");
-    let answers = tool_answer(&requests[2].body);
+    let answers = tool_results(&requests[2].body);
     assert!(answers[1].starts_with("denied:"), "{answers:?}");
     assert!(!git(&project.root, &["branch", "--list"]).contains("sneaky"));
     let servers = project.events("mcp.server");
@@ -700,7 +684,7 @@ fn the_shipped_mcp_example_release_manager_works_through_the_git_server() {
         "{offered:?}"
     );
     // The model saw the real history.
-    let answers = tool_answer(&requests[1].body);
+    let answers = tool_results(&requests[1].body);
     assert!(answers[0].contains("JSON welcome response"), "{answers:?}");
     assert!(project
         .read("docs/releases/v1.2.0.md")

@@ -9,7 +9,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use agentctl_test_support::MockReply;
-use common::{mock, runtime, stderr_of, tool_call, Project};
+use common::{mock, runtime, stderr_of, tool_call, tool_results, Project};
 use serde_json::json;
 
 /// Peak resident memory allowed to agentctl while an endpoint floods it.
@@ -222,10 +222,8 @@ fn calls_over_the_cap_are_told_why_and_the_run_goes_on_when_few() {
     assert_eq!(project.events("tool.allowed").len(), 2);
     let requests = endpoint.chat_requests();
     let messages = requests[1].body["messages"].as_array().unwrap();
-    let denied: Vec<&str> = messages
-        .iter()
-        .filter(|message| message["role"] == "tool")
-        .filter_map(|message| message["content"].as_str())
+    let denied: Vec<String> = tool_results(&requests[1].body)
+        .into_iter()
         .filter(|content| content.starts_with("denied:"))
         .collect();
     assert_eq!(denied.len(), 1, "{messages:?}");

@@ -5,7 +5,7 @@
 mod common;
 
 use agentctl_test_support::MockReply;
-use common::{mock, runtime, stderr_of, stdout_of, text, tool_call, Project};
+use common::{mock, runtime, stderr_of, stdout_of, text, tool_call, tool_results, Project};
 use serde_json::json;
 
 /// The example project with generous limits, so a long adversarial script runs to the end.
@@ -87,17 +87,8 @@ fn a_run_sends_the_assembled_prompt_the_task_and_only_the_personas_tools() {
         json!(["release-manager", "qa-engineer"])
     );
     // The second request carries the tool result for the call.
-    let second = &requests[1].body;
-    let tool_message = second["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|message| message["role"] == "tool")
-        .unwrap();
-    assert!(tool_message["content"]
-        .as_str()
-        .unwrap()
-        .contains("shopfront:1.2.0"));
+    let tool_message = &tool_results(&requests[1].body)[0];
+    assert!(tool_message.contains("shopfront:1.2.0"));
 
     let started = project.events("run.started");
     assert_eq!(started.len(), 1);
@@ -237,14 +228,7 @@ fn every_adversarial_call_is_denied_audited_and_changes_nothing() {
     }
     // Each denial went back to the model as a tool error with its reason.
     let requests = endpoint.chat_requests();
-    let last = &requests.last().unwrap().body["messages"];
-    let tool_messages: Vec<&str> = last
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|message| message["role"] == "tool")
-        .map(|message| message["content"].as_str().unwrap())
-        .collect();
+    let tool_messages = tool_results(&requests.last().unwrap().body);
     assert_eq!(tool_messages.len(), attacks.len());
     assert!(
         tool_messages
@@ -328,13 +312,9 @@ fn shell_parse_attacks_are_denied_audited_and_change_nothing() {
         );
     }
     let requests = endpoint.chat_requests();
-    let last = &requests.last().unwrap().body["messages"];
-    let denials = last
-        .as_array()
-        .unwrap()
+    let denials = tool_results(&requests.last().unwrap().body)
         .iter()
-        .filter(|message| message["role"] == "tool")
-        .filter(|message| message["content"].as_str().unwrap().starts_with("denied: "))
+        .filter(|content| content.starts_with("denied: "))
         .count();
     assert_eq!(denials, attacks.len());
     project.assert_audit_intact();
@@ -387,14 +367,7 @@ fn a_huge_command_output_is_capped() {
     );
     project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 0);
     let requests = endpoint.chat_requests();
-    let tool_message = requests[1].body["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|message| message["role"] == "tool")
-        .unwrap()
-        .clone();
-    let content = tool_message["content"].as_str().unwrap();
+    let content = &tool_results(&requests[1].body)[0];
     assert!(
         content.len() < 40_000,
         "capped at output_cap_bytes (32768) plus a note, got {}",

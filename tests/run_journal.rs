@@ -8,11 +8,12 @@
 mod common;
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use agentctl_test_support::{MockEndpoint, MockReply};
 use common::{
-    mock, project_with_approval_rule, runtime, stderr_of, stdout_of, text, tool_call, Project,
+    mock, project_with_approval_rule, runtime, stderr_of, stdout_of, text, tool_call, tool_results,
+    wait_until, Project,
 };
 use serde_json::{json, Value};
 
@@ -31,12 +32,8 @@ fn killed_run(project: &Project, endpoint: &MockEndpoint) -> (PathBuf, String) {
 
 /// `agentctl run ops-devops --task T-154` against `endpoint`, in the background.
 fn spawn_run(project: &Project, endpoint: &MockEndpoint) -> std::process::Child {
-    std::process::Command::new(assert_cmd::cargo::cargo_bin("agentctl"))
-        .current_dir(&project.root)
-        .env_remove("AGENTCTL_LOG")
-        .env_remove("AGENTCTL_MODEL")
-        .env("OPENAI_BASE_URL", endpoint.base_url())
-        .env("AGENTCTL_CACHE_DIR", project.root.join(".test-cache"))
+    project
+        .background(endpoint)
         .args(["run", "ops-devops", "--task", "T-154"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -46,15 +43,12 @@ fn spawn_run(project: &Project, endpoint: &MockEndpoint) -> std::process::Child 
 
 /// Waits until the endpoint has received `count` chat requests; the run must still be going.
 fn wait_for_request(count: usize, endpoint: &MockEndpoint, child: &mut std::process::Child) {
-    let started = Instant::now();
-    while endpoint.chat_requests().len() < count {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "no request {count}"
-        );
-        assert!(child.try_wait().unwrap().is_none(), "the run ended early");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_until(
+        &format!("request {count}"),
+        child,
+        Duration::from_secs(20),
+        || endpoint.chat_requests().len() >= count,
+    );
 }
 
 /// The one run directory of the project.
@@ -278,14 +272,7 @@ fn a_compaction_cut_short_replays_nothing_twice() {
     let resumed = resume(&project, &endpoint);
     assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
     let requests = endpoint.chat_requests();
-    let messages = requests.last().unwrap().body["messages"]
-        .as_array()
-        .unwrap()
-        .clone();
-    let tool_messages = messages
-        .iter()
-        .filter(|message| message["role"] == "tool")
-        .count();
+    let tool_messages = tool_results(&requests.last().unwrap().body).len();
     assert_eq!(tool_messages, 1, "the conversation holds the read once");
     assert_each_step_once(&project);
 }

@@ -6,24 +6,20 @@
 
 mod common;
 
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, Output, Stdio};
+use std::time::Duration;
 
 use agentctl_test_support::{MockEndpoint, MockReply};
 use common::{
-    mock, project_with_approval_rule, runtime, stderr_of, stdout_of, text, tool_call, Project,
+    mock, project_with_approval_rule, runtime, stderr_of, stdout_of, text, tool_call, wait_until,
+    Project,
 };
 use serde_json::json;
 
 /// `agentctl ARGS` in the project, started in the background with a clean environment.
 fn spawn(project: &Project, endpoint: &MockEndpoint, args: &[&str], stdin: Stdio) -> Child {
-    Command::new(assert_cmd::cargo::cargo_bin("agentctl"))
-        .current_dir(&project.root)
-        .env_remove("AGENTCTL_LOG")
-        .env_remove("AGENTCTL_MODEL")
-        .env_remove("OPENAI_API_KEY")
-        .env("OPENAI_BASE_URL", endpoint.base_url())
-        .env("AGENTCTL_CACHE_DIR", project.root.join(".test-cache"))
+    project
+        .background(endpoint)
         .args(args)
         .stdin(stdin)
         .stdout(Stdio::piped())
@@ -32,20 +28,8 @@ fn spawn(project: &Project, endpoint: &MockEndpoint, args: &[&str], stdin: Stdio
         .unwrap()
 }
 
-fn wait_until(what: &str, child: &mut Child, ready: impl Fn() -> bool) {
-    let started = Instant::now();
-    while !ready() {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "never happened: {what}"
-        );
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the process ended before: {what}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+/// How long a background process gets to reach the point a test waits for.
+const WAIT_LIMIT: Duration = Duration::from_secs(20);
 
 fn runs_json(project: &Project) -> serde_json::Value {
     let output = project.expect_offline(&["runs", "--json"], 0);
@@ -149,7 +133,7 @@ fn resume_during_a_live_run_is_refused_and_changes_nothing() {
         &["run", "ops-devops", "--task", "T-154"],
         Stdio::null(),
     );
-    wait_until("the run calls the model", &mut run, || {
+    wait_until("the run calls the model", &mut run, WAIT_LIMIT, || {
         endpoint.chat_requests().len() == 1
     });
     let runs = runs_json(&project);
@@ -203,7 +187,7 @@ fn a_driver_killed_with_sigkill_shows_as_interrupted_and_resume_takes_it_over() 
         &["run", "ops-devops", "--task", "T-154"],
         Stdio::null(),
     );
-    wait_until("the run calls the model", &mut run, || {
+    wait_until("the run calls the model", &mut run, WAIT_LIMIT, || {
         endpoint.chat_requests().len() == 1
     });
     // SIGKILL: no handler runs, the state file still says `running`.
@@ -325,7 +309,7 @@ fn approve_by_task_picks_the_paused_run_over_a_newer_looking_chat_session() {
         &["chat", "ops-devops", "--task", "T-154"],
         Stdio::piped(),
     );
-    wait_until("the session is saved", &mut chat, || {
+    wait_until("the session is saved", &mut chat, WAIT_LIMIT, || {
         runs_json(&project)
             .as_array()
             .is_some_and(|runs| !runs.is_empty())
@@ -510,9 +494,12 @@ fn an_open_chat_session_at_its_gate_is_driven_by_its_process_alone() {
     let mut stdin = chat.stdin.take().unwrap();
     stdin.write_all(b"Append the marker\n").unwrap();
     stdin.flush().unwrap();
-    wait_until("the session pauses at its gate", &mut chat, || {
-        runs_json(&project)[0]["status"] == "paused"
-    });
+    wait_until(
+        "the session pauses at its gate",
+        &mut chat,
+        WAIT_LIMIT,
+        || runs_json(&project)[0]["status"] == "paused",
+    );
     let session_id = runs_json(&project)[0]["run_id"]
         .as_str()
         .unwrap()

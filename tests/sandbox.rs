@@ -13,7 +13,7 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use agentctl_test_support::{MockEndpoint, MockReply};
-use common::{mock, runtime, stderr_of, text, tool_call, Project};
+use common::{mock, runtime, stderr_of, text, tool_call, tool_results, Project};
 use serde_json::json;
 
 const PARENT_SECRET: &str = "sk-parent-secret-0123456789";
@@ -93,14 +93,7 @@ fn run_calls(project: &Project, endpoint: &MockEndpoint) -> Vec<String> {
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
     let requests = endpoint.chat_requests();
-    let last = requests.last().unwrap();
-    last.body["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|message| message["role"] == "tool")
-        .map(|message| message["content"].as_str().unwrap_or_default().to_owned())
-        .collect()
+    tool_results(&requests.last().unwrap().body)
 }
 
 /// Python that finds the agentctl process among its ancestors (`pid`), for the attacks on
