@@ -5,7 +5,9 @@
 
 mod common;
 
-use common::{mock, project_with_approval_rule, runtime, stderr_of, text, tool_call, Project};
+use common::{
+    bash_call, mock, project_with_approval_rule, runtime, stderr_of, text, tool_call, Project,
+};
 use serde_json::json;
 
 /// A multi-line file a persona writes: long enough that repeating it would show in the size.
@@ -36,7 +38,7 @@ pub fn review_scenario() -> Project {
                 "fs_read",
                 json!({"path": "<script>window.injected=1</script><img src=x onerror=\"window.injected=2\">"}),
             ),
-            tool_call("execute_bash", json!({"command": "rm -rf /"})),
+            bash_call("rm -rf /"),
             text("Deployment updated."),
         ],
     );
@@ -45,10 +47,7 @@ pub fn review_scenario() -> Project {
     let second = mock(
         &runtime,
         vec![
-            tool_call(
-                "execute_bash",
-                json!({"command": "echo approved >> deploy/marker.txt"}),
-            ),
+            bash_call("echo approved >> deploy/marker.txt"),
             text("Done."),
         ],
     );
@@ -69,10 +68,7 @@ pub fn review_scenario() -> Project {
     let third = mock(
         &runtime,
         vec![
-            tool_call(
-                "execute_bash",
-                json!({"command": "echo approved > deploy/marker.txt"}),
-            ),
+            bash_call("echo approved > deploy/marker.txt"),
             text("Understood."),
         ],
     );

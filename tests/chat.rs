@@ -7,8 +7,8 @@ mod common;
 
 use agentctl_test_support::{MockEndpoint, MockReply};
 use common::{
-    expect_exit, handoff, interrupt, mock, project_with_approval_rule, runtime, stderr_of,
-    stdout_of, text, tool_call, tool_results, Project,
+    bash_call, expect_exit, handoff, interrupt, mock, offered_tools, project_with_approval_rule,
+    runtime, stderr_of, stdout_of, text, tool_call, tool_results, Project,
 };
 use serde_json::{json, Value};
 
@@ -31,20 +31,6 @@ fn turns(request: &agentctl_test_support::RecordedRequest) -> Vec<(String, Strin
 
 fn system_prompt(request: &agentctl_test_support::RecordedRequest) -> String {
     messages(request)[0]["content"].as_str().unwrap().to_owned()
-}
-
-fn offered_tools(request: &agentctl_test_support::RecordedRequest) -> Vec<String> {
-    let mut names: Vec<String> = request.body["tools"]
-        .as_array()
-        .map(|tools| {
-            tools
-                .iter()
-                .map(|tool| tool["function"]["name"].as_str().unwrap().to_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    names.sort();
-    names
 }
 
 fn prompt_of(project: &Project, persona: &str, task: &str) -> String {
@@ -126,7 +112,7 @@ fn a_two_message_conversation_sends_both_lines_in_order_and_prints_both_replies(
     );
     assert_eq!(system_prompt(&requests[0]), system_prompt(&requests[1]));
     assert_eq!(
-        offered_tools(&requests[0]),
+        offered_tools(&requests[0].body),
         ["fs_list", "fs_read", "handoff"]
     );
 
@@ -207,13 +193,13 @@ fn a_model_handoff_switches_the_persona_with_a_banner_and_the_session_goes_on() 
     // The second message goes to ops-devops, with ops-devops's tools.
     assert!(turns(&requests[2]).contains(&("user".to_owned(), "What is in deploy?".to_owned())));
     assert_eq!(
-        offered_tools(&requests[0]),
+        offered_tools(&requests[0].body),
         ["fs_list", "fs_read", "handoff"]
     );
     assert!(
-        offered_tools(&requests[2]).contains(&"execute_bash".to_owned()),
+        offered_tools(&requests[2].body).contains(&"execute_bash".to_owned()),
         "{:?}",
-        offered_tools(&requests[2])
+        offered_tools(&requests[2].body)
     );
     assert_eq!(project.events("handoff").len(), 1);
     assert_eq!(
@@ -261,7 +247,7 @@ fn slash_switch_hands_the_session_to_another_persona_and_is_audited() {
         sent.last().unwrap(),
         &("user".to_owned(), "Are the tests green?".to_owned())
     );
-    assert!(offered_tools(&requests[0]).contains(&"gate_report".to_owned()));
+    assert!(offered_tools(&requests[0].body).contains(&"gate_report".to_owned()));
 
     let switched = project.events("session.switched");
     assert_eq!(switched.len(), 1);
@@ -278,10 +264,7 @@ fn a_gate_is_answered_in_place_and_the_call_runs_exactly_once() {
     let endpoint = mock(
         &runtime,
         vec![
-            tool_call(
-                "execute_bash",
-                json!({"command": "echo approved >> deploy/marker.txt"}),
-            ),
+            bash_call("echo approved >> deploy/marker.txt"),
             text("Marker appended."),
         ],
     );
@@ -332,10 +315,7 @@ fn a_rejection_in_place_tells_the_persona_and_nothing_runs() {
     let endpoint = mock(
         &runtime,
         vec![
-            tool_call(
-                "execute_bash",
-                json!({"command": "echo approved >> deploy/marker.txt"}),
-            ),
+            bash_call("echo approved >> deploy/marker.txt"),
             text("Understood, not touching it."),
         ],
     );
@@ -365,10 +345,7 @@ fn resume_restores_history_and_the_pending_gate() {
         &runtime,
         vec![
             text("First answer."),
-            tool_call(
-                "execute_bash",
-                json!({"command": "echo approved >> deploy/marker.txt"}),
-            ),
+            bash_call("echo approved >> deploy/marker.txt"),
             text("Marker appended."),
             text("Third answer."),
         ],
@@ -515,10 +492,7 @@ fn a_decision_taken_with_agentctl_approve_is_used_when_the_session_resumes() {
     let endpoint = mock(
         &runtime,
         vec![
-            tool_call(
-                "execute_bash",
-                json!({"command": "echo approved >> deploy/marker.txt"}),
-            ),
+            bash_call("echo approved >> deploy/marker.txt"),
             text("Marker appended."),
         ],
     );
@@ -797,10 +771,7 @@ mod terminal {
         let endpoint = mock(
             &runtime,
             vec![
-                tool_call(
-                    "execute_bash",
-                    json!({"command": "echo approved >> deploy/marker.txt"}),
-                ),
+                bash_call("echo approved >> deploy/marker.txt"),
                 text("Marker appended."),
             ],
         );

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use agentctl_test_support::MockReply;
 use common::{
-    handoff, interrupt, mock, project_with_approval_rule, runtime, stderr_of, stdout_of, text,
-    tool_call, tool_results, wait_until, Project,
+    bash_call, handoff, interrupt, mock, project_with_approval_rule, runtime, stderr_of, stdout_of,
+    text, tool_call, tool_results, wait_until, Project,
 };
 use serde_json::json;
 
@@ -282,10 +282,7 @@ fn a_call_matching_an_approve_rule_pauses_and_runs_exactly_once_after_approval()
     let endpoint = mock(
         &runtime,
         vec![
-            tool_call(
-                "execute_bash",
-                json!({"command": "echo approved >> deploy/marker.txt"}),
-            ),
+            bash_call("echo approved >> deploy/marker.txt"),
             text("Done."),
         ],
     );
@@ -353,10 +350,7 @@ fn a_rejection_goes_back_to_the_model() {
     let endpoint = mock(
         &runtime,
         vec![
-            tool_call(
-                "execute_bash",
-                json!({"command": "echo approved > deploy/marker.txt"}),
-            ),
+            bash_call("echo approved > deploy/marker.txt"),
             text("Understood."),
         ],
     );
@@ -391,10 +385,7 @@ fn a_rejection_can_end_the_run() {
     project.edit_config(&[("on_reject = \"tell_model\"", "on_reject = \"end_run\"")]);
     let endpoint = mock(
         &runtime,
-        vec![tool_call(
-            "execute_bash",
-            json!({"command": "echo approved > deploy/marker.txt"}),
-        )],
+        vec![bash_call("echo approved > deploy/marker.txt")],
     );
     project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 3);
     project
@@ -412,13 +403,7 @@ fn a_state_file_changed_during_the_pause_is_refused() {
     let project = project_with_approval_rule();
     let endpoint = mock(
         &runtime,
-        vec![
-            tool_call(
-                "execute_bash",
-                json!({"command": "echo approved > deploy/marker.txt"}),
-            ),
-            text("x"),
-        ],
+        vec![bash_call("echo approved > deploy/marker.txt"), text("x")],
     );
     project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 3);
     let state_path = std::fs::read_dir(project.path(".agentctl/runs"))
@@ -533,13 +518,7 @@ fn kill_9_during_a_model_call_then_resume_continues_without_duplicates() {
 fn kill_9_during_a_tool_call_then_resume_tells_the_model_and_continues() {
     let runtime = runtime();
     let project = project_with_approval_rule();
-    let endpoint = mock(
-        &runtime,
-        vec![
-            tool_call("execute_bash", json!({"command": "sleep 30"})),
-            text("Recovered."),
-        ],
-    );
+    let endpoint = mock(&runtime, vec![bash_call("sleep 30"), text("Recovered.")]);
     kill_when(&project, &endpoint, || {
         project.read("AUDIT_LOG.md").contains("tool.allowed")
     });

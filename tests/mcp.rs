@@ -11,8 +11,8 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::{
-    interrupt, mock, runtime, stderr_of, stdout_of, text, tool_call, tool_results, wait_until,
-    Project,
+    interrupt, mock, offered_tools, runtime, stderr_of, stdout_of, text, tool_call, tool_results,
+    wait_until, Project,
 };
 use serde_json::{json, Value};
 
@@ -84,23 +84,6 @@ fn git_server(dir: &Path) -> String {
         "\n[mcp.servers.git]\ncommand = \"{}\"\nargs = [\"--repository\", \"${{WORKSPACE}}\"]\nwrite = [\".git/**\"]\n",
         dir.join("venv/bin/mcp-server-git").display()
     )
-}
-
-fn offered_tools(body: &Value) -> Vec<String> {
-    body["tools"]
-        .as_array()
-        .map(|tools| {
-            tools
-                .iter()
-                .map(|tool| {
-                    tool["function"]["name"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_owned()
-                })
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 #[test]

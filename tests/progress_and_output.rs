@@ -8,14 +8,14 @@ mod common;
 use std::time::Duration;
 
 use agentctl_test_support::MockReply;
-use common::{mock, runtime, stderr_of, stdout_of, text, tool_call, Project};
+use common::{bash_call, mock, runtime, stderr_of, stdout_of, text, tool_call, Project};
 use serde_json::json;
 
 /// Two denials (a command outside the policy, a path outside the workspace), one read, one
 /// write, and the answer: the numbers the summary must show.
 fn scripted_run() -> Vec<MockReply> {
     vec![
-        tool_call("execute_bash", json!({ "command": "rm -rf /" })),
+        bash_call("rm -rf /"),
         tool_call("fs_read", json!({ "path": "/etc/passwd" })),
         tool_call("fs_read", json!({ "path": "docs/notes.txt" })),
         tool_call(
@@ -509,10 +509,7 @@ fn the_summary_says_who_a_paused_run_waits_for_and_resume_sums_up_the_whole_run(
         &runtime,
         vec![
             tool_call("fs_read", json!({ "path": "/etc/passwd" })),
-            tool_call(
-                "execute_bash",
-                json!({"command": "echo approved >> deploy/marker.txt"}),
-            ),
+            bash_call("echo approved >> deploy/marker.txt"),
             text("Done."),
         ],
     );
@@ -638,10 +635,7 @@ fn after_pause_approve_resume_the_summary_counts_both_halves_of_the_run() {
                 "fs_write",
                 json!({ "path": "deploy/before.md", "content": "before the pause\n" }),
             ),
-            tool_call(
-                "execute_bash",
-                json!({"command": "echo approved >> deploy/marker.txt"}),
-            ),
+            bash_call("echo approved >> deploy/marker.txt"),
             tool_call(
                 "fs_write",
                 json!({ "path": "deploy/after.md", "content": "after the pause\n" }),

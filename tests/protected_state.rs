@@ -6,7 +6,10 @@
 
 mod common;
 
-use common::{handoff, mock, runtime, stderr_of, stdout_of, text, tool_call, Project};
+use common::{
+    bash_call, handoff, mock, offered_tools, runtime, stderr_of, stdout_of, text, tool_call,
+    Project,
+};
 use serde_json::json;
 
 const T154: &str = "tasks/T-154.md";
@@ -36,18 +39,6 @@ fn call_ids(project: &Project, tool: &str) -> Vec<String> {
         .collect()
 }
 
-fn offered_tools(endpoint: &agentctl_test_support::MockEndpoint, index: usize) -> Vec<String> {
-    endpoint.chat_requests()[index].body["tools"]
-        .as_array()
-        .map(|tools| {
-            tools
-                .iter()
-                .map(|tool| tool["function"]["name"].as_str().unwrap().to_owned())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// qa-engineer may write everything; only `[open_to_agents]` decides about tasks/.
 fn project_where_qa_writes_everything(open_tasks: bool) -> Project {
     let project = Project::example();
@@ -72,10 +63,7 @@ fn default_personas_cannot_write_task_files_even_with_write_everything() {
                 "fs_write",
                 json!({"path": T154, "content": before.replace("env: staging", "env: production")}),
             ),
-            tool_call(
-                "execute_bash",
-                json!({"command": "git status > tasks/T-154.md"}),
-            ),
+            bash_call("git status > tasks/T-154.md"),
             text("done"),
         ],
     );
@@ -103,10 +91,7 @@ fn an_opened_task_file_changes_its_gates_only_with_a_human() {
         &runtime,
         vec![
             tool_call("fs_write", json!({"path": T154, "content": body_edit})),
-            tool_call(
-                "execute_bash",
-                json!({"command": "git status > tasks/T-154.md"}),
-            ),
+            bash_call("git status > tasks/T-154.md"),
             tool_call("fs_write", json!({"path": T154, "content": gate_edit})),
             text("done"),
         ],
@@ -484,7 +469,7 @@ fn a_ceiling_sticks_through_a_two_persona_cycle() {
     assert!(!project.path("deploy/x.yaml").exists());
     assert!(!project.path("tests/new_test.py").exists());
     let last = endpoint.chat_requests().len() - 1;
-    let offered = offered_tools(&endpoint, last);
+    let offered = offered_tools(&endpoint.chat_requests()[last].body);
     assert!(!offered.contains(&"fs_write".to_owned()), "{offered:?}");
     assert!(offered.contains(&"fs_read".to_owned()), "{offered:?}");
 }
@@ -514,7 +499,7 @@ fn a_ceiling_sticks_through_a_three_persona_cycle() {
     assert!(!project.path("tests/new_test.py").exists());
     assert_eq!(project.events("handoff").len(), 3);
     for index in 1..endpoint.chat_requests().len() {
-        let offered = offered_tools(&endpoint, index);
+        let offered = offered_tools(&endpoint.chat_requests()[index].body);
         assert!(
             !offered.contains(&"fs_write".to_owned()),
             "{index}: {offered:?}"

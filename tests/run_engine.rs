@@ -5,7 +5,9 @@
 mod common;
 
 use agentctl_test_support::MockReply;
-use common::{mock, runtime, stderr_of, stdout_of, text, tool_call, tool_results, Project};
+use common::{
+    bash_call, mock, runtime, stderr_of, stdout_of, text, tool_call, tool_results, Project,
+};
 use serde_json::json;
 
 /// The example project with generous limits, so a long adversarial script runs to the end.
@@ -360,10 +362,7 @@ fn a_huge_command_output_is_capped() {
     )]);
     let endpoint = mock(
         &runtime,
-        vec![
-            tool_call("execute_bash", json!({"command": "yes | head -c 52428800"})),
-            text("done"),
-        ],
+        vec![bash_call("yes | head -c 52428800"), text("done")],
     );
     project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 0);
     let requests = endpoint.chat_requests();

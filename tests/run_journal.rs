@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use agentctl_test_support::{MockEndpoint, MockReply};
 use common::{
-    mock, project_with_approval_rule, runtime, stderr_of, stdout_of, text, tool_call, tool_results,
-    wait_until, Project,
+    bash_call, mock, project_with_approval_rule, runtime, stderr_of, stdout_of, text, tool_call,
+    tool_results, wait_until, Project,
 };
 use serde_json::{json, Value};
 
@@ -336,10 +336,7 @@ fn a_pause_leaves_the_whole_state_in_the_snapshot_and_an_empty_journal() {
     let endpoint = mock(
         &runtime,
         vec![
-            tool_call(
-                "execute_bash",
-                json!({"command": "echo approved > deploy/marker.txt"}),
-            ),
+            bash_call("echo approved > deploy/marker.txt"),
             text("Done."),
         ],
     );

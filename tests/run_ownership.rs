@@ -11,10 +11,9 @@ use std::time::Duration;
 
 use agentctl_test_support::{MockEndpoint, MockReply};
 use common::{
-    mock, project_with_approval_rule, runtime, stderr_of, stdout_of, text, tool_call, wait_until,
+    bash_call, mock, project_with_approval_rule, runtime, stderr_of, stdout_of, text, wait_until,
     Project,
 };
-use serde_json::json;
 
 /// `agentctl ARGS` in the project, started in the background with a clean environment.
 fn spawn(project: &Project, endpoint: &MockEndpoint, args: &[&str], stdin: Stdio) -> Child {
@@ -52,10 +51,7 @@ fn concurrent_resumes_of_one_paused_run_execute_the_approved_call_exactly_once()
     let endpoint = mock(
         &runtime,
         vec![
-            tool_call(
-                "execute_bash",
-                json!({"command": "echo approved >> deploy/marker.txt"}),
-            ),
+            bash_call("echo approved >> deploy/marker.txt"),
             // Keeps the winner busy so the others meet a live driver.
             MockReply::Delay(Duration::from_millis(400), Box::new(text("Done."))),
             text("a second resume reached the model"),
@@ -230,10 +226,7 @@ fn a_decision_is_taken_once_and_needs_a_name() {
     let project = project_with_approval_rule();
     let endpoint = mock(
         &runtime,
-        vec![tool_call(
-            "execute_bash",
-            json!({"command": "echo approved >> deploy/marker.txt"}),
-        )],
+        vec![bash_call("echo approved >> deploy/marker.txt")],
     );
     paused_run(&project, &endpoint);
     let nameless = project.expect_offline(&["approve", "T-154", "--by", "  "], 2);
@@ -269,10 +262,7 @@ fn the_os_user_is_taken_from_the_uid_not_from_user() {
     let project = project_with_approval_rule();
     let endpoint = mock(
         &runtime,
-        vec![tool_call(
-            "execute_bash",
-            json!({"command": "echo approved >> deploy/marker.txt"}),
-        )],
+        vec![bash_call("echo approved >> deploy/marker.txt")],
     );
     paused_run(&project, &endpoint);
     let approve = project
@@ -296,10 +286,7 @@ fn approve_by_task_picks_the_paused_run_over_a_newer_looking_chat_session() {
     let project = project_with_approval_rule();
     let endpoint = mock(
         &runtime,
-        vec![tool_call(
-            "execute_bash",
-            json!({"command": "echo approved >> deploy/marker.txt"}),
-        )],
+        vec![bash_call("echo approved >> deploy/marker.txt")],
     );
     // A chat session on T-154 left open (its driver killed while it waited for input): its id
     // `s-…` sorts after every `r-…`.
@@ -375,10 +362,7 @@ fn runs_show_gives_the_approver_the_full_pending_action_and_runs_filters() {
     let project = project_with_approval_rule();
     let endpoint = mock(
         &runtime,
-        vec![tool_call(
-            "execute_bash",
-            json!({"command": "echo approved >> deploy/marker.txt"}),
-        )],
+        vec![bash_call("echo approved >> deploy/marker.txt")],
     );
     paused_run(&project, &endpoint);
     let shown = project.expect_offline(&["runs", "show", "T-154"], 0);
@@ -426,10 +410,7 @@ fn a_run_a_human_rejected_is_reported_as_rejected_with_who_and_why() {
         let endpoint = mock(
             &runtime,
             vec![
-                tool_call(
-                    "execute_bash",
-                    json!({"command": "echo approved >> deploy/marker.txt"}),
-                ),
+                bash_call("echo approved >> deploy/marker.txt"),
                 text("Understood, not deploying."),
             ],
         );
@@ -478,10 +459,7 @@ fn an_open_chat_session_at_its_gate_is_driven_by_its_process_alone() {
     let endpoint = mock(
         &runtime,
         vec![
-            tool_call(
-                "execute_bash",
-                json!({"command": "echo approved >> deploy/marker.txt"}),
-            ),
+            bash_call("echo approved >> deploy/marker.txt"),
             text("Marker appended."),
         ],
     );

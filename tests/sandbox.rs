@@ -13,7 +13,7 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use agentctl_test_support::{MockEndpoint, MockReply};
-use common::{mock, runtime, stderr_of, text, tool_call, tool_results, Project};
+use common::{bash_call, mock, runtime, stderr_of, text, tool_call, tool_results, Project};
 use serde_json::json;
 
 const PARENT_SECRET: &str = "sk-parent-secret-0123456789";
@@ -73,7 +73,7 @@ fn permissive_project(extra_overlay: &str) -> Project {
 }
 
 fn bash(command: &str) -> MockReply {
-    tool_call("execute_bash", json!({ "command": command }))
+    bash_call(command)
 }
 
 /// Runs ops-devops on T-154 with `replies`, returning the tool messages the model was sent, in

@@ -6,7 +6,7 @@
 mod common;
 
 use agentctl_test_support::MockReply;
-use common::{mock, runtime, stderr_of, text, tool_call, Project};
+use common::{bash_call, mock, runtime, stderr_of, text, tool_call, Project};
 use serde_json::json;
 
 /// Erase line, carriage return, cursor up, OSC 0 (window title), OSC 8 (hyperlink), OSC 52
@@ -107,7 +107,7 @@ mod terminal {
         let endpoint = mock(
             &runtime,
             vec![
-                tool_call("execute_bash", json!({ "command": HOSTILE })),
+                bash_call(HOSTILE),
                 tool_call("fs_read", json!({ "path": "docs/hostile.txt" })),
                 tool_call("fs_read", json!({ "path": "missing \u{202e}\u{9b}2K.txt" })),
                 text(&format!("Done.\n{HOSTILE}\nsecond line")),
@@ -241,10 +241,7 @@ mod terminal {
         let project = example_project();
         let endpoint = mock(
             &runtime,
-            vec![
-                tool_call("execute_bash", json!({ "command": HOSTILE })),
-                text(&format!("Reply: {HOSTILE}")),
-            ],
+            vec![bash_call(HOSTILE), text(&format!("Reply: {HOSTILE}"))],
         );
         let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("agentctl"));
         command
@@ -460,11 +457,8 @@ fn audit_show_reads_a_command_that_exited_non_zero_as_failed() {
     let endpoint = mock(
         &runtime,
         vec![
-            tool_call(
-                "execute_bash",
-                json!({"command": "git diff --no-such-option"}),
-            ),
-            tool_call("execute_bash", json!({"command": "git status"})),
+            bash_call("git diff --no-such-option"),
+            bash_call("git status"),
             text("Done."),
         ],
     );

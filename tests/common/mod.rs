@@ -315,6 +315,11 @@ pub fn tool_call(name: &str, arguments: serde_json::Value) -> MockReply {
     MockReply::ToolCalls(vec![(name.to_owned(), arguments.to_string())])
 }
 
+/// A model reply that asks to run `command` with the `execute_bash` tool.
+pub fn bash_call(command: &str) -> MockReply {
+    tool_call("execute_bash", serde_json::json!({ "command": command }))
+}
+
 pub fn text(answer: &str) -> MockReply {
     MockReply::Text(answer.to_owned())
 }
@@ -344,6 +349,22 @@ pub fn tool_results(body: &serde_json::Value) -> Vec<String> {
         .filter(|message| message["role"] == "tool")
         .map(|message| message["content"].as_str().unwrap().to_owned())
         .collect()
+}
+
+/// The names of the tools a recorded request's body offered the model, sorted; none when it
+/// offered no tools.
+pub fn offered_tools(body: &serde_json::Value) -> Vec<String> {
+    let mut names: Vec<String> = body["tools"]
+        .as_array()
+        .map(|tools| {
+            tools
+                .iter()
+                .map(|tool| tool["function"]["name"].as_str().unwrap().to_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
 }
 
 /// Waits, checking every 20 ms for at most `limit`, until `ready` holds; fails if `child` ends
