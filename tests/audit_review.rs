@@ -6,7 +6,8 @@
 mod common;
 
 use common::{
-    bash_call, mock, project_with_approval_rule, runtime, stderr_of, text, tool_call, Project,
+    assert_contains, bash_call, mock, project_with_approval_rule, runtime, stderr_of, text,
+    tool_call, Project,
 };
 use serde_json::json;
 
@@ -235,13 +236,13 @@ fn audit_show_has_dates_notes_reasons_time_filters_and_run_prefixes() {
         .lines()
         .find(|line| line.contains("gate.approved"))
         .unwrap();
-    assert!(approved.contains("approved by alice"), "{approved}");
-    assert!(approved.contains("note: change window 14:00"), "{approved}");
+    assert_contains(&approved, "approved by alice");
+    assert_contains(&approved, "note: change window 14:00");
     let rejected = all
         .lines()
         .find(|line| line.contains("gate.rejected"))
         .unwrap();
-    assert!(rejected.contains("reason: no rollback plan"), "{rejected}");
+    assert_contains(&rejected, "reason: no rollback plan");
     // A date column: `#1     2026-11-26 19:33:06 …`.
     let first = all.lines().next().unwrap();
     let date = first.split_whitespace().nth(1).unwrap();
@@ -294,7 +295,7 @@ fn audit_show_has_dates_notes_reasons_time_filters_and_run_prefixes() {
     let (code, _, stderr) = show(&project, &["--run", "r-"]);
     assert_eq!(code, Some(2));
     for run in &runs {
-        assert!(stderr.contains(run.as_str()), "{stderr}");
+        assert_contains(&stderr, run.as_str());
     }
     // A prefix no run has shows nothing, like any filter that matches nothing.
     let (code, nothing, stderr) = show(&project, &["--run", "r-nothing"]);
@@ -482,7 +483,7 @@ fn audit_show_follow_prints_entries_as_they_are_appended() {
     let second = mock(&runtime, vec![text("Second run.")]);
     project.expect(&second, &["run", "ops-devops", "--task", "T-154"], 0);
     let appended = next("the appended entry");
-    assert!(appended.contains("model.response"), "{appended}");
+    assert_contains(&appended, "model.response");
     let seq: usize = appended
         .trim_start_matches('#')
         .split_whitespace()

@@ -7,8 +7,9 @@ mod common;
 
 use agentctl_test_support::{MockEndpoint, MockReply};
 use common::{
-    bash_call, expect_exit, handoff, interrupt, mock, offered_tools, project_with_approval_rule,
-    runtime, stderr_of, stdout_of, text, tool_call, tool_results, Project,
+    assert_contains, bash_call, expect_exit, handoff, interrupt, mock, offered_tools,
+    project_with_approval_rule, runtime, stderr_of, stdout_of, text, tool_call, tool_results,
+    Project,
 };
 use serde_json::{json, Value};
 
@@ -161,14 +162,8 @@ fn a_model_handoff_switches_the_persona_with_a_banner_and_the_session_goes_on() 
         0,
     );
     let stderr = stderr_of(&output);
-    assert!(
-        stderr.contains("── handoff orch-planner → ops-devops ──"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("Staging rollout of 1.2.0 is next."),
-        "{stderr}"
-    );
+    assert_contains(&stderr, "── handoff orch-planner → ops-devops ──");
+    assert_contains(&stderr, "Staging rollout of 1.2.0 is next.");
     assert_eq!(
         stdout_of(&output),
         "Taking over the rollout.\ndeploy/ holds the manifests.\n"
@@ -186,10 +181,7 @@ fn a_model_handoff_switches_the_persona_with_a_banner_and_the_session_goes_on() 
     );
     let packet = &turns(&requests[1])[1].1;
     assert!(packet.starts_with("Task T-154"), "{packet}");
-    assert!(
-        packet.contains("Staging rollout of 1.2.0 is next."),
-        "{packet}"
-    );
+    assert_contains(&packet, "Staging rollout of 1.2.0 is next.");
     // The second message goes to ops-devops, with ops-devops's tools.
     assert!(turns(&requests[2]).contains(&("user".to_owned(), "What is in deploy?".to_owned())));
     assert_eq!(
@@ -223,11 +215,7 @@ fn slash_switch_hands_the_session_to_another_persona_and_is_audited() {
         "/switch qa-engineer\nAre the tests green?\n",
         0,
     );
-    assert!(
-        stderr_of(&output).contains("switched orch-planner → qa-engineer"),
-        "{}",
-        stderr_of(&output)
-    );
+    assert_contains(&stderr_of(&output), "switched orch-planner → qa-engineer");
     assert_eq!(stdout_of(&output), "QA here.\n");
 
     let requests = endpoint.chat_requests();
@@ -277,20 +265,14 @@ fn a_gate_is_answered_in_place_and_the_call_runs_exactly_once() {
         0,
     );
     let stderr = stderr_of(&output);
-    assert!(stderr.contains("── waiting for a human at"), "{stderr}");
-    assert!(
-        stderr.contains("ops-devops wants to run execute_bash"),
-        "{stderr}"
-    );
+    assert_contains(&stderr, "── waiting for a human at");
+    assert_contains(&stderr, "ops-devops wants to run execute_bash");
     assert!(
         stderr.contains("waiting for a human decision"),
         "a message at a gate is refused: {stderr}"
     );
-    assert!(
-        stderr.contains("`mallory` may not decide gates"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("approved by alice"), "{stderr}");
+    assert_contains(&stderr, "`mallory` may not decide gates");
+    assert_contains(&stderr, "approved by alice");
     assert_eq!(stdout_of(&output), "Marker appended.\n");
 
     assert_eq!(
@@ -330,10 +312,7 @@ fn a_rejection_in_place_tells_the_persona_and_nothing_runs() {
     assert_eq!(stdout_of(&output), "Understood, not touching it.\n");
     let last = endpoint.chat_requests().last().unwrap().clone();
     let tool_message = tool_results(&last.body).pop().unwrap();
-    assert!(
-        tool_message.contains("not in this window"),
-        "{tool_message}"
-    );
+    assert_contains(&tool_message, "not in this window");
     assert_eq!(project.events("gate.rejected").len(), 1);
 }
 
@@ -357,11 +336,7 @@ fn resume_restores_history_and_the_pending_gate() {
         "First question\nNow append the marker\n",
         3, // input ended at a gate
     );
-    assert!(
-        stderr_of(&first).contains("stays paused at"),
-        "{}",
-        stderr_of(&first)
-    );
+    assert_contains(&stderr_of(&first), "stays paused at");
     let session = only_session(&project);
     assert_eq!(session["status"], "paused");
     let session_id = session["run_id"].as_str().unwrap().to_owned();
@@ -374,11 +349,9 @@ fn resume_restores_history_and_the_pending_gate() {
         0,
     );
     let stderr = stderr_of(&second);
-    assert!(
-        stderr.contains(&format!(
-            "resumed session {session_id} on task T-154 with ops-devops"
-        )),
-        "{stderr}"
+    assert_contains(
+        &stderr,
+        &format!("resumed session {session_id} on task T-154 with ops-devops"),
     );
     assert!(
         stderr.contains("ops-devops wants to run execute_bash"),
@@ -409,11 +382,7 @@ fn resume_restores_history_and_the_pending_gate() {
         "hello\n",
         2,
     );
-    assert!(
-        stderr_of(&ended).contains("has ended"),
-        "{}",
-        stderr_of(&ended)
-    );
+    assert_contains(&stderr_of(&ended), "has ended");
 }
 
 #[test]
@@ -452,17 +421,14 @@ fn ctrl_c_while_waiting_for_input_exits_130_and_the_session_resumes_with_its_his
     let session = only_session(&project);
     assert_eq!(session["status"], "waiting");
     let session_id = session["run_id"].as_str().unwrap().to_owned();
-    assert!(
-        stderr.contains(&format!("agentctl chat --resume {session_id}")),
-        "{stderr}"
-    );
+    assert_contains(&stderr, &format!("agentctl chat --resume {session_id}"));
     // The summary says how it ended, and what the session did so far.
     let summary = &stderr[stderr.find("summary: session ").expect(&stderr)..];
-    assert!(
-        summary.contains("\n  interrupted: stopped by Ctrl-C; the session is saved\n"),
-        "{summary}"
+    assert_contains(
+        &summary,
+        "\n  interrupted: stopped by Ctrl-C; the session is saved\n",
     );
-    assert!(summary.contains("\n  turns: 1, handoffs: 0"), "{summary}");
+    assert_contains(&summary, "\n  turns: 1, handoffs: 0");
 
     let resumed = chat(
         &project,
@@ -530,30 +496,22 @@ fn help_tools_prompt_gates_and_audit_answer_without_calling_the_model() {
         0,
     );
     let stdout = stdout_of(&output);
-    assert!(stdout.contains("/switch NAME"), "{stdout}");
-    assert!(
-        stdout.contains("/approve [--by NAME] [--note TEXT]"),
-        "{stdout}"
+    assert_contains(&stdout, "/switch NAME");
+    assert_contains(&stdout, "/approve [--by NAME] [--note TEXT]");
+    assert_contains(
+        &stdout,
+        "ops-devops may use: fs_read, fs_list, fs_write, execute_bash, use_aws, handoff",
     );
-    assert!(
-        stdout.contains(
-            "ops-devops may use: fs_read, fs_list, fs_write, execute_bash, use_aws, handoff"
-        ),
-        "{stdout}"
+    assert_contains(
+        &stdout,
+        "  commands approve: kubectl apply * -n production*, terraform apply *",
     );
-    assert!(
-        stdout.contains("  commands approve: kubectl apply * -n production*, terraform apply *"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("  handoff to: release-manager, qa-engineer"),
-        "{stdout}"
-    );
+    assert_contains(&stdout, "  handoff to: release-manager, qa-engineer");
     assert!(
         stdout.contains(prompt_of(&project, "ops-devops", "T-154").trim_end()),
         "/prompt prints the exact prompt"
     );
-    assert!(stdout.contains("gates of task T-154:"), "{stdout}");
+    assert_contains(&stdout, "gates of task T-154:");
     assert!(
         stdout
             .lines()
@@ -622,7 +580,7 @@ fn without_orch_planner_a_persona_must_be_named() {
     let endpoint = mock(&runtime, vec![]);
     let output = chat(&project, &endpoint, &[], "hello\n", 2);
     let stderr = stderr_of(&output);
-    assert!(stderr.contains("has no `orch-planner`"), "{stderr}");
+    assert_contains(&stderr, "has no `orch-planner`");
     assert!(
         stderr.contains("ops-devops") && stderr.contains("qa-engineer"),
         "lists the personas: {stderr}"
@@ -833,9 +791,9 @@ fn a_reply_that_hits_the_turn_limit_stops_and_the_session_goes_on() {
     let endpoint = mock(&runtime, vec![look(), look(), text("second answer")]);
     let output = chat(&project, &endpoint, &[], "first\nsecond\n", 0);
     let stdout = stdout_of(&output);
-    assert!(
-        stdout.contains("this reply was stopped: turn limit reached (2 model turns)"),
-        "{stdout}"
+    assert_contains(
+        &stdout,
+        "this reply was stopped: turn limit reached (2 model turns)",
     );
     assert!(stdout.ends_with("second answer\n"), "{stdout}");
     assert_eq!(endpoint.chat_requests().len(), 3);

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use agentctl_test_support::MockReply;
 use common::{
-    bash_call, handoff, interrupt, mock, project_with_approval_rule, runtime, stderr_of, stdout_of,
-    text, tool_call, tool_results, wait_until, Project,
+    assert_contains, bash_call, handoff, interrupt, mock, project_with_approval_rule, runtime,
+    stderr_of, stdout_of, text, tool_call, tool_results, wait_until, Project,
 };
 use serde_json::json;
 
@@ -57,10 +57,7 @@ fn a_task_moves_from_qa_to_devops_to_release_with_packets_not_transcripts() {
     assert_eq!(first_of_devops.len(), 2);
     let briefing = first_of_devops[1]["content"].as_str().unwrap();
     assert!(briefing.starts_with("Task T-154"), "{briefing}");
-    assert!(
-        briefing.contains("QA passed; ready to deploy"),
-        "{briefing}"
-    );
+    assert_contains(&briefing, "QA passed; ready to deploy");
     assert!(
         !briefing.contains("3 tests, 0 failures"),
         "the sender's transcript must not leak: {briefing}"
@@ -176,7 +173,7 @@ fn an_unmet_quality_gate_ends_the_run_before_any_model_call() {
     project.write("PROJECT_STATE.md", &state);
     let endpoint = mock(&runtime, vec![text("should not be asked")]);
     let output = project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 1);
-    assert!(stderr_of(&output).contains("S06"), "{}", stderr_of(&output));
+    assert_contains(&stderr_of(&output), "S06");
     assert!(endpoint.chat_requests().is_empty());
 }
 
@@ -186,11 +183,7 @@ fn a_production_task_waits_for_s08_before_devops_starts_then_approve_and_resume(
     let project = Project::example();
     let endpoint = mock(&runtime, vec![text("Production rollout planned.")]);
     let output = project.expect(&endpoint, &["run", "ops-devops", "--task", "T-155"], 3);
-    assert!(
-        stderr_of(&output).contains("agentctl approve T-155 --gate S08"),
-        "{}",
-        stderr_of(&output)
-    );
+    assert_contains(&stderr_of(&output), "agentctl approve T-155 --gate S08");
     assert!(
         endpoint.chat_requests().is_empty(),
         "paused before the persona started"
@@ -370,10 +363,7 @@ fn a_rejection_goes_back_to_the_model() {
     assert!(!project.path("deploy/marker.txt").exists());
     let requests = endpoint.chat_requests();
     let tool_message = tool_results(&requests.last().unwrap().body).pop().unwrap();
-    assert!(
-        tool_message.contains("not in this window"),
-        "{tool_message}"
-    );
+    assert_contains(&tool_message, "not in this window");
     assert_eq!(project.events("gate.rejected").len(), 1);
     project.assert_audit_intact();
 }
@@ -428,11 +418,7 @@ fn a_state_file_changed_during_the_pause_is_refused() {
         .assert()
         .success();
     let resumed = project.expect(&endpoint, &["resume", "T-154"], 1);
-    assert!(
-        stderr_of(&resumed).contains("changed after it paused"),
-        "{}",
-        stderr_of(&resumed)
-    );
+    assert_contains(&stderr_of(&resumed), "changed after it paused");
     assert!(!project.path("deploy/other.txt").exists());
     assert!(!project.path("deploy/marker.txt").exists());
 }

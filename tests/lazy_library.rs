@@ -9,7 +9,9 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use agentctl_test_support::MockReply;
-use common::{handoff, mock, runtime, stderr_of, stdout_of, text, wait_until, Project};
+use common::{
+    assert_contains, handoff, mock, runtime, stderr_of, stdout_of, text, wait_until, Project,
+};
 
 const BROKEN: &str = "---\nname: broken-unrelated\ntools: [fs_read\n---\nBody\n";
 
@@ -99,11 +101,7 @@ fn a_handoff_target_is_loaded_when_reached_and_a_broken_one_ends_the_run_clearly
     .unwrap();
     let output = child.wait_with_output().unwrap();
     assert_ne!(output.status.code(), Some(0), "{}", stderr_of(&output));
-    assert!(
-        stderr_of(&output).contains("persona `ops-devops` cannot be loaded"),
-        "{}",
-        stderr_of(&output)
-    );
+    assert_contains(&stderr_of(&output), "persona `ops-devops` cannot be loaded");
     // Restored, the same handoff goes through.
     std::fs::write(&personas, original).unwrap();
     let endpoint = mock(

@@ -8,7 +8,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use common::{seed, stderr_of, stdout_of, Project, REPOSITORY};
+use common::{assert_contains, seed, stderr_of, stdout_of, Project, REPOSITORY};
 use serde_json::{json, Value};
 
 fn json_of(output: &std::process::Output) -> Value {
@@ -47,7 +47,7 @@ fn init_scaffolds_a_project_that_lints_clean_and_lists_the_team() {
         "# agentctl run state (keep AUDIT_LOG.md and PROJECT_STATE.md)\n.agentctl/\n"
     );
     let config = std::fs::read_to_string(project.join("agentctl.toml")).unwrap();
-    assert!(config.contains("[endpoint]"), "{config}");
+    assert_contains(&config, "[endpoint]");
     let mut personas: Vec<String> = std::fs::read_dir(project.join("personas"))
         .unwrap()
         .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
@@ -247,11 +247,8 @@ fn init_twice_refuses_and_writes_nothing() {
         ),
         "{stderr}"
     );
-    assert!(stderr.contains("personas/ops-devops.md"), "{stderr}");
-    assert!(
-        stderr.contains("hint: pass --force to overwrite them"),
-        "{stderr}"
-    );
+    assert_contains(&stderr, "personas/ops-devops.md");
+    assert_contains(&stderr, "hint: pass --force to overwrite them");
     assert_eq!(
         Project::changed(&before, &project.snapshot()),
         Vec::<String>::new()
@@ -267,7 +264,7 @@ fn init_refuses_when_only_one_file_exists_and_creates_nothing_else() {
         stderr.starts_with("error: svc already has agentctl.toml\n"),
         "{stderr}"
     );
-    assert!(stderr.contains("hint: "), "{stderr}");
+    assert_contains(&stderr, "hint: ");
     assert!(!project.path("svc/personas").exists());
     assert!(!project.path("svc/tasks").exists());
     assert_eq!(project.read("svc/agentctl.toml"), "# already here\n");
@@ -385,10 +382,7 @@ fn seeds_are_listed_with_their_names_formats_and_kinds() {
             .any(|line| line.starts_with("deployment-plan  command  runs as devops ")),
         "{table}"
     );
-    assert!(
-        table.contains("personas/004_swarm.txt (swarm-persona)"),
-        "{table}"
-    );
+    assert_contains(&table, "personas/004_swarm.txt (swarm-persona)");
 }
 
 #[test]
@@ -400,30 +394,19 @@ fn show_role_sheet_resolves_the_handoff_by_prefix_and_keeps_templates_and_comman
         text.starts_with("devops (Persona, role-sheet format)\n"),
         "{text}"
     );
-    assert!(
-        text.contains("  → release-manager (written `Release Manager [RM]`)"),
-        "{text}"
+    assert_contains(
+        &text,
+        "  → release-manager (written `Release Manager [RM]`)",
     );
-    assert!(
-        text.contains("  templates_used: deployment-plan.md\n"),
-        "{text}"
+    assert_contains(&text, "  templates_used: deployment-plan.md\n");
+    assert_contains(
+        &text,
+        "  checklists_used: pre-deployment.md; stage-completion.md; checkpoint-approval.md\n",
     );
-    assert!(
-        text.contains(
-            "  checklists_used: pre-deployment.md; stage-completion.md; checkpoint-approval.md\n"
-        ),
-        "{text}"
-    );
-    assert!(
-        text.contains("  slash_commands: /KD-deployment-plan; /KD-deployment-plan --env=staging; /KD-deployment-plan --env=production\n"),
-        "{text}"
-    );
-    assert!(text.contains("  prefix:       [DEVOPS]\n"), "{text}");
-    assert!(text.contains("  stages:       S09, S10\n"), "{text}");
-    assert!(
-        text.contains("Tools offered: fs_read, fs_list, handoff\n"),
-        "{text}"
-    );
+    assert_contains(&text, "  slash_commands: /KD-deployment-plan; /KD-deployment-plan --env=staging; /KD-deployment-plan --env=production\n");
+    assert_contains(&text, "  prefix:       [DEVOPS]\n");
+    assert_contains(&text, "  stages:       S09, S10\n");
+    assert_contains(&text, "Tools offered: fs_read, fs_list, handoff\n");
     // Every field says where it came from.
     assert!(
         text.lines().any(|line| line.starts_with("  prefix ")
@@ -500,27 +483,17 @@ fn show_swarm_persona_lists_what_it_does_not_do_and_its_context() {
         text.starts_with("ops-devops (Persona, swarm-persona format)\n"),
         "{text}"
     );
-    assert!(
-        text.contains("  does_not: Write application code; Make architecture decisions without prod-architect; Deploy to production without human approval (S08 gate required)\n"),
-        "{text}"
+    assert_contains(&text, "  does_not: Write application code; Make architecture decisions without prod-architect; Deploy to production without human approval (S08 gate required)\n");
+    assert_contains(
+        &text,
+        "  constraints: Never deploy to production without documented rollback plan;",
     );
-    assert!(
-        text.contains(
-            "  constraints: Never deploy to production without documented rollback plan;"
-        ),
-        "{text}"
+    assert_contains(
+        &text,
+        "  primary_outputs: Deployment records in AUDIT_LOG.md;",
     );
-    assert!(
-        text.contains("  primary_outputs: Deployment records in AUDIT_LOG.md;"),
-        "{text}"
-    );
-    assert!(
-        text.contains(
-            "\nContext on activation:\n  AGENTS.md\n  CONSTITUTION.md\n  CONTINUITY.md\n  agents/memory/PROJECT_STATE.md\n  SECURITY_CHECKLIST.md\n"
-        ),
-        "{text}"
-    );
-    assert!(text.contains("  stages:       S09, S10\n"), "{text}");
+    assert_contains(&text, "\nContext on activation:\n  AGENTS.md\n  CONSTITUTION.md\n  CONTINUITY.md\n  agents/memory/PROJECT_STATE.md\n  SECURITY_CHECKLIST.md\n");
+    assert_contains(&text, "  stages:       S09, S10\n");
     assert!(
         text.contains("(no permissions declared: the safe default"),
         "{text}"
@@ -536,23 +509,15 @@ fn show_stage_command_lists_its_parameter_and_when_it_is_production() {
         text.starts_with("deployment-plan (Command, stage-command format)\n"),
         "{text}"
     );
-    assert!(
-        text.contains("  runs as:      devops (written `DEVOPS`)\n"),
-        "{text}"
+    assert_contains(&text, "  runs as:      devops (written `DEVOPS`)\n");
+    assert_contains(
+        &text,
+        "  param:        env = staging — Deployment environment (staging|production)\n",
     );
-    assert!(
-        text.contains(
-            "  param:        env = staging — Deployment environment (staging|production)\n"
-        ),
-        "{text}"
-    );
-    assert!(
-        text.contains("  production:   when env=production (needs S08)\n"),
-        "{text}"
-    );
-    assert!(
-        text.contains("Tools offered (as devops): fs_read, fs_list, handoff\n"),
-        "{text}"
+    assert_contains(&text, "  production:   when env=production (needs S08)\n");
+    assert_contains(
+        &text,
+        "Tools offered (as devops): fs_read, fs_list, handoff\n",
     );
 
     let json = json_of(
@@ -690,11 +655,9 @@ fn prompt_reports_every_unresolved_variable_with_file_and_line() {
         expected.len(),
         "{stderr}"
     );
-    assert!(
-        stderr.contains(
-            "  hint: pass --var CICD_PIPELINE=VALUE or set it under [vars] in agentctl.toml\n"
-        ),
-        "{stderr}"
+    assert_contains(
+        &stderr,
+        "  hint: pass --var CICD_PIPELINE=VALUE or set it under [vars] in agentctl.toml\n",
     );
     assert!(
         stderr.ends_with("error: the prompt cannot be assembled\nhint: fix the problems above, or pass the missing values with --var\n"),
@@ -722,22 +685,16 @@ fn prompt_with_every_variable_is_complete_deterministic_and_notes_skipped_includ
         !text.contains("{{"),
         "no directive or variable is left: {text}"
     );
-    assert!(
-        text.contains("- Create AWS deployment configurations and infrastructure as code\n"),
-        "{text}"
+    assert_contains(
+        &text,
+        "- Create AWS deployment configurations and infrastructure as code\n",
     );
-    assert!(
-        text.contains("- Implement GitHub Actions automation with testing gates"),
-        "{text}"
+    assert_contains(
+        &text,
+        "- Implement GitHub Actions automation with testing gates",
     );
-    assert!(
-        text.contains("- Shared text from contexts/technical_context.md.\n- Shared text from contexts/business_context.md.\n"),
-        "{text}"
-    );
-    assert!(
-        text.contains("Shared text from roles/shared/quality_standards.md."),
-        "{text}"
-    );
+    assert_contains(&text, "- Shared text from contexts/technical_context.md.\n- Shared text from contexts/business_context.md.\n");
+    assert_contains(&text, "Shared text from roles/shared/quality_standards.md.");
     assert!(
         text.ends_with("automated vulnerability scanning\n"),
         "{text}"
@@ -841,10 +798,7 @@ fn prompt_sources_map_every_span_to_its_file() {
     expected.insert(ROLE_PROMPT_FILE.to_owned());
     files_seen.remove("<agentctl>");
     assert_eq!(files_seen, expected);
-    assert!(
-        sources.contains(" roles/shared/system_assessment_process.md:1\n"),
-        "{sources}"
-    );
+    assert_contains(&sources, " roles/shared/system_assessment_process.md:1\n");
 }
 
 #[test]
@@ -914,10 +868,7 @@ fn an_optional_workspace_include_that_exists_is_included() {
     assert!(stdout_of(&output).contains("- TICKET-1: ship it\n"));
     let stderr = stderr_of(&output);
     assert!(!stderr.contains("/branch/tickets.md"), "{stderr}");
-    assert!(
-        stderr.contains("/branch/implementation_plan.md"),
-        "{stderr}"
-    );
+    assert_contains(&stderr, "/branch/implementation_plan.md");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -929,7 +880,7 @@ fn ops_devops_opening() -> String {
         std::fs::read_to_string(Path::new(REPOSITORY).join("personas/ops-devops.md")).unwrap();
     let body = text.splitn(3, "---\n").nth(2).unwrap();
     let paragraph = body.split("\n\n").next().unwrap();
-    assert!(paragraph.contains("{{PROJECT_NAME}}"), "{paragraph}");
+    assert_contains(&paragraph, "{{PROJECT_NAME}}");
     paragraph.replace("{{PROJECT_NAME}}", "shopfront")
 }
 
@@ -1005,10 +956,7 @@ fn a_missing_required_parameter_is_bad_input() {
         ),
         "{stderr}"
     );
-    assert!(
-        stderr.contains("  hint: pass --param version=VALUE"),
-        "{stderr}"
-    );
+    assert_contains(&stderr, "  hint: pass --param version=VALUE");
     project.assert_nothing_written(&before);
 
     let given = project.expect_offline(&["prompt", "release-notes", "--param", "version=1.2.0"], 0);

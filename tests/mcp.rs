@@ -11,8 +11,8 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::{
-    interrupt, mock, offered_tools, runtime, stderr_of, stdout_of, text, tool_call, tool_results,
-    wait_until, Project,
+    assert_contains, interrupt, mock, offered_tools, runtime, stderr_of, stdout_of, text,
+    tool_call, tool_results, wait_until, Project,
 };
 use serde_json::{json, Value};
 
@@ -461,11 +461,7 @@ fn mcp_list_and_tools_show_what_each_persona_may_use() {
     assert_eq!(decision("git_log"), "deny", "not allowed by any pattern");
 
     let unknown = project.expect_offline(&["mcp", "tools", "gti"], 2);
-    assert!(
-        stderr_of(&unknown).contains("configured: git"),
-        "{}",
-        stderr_of(&unknown)
-    );
+    assert_contains(&stderr_of(&unknown), "configured: git");
 
     // `show` carries the persona's MCP rules in its effective policy.
     let show = project
@@ -485,9 +481,9 @@ fn lint_flags_mcp_rules_that_reach_no_server_and_bad_server_tables_without_start
     let project = project_with("", r#"{allow: ["gti:git_status"]}"#);
     let lint = project.agentctl().args(["lint"]).output().unwrap();
     let text = format!("{}{}", stdout_of(&lint), stderr_of(&lint));
-    assert!(
-        text.contains("MCP pattern `gti:git_status` matches no server in agentctl.toml"),
-        "{text}"
+    assert_contains(
+        &text,
+        "MCP pattern `gti:git_status` matches no server in agentctl.toml",
     );
 
     let mut config = project.read("agentctl.toml");

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{mock, runtime, stderr_of, stdout_of, text, Project};
+use common::{assert_contains, mock, runtime, stderr_of, stdout_of, text, Project};
 
 /// The example project where `persona` asks for a model the mock does not serve (`smollm3`,
 /// one letter off the `smollm2` it does serve).
@@ -28,13 +28,8 @@ fn a_handoff_targets_unknown_model_stops_the_run_before_anything_happens() {
     let endpoint = mock(&runtime, vec![text("never sent")]);
     let output = project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 2);
     let stderr = stderr_of(&output);
-    assert!(
-        stderr.contains(
-            "does not serve the model `smollm3`; did you mean `smollm2`? (the model of release-manager)"
-        ),
-        "{stderr}"
-    );
-    assert!(stderr.contains("hint: the endpoint serves: "), "{stderr}");
+    assert_contains(&stderr, "does not serve the model `smollm3`; did you mean `smollm2`? (the model of release-manager)");
+    assert_contains(&stderr, "hint: the endpoint serves: ");
     assert!(endpoint.chat_requests().is_empty());
     assert_eq!(project.read("AUDIT_LOG.md"), "", "nothing was audited");
     assert!(!project.root.join(".agentctl/runs").exists());
@@ -59,9 +54,9 @@ fn chat_checks_the_models_it_can_reach_at_the_start_and_a_switched_to_persona_wh
         .unwrap();
     let stderr = stderr_of(&output);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("did you mean `smollm2`? (the model of release-manager)"),
-        "{stderr}"
+    assert_contains(
+        &stderr,
+        "did you mean `smollm2`? (the model of release-manager)",
     );
     assert!(endpoint.chat_requests().is_empty());
     assert!(!project.root.join(".agentctl/runs").exists(), "no session");
@@ -77,9 +72,9 @@ fn chat_checks_the_models_it_can_reach_at_the_start_and_a_switched_to_persona_wh
         .unwrap();
     let stderr = stderr_of(&output);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
-    assert!(
-        stderr.contains("did you mean `smollm2`? (the model of orch-planner)"),
-        "{stderr}"
+    assert_contains(
+        &stderr,
+        "did you mean `smollm2`? (the model of orch-planner)",
     );
     assert!(
         !stderr.contains("switched ops-devops → orch-planner"),

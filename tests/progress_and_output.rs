@@ -8,7 +8,9 @@ mod common;
 use std::time::Duration;
 
 use agentctl_test_support::MockReply;
-use common::{bash_call, mock, runtime, stderr_of, stdout_of, text, tool_call, Project};
+use common::{
+    assert_contains, bash_call, mock, runtime, stderr_of, stdout_of, text, tool_call, Project,
+};
 use serde_json::json;
 
 /// Two denials (a command outside the policy, a path outside the workspace), one read, one
@@ -64,9 +66,9 @@ fn off_a_terminal_the_output_is_plain_and_the_summary_matches_the_run() {
     }
     // No status line off a terminal: each model call is announced by one plain line instead.
     assert!(!stderr.contains("no first token yet"), "{stderr}");
-    assert!(
-        stderr.contains("\n[ops-devops] turn 1: waiting for the model…\n[ops-devops] turn 1: "),
-        "{stderr}"
+    assert_contains(
+        &stderr,
+        "\n[ops-devops] turn 1: waiting for the model…\n[ops-devops] turn 1: ",
     );
     let report: serde_json::Value = serde_json::from_str(&stdout_of(&output)).unwrap();
     let denials = report["denials"].as_u64().unwrap();
@@ -108,14 +110,8 @@ fn off_a_terminal_the_output_is_plain_and_the_summary_matches_the_run() {
     );
     assert!(summary_line(&stderr, "time:").starts_with("  time: "));
     // The per-event lines are there too, plain.
-    assert!(
-        stderr.contains("\n  DENIED   execute_bash rm -rf /"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("\n  allowed  fs_read docs/notes.txt"),
-        "{stderr}"
-    );
+    assert_contains(&stderr, "\n  DENIED   execute_bash rm -rf /");
+    assert_contains(&stderr, "\n  allowed  fs_read docs/notes.txt");
 }
 
 #[test]
@@ -203,13 +199,13 @@ fn verbose_traces_endpoint_requests_and_policy_decisions_without_the_key() {
         .lines()
         .find(|line| line.contains("endpoint request"))
         .unwrap_or_else(|| panic!("no endpoint request line:\n{stderr}"));
-    assert!(request.contains("method=POST"), "{request}");
+    assert_contains(&request, "method=POST");
     assert!(
         request.contains(&format!("url={}/chat/completions", endpoint.base_url())),
         "{request}"
     );
-    assert!(request.contains("status=200"), "{request}");
-    assert!(request.contains("elapsed_ms="), "{request}");
+    assert_contains(&request, "status=200");
+    assert_contains(&request, "elapsed_ms=");
     assert!(
         stderr
             .lines()
@@ -249,9 +245,9 @@ fn a_server_error_is_retried_and_said_so() {
     );
     let output = project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 0);
     let stderr = stderr_of(&output);
-    assert!(
-        stderr.contains("endpoint: HTTP 503: loading model; retrying in 1.0s (attempt 2 of 3)"),
-        "{stderr}"
+    assert_contains(
+        &stderr,
+        "endpoint: HTTP 503: loading model; retrying in 1.0s (attempt 2 of 3)",
     );
     assert_eq!(endpoint.chat_requests().len(), 2);
 }
@@ -277,8 +273,8 @@ fn a_request_a_slow_server_is_still_working_on_is_never_sent_again() {
         "the request was sent again"
     );
     assert!(started.elapsed() < Duration::from_secs(20));
-    assert!(stderr.contains("first_token_timeout_s"), "{stderr}");
-    assert!(stderr.contains("not sent again"), "{stderr}");
+    assert_contains(&stderr, "first_token_timeout_s");
+    assert_contains(&stderr, "not sent again");
     assert!(summary_line(&stderr, "FAILED").contains("the model endpoint did not answer"));
 }
 
@@ -348,7 +344,7 @@ fn man_prints_a_manual_page() {
     let output = project.agentctl().arg("man").output().unwrap();
     assert_eq!(output.status.code(), Some(0));
     let page = stdout_of(&output);
-    assert!(page.contains(".TH agentctl 1"), "{page}");
+    assert_contains(&page, ".TH agentctl 1");
     assert!(page.contains("completions"));
 }
 
@@ -526,11 +522,8 @@ fn the_summary_says_who_a_paused_run_waits_for_and_resume_sums_up_the_whole_run(
     );
     // The next commands follow the summary.
     let after = &stderr[stderr.find("summary:").unwrap()..];
-    assert!(
-        after.contains("approve: agentctl approve T-154 --gate S"),
-        "{after}"
-    );
-    assert!(after.contains("then:    agentctl resume T-154"), "{after}");
+    assert_contains(&after, "approve: agentctl approve T-154 --gate S");
+    assert_contains(&after, "then:    agentctl resume T-154");
 
     project.expect_offline(&["approve", "T-154", "--by", "alice"], 0);
     let resumed = project.expect(&endpoint, &["resume", "T-154"], 0);
@@ -621,7 +614,7 @@ fn off_a_terminal_a_pending_model_call_prints_plain_heartbeat_lines_and_quiet_si
     let stderr = stderr_of(&quiet);
     assert_eq!(quiet.status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("waiting for the model"), "{stderr}");
-    assert!(stderr.contains("summary:"), "{stderr}");
+    assert_contains(&stderr, "summary:");
 }
 
 #[test]

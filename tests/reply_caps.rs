@@ -9,7 +9,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use agentctl_test_support::MockReply;
-use common::{mock, runtime, stderr_of, tool_call, tool_results, Project};
+use common::{assert_contains, mock, runtime, stderr_of, tool_call, tool_results, Project};
 use serde_json::json;
 
 /// Peak resident memory allowed to agentctl while an endpoint floods it.
@@ -76,7 +76,7 @@ fn assert_endless_reply_is_cut(stream: bool) {
     let endpoint = mock(&runtime, vec![MockReply::Endless]);
     let (code, stderr, peak_kib) = run_measuring_peak(&project, &endpoint.base_url());
     assert_eq!(code, Some(1), "{stderr}");
-    assert!(stderr.contains("max_reply_bytes"), "{stderr}");
+    assert_contains(&stderr, "max_reply_bytes");
     assert!(
         peak_kib > 0 && peak_kib < PEAK_RSS_LIMIT_KIB,
         "peak RSS {peak_kib} KiB"
@@ -117,11 +117,7 @@ fn a_reply_over_the_token_cap_ends_the_run() {
     // The mock reports about one completion token per four bytes: 25 here.
     let endpoint = mock(&runtime, vec![common::text(&"word ".repeat(20))]);
     let output = project.expect(&endpoint, &["run", "qa-engineer", "--task", "T-154"], 1);
-    assert!(
-        stderr_of(&output).contains("max_reply_tokens"),
-        "{}",
-        stderr_of(&output)
-    );
+    assert_contains(&stderr_of(&output), "max_reply_tokens");
     assert_eq!(project.events("model.error").len(), 1);
 }
 
@@ -143,11 +139,7 @@ fn a_reply_over_the_time_cap_ends_the_run() {
     let started = Instant::now();
     let output = project.expect(&endpoint, &["run", "qa-engineer", "--task", "T-154"], 1);
     assert!(started.elapsed() < Duration::from_secs(20));
-    assert!(
-        stderr_of(&output).contains("max_reply_seconds"),
-        "{}",
-        stderr_of(&output)
-    );
+    assert_contains(&stderr_of(&output), "max_reply_seconds");
 }
 
 #[test]
@@ -292,7 +284,7 @@ fn arguments_over_the_cap_are_denied_before_the_policy() {
     assert_eq!(denied[0]["details"]["rule"], "argument size");
     let requests = endpoint.chat_requests();
     let told = requests[1].body["messages"].to_string();
-    assert!(told.contains("max_tool_argument_bytes"), "{told}");
+    assert_contains(&told, "max_tool_argument_bytes");
 }
 
 #[test]
@@ -375,10 +367,10 @@ fn gate_evidence_is_cut_before_project_state() {
         "PROJECT_STATE.md grew by {}",
         state.len() as u64 - before
     );
-    assert!(state.contains("BEGIN"), "{state}");
+    assert_contains(&state, "BEGIN");
     let limits = project.events("limit.reached");
     assert_eq!(limits.len(), 1);
     assert_eq!(limits[0]["details"]["limit"], "max_gate_evidence_bytes");
     let told = endpoint.chat_requests()[1].body["messages"].to_string();
-    assert!(told.contains("max_gate_evidence_bytes"), "{told}");
+    assert_contains(&told, "max_gate_evidence_bytes");
 }

@@ -6,7 +6,8 @@ mod common;
 
 use agentctl_test_support::MockReply;
 use common::{
-    bash_call, mock, runtime, stderr_of, stdout_of, text, tool_call, tool_results, Project,
+    assert_contains, bash_call, mock, runtime, stderr_of, stdout_of, text, tool_call, tool_results,
+    Project,
 };
 use serde_json::json;
 
@@ -412,7 +413,7 @@ fn an_unreachable_endpoint_names_the_url() {
     project.edit_config(&[("max_retries = 2", "max_retries = 0")]);
     let output = project.expect_offline(&["run", "ops-devops", "--task", "T-154"], 1);
     let stderr = stderr_of(&output);
-    assert!(stderr.contains("127.0.0.1:9"), "{stderr}");
+    assert_contains(&stderr, "127.0.0.1:9");
     assert!(
         stderr.contains("OPENAI_BASE_URL") || stderr.contains("base_url"),
         "{stderr}"

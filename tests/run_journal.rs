@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use agentctl_test_support::{MockEndpoint, MockReply};
 use common::{
-    bash_call, mock, project_with_approval_rule, runtime, stderr_of, stdout_of, text, tool_call,
-    tool_results, wait_until, Project,
+    assert_contains, bash_call, mock, project_with_approval_rule, runtime, stderr_of, stdout_of,
+    text, tool_call, tool_results, wait_until, Project,
 };
 use serde_json::{json, Value};
 
@@ -212,7 +212,7 @@ fn a_torn_last_record_is_dropped_said_so_and_the_run_finishes() {
     let stderr = stderr_of(&resumed);
     assert_eq!(resumed.status.code(), Some(0), "{stderr}");
     assert_eq!(stdout_of(&resumed).trim(), "Deployed after the crash.");
-    assert!(stderr.contains("cut short by a crash"), "{stderr}");
+    assert_contains(&stderr, "cut short by a crash");
     let resumed_entries = project.events("run.resumed");
     assert_eq!(
         resumed_entries[0]["details"]["journal_torn_bytes"],
@@ -312,20 +312,16 @@ fn a_damaged_record_in_the_middle_stops_resume_naming_the_file() {
 
     let resumed = project.expect(&endpoint, &["resume", &run_id], 1);
     let stderr = stderr_of(&resumed);
-    assert!(stderr.contains("journal.log"), "{stderr}");
+    assert_contains(&stderr, "journal.log");
     assert!(
         stderr.contains("damaged at byte 0") && stderr.contains("checksum"),
         "{stderr}"
     );
-    assert!(stderr.contains("start a new run"), "{stderr}");
+    assert_contains(&stderr, "start a new run");
     assert_eq!(std::fs::read(&path).unwrap(), journal, "nothing rewritten");
     // `runs` lists the others and says which run it cannot read.
     let listed = project.agentctl().args(["runs"]).output().unwrap();
-    assert!(
-        stderr_of(&listed).contains("journal.log is damaged"),
-        "{}",
-        stderr_of(&listed)
-    );
+    assert_contains(&stderr_of(&listed), "journal.log is damaged");
     assert_eq!(project.read("AUDIT_LOG.md"), audit_before);
 }
 

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use agentctl_test_support::{MockEndpoint, MockReply};
 use common::{
-    bash_call, mock, project_with_approval_rule, runtime, stderr_of, stdout_of, text, wait_until,
-    Project,
+    assert_contains, bash_call, mock, project_with_approval_rule, runtime, stderr_of, stdout_of,
+    text, wait_until, Project,
 };
 
 /// `agentctl ARGS` in the project, started in the background with a clean environment.
@@ -230,11 +230,7 @@ fn a_decision_is_taken_once_and_needs_a_name() {
     );
     paused_run(&project, &endpoint);
     let nameless = project.expect_offline(&["approve", "T-154", "--by", "  "], 2);
-    assert!(
-        stderr_of(&nameless).contains("--by is empty"),
-        "{}",
-        stderr_of(&nameless)
-    );
+    assert_contains(&stderr_of(&nameless), "--by is empty");
 
     project.expect_offline(&["approve", "T-154", "--by", "bob", "--note", "checked"], 0);
     for (verb, extra) in [
@@ -242,11 +238,7 @@ fn a_decision_is_taken_once_and_needs_a_name() {
         ("reject", "--reason=changed my mind"),
     ] {
         let twice = project.expect_offline(&[verb, "T-154", "--by", "alice", extra], 2);
-        assert!(
-            stderr_of(&twice).contains("was already approved by bob"),
-            "{}",
-            stderr_of(&twice)
-        );
+        assert_contains(&stderr_of(&twice), "was already approved by bob");
     }
     let approved = project.events("gate.approved");
     assert_eq!(approved.len(), 1, "one decision recorded");
@@ -367,11 +359,8 @@ fn runs_show_gives_the_approver_the_full_pending_action_and_runs_filters() {
     paused_run(&project, &endpoint);
     let shown = project.expect_offline(&["runs", "show", "T-154"], 0);
     let text = stdout_of(&shown);
-    assert!(text.contains("waiting for a human at S08"), "{text}");
-    assert!(
-        text.contains("\"command\": \"echo approved >> deploy/marker.txt\""),
-        "{text}"
-    );
+    assert_contains(&text, "waiting for a human at S08");
+    assert_contains(&text, "\"command\": \"echo approved >> deploy/marker.txt\"");
     let json_output = project
         .agentctl()
         .args(["runs", "show", "T-154", "--json"])

@@ -13,7 +13,9 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use agentctl_test_support::{MockEndpoint, MockReply};
-use common::{bash_call, mock, runtime, stderr_of, text, tool_call, tool_results, Project};
+use common::{
+    assert_contains, bash_call, mock, runtime, stderr_of, text, tool_call, tool_results, Project,
+};
 use serde_json::json;
 
 const PARENT_SECRET: &str = "sk-parent-secret-0123456789";
@@ -533,10 +535,10 @@ fn use_aws_runs_inside_the_sandbox_with_network_and_no_secrets() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
     let requests = endpoint.chat_requests();
     let sent = requests.last().unwrap().body["messages"].to_string();
-    assert!(sent.contains("args=ecs describe-services"), "{sent}");
-    assert!(sent.contains("openai=unset"), "{sent}");
-    assert!(sent.contains("log-protected"), "{sent}");
-    assert!(sent.contains("home=/"), "{sent}");
+    assert_contains(&sent, "args=ecs describe-services");
+    assert_contains(&sent, "openai=unset");
+    assert_contains(&sent, "log-protected");
+    assert_contains(&sent, "home=/");
     assert!(!sent.contains(PARENT_SECRET));
     assert!(!project.read("AUDIT_LOG.md").contains("EVIL"));
     let result = &project.events("tool.result")[0]["details"]["sandbox"];

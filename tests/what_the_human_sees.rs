@@ -6,7 +6,7 @@
 mod common;
 
 use agentctl_test_support::MockReply;
-use common::{bash_call, mock, runtime, stderr_of, text, tool_call, Project};
+use common::{assert_contains, bash_call, mock, runtime, stderr_of, text, tool_call, Project};
 use serde_json::json;
 
 /// Erase line, carriage return, cursor up, OSC 0 (window title), OSC 8 (hyperlink), OSC 52
@@ -135,15 +135,15 @@ mod terminal {
                 .any(|line| line.starts_with("  allowed  execute_bash echo")),
             "a forged allowed line:\n{output}"
         );
-        assert!(output.contains("\\u{202e}txt.exe"), "{output}");
-        assert!(
-            output.contains("  DENIED   fs_read missing \\u{202e}\\u{9b}2K.txt\r\n"),
-            "{output}"
+        assert_contains(&output, "\\u{202e}txt.exe");
+        assert_contains(
+            &output,
+            "  DENIED   fs_read missing \\u{202e}\\u{9b}2K.txt\r\n",
         );
         // The final answer keeps its lines and shows the rest escaped.
         assert!(output.contains("Done.\r\n"));
         assert!(output.contains("  allowed  fs_read docs/hostile.txt\r\n"));
-        assert!(output.contains(VISIBLE), "{output}");
+        assert_contains(&output, VISIBLE);
         assert!(output.contains("second line"));
 
         let (shown, code) = on_terminal(&project, None, &["audit", "show"]);
@@ -153,10 +153,7 @@ mod terminal {
             .lines()
             .find(|line| line.contains("tool.denied"))
             .unwrap_or_else(|| panic!("no tool.denied entry:\n{shown}"));
-        assert!(
-            denied.contains("␛[2K␍  allowed  execute_bash echo safe"),
-            "{denied}"
-        );
+        assert_contains(&denied, "␛[2K␍  allowed  execute_bash echo safe");
         assert!(
             !shown.lines().any(|line| line.starts_with("  allowed")),
             "{shown}"
@@ -207,15 +204,12 @@ mod terminal {
         let canonical = "{\"service\":\"ecs\",\"operation\":\"UpdateService\",\"parameters\":\
                          {\"cluster\":\"production\",\"desiredCount\":0,\"note\":\
                          \"\\r\\u001b[2Kharmless note \\u202e\\u009b1A\"}}";
-        assert!(
-            output.contains(&format!("wants to run use_aws {canonical}")),
-            "{output}"
-        );
+        assert_contains(&output, &format!("wants to run use_aws {canonical}"));
 
         let (runs, code) = on_terminal(&project, None, &["runs"]);
         assert_eq!(code, 0);
         assert_terminal_clean("runs", &runs);
-        assert!(runs.contains(canonical), "{runs}");
+        assert_contains(&runs, canonical);
 
         let (approved, code) = on_terminal(
             &project,
@@ -231,7 +225,7 @@ mod terminal {
         );
         assert_eq!(code, 0, "{approved}");
         assert_terminal_clean("approve", &approved);
-        assert!(approved.contains(canonical), "{approved}");
+        assert_contains(&approved, canonical);
         assert_audit_log_text_clean(&project);
     }
 
@@ -431,7 +425,7 @@ fn aws_credentials_and_held_secrets_never_reach_the_audit_log_or_the_next_reques
         "the short API key was not redacted"
     );
     let second = requests[1].body.to_string();
-    assert!(second.contains("assumed-role/deploy/s"), "{second}");
+    assert_contains(&second, "assumed-role/deploy/s");
     assert!(second.contains("SecretAccessKey"), "the key names stay");
 
     // The documented shapes in tool.allowed are redacted as JSON, and stay JSON.

@@ -140,12 +140,14 @@ impl Project {
 
     /// `agentctl ARGS` against `endpoint`, run to the end; asserts that it exited with `code`
     /// (the message shows its stdout and stderr).
+    #[track_caller]
     pub fn expect(&self, endpoint: &MockEndpoint, args: &[&str], code: i32) -> Output {
         expect_exit(self.agentctl_with(endpoint).args(args), code)
     }
 
     /// `agentctl ARGS` with no endpoint configured, run to the end; asserts that it exited with
     /// `code` (the message shows its stdout and stderr).
+    #[track_caller]
     pub fn expect_offline(&self, args: &[&str], code: i32) -> Output {
         expect_exit(self.agentctl().args(args), code)
     }
@@ -326,6 +328,7 @@ pub fn text(answer: &str) -> MockReply {
 
 /// Runs `command` to the end and asserts that it exited with `code`; the message shows its
 /// stdout and stderr.
+#[track_caller]
 pub fn expect_exit(command: &mut assert_cmd::Command, code: i32) -> Output {
     let shown = format!("{command:?}");
     let output = command.output().unwrap();
@@ -341,6 +344,7 @@ pub fn expect_exit(command: &mut assert_cmd::Command, code: i32) -> Output {
 
 /// The contents of the tool messages (the answers to tool calls) in a recorded request's body,
 /// in the order sent.
+#[track_caller]
 pub fn tool_results(body: &serde_json::Value) -> Vec<String> {
     body["messages"]
         .as_array()
@@ -369,6 +373,7 @@ pub fn offered_tools(body: &serde_json::Value) -> Vec<String> {
 
 /// Waits, checking every 20 ms for at most `limit`, until `ready` holds; fails if `child` ends
 /// first (it was to still be running then) or time runs out, naming `what` it waited for.
+#[track_caller]
 pub fn wait_until(
     what: &str,
     child: &mut std::process::Child,
@@ -393,6 +398,12 @@ pub fn interrupt(child: &std::process::Child) {
         .status()
         .unwrap();
     assert!(status.success(), "kill -INT {} failed", child.id());
+}
+
+/// Asserts that `text` contains `needle`; the message shows both.
+#[track_caller]
+pub fn assert_contains(text: &str, needle: &str) {
+    assert!(text.contains(needle), "`{needle}` is missing from:\n{text}");
 }
 
 pub fn stdout_of(output: &std::process::Output) -> String {
