@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{stderr_of, stdout_of, Project};
+use common::{expect_exit, stderr_of, stdout_of, Project};
 use serde_json::Value;
 
 const GOOD_PERSONA: &str = "---
@@ -454,8 +454,7 @@ fn lint_reports_several_problems_in_one_pass() {
         ),
     ]);
     let before = project.snapshot();
-    let output = project.agentctl().arg("lint").output().unwrap();
-    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    let output = expect_exit(project.agentctl().arg("lint"), 2);
     let stderr = stderr_of(&output);
     for expected in [
         "error: personas/shell.md:3: unknown tool `run_shell`\n",

@@ -810,15 +810,15 @@ fn piped_chat_prints_plain_progress_lines_while_the_model_works_and_a_summary_at
             Box::new(text("Slow but sure.")),
         )],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .env("AGENTCTL_PROGRESS_EVERY", "0.5")
-        .arg("chat")
-        .write_stdin("take your time\n")
-        .output()
-        .unwrap();
+    let output = expect_exit(
+        project
+            .agentctl_with(&endpoint)
+            .env("AGENTCTL_PROGRESS_EVERY", "0.5")
+            .arg("chat")
+            .write_stdin("take your time\n"),
+        0,
+    );
     let stderr = stderr_of(&output);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert_eq!(stdout_of(&output), "Slow but sure.\n");
     assert!(
         !output.stderr.contains(&0x1b) && !output.stderr.contains(&b'\r'),

@@ -8,7 +8,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use common::{assert_contains, seed, stderr_of, stdout_of, Project, REPOSITORY};
+use common::{assert_contains, expect_exit, seed, stderr_of, stdout_of, Project, REPOSITORY};
 use serde_json::{json, Value};
 
 fn json_of(output: &std::process::Output) -> Value {
@@ -204,8 +204,7 @@ fn init_scaffolds_a_project_that_lints_clean_and_lists_the_team() {
 #[test]
 fn init_into_the_current_directory_when_no_directory_is_given() {
     let project = Project::with_files(&[]);
-    let output = project.agentctl().arg("init").output().unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = expect_exit(project.agentctl().arg("init"), 0);
     // No `cd .` in the next step.
     assert_eq!(
         stderr_of(&output),
@@ -213,8 +212,7 @@ fn init_into_the_current_directory_when_no_directory_is_given() {
     );
     assert!(project.path("agentctl.toml").is_file());
     assert!(project.path("personas/qa-engineer.md").is_file());
-    let lint = project.agentctl().arg("lint").output().unwrap();
-    assert_eq!(lint.status.code(), Some(0), "{}", stderr_of(&lint));
+    expect_exit(project.agentctl().arg("lint"), 0);
 }
 
 #[test]
@@ -372,8 +370,7 @@ fn seeds_are_listed_with_their_names_formats_and_kinds() {
     assert_eq!(manager["format"], "canonical");
     assert_eq!(manager["prefix"], "[RM]");
 
-    let table = project.agentctl().arg("personas").output().unwrap();
-    assert_eq!(table.status.code(), Some(0));
+    let table = expect_exit(project.agentctl().arg("personas"), 0);
     let table = stdout_of(&table);
     assert!(table.starts_with("NAME "), "{table}");
     assert!(
@@ -742,21 +739,21 @@ fn prompt_with_every_variable_is_complete_deterministic_and_notes_skipped_includ
 #[test]
 fn prompt_sources_map_every_span_to_its_file() {
     let project = role_prompt_project();
-    let plain = project
-        .agentctl()
-        .args(["prompt", "devops-engineer"])
-        .args(var_flags())
-        .output()
-        .unwrap();
-    assert_eq!(plain.status.code(), Some(0), "{}", stderr_of(&plain));
+    let plain = expect_exit(
+        project
+            .agentctl()
+            .args(["prompt", "devops-engineer"])
+            .args(var_flags()),
+        0,
+    );
     let text = stdout_of(&plain);
-    let output = project
-        .agentctl()
-        .args(["prompt", "devops-engineer", "--sources"])
-        .args(var_flags())
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = expect_exit(
+        project
+            .agentctl()
+            .args(["prompt", "devops-engineer", "--sources"])
+            .args(var_flags()),
+        0,
+    );
     let sources = stdout_of(&output);
 
     let mut covered = 0;
@@ -858,13 +855,13 @@ fn prompt_json_carries_the_text_its_digest_and_its_sources() {
 fn an_optional_workspace_include_that_exists_is_included() {
     let project = role_prompt_project();
     project.write("tickets.md", "TICKET-1: ship it\n");
-    let output = project
-        .agentctl()
-        .args(["prompt", "devops-engineer"])
-        .args(var_flags())
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = expect_exit(
+        project
+            .agentctl()
+            .args(["prompt", "devops-engineer"])
+            .args(var_flags()),
+        0,
+    );
     assert!(stdout_of(&output).contains("- TICKET-1: ship it\n"));
     let stderr = stderr_of(&output);
     assert!(!stderr.contains("/branch/tickets.md"), "{stderr}");

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{assert_contains, mock, runtime, stderr_of, stdout_of, text, Project};
+use common::{assert_contains, expect_exit, mock, runtime, stderr_of, stdout_of, text, Project};
 
 /// The example project where `persona` asks for a model the mock does not serve (`smollm3`,
 /// one letter off the `smollm2` it does serve).
@@ -46,14 +46,14 @@ fn chat_checks_the_models_it_can_reach_at_the_start_and_a_switched_to_persona_wh
     let runtime = runtime();
     let project = project_where_model_is_unknown_for("release-manager");
     let endpoint = mock(&runtime, vec![text("never sent")]);
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["chat", "ops-devops"])
-        .write_stdin("hello\n")
-        .output()
-        .unwrap();
+    let output = expect_exit(
+        project
+            .agentctl_with(&endpoint)
+            .args(["chat", "ops-devops"])
+            .write_stdin("hello\n"),
+        2,
+    );
     let stderr = stderr_of(&output);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert_contains(
         &stderr,
         "did you mean `smollm2`? (the model of release-manager)",
@@ -64,14 +64,14 @@ fn chat_checks_the_models_it_can_reach_at_the_start_and_a_switched_to_persona_wh
     // orch-planner is reached by no handoff: the session starts, and switching to it is refused.
     let project = project_where_model_is_unknown_for("orch-planner");
     let endpoint = mock(&runtime, vec![text("Still ops-devops.")]);
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["chat", "ops-devops"])
-        .write_stdin("/switch orch-planner\nwho are you?\n")
-        .output()
-        .unwrap();
+    let output = expect_exit(
+        project
+            .agentctl_with(&endpoint)
+            .args(["chat", "ops-devops"])
+            .write_stdin("/switch orch-planner\nwho are you?\n"),
+        0,
+    );
     let stderr = stderr_of(&output);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert_contains(
         &stderr,
         "did you mean `smollm2`? (the model of orch-planner)",

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use agentctl_test_support::MockReply;
 use common::{
-    assert_contains, bash_call, mock, runtime, stderr_of, stdout_of, text, tool_call, Project,
+    assert_contains, bash_call, expect_exit, mock, runtime, stderr_of, stdout_of, text, tool_call,
+    Project,
 };
 use serde_json::json;
 
@@ -119,14 +120,14 @@ fn clicolor_force_colours_a_pipe_and_no_color_wins_over_it() {
     let runtime = runtime();
     let project = project();
     let endpoint = mock(&runtime, scripted_run());
-    let output = project
-        .agentctl_with(&endpoint)
-        .env("CLICOLOR_FORCE", "1")
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
+    let output = expect_exit(
+        project
+            .agentctl_with(&endpoint)
+            .env("CLICOLOR_FORCE", "1")
+            .args(["run", "ops-devops", "--task", "T-154"]),
+        0,
+    );
     let stderr = stderr_of(&output);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
     let denied = stderr
         .lines()
         .find(|line| line.contains("DENIED"))
@@ -141,14 +142,14 @@ fn clicolor_force_colours_a_pipe_and_no_color_wins_over_it() {
 
     let project = self::project();
     let endpoint = mock(&runtime, scripted_run());
-    let output = project
-        .agentctl_with(&endpoint)
-        .env("CLICOLOR_FORCE", "1")
-        .env("NO_COLOR", "1")
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0));
+    let output = expect_exit(
+        project
+            .agentctl_with(&endpoint)
+            .env("CLICOLOR_FORCE", "1")
+            .env("NO_COLOR", "1")
+            .args(["run", "ops-devops", "--task", "T-154"]),
+        0,
+    );
     assert!(
         !output.stderr.contains(&0x1b),
         "{}",
@@ -187,14 +188,14 @@ fn verbose_traces_endpoint_requests_and_policy_decisions_without_the_key() {
     let project = project();
     let endpoint = mock(&runtime, scripted_run());
     let key = "sk-test-0123456789abcdef-secret";
-    let output = project
-        .agentctl_with(&endpoint)
-        .env("OPENAI_API_KEY", key)
-        .args(["-v", "run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
+    let output = expect_exit(
+        project
+            .agentctl_with(&endpoint)
+            .env("OPENAI_API_KEY", key)
+            .args(["-v", "run", "ops-devops", "--task", "T-154"]),
+        0,
+    );
     let stderr = stderr_of(&output);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
     let request = stderr
         .lines()
         .find(|line| line.contains("endpoint request"))
@@ -341,8 +342,7 @@ fn bash_completion_parses_and_names_every_subcommand() {
 #[test]
 fn man_prints_a_manual_page() {
     let project = Project::example();
-    let output = project.agentctl().arg("man").output().unwrap();
-    assert_eq!(output.status.code(), Some(0));
+    let output = expect_exit(project.agentctl().arg("man"), 0);
     let page = stdout_of(&output);
     assert_contains(&page, ".TH agentctl 1");
     assert!(page.contains("completions"));

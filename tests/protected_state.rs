@@ -7,8 +7,8 @@
 mod common;
 
 use common::{
-    assert_contains, bash_call, handoff, mock, offered_tools, runtime, stderr_of, stdout_of, text,
-    tool_call, Project,
+    assert_contains, bash_call, expect_exit, handoff, mock, offered_tools, runtime, stderr_of,
+    stdout_of, text, tool_call, Project,
 };
 use serde_json::json;
 
@@ -530,13 +530,13 @@ fn gate_report_in_a_chat_without_a_task_records_nothing() {
             text("ok"),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["chat", "qa-engineer"])
-        .write_stdin("report S06 please\n")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    expect_exit(
+        project
+            .agentctl_with(&endpoint)
+            .args(["chat", "qa-engineer"])
+            .write_stdin("report S06 please\n"),
+        0,
+    );
     assert_eq!(project.read("PROJECT_STATE.md"), state_before);
     assert!(project.events("gate.reported").is_empty());
     let id = &call_ids(&project, "gate_report")[0];
@@ -586,13 +586,15 @@ fn aws_configure_is_not_a_service_under_a_wildcard() {
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .env("PATH", path)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    expect_exit(
+        project.agentctl_with(&endpoint).env("PATH", path).args([
+            "run",
+            "ops-devops",
+            "--task",
+            "T-154",
+        ]),
+        0,
+    );
     // Only the real service ran: one mark, and only its answer carries the CLI's output.
     let ran = std::fs::read_to_string(&mark).unwrap();
     assert_eq!(ran.lines().count(), 1, "{ran}");

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use agentctl_test_support::{MockEndpoint, MockReply};
 use common::{
-    assert_contains, bash_call, mock, project_with_approval_rule, runtime, stderr_of, stdout_of,
-    text, wait_until, Project,
+    assert_contains, bash_call, expect_exit, mock, project_with_approval_rule, runtime, stderr_of,
+    stdout_of, text, wait_until, Project,
 };
 
 /// `agentctl ARGS` in the project, started in the background with a clean environment.
@@ -257,13 +257,13 @@ fn the_os_user_is_taken_from_the_uid_not_from_user() {
         vec![bash_call("echo approved >> deploy/marker.txt")],
     );
     paused_run(&project, &endpoint);
-    let approve = project
-        .agentctl()
-        .env("USER", "forged-user")
-        .args(["approve", "T-154", "--by", "bob"])
-        .output()
-        .unwrap();
-    assert_eq!(approve.status.code(), Some(0), "{}", stderr_of(&approve));
+    expect_exit(
+        project
+            .agentctl()
+            .env("USER", "forged-user")
+            .args(["approve", "T-154", "--by", "bob"]),
+        0,
+    );
     let os_user = project.events("gate.approved")[0]["details"]["os_user"]
         .as_str()
         .unwrap()

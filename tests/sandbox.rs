@@ -14,7 +14,8 @@ use std::time::Duration;
 
 use agentctl_test_support::{MockEndpoint, MockReply};
 use common::{
-    assert_contains, bash_call, mock, runtime, stderr_of, text, tool_call, tool_results, Project,
+    assert_contains, bash_call, expect_exit, mock, runtime, stderr_of, text, tool_call,
+    tool_results, Project,
 };
 use serde_json::json;
 
@@ -522,17 +523,17 @@ fn use_aws_runs_inside_the_sandbox_with_network_and_no_secrets() {
             text("done"),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .env("OPENAI_API_KEY", PARENT_SECRET)
-        .env(
-            "PATH",
-            format!("{}:/usr/bin:/bin", project.path("bin").display()),
-        )
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    expect_exit(
+        project
+            .agentctl_with(&endpoint)
+            .env("OPENAI_API_KEY", PARENT_SECRET)
+            .env(
+                "PATH",
+                format!("{}:/usr/bin:/bin", project.path("bin").display()),
+            )
+            .args(["run", "ops-devops", "--task", "T-154"]),
+        0,
+    );
     let requests = endpoint.chat_requests();
     let sent = requests.last().unwrap().body["messages"].to_string();
     assert_contains(&sent, "args=ecs describe-services");
