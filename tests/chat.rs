@@ -46,12 +46,7 @@ fn prompt_of(project: &Project, persona: &str, task: &str) -> String {
 
 /// The only chat session of the project, from `agentctl runs --json`.
 fn only_session(project: &Project) -> Value {
-    let output = project
-        .agentctl()
-        .args(["runs", "--json"])
-        .output()
-        .unwrap();
-    let rows: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+    let rows: Vec<Value> = project.expect_json(&["runs", "--json"]);
     let sessions: Vec<Value> = rows
         .into_iter()
         .filter(|row| row["kind"] == "chat")

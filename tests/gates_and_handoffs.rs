@@ -291,12 +291,7 @@ fn a_call_matching_an_approve_rule_pauses_and_runs_exactly_once_after_approval()
         .unwrap()
         .contains("echo approved"));
 
-    let runs = project
-        .agentctl()
-        .args(["runs", "--json"])
-        .output()
-        .unwrap();
-    let runs: serde_json::Value = serde_json::from_slice(&runs.stdout).unwrap();
+    let runs: serde_json::Value = project.expect_json(&["runs", "--json"]);
     assert_eq!(runs[0]["status"], "paused");
 
     let wrong_call = project

@@ -356,12 +356,7 @@ fn a_server_declared_in_a_persona_table_serves_that_persona_only() {
         "{offered:?}"
     );
 
-    let list = project
-        .agentctl()
-        .args(["mcp", "list", "--json"])
-        .output()
-        .unwrap();
-    let servers: Value = serde_json::from_slice(&list.stdout).unwrap();
+    let servers: Value = project.expect_json(&["mcp", "list", "--json"]);
     let crashing = servers
         .as_array()
         .unwrap()
@@ -436,14 +431,12 @@ fn mcp_list_and_tools_show_what_each_persona_may_use() {
         &git_server(&dir),
         r#"{allow: ["git:git_status"], approve: ["git:git_create_branch"], deny: ["git:git_commit"]}"#,
     );
-    let list = project.expect_offline(&["mcp", "list", "--json"], 0);
-    let servers: Value = serde_json::from_slice(&list.stdout).unwrap();
+    let servers: Value = project.expect_json(&["mcp", "list", "--json"]);
     assert_eq!(servers[0]["name"], "git");
     assert_eq!(servers[0]["transport"], "stdio");
     assert_eq!(servers[0]["personas"], json!(["repo-steward"]));
 
-    let tools = project.expect_offline(&["mcp", "tools", "git", "--json"], 0);
-    let tools: Value = serde_json::from_slice(&tools.stdout).unwrap();
+    let tools: Value = project.expect_json(&["mcp", "tools", "git", "--json"]);
     let decision = |name: &str| -> String {
         tools
             .as_array()
@@ -464,12 +457,7 @@ fn mcp_list_and_tools_show_what_each_persona_may_use() {
     assert_contains(&stderr_of(&unknown), "configured: git");
 
     // `show` carries the persona's MCP rules in its effective policy.
-    let show = project
-        .agentctl()
-        .args(["show", "repo-steward", "--json"])
-        .output()
-        .unwrap();
-    let shown: Value = serde_json::from_slice(&show.stdout).unwrap();
+    let shown: Value = project.expect_json(&["show", "repo-steward", "--json"]);
     assert_eq!(
         shown["effective_policy"]["mcp"]["approve"],
         json!(["git:git_create_branch"])

@@ -95,12 +95,8 @@ fn a_run_sends_the_assembled_prompt_the_task_and_only_the_personas_tools() {
 
     let started = project.events("run.started");
     assert_eq!(started.len(), 1);
-    let prompt_json = project
-        .agentctl()
-        .args(["prompt", "ops-devops", "--task", "T-154", "--json"])
-        .output()
-        .unwrap();
-    let prompt_json: serde_json::Value = serde_json::from_slice(&prompt_json.stdout).unwrap();
+    let prompt_json: serde_json::Value =
+        project.expect_json(&["prompt", "ops-devops", "--task", "T-154", "--json"]);
     assert_eq!(
         started[0]["details"]["prompt_sha256"],
         prompt_json["sha256"]

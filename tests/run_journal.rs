@@ -128,8 +128,7 @@ fn a_run_saves_to_its_journal_and_runs_show_replays_it() {
     );
     // `runs show` replays the journal: it knows about the read.
     let run_id = run_dir.file_name().unwrap().to_str().unwrap().to_owned();
-    let shown = project.expect_offline(&["runs", "show", &run_id, "--json"], 0);
-    let shown: Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let shown: Value = project.expect_json(&["runs", "show", &run_id, "--json"]);
     assert_eq!(shown["tool_calls"], 1, "{shown}");
 }
 
@@ -185,12 +184,7 @@ fn a_tool_turn_is_saved_once_reply_and_answers_together() {
         .to_str()
         .unwrap()
         .to_owned();
-    let shown = project
-        .agentctl()
-        .args(["runs", "show", &run_id, "--json"])
-        .output()
-        .unwrap();
-    let shown: Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let shown: Value = project.expect_json(&["runs", "show", &run_id, "--json"]);
     assert_eq!(shown["tool_calls"], 3, "{shown}");
 }
 

@@ -31,8 +31,7 @@ fn spawn(project: &Project, endpoint: &MockEndpoint, args: &[&str], stdin: Stdio
 const WAIT_LIMIT: Duration = Duration::from_secs(20);
 
 fn runs_json(project: &Project) -> serde_json::Value {
-    let output = project.expect_offline(&["runs", "--json"], 0);
-    serde_json::from_slice(&output.stdout).unwrap()
+    project.expect_json(&["runs", "--json"])
 }
 
 fn run_state_bytes(project: &Project, run_id: &str) -> Vec<u8> {
@@ -206,12 +205,7 @@ fn a_driver_killed_with_sigkill_shows_as_interrupted_and_resume_takes_it_over() 
         runs[0]["driven"], false,
         "the OS released the killed holder's lock"
     );
-    let shown = project
-        .agentctl()
-        .args(["runs", "show", &run_id, "--json"])
-        .output()
-        .unwrap();
-    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let shown: serde_json::Value = project.expect_json(&["runs", "show", &run_id, "--json"]);
     assert_eq!(shown["status"], "interrupted");
 
     let resumed = project.expect(&endpoint, &["resume", "T-154"], 0);
@@ -361,12 +355,7 @@ fn runs_show_gives_the_approver_the_full_pending_action_and_runs_filters() {
     let text = stdout_of(&shown);
     assert_contains(&text, "waiting for a human at S08");
     assert_contains(&text, "\"command\": \"echo approved >> deploy/marker.txt\"");
-    let json_output = project
-        .agentctl()
-        .args(["runs", "show", "T-154", "--json"])
-        .output()
-        .unwrap();
-    let review: serde_json::Value = serde_json::from_slice(&json_output.stdout).unwrap();
+    let review: serde_json::Value = project.expect_json(&["runs", "show", "T-154", "--json"]);
     let digest = review["pending"]["digest"].as_str().unwrap();
     assert_eq!(digest.len(), 64);
     assert!(text.contains(digest), "the digest is printed in full");

@@ -152,6 +152,19 @@ impl Project {
         expect_exit(self.agentctl().args(args), code)
     }
 
+    /// The JSON that `agentctl ARGS` (a `--json` command, no endpoint) prints; asserts that it
+    /// exited with 0 and printed JSON of that shape.
+    #[track_caller]
+    pub fn expect_json<T: serde::de::DeserializeOwned>(&self, args: &[&str]) -> T {
+        let output = self.expect_offline(args, 0);
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+            panic!(
+                "agentctl {args:?} printed no such JSON ({error}): {}",
+                stdout_of(&output)
+            )
+        })
+    }
+
     /// `agentctl` against `endpoint` as a plain process, for a test that starts it in the
     /// background (to wait for, signal or kill it): the same clean environment as
     /// [`Project::agentctl`]; the caller sets the arguments and where its output goes.
