@@ -35,13 +35,7 @@ fn system_prompt(request: &agentctl_test_support::RecordedRequest) -> String {
 }
 
 fn prompt_of(project: &Project, persona: &str, task: &str) -> String {
-    let output = project
-        .agentctl()
-        .args(["prompt", persona, "--task", task])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr_of(&output));
-    stdout_of(&output)
+    stdout_of(&project.expect_offline(&["prompt", persona, "--task", task], 0))
 }
 
 /// The only chat session of the project, from `agentctl runs --json`.

@@ -190,23 +190,10 @@ fn a_production_task_waits_for_s08_before_devops_starts_then_approve_and_resume(
     );
     assert_eq!(project.events("gate.pending").len(), 1);
 
-    let wrong = project
-        .agentctl()
-        .args(["approve", "T-155", "--gate", "S08", "--by", "mallory"])
-        .output()
-        .unwrap();
-    assert_eq!(wrong.status.code(), Some(2), "mallory is not an approver");
-    let early = project
-        .agentctl_with(&endpoint)
-        .args(["resume", "T-155"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        early.status.code(),
-        Some(3),
-        "still waiting: {}",
-        stderr_of(&early)
-    );
+    // Mallory is not an approver.
+    project.expect_offline(&["approve", "T-155", "--gate", "S08", "--by", "mallory"], 2);
+    // Still waiting.
+    project.expect(&endpoint, &["resume", "T-155"], 3);
 
     project.expect_offline(
         &[
@@ -255,17 +242,8 @@ fn a_stage_command_with_env_production_needs_s08_too() {
         ],
         3,
     );
-    let staging = project
-        .agentctl_with(&endpoint)
-        .args(["run", "deployment-plan", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        staging.status.code(),
-        Some(0),
-        "staging needs no S08: {}",
-        stderr_of(&staging)
-    );
+    // Staging needs no S08.
+    project.expect(&endpoint, &["run", "deployment-plan", "--task", "T-154"], 0);
 }
 
 #[test]
@@ -294,15 +272,10 @@ fn a_call_matching_an_approve_rule_pauses_and_runs_exactly_once_after_approval()
     let runs: serde_json::Value = project.expect_json(&["runs", "--json"]);
     assert_eq!(runs[0]["status"], "paused");
 
-    let wrong_call = project
-        .agentctl()
-        .args(["approve", "T-154", "--by", "alice", "--call", "deadbeef"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        wrong_call.status.code(),
-        Some(2),
-        "an approval for a different call is refused"
+    // An approval for a different call is refused.
+    project.expect_offline(
+        &["approve", "T-154", "--by", "alice", "--call", "deadbeef"],
+        2,
     );
 
     project.expect_offline(&["approve", "T-154", "--gate", "S08", "--by", "bob"], 0);

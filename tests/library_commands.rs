@@ -312,13 +312,7 @@ fn seed_project() -> Project {
 #[test]
 fn seeds_are_listed_with_their_names_formats_and_kinds() {
     let project = seed_project();
-    let rows = json_of(
-        &project
-            .agentctl()
-            .args(["personas", "--json"])
-            .output()
-            .unwrap(),
-    );
+    let rows: Value = project.expect_json(&["personas", "--json"]);
     let names: Vec<&str> = rows
         .as_array()
         .unwrap()
@@ -411,13 +405,7 @@ fn show_role_sheet_resolves_the_handoff_by_prefix_and_keeps_templates_and_comman
         "{text}"
     );
 
-    let json = json_of(
-        &project
-            .agentctl()
-            .args(["show", "devops", "--json"])
-            .output()
-            .unwrap(),
-    );
+    let json: Value = project.expect_json(&["show", "devops", "--json"]);
     let handoff = &json["persona"]["handoffs"][0];
     assert_eq!(handoff["written"], "Release Manager [RM]");
     assert_eq!(handoff["resolved"], "release-manager");
@@ -430,13 +418,7 @@ fn show_role_sheet_resolves_the_handoff_by_prefix_and_keeps_templates_and_comman
 #[test]
 fn show_agent_front_matter_as_json_keeps_its_lists_and_tools() {
     let project = seed_project();
-    let json = json_of(
-        &project
-            .agentctl()
-            .args(["show", "devops-engineer", "--json"])
-            .output()
-            .unwrap(),
-    );
+    let json: Value = project.expect_json(&["show", "devops-engineer", "--json"]);
     let persona = &json["persona"];
     assert_eq!(persona["name"], "devops-engineer");
     assert_eq!(persona["kind"], "persona");
@@ -517,13 +499,7 @@ fn show_stage_command_lists_its_parameter_and_when_it_is_production() {
         "Tools offered (as devops): fs_read, fs_list, handoff\n",
     );
 
-    let json = json_of(
-        &project
-            .agentctl()
-            .args(["show", "deployment-plan", "--json"])
-            .output()
-            .unwrap(),
-    );
+    let json: Value = project.expect_json(&["show", "deployment-plan", "--json"]);
     let command = &json["persona"]["command"];
     assert_eq!(
         command["params"],
@@ -903,19 +879,13 @@ fn a_stage_command_prompt_is_its_role_then_its_instructions() {
         "the role's context comes before the command: {text}"
     );
 
-    let json = json_of(
-        &project
-            .agentctl()
-            .args([
-                "prompt",
-                "deployment-plan",
-                "--param",
-                "env=production",
-                "--json",
-            ])
-            .output()
-            .unwrap(),
-    );
+    let json: Value = project.expect_json(&[
+        "prompt",
+        "deployment-plan",
+        "--param",
+        "env=production",
+        "--json",
+    ]);
     assert_eq!(json["persona"], "ops-devops");
     assert_eq!(json["command"], "deployment-plan");
     assert_eq!(json["text"].as_str().unwrap(), text);
@@ -970,13 +940,7 @@ fn a_missing_required_parameter_is_bad_input() {
 #[test]
 fn lint_json_reports_counts_and_no_diagnostics_for_the_example() {
     let project = Project::example();
-    let json = json_of(
-        &project
-            .agentctl()
-            .args(["lint", "--json"])
-            .output()
-            .unwrap(),
-    );
+    let json: Value = project.expect_json(&["lint", "--json"]);
     assert_eq!(
         json,
         json!({
