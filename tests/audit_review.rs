@@ -236,13 +236,13 @@ fn audit_show_has_dates_notes_reasons_time_filters_and_run_prefixes() {
         .lines()
         .find(|line| line.contains("gate.approved"))
         .unwrap();
-    assert_contains(&approved, "approved by alice");
-    assert_contains(&approved, "note: change window 14:00");
+    assert_contains(approved, "approved by alice");
+    assert_contains(approved, "note: change window 14:00");
     let rejected = all
         .lines()
         .find(|line| line.contains("gate.rejected"))
         .unwrap();
-    assert_contains(&rejected, "reason: no rollback plan");
+    assert_contains(rejected, "reason: no rollback plan");
     // A date column: `#1     2026-11-26 19:33:06 …`.
     let first = all.lines().next().unwrap();
     let date = first.split_whitespace().nth(1).unwrap();

@@ -170,7 +170,7 @@ fn a_model_handoff_switches_the_persona_with_a_banner_and_the_session_goes_on() 
     );
     let packet = &turns(&requests[1])[1].1;
     assert!(packet.starts_with("Task T-154"), "{packet}");
-    assert_contains(&packet, "Staging rollout of 1.2.0 is next.");
+    assert_contains(packet, "Staging rollout of 1.2.0 is next.");
     // The second message goes to ops-devops, with ops-devops's tools.
     assert!(turns(&requests[2]).contains(&("user".to_owned(), "What is in deploy?".to_owned())));
     assert_eq!(
@@ -414,10 +414,10 @@ fn ctrl_c_while_waiting_for_input_exits_130_and_the_session_resumes_with_its_his
     // The summary says how it ended, and what the session did so far.
     let summary = &stderr[stderr.find("summary: session ").expect(&stderr)..];
     assert_contains(
-        &summary,
+        summary,
         "\n  interrupted: stopped by Ctrl-C; the session is saved\n",
     );
-    assert_contains(&summary, "\n  turns: 1, handoffs: 0");
+    assert_contains(summary, "\n  turns: 1, handoffs: 0");
 
     let resumed = chat(
         &project,

@@ -57,7 +57,7 @@ fn a_task_moves_from_qa_to_devops_to_release_with_packets_not_transcripts() {
     assert_eq!(first_of_devops.len(), 2);
     let briefing = first_of_devops[1]["content"].as_str().unwrap();
     assert!(briefing.starts_with("Task T-154"), "{briefing}");
-    assert_contains(&briefing, "QA passed; ready to deploy");
+    assert_contains(briefing, "QA passed; ready to deploy");
     assert!(
         !briefing.contains("3 tests, 0 failures"),
         "the sender's transcript must not leak: {briefing}"

@@ -853,7 +853,7 @@ fn ops_devops_opening() -> String {
         std::fs::read_to_string(Path::new(REPOSITORY).join("personas/ops-devops.md")).unwrap();
     let body = text.splitn(3, "---\n").nth(2).unwrap();
     let paragraph = body.split("\n\n").next().unwrap();
-    assert_contains(&paragraph, "{{PROJECT_NAME}}");
+    assert_contains(paragraph, "{{PROJECT_NAME}}");
     paragraph.replace("{{PROJECT_NAME}}", "shopfront")
 }
 

@@ -200,13 +200,13 @@ fn verbose_traces_endpoint_requests_and_policy_decisions_without_the_key() {
         .lines()
         .find(|line| line.contains("endpoint request"))
         .unwrap_or_else(|| panic!("no endpoint request line:\n{stderr}"));
-    assert_contains(&request, "method=POST");
+    assert_contains(request, "method=POST");
     assert!(
         request.contains(&format!("url={}/chat/completions", endpoint.base_url())),
         "{request}"
     );
-    assert_contains(&request, "status=200");
-    assert_contains(&request, "elapsed_ms=");
+    assert_contains(request, "status=200");
+    assert_contains(request, "elapsed_ms=");
     assert!(
         stderr
             .lines()
@@ -522,8 +522,8 @@ fn the_summary_says_who_a_paused_run_waits_for_and_resume_sums_up_the_whole_run(
     );
     // The next commands follow the summary.
     let after = &stderr[stderr.find("summary:").unwrap()..];
-    assert_contains(&after, "approve: agentctl approve T-154 --gate S");
-    assert_contains(&after, "then:    agentctl resume T-154");
+    assert_contains(after, "approve: agentctl approve T-154 --gate S");
+    assert_contains(after, "then:    agentctl resume T-154");
 
     project.expect_offline(&["approve", "T-154", "--by", "alice"], 0);
     let resumed = project.expect(&endpoint, &["resume", "T-154"], 0);

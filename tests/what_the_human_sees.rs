@@ -153,7 +153,7 @@ mod terminal {
             .lines()
             .find(|line| line.contains("tool.denied"))
             .unwrap_or_else(|| panic!("no tool.denied entry:\n{shown}"));
-        assert_contains(&denied, "␛[2K␍  allowed  execute_bash echo safe");
+        assert_contains(denied, "␛[2K␍  allowed  execute_bash echo safe");
         assert!(
             !shown.lines().any(|line| line.starts_with("  allowed")),
             "{shown}"
