@@ -26,15 +26,8 @@ fn project_with(files: &[(&str, &str)]) -> Project {
 /// no trace on disk. Returns stderr.
 fn refuses(project: &Project, args: &[&str], needles: &[&str]) -> String {
     let before = project.snapshot();
-    let output = project.agentctl().args(args).output().unwrap();
+    let output = project.expect_offline(args, 2);
     let stderr = stderr_of(&output);
-    assert_eq!(
-        output.status.code(),
-        Some(2),
-        "`agentctl {}`\nstdout: {}\nstderr: {stderr}",
-        args.join(" "),
-        stdout_of(&output)
-    );
     assert_eq!(stdout_of(&output), "", "stdout carries data only");
     for needle in needles {
         assert!(stderr.contains(needle), "missing `{needle}` in\n{stderr}");

@@ -91,13 +91,10 @@ fn init_scaffolds_a_project_that_lints_clean_and_lists_the_team() {
         );
     }
 
-    let in_project = |args: &[&str]| {
-        let mut command = outside.agentctl();
-        command.current_dir(&project).args(args);
-        command.output().unwrap()
-    };
+    // Each command runs inside the new project and must succeed.
+    let in_project =
+        |args: &[&str]| expect_exit(outside.agentctl().current_dir(&project).args(args), 0);
     let lint = in_project(&["lint"]);
-    assert_eq!(lint.status.code(), Some(0), "{}", stderr_of(&lint));
     assert_eq!(
         stdout_of(&lint),
         "checked 5 personas, 3 stage commands, 2 tasks: 0 errors, 0 warnings\n"
@@ -642,16 +639,17 @@ fn prompt_reports_every_unresolved_variable_with_file_and_line() {
 #[test]
 fn prompt_with_every_variable_is_complete_deterministic_and_notes_skipped_includes() {
     let project = role_prompt_project();
+    // `agentctl prompt devops-engineer EXTRA`, which must succeed.
     let run = |extra: &[String]| {
-        project
-            .agentctl()
-            .args(["prompt", "devops-engineer"])
-            .args(extra)
-            .output()
-            .unwrap()
+        expect_exit(
+            project
+                .agentctl()
+                .args(["prompt", "devops-engineer"])
+                .args(extra),
+            0,
+        )
     };
     let first = run(&var_flags());
-    assert_eq!(first.status.code(), Some(0), "{}", stderr_of(&first));
     let text = stdout_of(&first);
     assert!(text.starts_with("# DevOps Engineer Role\n"), "{text}");
     assert!(
@@ -686,7 +684,6 @@ fn prompt_with_every_variable_is_complete_deterministic_and_notes_skipped_includ
     assert!(tokens > bytes / 8 && tokens < bytes, "{tokens} for {bytes}");
 
     let second = run(&var_flags());
-    assert_eq!(second.status.code(), Some(0));
     assert_eq!(first.stdout, second.stdout, "same inputs, same bytes");
     assert_eq!(size_line(&stderr_of(&second)).2, sha);
 
@@ -707,7 +704,6 @@ fn prompt_with_every_variable_is_complete_deterministic_and_notes_skipped_includ
 
     // --var beats [vars].
     let overridden = run(&["--var".to_owned(), "CICD_PIPELINE=Tekton".to_owned()]);
-    assert_eq!(overridden.status.code(), Some(0));
     assert!(stdout_of(&overridden).contains("- Implement Tekton automation"));
     assert_ne!(size_line(&stderr_of(&overridden)).2, sha);
 }
