@@ -96,13 +96,8 @@ fn an_opened_task_file_changes_its_gates_only_with_a_human() {
             text("done"),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "qa-engineer", "--task", "T-154"])
-        .output()
-        .unwrap();
     // The body edit went through; the gate edit waits for a human.
-    assert_eq!(output.status.code(), Some(3), "{}", stderr_of(&output));
+    let output = project.expect(&endpoint, &["run", "qa-engineer", "--task", "T-154"], 3);
     assert_eq!(project.read(T154), body_edit);
     assert!(project.read(T154).contains("env: staging"));
     let pending = project.events("gate.pending");
