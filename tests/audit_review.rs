@@ -6,8 +6,8 @@
 mod common;
 
 use common::{
-    assert_contains, bash_call, mock, project_with_approval_rule, runtime, stderr_of, text,
-    tool_call, Project,
+    assert_contains, bash_call, line_containing, mock, project_with_approval_rule, runtime,
+    stderr_of, text, tool_call, Project,
 };
 use serde_json::json;
 
@@ -232,16 +232,10 @@ fn audit_show_has_dates_notes_reasons_time_filters_and_run_prefixes() {
     let project = review_scenario();
     let (code, all, _) = show(&project, &[]);
     assert_eq!(code, Some(0));
-    let approved = all
-        .lines()
-        .find(|line| line.contains("gate.approved"))
-        .unwrap();
+    let approved = line_containing(&all, "gate.approved");
     assert_contains(approved, "approved by alice");
     assert_contains(approved, "note: change window 14:00");
-    let rejected = all
-        .lines()
-        .find(|line| line.contains("gate.rejected"))
-        .unwrap();
+    let rejected = line_containing(&all, "gate.rejected");
     assert_contains(rejected, "reason: no rollback plan");
     // A date column: `#1     2026-11-26 19:33:06 …`.
     let first = all.lines().next().unwrap();

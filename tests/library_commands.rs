@@ -8,7 +8,9 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use common::{assert_contains, expect_exit, seed, stderr_of, stdout_of, Project, REPOSITORY};
+use common::{
+    assert_contains, expect_exit, line_containing, seed, stderr_of, stdout_of, Project, REPOSITORY,
+};
 use serde_json::{json, Value};
 
 fn json_of(output: &std::process::Output) -> Value {
@@ -589,10 +591,7 @@ fn var_flags() -> Vec<String> {
 
 /// `N bytes, about T tokens, sha256 HEX` from stderr.
 fn size_line(stderr: &str) -> (usize, usize, String) {
-    let line = stderr
-        .lines()
-        .find(|line| line.contains(" bytes, about "))
-        .unwrap_or_else(|| panic!("no size line in {stderr}"));
+    let line = line_containing(stderr, " bytes, about ");
     let words: Vec<&str> = line.split_whitespace().collect();
     assert_eq!(words[1], "bytes,", "{line}");
     assert_eq!(words[4], "tokens,", "{line}");

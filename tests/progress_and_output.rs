@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use agentctl_test_support::MockReply;
 use common::{
-    assert_contains, bash_call, expect_exit, mock, runtime, stderr_of, stdout_of, text, tool_call,
-    Project,
+    assert_contains, bash_call, expect_exit, line_containing, mock, runtime, stderr_of, stdout_of,
+    text, tool_call, Project,
 };
 use serde_json::json;
 
@@ -128,10 +128,7 @@ fn clicolor_force_colours_a_pipe_and_no_color_wins_over_it() {
         0,
     );
     let stderr = stderr_of(&output);
-    let denied = stderr
-        .lines()
-        .find(|line| line.contains("DENIED"))
-        .unwrap_or_else(|| panic!("no DENIED line:\n{stderr}"));
+    let denied = line_containing(&stderr, "DENIED");
     assert!(
         denied.starts_with("\u{1b}[") && denied.contains("DENIED\u{1b}[0m"),
         "{}",
@@ -196,10 +193,7 @@ fn verbose_traces_endpoint_requests_and_policy_decisions_without_the_key() {
         0,
     );
     let stderr = stderr_of(&output);
-    let request = stderr
-        .lines()
-        .find(|line| line.contains("endpoint request"))
-        .unwrap_or_else(|| panic!("no endpoint request line:\n{stderr}"));
+    let request = line_containing(&stderr, "endpoint request");
     assert_contains(request, "method=POST");
     assert!(
         request.contains(&format!("url={}/chat/completions", endpoint.base_url())),

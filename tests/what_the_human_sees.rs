@@ -6,7 +6,9 @@
 mod common;
 
 use agentctl_test_support::MockReply;
-use common::{assert_contains, bash_call, mock, runtime, stderr_of, text, tool_call, Project};
+use common::{
+    assert_contains, bash_call, line_containing, mock, runtime, stderr_of, text, tool_call, Project,
+};
 use serde_json::json;
 
 /// Erase line, carriage return, cursor up, OSC 0 (window title), OSC 8 (hyperlink), OSC 52
@@ -121,10 +123,7 @@ mod terminal {
         assert_eq!(code, 0, "{}", output.escape_debug());
         assert_terminal_clean("run", &output);
         // The denial stays on its own line, with the forged text visible after it.
-        let denied = output
-            .lines()
-            .find(|line| line.contains("DENIED"))
-            .unwrap_or_else(|| panic!("no DENIED line:\n{output}"));
+        let denied = line_containing(&output, "DENIED");
         assert!(
             denied.starts_with("  DENIED   execute_bash rm -rf / ␛[2K␍  allowed"),
             "{denied}"
@@ -149,10 +148,7 @@ mod terminal {
         let (shown, code) = on_terminal(&project, None, &["audit", "show"]);
         assert_eq!(code, 0);
         assert_terminal_clean("audit show", &shown);
-        let denied = shown
-            .lines()
-            .find(|line| line.contains("tool.denied"))
-            .unwrap_or_else(|| panic!("no tool.denied entry:\n{shown}"));
+        let denied = line_containing(&shown, "tool.denied");
         assert_contains(denied, "␛[2K␍  allowed  execute_bash echo safe");
         assert!(
             !shown.lines().any(|line| line.starts_with("  allowed")),

@@ -419,6 +419,14 @@ pub fn assert_contains(text: &str, needle: &str) {
     assert!(text.contains(needle), "`{needle}` is missing from:\n{text}");
 }
 
+/// The first line of `text` that contains `needle`; fails, showing `text`, when none does.
+#[track_caller]
+pub fn line_containing<'a>(text: &'a str, needle: &str) -> &'a str {
+    text.lines()
+        .find(|line| line.contains(needle))
+        .unwrap_or_else(|| panic!("no line with `{needle}` in:\n{text}"))
+}
+
 pub fn stdout_of(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
