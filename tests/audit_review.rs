@@ -5,7 +5,10 @@
 
 mod common;
 
-use common::{mock, project_with_approval_rule, runtime, stderr_of, text, tool_call, Project};
+use common::{
+    assert_contains, bash_call, line_containing, mock, project_with_approval_rule, runtime,
+    stderr_of, text, tool_call, Project,
+};
 use serde_json::json;
 
 /// A multi-line file a persona writes: long enough that repeating it would show in the size.
@@ -36,88 +39,53 @@ pub fn review_scenario() -> Project {
                 "fs_read",
                 json!({"path": "<script>window.injected=1</script><img src=x onerror=\"window.injected=2\">"}),
             ),
-            tool_call("execute_bash", json!({"command": "rm -rf /"})),
+            bash_call("rm -rf /"),
             text("Deployment updated."),
         ],
     );
-    let output = project
-        .agentctl_with(&first)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&first, &["run", "ops-devops", "--task", "T-154"], 0);
 
     let second = mock(
         &runtime,
         vec![
-            tool_call(
-                "execute_bash",
-                json!({"command": "echo approved >> deploy/marker.txt"}),
-            ),
+            bash_call("echo approved >> deploy/marker.txt"),
             text("Done."),
         ],
     );
-    let paused = project
-        .agentctl_with(&second)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(paused.status.code(), Some(3), "{}", stderr_of(&paused));
-    let approve = project
-        .agentctl()
-        .args([
+    project.expect(&second, &["run", "ops-devops", "--task", "T-154"], 3);
+    project.expect_offline(
+        &[
             "approve",
             "T-154",
             "--by",
             "alice",
             "--note",
             "change window 14:00",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(approve.status.code(), Some(0), "{}", stderr_of(&approve));
-    let resumed = project
-        .agentctl_with(&second)
-        .args(["resume", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+        ],
+        0,
+    );
+    project.expect(&second, &["resume", "T-154"], 0);
 
     let third = mock(
         &runtime,
         vec![
-            tool_call(
-                "execute_bash",
-                json!({"command": "echo approved > deploy/marker.txt"}),
-            ),
+            bash_call("echo approved > deploy/marker.txt"),
             text("Understood."),
         ],
     );
-    let paused = project
-        .agentctl_with(&third)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(paused.status.code(), Some(3), "{}", stderr_of(&paused));
-    let reject = project
-        .agentctl()
-        .args([
+    project.expect(&third, &["run", "ops-devops", "--task", "T-154"], 3);
+    project.expect_offline(
+        &[
             "reject",
             "T-154",
             "--by",
             "bob",
             "--reason",
             "no rollback plan",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(reject.status.code(), Some(0), "{}", stderr_of(&reject));
-    let resumed = project
-        .agentctl_with(&third)
-        .args(["resume", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+        ],
+        0,
+    );
+    project.expect(&third, &["resume", "T-154"], 0);
     project
 }
 
@@ -196,12 +164,7 @@ fn fixture(name: &str) -> std::path::PathBuf {
 fn a_log_in_the_first_encoding_verifies_and_reads() {
     let project = Project::example();
     std::fs::copy(fixture("v1-three-runs.md"), project.path("AUDIT_LOG.md")).unwrap();
-    let verify = project
-        .agentctl()
-        .args(["audit", "verify"])
-        .output()
-        .unwrap();
-    assert_eq!(verify.status.code(), Some(0), "{}", stderr_of(&verify));
+    project.expect_offline(&["audit", "verify"], 0);
     let entries = project.audit();
     assert_eq!(entries.len(), 37);
     assert_eq!(entries[20]["details"]["note"], "change window 14:00");
@@ -213,12 +176,7 @@ fn a_log_with_old_entries_then_new_ones_verifies_and_an_edit_in_either_part_is_c
     let project = Project::example();
     std::fs::copy(fixture("v1-three-runs.md"), project.path("AUDIT_LOG.md")).unwrap();
     let endpoint = mock(&runtime, vec![text("Nothing to do.")]);
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 0);
     let log = project.read("AUDIT_LOG.md");
     assert_eq!(log.matches("<!-- agentctl:v1 ").count(), 37);
     assert!(log.matches("<!-- agentctl:v2 ").count() >= 3);
@@ -274,17 +232,11 @@ fn audit_show_has_dates_notes_reasons_time_filters_and_run_prefixes() {
     let project = review_scenario();
     let (code, all, _) = show(&project, &[]);
     assert_eq!(code, Some(0));
-    let approved = all
-        .lines()
-        .find(|line| line.contains("gate.approved"))
-        .unwrap();
-    assert!(approved.contains("approved by alice"), "{approved}");
-    assert!(approved.contains("note: change window 14:00"), "{approved}");
-    let rejected = all
-        .lines()
-        .find(|line| line.contains("gate.rejected"))
-        .unwrap();
-    assert!(rejected.contains("reason: no rollback plan"), "{rejected}");
+    let approved = line_containing(&all, "gate.approved");
+    assert_contains(approved, "approved by alice");
+    assert_contains(approved, "note: change window 14:00");
+    let rejected = line_containing(&all, "gate.rejected");
+    assert_contains(rejected, "reason: no rollback plan");
     // A date column: `#1     2026-11-26 19:33:06 …`.
     let first = all.lines().next().unwrap();
     let date = first.split_whitespace().nth(1).unwrap();
@@ -337,7 +289,7 @@ fn audit_show_has_dates_notes_reasons_time_filters_and_run_prefixes() {
     let (code, _, stderr) = show(&project, &["--run", "r-"]);
     assert_eq!(code, Some(2));
     for run in &runs {
-        assert!(stderr.contains(run.as_str()), "{stderr}");
+        assert_contains(&stderr, run.as_str());
     }
     // A prefix no run has shows nothing, like any filter that matches nothing.
     let (code, nothing, stderr) = show(&project, &["--run", "r-nothing"]);
@@ -417,12 +369,7 @@ fn load_in_browser(page: &std::path::Path) -> Option<serde_json::Value> {
 fn the_review_page_shows_runs_approvals_denials_diffs_and_verify_in_a_real_browser() {
     let project = review_scenario();
     let page = project.path("review.html");
-    let export = project
-        .agentctl()
-        .args(["audit", "export", "--html", "review.html"])
-        .output()
-        .unwrap();
-    assert_eq!(export.status.code(), Some(0), "{}", stderr_of(&export));
+    project.expect_offline(&["audit", "export", "--html", "review.html"], 0);
     let html = std::fs::read_to_string(&page).unwrap();
     // The payloads went through a tool argument and are in the log, but never as markup.
     assert!(project.read("AUDIT_LOG.md").contains("onerror="));
@@ -501,12 +448,7 @@ fn audit_show_follow_prints_entries_as_they_are_appended() {
     let runtime = runtime();
     let project = Project::example();
     let first = mock(&runtime, vec![text("First run.")]);
-    let output = project
-        .agentctl_with(&first)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&first, &["run", "ops-devops", "--task", "T-154"], 0);
     let before = project.audit().len();
 
     let binary = assert_cmd::cargo::cargo_bin("agentctl");
@@ -533,14 +475,9 @@ fn audit_show_follow_prints_entries_as_they_are_appended() {
     assert!(next("the existing entry").contains("model.response"));
 
     let second = mock(&runtime, vec![text("Second run.")]);
-    let output = project
-        .agentctl_with(&second)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&second, &["run", "ops-devops", "--task", "T-154"], 0);
     let appended = next("the appended entry");
-    assert!(appended.contains("model.response"), "{appended}");
+    assert_contains(&appended, "model.response");
     let seq: usize = appended
         .trim_start_matches('#')
         .split_whitespace()

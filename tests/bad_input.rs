@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{stderr_of, stdout_of, Project};
+use common::{expect_exit, stderr_of, stdout_of, Project};
 use serde_json::Value;
 
 const GOOD_PERSONA: &str = "---
@@ -26,15 +26,8 @@ fn project_with(files: &[(&str, &str)]) -> Project {
 /// no trace on disk. Returns stderr.
 fn refuses(project: &Project, args: &[&str], needles: &[&str]) -> String {
     let before = project.snapshot();
-    let output = project.agentctl().args(args).output().unwrap();
+    let output = project.expect_offline(args, 2);
     let stderr = stderr_of(&output);
-    assert_eq!(
-        output.status.code(),
-        Some(2),
-        "`agentctl {}`\nstdout: {}\nstderr: {stderr}",
-        args.join(" "),
-        stdout_of(&output)
-    );
     assert_eq!(stdout_of(&output), "", "stdout carries data only");
     for needle in needles {
         assert!(stderr.contains(needle), "missing `{needle}` in\n{stderr}");
@@ -47,12 +40,7 @@ fn refuses(project: &Project, args: &[&str], needles: &[&str]) -> String {
 /// `agentctl lint --json` on a project expected to have errors: exit 2, the report.
 fn lint_report(project: &Project) -> Value {
     let before = project.snapshot();
-    let output = project
-        .agentctl()
-        .args(["lint", "--json"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    let output = project.expect_offline(&["lint", "--json"], 2);
     project.assert_nothing_written(&before);
     serde_json::from_slice(&output.stdout).unwrap()
 }
@@ -142,12 +130,7 @@ fn unknown_tool() {
         ],
     );
     // … and nothing else: a persona that does not need it is shown, with one warning.
-    let output = project
-        .agentctl()
-        .args(["show", "builder"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = project.expect_offline(&["show", "builder"], 0);
     assert_eq!(
         stderr_of(&output),
         "warning: personas/shell.md has errors and was skipped: `builder` does not need it (`agentctl lint` lists the problems)\n"
@@ -464,8 +447,7 @@ fn lint_reports_several_problems_in_one_pass() {
         ),
     ]);
     let before = project.snapshot();
-    let output = project.agentctl().arg("lint").output().unwrap();
-    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    let output = expect_exit(project.agentctl().arg("lint"), 2);
     let stderr = stderr_of(&output);
     for expected in [
         "error: personas/shell.md:3: unknown tool `run_shell`\n",

@@ -7,7 +7,8 @@ mod common;
 
 use agentctl_test_support::{MockEndpoint, MockReply};
 use common::{
-    handoff, mock, project_with_approval_rule, runtime, stderr_of, stdout_of, text, tool_call,
+    assert_contains, bash_call, expect_exit, handoff, interrupt, mock, offered_tools,
+    project_with_approval_rule, runtime, stderr_of, stdout_of, text, tool_call, tool_results,
     Project,
 };
 use serde_json::{json, Value};
@@ -33,38 +34,13 @@ fn system_prompt(request: &agentctl_test_support::RecordedRequest) -> String {
     messages(request)[0]["content"].as_str().unwrap().to_owned()
 }
 
-fn offered_tools(request: &agentctl_test_support::RecordedRequest) -> Vec<String> {
-    let mut names: Vec<String> = request.body["tools"]
-        .as_array()
-        .map(|tools| {
-            tools
-                .iter()
-                .map(|tool| tool["function"]["name"].as_str().unwrap().to_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    names.sort();
-    names
-}
-
 fn prompt_of(project: &Project, persona: &str, task: &str) -> String {
-    let output = project
-        .agentctl()
-        .args(["prompt", persona, "--task", task])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr_of(&output));
-    stdout_of(&output)
+    stdout_of(&project.expect_offline(&["prompt", persona, "--task", task], 0))
 }
 
 /// The only chat session of the project, from `agentctl runs --json`.
 fn only_session(project: &Project) -> Value {
-    let output = project
-        .agentctl()
-        .args(["runs", "--json"])
-        .output()
-        .unwrap();
-    let rows: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+    let rows: Vec<Value> = project.expect_json(&["runs", "--json"]);
     let sessions: Vec<Value> = rows
         .into_iter()
         .filter(|row| row["kind"] == "chat")
@@ -73,19 +49,23 @@ fn only_session(project: &Project) -> Value {
     sessions[0].clone()
 }
 
+/// `agentctl chat ARGS` with `stdin` typed in, run to the end; asserts that it exited with
+/// `code`.
 fn chat(
     project: &Project,
     endpoint: &MockEndpoint,
     args: &[&str],
     stdin: &str,
+    code: i32,
 ) -> std::process::Output {
-    project
-        .agentctl_with(endpoint)
-        .arg("chat")
-        .args(args)
-        .write_stdin(stdin.to_owned())
-        .output()
-        .unwrap()
+    expect_exit(
+        project
+            .agentctl_with(endpoint)
+            .arg("chat")
+            .args(args)
+            .write_stdin(stdin.to_owned()),
+        code,
+    )
 }
 
 #[test]
@@ -101,8 +81,8 @@ fn a_two_message_conversation_sends_both_lines_in_order_and_prints_both_replies(
         &endpoint,
         &[],
         "Where do we stand?\nAnd what next?\n",
+        0,
     );
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
     assert_eq!(stdout_of(&output), "First answer.\nSecond answer.\n");
 
     let requests = endpoint.chat_requests();
@@ -122,7 +102,7 @@ fn a_two_message_conversation_sends_both_lines_in_order_and_prints_both_replies(
     );
     assert_eq!(system_prompt(&requests[0]), system_prompt(&requests[1]));
     assert_eq!(
-        offered_tools(&requests[0]),
+        offered_tools(&requests[0].body),
         ["fs_list", "fs_read", "handoff"]
     );
 
@@ -168,17 +148,11 @@ fn a_model_handoff_switches_the_persona_with_a_banner_and_the_session_goes_on() 
         &endpoint,
         &["--task", "T-154"],
         "Plan T-154 please\nWhat is in deploy?\n",
+        0,
     );
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
     let stderr = stderr_of(&output);
-    assert!(
-        stderr.contains("── handoff orch-planner → ops-devops ──"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("Staging rollout of 1.2.0 is next."),
-        "{stderr}"
-    );
+    assert_contains(&stderr, "── handoff orch-planner → ops-devops ──");
+    assert_contains(&stderr, "Staging rollout of 1.2.0 is next.");
     assert_eq!(
         stdout_of(&output),
         "Taking over the rollout.\ndeploy/ holds the manifests.\n"
@@ -196,20 +170,17 @@ fn a_model_handoff_switches_the_persona_with_a_banner_and_the_session_goes_on() 
     );
     let packet = &turns(&requests[1])[1].1;
     assert!(packet.starts_with("Task T-154"), "{packet}");
-    assert!(
-        packet.contains("Staging rollout of 1.2.0 is next."),
-        "{packet}"
-    );
+    assert_contains(packet, "Staging rollout of 1.2.0 is next.");
     // The second message goes to ops-devops, with ops-devops's tools.
     assert!(turns(&requests[2]).contains(&("user".to_owned(), "What is in deploy?".to_owned())));
     assert_eq!(
-        offered_tools(&requests[0]),
+        offered_tools(&requests[0].body),
         ["fs_list", "fs_read", "handoff"]
     );
     assert!(
-        offered_tools(&requests[2]).contains(&"execute_bash".to_owned()),
+        offered_tools(&requests[2].body).contains(&"execute_bash".to_owned()),
         "{:?}",
-        offered_tools(&requests[2])
+        offered_tools(&requests[2].body)
     );
     assert_eq!(project.events("handoff").len(), 1);
     assert_eq!(
@@ -231,13 +202,9 @@ fn slash_switch_hands_the_session_to_another_persona_and_is_audited() {
         &endpoint,
         &["--task", "T-154"],
         "/switch qa-engineer\nAre the tests green?\n",
+        0,
     );
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
-    assert!(
-        stderr_of(&output).contains("switched orch-planner → qa-engineer"),
-        "{}",
-        stderr_of(&output)
-    );
+    assert_contains(&stderr_of(&output), "switched orch-planner → qa-engineer");
     assert_eq!(stdout_of(&output), "QA here.\n");
 
     let requests = endpoint.chat_requests();
@@ -257,7 +224,7 @@ fn slash_switch_hands_the_session_to_another_persona_and_is_audited() {
         sent.last().unwrap(),
         &("user".to_owned(), "Are the tests green?".to_owned())
     );
-    assert!(offered_tools(&requests[0]).contains(&"gate_report".to_owned()));
+    assert!(offered_tools(&requests[0].body).contains(&"gate_report".to_owned()));
 
     let switched = project.events("session.switched");
     assert_eq!(switched.len(), 1);
@@ -274,10 +241,7 @@ fn a_gate_is_answered_in_place_and_the_call_runs_exactly_once() {
     let endpoint = mock(
         &runtime,
         vec![
-            tool_call(
-                "execute_bash",
-                json!({"command": "echo approved >> deploy/marker.txt"}),
-            ),
+            bash_call("echo approved >> deploy/marker.txt"),
             text("Marker appended."),
         ],
     );
@@ -287,23 +251,17 @@ fn a_gate_is_answered_in_place_and_the_call_runs_exactly_once() {
         &endpoint,
         &["ops-devops", "--task", "T-154"],
         stdin,
+        0,
     );
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
     let stderr = stderr_of(&output);
-    assert!(stderr.contains("── waiting for a human at"), "{stderr}");
-    assert!(
-        stderr.contains("ops-devops wants to run execute_bash"),
-        "{stderr}"
-    );
+    assert_contains(&stderr, "── waiting for a human at");
+    assert_contains(&stderr, "ops-devops wants to run execute_bash");
     assert!(
         stderr.contains("waiting for a human decision"),
         "a message at a gate is refused: {stderr}"
     );
-    assert!(
-        stderr.contains("`mallory` may not decide gates"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("approved by alice"), "{stderr}");
+    assert_contains(&stderr, "`mallory` may not decide gates");
+    assert_contains(&stderr, "approved by alice");
     assert_eq!(stdout_of(&output), "Marker appended.\n");
 
     assert_eq!(
@@ -328,10 +286,7 @@ fn a_rejection_in_place_tells_the_persona_and_nothing_runs() {
     let endpoint = mock(
         &runtime,
         vec![
-            tool_call(
-                "execute_bash",
-                json!({"command": "echo approved >> deploy/marker.txt"}),
-            ),
+            bash_call("echo approved >> deploy/marker.txt"),
             text("Understood, not touching it."),
         ],
     );
@@ -340,23 +295,13 @@ fn a_rejection_in_place_tells_the_persona_and_nothing_runs() {
         &endpoint,
         &["ops-devops", "--task", "T-154"],
         "Append the marker\n/reject --by bob not in this window\n",
+        0,
     );
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
     assert!(!project.path("deploy/marker.txt").exists());
     assert_eq!(stdout_of(&output), "Understood, not touching it.\n");
     let last = endpoint.chat_requests().last().unwrap().clone();
-    let tool_message = messages(&last)
-        .into_iter()
-        .rev()
-        .find(|message| message["role"] == "tool")
-        .unwrap();
-    assert!(
-        tool_message["content"]
-            .as_str()
-            .unwrap()
-            .contains("not in this window"),
-        "{tool_message}"
-    );
+    let tool_message = tool_results(&last.body).pop().unwrap();
+    assert_contains(&tool_message, "not in this window");
     assert_eq!(project.events("gate.rejected").len(), 1);
 }
 
@@ -368,10 +313,7 @@ fn resume_restores_history_and_the_pending_gate() {
         &runtime,
         vec![
             text("First answer."),
-            tool_call(
-                "execute_bash",
-                json!({"command": "echo approved >> deploy/marker.txt"}),
-            ),
+            bash_call("echo approved >> deploy/marker.txt"),
             text("Marker appended."),
             text("Third answer."),
         ],
@@ -381,18 +323,9 @@ fn resume_restores_history_and_the_pending_gate() {
         &endpoint,
         &["ops-devops", "--task", "T-154"],
         "First question\nNow append the marker\n",
+        3, // input ended at a gate
     );
-    assert_eq!(
-        first.status.code(),
-        Some(3),
-        "input ended at a gate: {}",
-        stderr_of(&first)
-    );
-    assert!(
-        stderr_of(&first).contains("stays paused at"),
-        "{}",
-        stderr_of(&first)
-    );
+    assert_contains(&stderr_of(&first), "stays paused at");
     let session = only_session(&project);
     assert_eq!(session["status"], "paused");
     let session_id = session["run_id"].as_str().unwrap().to_owned();
@@ -402,14 +335,12 @@ fn resume_restores_history_and_the_pending_gate() {
         &endpoint,
         &["--resume", &session_id],
         "/approve --by bob\nAnd a third\n",
+        0,
     );
-    assert_eq!(second.status.code(), Some(0), "{}", stderr_of(&second));
     let stderr = stderr_of(&second);
-    assert!(
-        stderr.contains(&format!(
-            "resumed session {session_id} on task T-154 with ops-devops"
-        )),
-        "{stderr}"
+    assert_contains(
+        &stderr,
+        &format!("resumed session {session_id} on task T-154 with ops-devops"),
     );
     assert!(
         stderr.contains("ops-devops wants to run execute_bash"),
@@ -433,13 +364,14 @@ fn resume_restores_history_and_the_pending_gate() {
     assert_eq!(project.events("run.started").len(), 1);
     project.assert_audit_intact();
 
-    let ended = chat(&project, &endpoint, &["--resume", &session_id], "hello\n");
-    assert_eq!(ended.status.code(), Some(2));
-    assert!(
-        stderr_of(&ended).contains("has ended"),
-        "{}",
-        stderr_of(&ended)
+    let ended = chat(
+        &project,
+        &endpoint,
+        &["--resume", &session_id],
+        "hello\n",
+        2,
     );
+    assert_contains(&stderr_of(&ended), "has ended");
 }
 
 #[test]
@@ -452,10 +384,8 @@ fn ctrl_c_while_waiting_for_input_exits_130_and_the_session_resumes_with_its_his
         &runtime,
         vec![text("First answer."), text("Second answer.")],
     );
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("agentctl"))
-        .current_dir(&project.root)
-        .env("OPENAI_BASE_URL", endpoint.base_url())
-        .env("AGENTCTL_CACHE_DIR", project.root.join(".test-cache"))
+    let mut child = project
+        .background(&endpoint)
         .arg("chat")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -471,11 +401,7 @@ fn ctrl_c_while_waiting_for_input_exits_130_and_the_session_resumes_with_its_his
     let mut first = String::new();
     replies.read_line(&mut first).unwrap();
     assert_eq!(first, "First answer.\n");
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    interrupt(&child);
     let status = child.wait().unwrap();
     drop(stdin);
     let mut stderr = String::new();
@@ -484,25 +410,22 @@ fn ctrl_c_while_waiting_for_input_exits_130_and_the_session_resumes_with_its_his
     let session = only_session(&project);
     assert_eq!(session["status"], "waiting");
     let session_id = session["run_id"].as_str().unwrap().to_owned();
-    assert!(
-        stderr.contains(&format!("agentctl chat --resume {session_id}")),
-        "{stderr}"
-    );
+    assert_contains(&stderr, &format!("agentctl chat --resume {session_id}"));
     // The summary says how it ended, and what the session did so far.
     let summary = &stderr[stderr.find("summary: session ").expect(&stderr)..];
-    assert!(
-        summary.contains("\n  interrupted: stopped by Ctrl-C; the session is saved\n"),
-        "{summary}"
+    assert_contains(
+        summary,
+        "\n  interrupted: stopped by Ctrl-C; the session is saved\n",
     );
-    assert!(summary.contains("\n  turns: 1, handoffs: 0"), "{summary}");
+    assert_contains(summary, "\n  turns: 1, handoffs: 0");
 
     let resumed = chat(
         &project,
         &endpoint,
         &["--resume", &session_id],
         "Second question\n",
+        0,
     );
-    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
     assert_eq!(stdout_of(&resumed), "Second answer.\n");
     let requests = endpoint.chat_requests();
     assert_eq!(
@@ -524,20 +447,17 @@ fn a_decision_taken_with_agentctl_approve_is_used_when_the_session_resumes() {
     let endpoint = mock(
         &runtime,
         vec![
-            tool_call(
-                "execute_bash",
-                json!({"command": "echo approved >> deploy/marker.txt"}),
-            ),
+            bash_call("echo approved >> deploy/marker.txt"),
             text("Marker appended."),
         ],
     );
-    let first = chat(
+    chat(
         &project,
         &endpoint,
         &["ops-devops", "--task", "T-154"],
         "Append the marker\n",
+        3,
     );
-    assert_eq!(first.status.code(), Some(3), "{}", stderr_of(&first));
     let session_id = only_session(&project)["run_id"]
         .as_str()
         .unwrap()
@@ -547,8 +467,7 @@ fn a_decision_taken_with_agentctl_approve_is_used_when_the_session_resumes() {
         .args(["approve", &session_id, "--by", "alice"])
         .assert()
         .success();
-    let second = chat(&project, &endpoint, &["--resume", &session_id], "");
-    assert_eq!(second.status.code(), Some(0), "{}", stderr_of(&second));
+    let second = chat(&project, &endpoint, &["--resume", &session_id], "", 0);
     assert_eq!(stdout_of(&second), "Marker appended.\n");
     assert_eq!(project.read("deploy/marker.txt"), "approved\n");
 }
@@ -563,33 +482,25 @@ fn help_tools_prompt_gates_and_audit_answer_without_calling_the_model() {
         &endpoint,
         &["ops-devops", "--task", "T-154"],
         "/help\n/tools\n/prompt\n/gates\n/personas\n/audit\n",
+        0,
     );
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
     let stdout = stdout_of(&output);
-    assert!(stdout.contains("/switch NAME"), "{stdout}");
-    assert!(
-        stdout.contains("/approve [--by NAME] [--note TEXT]"),
-        "{stdout}"
+    assert_contains(&stdout, "/switch NAME");
+    assert_contains(&stdout, "/approve [--by NAME] [--note TEXT]");
+    assert_contains(
+        &stdout,
+        "ops-devops may use: fs_read, fs_list, fs_write, execute_bash, use_aws, handoff",
     );
-    assert!(
-        stdout.contains(
-            "ops-devops may use: fs_read, fs_list, fs_write, execute_bash, use_aws, handoff"
-        ),
-        "{stdout}"
+    assert_contains(
+        &stdout,
+        "  commands approve: kubectl apply * -n production*, terraform apply *",
     );
-    assert!(
-        stdout.contains("  commands approve: kubectl apply * -n production*, terraform apply *"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("  handoff to: release-manager, qa-engineer"),
-        "{stdout}"
-    );
+    assert_contains(&stdout, "  handoff to: release-manager, qa-engineer");
     assert!(
         stdout.contains(prompt_of(&project, "ops-devops", "T-154").trim_end()),
         "/prompt prints the exact prompt"
     );
-    assert!(stdout.contains("gates of task T-154:"), "{stdout}");
+    assert_contains(&stdout, "gates of task T-154:");
     assert!(
         stdout
             .lines()
@@ -612,8 +523,13 @@ fn an_unknown_slash_command_is_one_error_and_the_session_goes_on() {
     let runtime = runtime();
     let project = Project::example();
     let endpoint = mock(&runtime, vec![text("Still here.")]);
-    let output = chat(&project, &endpoint, &[], "/deploy now\n//etc is a folder\n");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = chat(
+        &project,
+        &endpoint,
+        &[],
+        "/deploy now\n//etc is a folder\n",
+        0,
+    );
     let stderr = stderr_of(&output);
     let errors: Vec<&str> = stderr
         .lines()
@@ -638,8 +554,7 @@ fn a_line_ending_in_a_backslash_continues_the_message() {
     let runtime = runtime();
     let project = Project::example();
     let endpoint = mock(&runtime, vec![text("ok")]);
-    let output = chat(&project, &endpoint, &[], "first line \\\nsecond line\n");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    chat(&project, &endpoint, &[], "first line \\\nsecond line\n", 0);
     assert_eq!(
         turns(&endpoint.chat_requests()[0]).last().unwrap().1,
         "first line \nsecond line"
@@ -652,10 +567,9 @@ fn without_orch_planner_a_persona_must_be_named() {
     let project = Project::example();
     std::fs::remove_file(project.root.join("../personas/orch-planner.md")).unwrap();
     let endpoint = mock(&runtime, vec![]);
-    let output = chat(&project, &endpoint, &[], "hello\n");
-    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    let output = chat(&project, &endpoint, &[], "hello\n", 2);
     let stderr = stderr_of(&output);
-    assert!(stderr.contains("has no `orch-planner`"), "{stderr}");
+    assert_contains(&stderr, "has no `orch-planner`");
     assert!(
         stderr.contains("ops-devops") && stderr.contains("qa-engineer"),
         "lists the personas: {stderr}"
@@ -804,10 +718,7 @@ mod terminal {
         let endpoint = mock(
             &runtime,
             vec![
-                tool_call(
-                    "execute_bash",
-                    json!({"command": "echo approved >> deploy/marker.txt"}),
-                ),
+                bash_call("echo approved >> deploy/marker.txt"),
                 text("Marker appended."),
             ],
         );
@@ -854,8 +765,7 @@ fn the_turn_limit_applies_to_each_message_not_to_the_whole_session() {
             text("three"),
         ],
     );
-    let output = chat(&project, &endpoint, &[], "first\nsecond\nthird\n");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = chat(&project, &endpoint, &[], "first\nsecond\nthird\n", 0);
     assert_eq!(stdout_of(&output), "one\ntwo\nthree\n");
     assert_eq!(endpoint.chat_requests().len(), 9);
 }
@@ -868,12 +778,11 @@ fn a_reply_that_hits_the_turn_limit_stops_and_the_session_goes_on() {
     let look = || tool_call("fs_list", serde_json::json!({"path": "."}));
     // The first message would need a third turn; the second is answered at once.
     let endpoint = mock(&runtime, vec![look(), look(), text("second answer")]);
-    let output = chat(&project, &endpoint, &[], "first\nsecond\n");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = chat(&project, &endpoint, &[], "first\nsecond\n", 0);
     let stdout = stdout_of(&output);
-    assert!(
-        stdout.contains("this reply was stopped: turn limit reached (2 model turns)"),
-        "{stdout}"
+    assert_contains(
+        &stdout,
+        "this reply was stopped: turn limit reached (2 model turns)",
     );
     assert!(stdout.ends_with("second answer\n"), "{stdout}");
     assert_eq!(endpoint.chat_requests().len(), 3);
@@ -890,15 +799,15 @@ fn piped_chat_prints_plain_progress_lines_while_the_model_works_and_a_summary_at
             Box::new(text("Slow but sure.")),
         )],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .env("AGENTCTL_PROGRESS_EVERY", "0.5")
-        .arg("chat")
-        .write_stdin("take your time\n")
-        .output()
-        .unwrap();
+    let output = expect_exit(
+        project
+            .agentctl_with(&endpoint)
+            .env("AGENTCTL_PROGRESS_EVERY", "0.5")
+            .arg("chat")
+            .write_stdin("take your time\n"),
+        0,
+    );
     let stderr = stderr_of(&output);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert_eq!(stdout_of(&output), "Slow but sure.\n");
     assert!(
         !output.stderr.contains(&0x1b) && !output.stderr.contains(&b'\r'),

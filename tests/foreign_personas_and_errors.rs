@@ -8,7 +8,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{stderr_of, stdout_of, Project, REPOSITORY};
+use common::{assert_contains, expect_exit, stderr_of, stdout_of, Project, REPOSITORY};
 use serde_json::Value;
 
 fn fixture(relative: &str) -> String {
@@ -29,8 +29,7 @@ struct Scaffolded {
 impl Scaffolded {
     fn new() -> Scaffolded {
         let project = Project::with_files(&[]);
-        let output = project.agentctl().args(["init", "svc"]).output().unwrap();
-        assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+        project.expect_offline(&["init", "svc"], 0);
         let root = project.path("svc");
         Scaffolded { project, root }
     }
@@ -39,10 +38,13 @@ impl Scaffolded {
         common::write(&self.root.join(relative), text);
     }
 
-    fn agentctl(&self, args: &[&str]) -> std::process::Output {
-        let mut command = self.project.agentctl();
-        command.current_dir(&self.root).args(args);
-        command.output().unwrap()
+    /// `agentctl ARGS` inside the scaffolded project, run to the end; asserts that it exited
+    /// with `code`.
+    fn expect(&self, args: &[&str], code: i32) -> std::process::Output {
+        expect_exit(
+            self.project.agentctl().current_dir(&self.root).args(args),
+            code,
+        )
     }
 
     /// Breaks `tools:` of the shipped QA persona with one missing `]` on line 7.
@@ -68,15 +70,14 @@ const QA_TYPO: &str = "error: personas/qa-engineer.md:8: invalid front matter: d
 fn one_yaml_typo_is_one_error_with_its_knock_ons_grouped_under_it() {
     let project = Scaffolded::new();
     project.break_qa();
-    let lint = project.agentctl(&["lint"]);
-    assert_eq!(lint.status.code(), Some(2));
+    let lint = project.expect(&["lint"], 2);
     assert_eq!(stderr_of(&lint), QA_TYPO);
     assert_eq!(
         stdout_of(&lint),
         "checked 4 personas, 3 stage commands, 2 tasks: 1 error, 0 warnings\n"
     );
     let report: Value = {
-        let output = project.agentctl(&["lint", "--json"]);
+        let output = project.expect(&["lint", "--json"], 2);
         serde_json::from_slice(&output.stdout).unwrap()
     };
     assert_eq!(report["errors"], 1, "{report:#}");
@@ -88,8 +89,7 @@ fn a_run_that_needs_the_broken_file_names_it_first() {
     let project = Scaffolded::new();
     project.break_qa();
     let before = project.project.snapshot();
-    let output = project.agentctl(&["run", "ops-devops", "--task", "T-154", "--dry-run"]);
-    assert_eq!(output.status.code(), Some(2));
+    let output = project.expect(&["run", "ops-devops", "--task", "T-154", "--dry-run"], 2);
     assert_eq!(stdout_of(&output), "");
     assert_eq!(
         stderr_of(&output),
@@ -105,8 +105,7 @@ fn a_broken_file_does_not_block_a_persona_that_does_not_need_it() {
         "personas/scratch.md",
         "---\nname: scratch\ntools: [fs_read\n---\nA draft.\n",
     );
-    let output = project.agentctl(&["run", "ops-devops", "--task", "T-154", "--dry-run"]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = project.expect(&["run", "ops-devops", "--task", "T-154", "--dry-run"], 0);
     assert!(
         stdout_of(&output).starts_with("dry run: ops-devops on task T-154"),
         "{}",
@@ -117,15 +116,13 @@ fn a_broken_file_does_not_block_a_persona_that_does_not_need_it() {
     // broken: it neither stops the run nor is mentioned.
     assert_eq!(stderr_of(&output), "");
     // `show` loads the whole library anyway, so it says what it skipped.
-    let output = project.agentctl(&["show", "ops-devops"]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = project.expect(&["show", "ops-devops"], 0);
     assert_eq!(
         stderr_of(&output),
         "warning: personas/scratch.md has errors and was skipped: `ops-devops` does not need it (`agentctl lint` lists the problems)\n"
     );
     // The broken file itself is still refused, with its own error first.
-    let output = project.agentctl(&["show", "scratch"]);
-    assert_eq!(output.status.code(), Some(2));
+    let output = project.expect(&["show", "scratch"], 2);
     assert!(
         stderr_of(&output).starts_with("error: personas/scratch.md:4: invalid front matter"),
         "{}",
@@ -142,8 +139,7 @@ fn an_unknown_persona_gets_a_did_you_mean_and_no_location() {
         &["show", "ops-devop"][..],
         &["prompt", "ops-devop"][..],
     ] {
-        let output = project.agentctl(args);
-        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let output = project.expect(args, 2);
         assert_eq!(stderr_of(&output), expected, "{args:?}");
     }
 }
@@ -151,22 +147,12 @@ fn an_unknown_persona_gets_a_did_you_mean_and_no_location() {
 #[test]
 fn docs_are_built_into_the_binary() {
     let project = Project::with_files(&[]);
-    let output = project
-        .agentctl()
-        .args(["docs", "formats"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0));
+    let output = project.expect_offline(&["docs", "formats"], 0);
     assert_eq!(
         stdout_of(&output),
         std::fs::read_to_string(Path::new(REPOSITORY).join("docs/formats.md")).unwrap()
     );
-    let output = project
-        .agentctl()
-        .args(["docs", "confguration"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
+    let output = project.expect_offline(&["docs", "confguration"], 2);
     assert!(stderr_of(&output).starts_with(
         "error: no documentation page named `confguration`\nhint: did you mean `configuration`? pages: cli, configuration,"
     ));
@@ -186,8 +172,7 @@ fn claude_and_kiro_files_load_in_place_with_warnings_at_their_lines() {
         "personas/changelog-writer.json",
         &fixture("kiro/changelog-writer.json"),
     );
-    let output = project.agentctl(&["personas", "--json"]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = project.expect(&["personas", "--json"], 0);
     let rows: Value = serde_json::from_slice(&output.stdout).unwrap();
     let format_of = |name: &str| {
         rows.as_array()
@@ -200,8 +185,7 @@ fn claude_and_kiro_files_load_in_place_with_warnings_at_their_lines() {
     assert_eq!(format_of("flaky-test-hunter"), "claude-agent");
     assert_eq!(format_of("changelog-writer"), "kiro-agent");
 
-    let lint = project.agentctl(&["lint"]);
-    assert_eq!(lint.status.code(), Some(0), "{}", stderr_of(&lint));
+    let lint = project.expect(&["lint"], 0);
     assert_eq!(
         stdout_of(&lint),
         "checked 7 personas, 3 stage commands, 2 tasks: 0 errors, 6 warnings\n"
@@ -211,14 +195,10 @@ fn claude_and_kiro_files_load_in_place_with_warnings_at_their_lines() {
         stderr.starts_with("warning: personas/flaky-test-hunter.md:4: Claude Code tool `TodoWrite` has no agentctl counterpart and is left out\n  hint: agentctl keeps no to-do list\n"),
         "{stderr}"
     );
-    assert!(
-        stderr.contains("warning: personas/flaky-test-hunter.md:5: model alias `sonnet` names a Claude model family, not a model id; this persona uses the run's model\n"),
-        "{stderr}"
-    );
+    assert_contains(&stderr, "warning: personas/flaky-test-hunter.md:5: model alias `sonnet` names a Claude model family, not a model id; this persona uses the run's model\n");
 
     // What the model is offered follows the mapping: Read/Grep/Glob/Edit/Bash.
-    let show = project.agentctl(&["show", "flaky-test-hunter", "--json"]);
-    assert_eq!(show.status.code(), Some(0), "{}", stderr_of(&show));
+    let show = project.expect(&["show", "flaky-test-hunter", "--json"], 0);
     let json: Value = serde_json::from_slice(&show.stdout).unwrap();
     assert_eq!(
         json["offered_tools"],
@@ -244,13 +224,15 @@ fn import_writes_a_canonical_file_that_loads_as_the_same_persona() {
         "contexts/infra-reviewer.md",
         &fixture("contexts/infra-reviewer.md"),
     );
-    let output = project.agentctl(&[
-        "import",
-        "incoming/reviewer.json",
-        "--output",
-        "personas/infra-reviewer.md",
-    ]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = project.expect(
+        &[
+            "import",
+            "incoming/reviewer.json",
+            "--output",
+            "personas/infra-reviewer.md",
+        ],
+        0,
+    );
     assert_eq!(stdout_of(&output), "");
     let stderr = stderr_of(&output);
     assert!(
@@ -269,8 +251,7 @@ fn import_writes_a_canonical_file_that_loads_as_the_same_persona() {
         "{written}"
     );
 
-    let show = project.agentctl(&["show", "infra-reviewer", "--json"]);
-    assert_eq!(show.status.code(), Some(0), "{}", stderr_of(&show));
+    let show = project.expect(&["show", "infra-reviewer", "--json"], 0);
     let json: Value = serde_json::from_slice(&show.stdout).unwrap();
     let persona = &json["persona"];
     assert_eq!(persona["format"], "canonical");
@@ -291,8 +272,7 @@ fn import_writes_a_canonical_file_that_loads_as_the_same_persona() {
         "terraform-mcp-server"
     );
     // The prompt file it named is included at assembly.
-    let prompt = project.agentctl(&["prompt", "infra-reviewer"]);
-    assert_eq!(prompt.status.code(), Some(0), "{}", stderr_of(&prompt));
+    let prompt = project.expect(&["prompt", "infra-reviewer"], 0);
     assert!(stdout_of(&prompt).starts_with("You review infrastructure changes"));
 }
 
@@ -300,8 +280,7 @@ fn import_writes_a_canonical_file_that_loads_as_the_same_persona() {
 fn import_prints_to_stdout_and_never_replaces_a_file_without_force() {
     let project = Scaffolded::new();
     project.write("agent.md", &fixture("claude/docs-proofreader.md"));
-    let output = project.agentctl(&["import", "agent.md"]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = project.expect(&["import", "agent.md"], 0);
     assert_eq!(stderr_of(&output), "");
     assert_eq!(
         stdout_of(&output),
@@ -318,8 +297,10 @@ fn import_prints_to_stdout_and_never_replaces_a_file_without_force() {
     );
 
     let before = project.project.snapshot();
-    let output = project.agentctl(&["import", "agent.md", "--output", "personas/ops-devops.md"]);
-    assert_eq!(output.status.code(), Some(2));
+    let output = project.expect(
+        &["import", "agent.md", "--output", "personas/ops-devops.md"],
+        2,
+    );
     assert_eq!(
         stderr_of(&output),
         "error: personas/ops-devops.md already exists\nhint: pass --force to overwrite it, or choose another --output\n"
@@ -335,16 +316,12 @@ fn import_of_broken_json_names_the_line() {
         "{\n  \"name\": \"x\",\n  \"tools\": [\"fs_read\",]\n}\n",
     );
     let before = project.project.snapshot();
-    let output = project.agentctl(&["import", "bad.json", "--output", "personas/x.md"]);
-    assert_eq!(output.status.code(), Some(2));
+    let output = project.expect(&["import", "bad.json", "--output", "personas/x.md"], 2);
     let stderr = stderr_of(&output);
     assert!(
         stderr.starts_with("error: bad.json:3: invalid JSON: "),
         "{stderr}"
     );
-    assert!(
-        stderr.contains("  hint: a Kiro agent file is one JSON object"),
-        "{stderr}"
-    );
+    assert_contains(&stderr, "  hint: a Kiro agent file is one JSON object");
     project.project.assert_nothing_written(&before);
 }

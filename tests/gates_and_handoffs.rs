@@ -4,12 +4,12 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use agentctl_test_support::MockReply;
 use common::{
-    handoff, mock, project_with_approval_rule, runtime, stderr_of, stdout_of, text, tool_call,
-    Project,
+    assert_contains, bash_call, handoff, interrupt, mock, project_with_approval_rule, runtime,
+    stderr_of, stdout_of, text, tool_call, tool_results, wait_until, Project,
 };
 use serde_json::json;
 
@@ -30,12 +30,7 @@ fn a_task_moves_from_qa_to_devops_to_release_with_packets_not_transcripts() {
             text("Release notes drafted."),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "qa-engineer", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = project.expect(&endpoint, &["run", "qa-engineer", "--task", "T-154"], 0);
     assert_eq!(stdout_of(&output).trim(), "Release notes drafted.");
 
     let requests = endpoint.chat_requests();
@@ -62,10 +57,7 @@ fn a_task_moves_from_qa_to_devops_to_release_with_packets_not_transcripts() {
     assert_eq!(first_of_devops.len(), 2);
     let briefing = first_of_devops[1]["content"].as_str().unwrap();
     assert!(briefing.starts_with("Task T-154"), "{briefing}");
-    assert!(
-        briefing.contains("QA passed; ready to deploy"),
-        "{briefing}"
-    );
+    assert_contains(briefing, "QA passed; ready to deploy");
     assert!(
         !briefing.contains("3 tests, 0 failures"),
         "the sender's transcript must not leak: {briefing}"
@@ -134,12 +126,7 @@ fn a_handoff_to_a_target_not_allowed_is_denied_and_the_run_goes_on() {
             text("Staying on it."),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 0);
     let denied = project.events("tool.denied");
     assert_eq!(denied.len(), 1);
     assert!(denied[0]["details"]["reason"]
@@ -163,12 +150,11 @@ fn a_handoff_ping_pong_is_ended_by_the_limit() {
         })
         .collect();
     let endpoint = mock(&runtime, replies);
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154", "--json"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
+    let output = project.expect(
+        &endpoint,
+        &["run", "ops-devops", "--task", "T-154", "--json"],
+        1,
+    );
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert!(
         report["reason"].as_str().unwrap().contains("handoff loop"),
@@ -186,13 +172,8 @@ fn an_unmet_quality_gate_ends_the_run_before_any_model_call() {
         .replace("| T-154 | S06 | passed |", "| T-154 | S06 | failed |");
     project.write("PROJECT_STATE.md", &state);
     let endpoint = mock(&runtime, vec![text("should not be asked")]);
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    assert!(stderr_of(&output).contains("S06"), "{}", stderr_of(&output));
+    let output = project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 1);
+    assert_contains(&stderr_of(&output), "S06");
     assert!(endpoint.chat_requests().is_empty());
 }
 
@@ -201,44 +182,21 @@ fn a_production_task_waits_for_s08_before_devops_starts_then_approve_and_resume(
     let runtime = runtime();
     let project = Project::example();
     let endpoint = mock(&runtime, vec![text("Production rollout planned.")]);
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-155"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(3), "{}", stderr_of(&output));
-    assert!(
-        stderr_of(&output).contains("agentctl approve T-155 --gate S08"),
-        "{}",
-        stderr_of(&output)
-    );
+    let output = project.expect(&endpoint, &["run", "ops-devops", "--task", "T-155"], 3);
+    assert_contains(&stderr_of(&output), "agentctl approve T-155 --gate S08");
     assert!(
         endpoint.chat_requests().is_empty(),
         "paused before the persona started"
     );
     assert_eq!(project.events("gate.pending").len(), 1);
 
-    let wrong = project
-        .agentctl()
-        .args(["approve", "T-155", "--gate", "S08", "--by", "mallory"])
-        .output()
-        .unwrap();
-    assert_eq!(wrong.status.code(), Some(2), "mallory is not an approver");
-    let early = project
-        .agentctl_with(&endpoint)
-        .args(["resume", "T-155"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        early.status.code(),
-        Some(3),
-        "still waiting: {}",
-        stderr_of(&early)
-    );
+    // Mallory is not an approver.
+    project.expect_offline(&["approve", "T-155", "--gate", "S08", "--by", "mallory"], 2);
+    // Still waiting.
+    project.expect(&endpoint, &["resume", "T-155"], 3);
 
-    let approve = project
-        .agentctl()
-        .args([
+    project.expect_offline(
+        &[
             "approve",
             "T-155",
             "--gate",
@@ -247,10 +205,9 @@ fn a_production_task_waits_for_s08_before_devops_starts_then_approve_and_resume(
             "alice",
             "--note",
             "window 14:00",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(approve.status.code(), Some(0), "{}", stderr_of(&approve));
+        ],
+        0,
+    );
     assert!(project
         .read("PROJECT_STATE.md")
         .contains("| T-155 | S08 | approved | alice ("));
@@ -262,12 +219,7 @@ fn a_production_task_waits_for_s08_before_devops_starts_then_approve_and_resume(
         .unwrap()
         .is_empty());
 
-    let resumed = project
-        .agentctl_with(&endpoint)
-        .args(["resume", "T-155"])
-        .output()
-        .unwrap();
-    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+    let resumed = project.expect(&endpoint, &["resume", "T-155"], 0);
     assert_eq!(stdout_of(&resumed).trim(), "Production rollout planned.");
     assert_eq!(endpoint.chat_requests().len(), 1);
     project.assert_audit_intact();
@@ -278,30 +230,20 @@ fn a_stage_command_with_env_production_needs_s08_too() {
     let runtime = runtime();
     let project = Project::example();
     let endpoint = mock(&runtime, vec![text("plan")]);
-    let output = project
-        .agentctl_with(&endpoint)
-        .args([
+    project.expect(
+        &endpoint,
+        &[
             "run",
             "deployment-plan",
             "--task",
             "T-154",
             "--param",
             "env=production",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(3), "{}", stderr_of(&output));
-    let staging = project
-        .agentctl_with(&endpoint)
-        .args(["run", "deployment-plan", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        staging.status.code(),
-        Some(0),
-        "staging needs no S08: {}",
-        stderr_of(&staging)
+        ],
+        3,
     );
+    // Staging needs no S08.
+    project.expect(&endpoint, &["run", "deployment-plan", "--task", "T-154"], 0);
 }
 
 #[test]
@@ -311,19 +253,11 @@ fn a_call_matching_an_approve_rule_pauses_and_runs_exactly_once_after_approval()
     let endpoint = mock(
         &runtime,
         vec![
-            tool_call(
-                "execute_bash",
-                json!({"command": "echo approved >> deploy/marker.txt"}),
-            ),
+            bash_call("echo approved >> deploy/marker.txt"),
             text("Done."),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(3), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 3);
     assert!(
         !project.path("deploy/marker.txt").exists(),
         "nothing runs before approval"
@@ -335,37 +269,17 @@ fn a_call_matching_an_approve_rule_pauses_and_runs_exactly_once_after_approval()
         .unwrap()
         .contains("echo approved"));
 
-    let runs = project
-        .agentctl()
-        .args(["runs", "--json"])
-        .output()
-        .unwrap();
-    let runs: serde_json::Value = serde_json::from_slice(&runs.stdout).unwrap();
+    let runs: serde_json::Value = project.expect_json(&["runs", "--json"]);
     assert_eq!(runs[0]["status"], "paused");
 
-    let wrong_call = project
-        .agentctl()
-        .args(["approve", "T-154", "--by", "alice", "--call", "deadbeef"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        wrong_call.status.code(),
-        Some(2),
-        "an approval for a different call is refused"
+    // An approval for a different call is refused.
+    project.expect_offline(
+        &["approve", "T-154", "--by", "alice", "--call", "deadbeef"],
+        2,
     );
 
-    let approve = project
-        .agentctl()
-        .args(["approve", "T-154", "--gate", "S08", "--by", "bob"])
-        .output()
-        .unwrap();
-    assert_eq!(approve.status.code(), Some(0), "{}", stderr_of(&approve));
-    let resumed = project
-        .agentctl_with(&endpoint)
-        .args(["resume", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+    project.expect_offline(&["approve", "T-154", "--gate", "S08", "--by", "bob"], 0);
+    project.expect(&endpoint, &["resume", "T-154"], 0);
     assert_eq!(
         project.read("deploy/marker.txt"),
         "approved\n",
@@ -397,56 +311,27 @@ fn a_rejection_goes_back_to_the_model() {
     let endpoint = mock(
         &runtime,
         vec![
-            tool_call(
-                "execute_bash",
-                json!({"command": "echo approved > deploy/marker.txt"}),
-            ),
+            bash_call("echo approved > deploy/marker.txt"),
             text("Understood."),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(3));
-    let reject = project
-        .agentctl()
-        .args([
+    project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 3);
+    project.expect_offline(
+        &[
             "reject",
             "T-154",
             "--by",
             "alice",
             "--reason",
             "not in this window",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(reject.status.code(), Some(0), "{}", stderr_of(&reject));
-    let resumed = project
-        .agentctl_with(&endpoint)
-        .args(["resume", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+        ],
+        0,
+    );
+    project.expect(&endpoint, &["resume", "T-154"], 0);
     assert!(!project.path("deploy/marker.txt").exists());
     let requests = endpoint.chat_requests();
-    let last = requests.last().unwrap().body["messages"]
-        .as_array()
-        .unwrap()
-        .clone();
-    let tool_message = last
-        .iter()
-        .rev()
-        .find(|message| message["role"] == "tool")
-        .unwrap();
-    assert!(
-        tool_message["content"]
-            .as_str()
-            .unwrap()
-            .contains("not in this window"),
-        "{tool_message}"
-    );
+    let tool_message = tool_results(&requests.last().unwrap().body).pop().unwrap();
+    assert_contains(&tool_message, "not in this window");
     assert_eq!(project.events("gate.rejected").len(), 1);
     project.assert_audit_intact();
 }
@@ -458,28 +343,15 @@ fn a_rejection_can_end_the_run() {
     project.edit_config(&[("on_reject = \"tell_model\"", "on_reject = \"end_run\"")]);
     let endpoint = mock(
         &runtime,
-        vec![tool_call(
-            "execute_bash",
-            json!({"command": "echo approved > deploy/marker.txt"}),
-        )],
+        vec![bash_call("echo approved > deploy/marker.txt")],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(3));
+    project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 3);
     project
         .agentctl()
         .args(["reject", "T-154", "--by", "alice", "--reason", "no"])
         .assert()
         .success();
-    let resumed = project
-        .agentctl_with(&endpoint)
-        .args(["resume", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(resumed.status.code(), Some(1), "{}", stderr_of(&resumed));
+    project.expect(&endpoint, &["resume", "T-154"], 1);
     assert_eq!(endpoint.chat_requests().len(), 1);
 }
 
@@ -489,20 +361,9 @@ fn a_state_file_changed_during_the_pause_is_refused() {
     let project = project_with_approval_rule();
     let endpoint = mock(
         &runtime,
-        vec![
-            tool_call(
-                "execute_bash",
-                json!({"command": "echo approved > deploy/marker.txt"}),
-            ),
-            text("x"),
-        ],
+        vec![bash_call("echo approved > deploy/marker.txt"), text("x")],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(3));
+    project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 3);
     let state_path = std::fs::read_dir(project.path(".agentctl/runs"))
         .unwrap()
         .next()
@@ -524,17 +385,8 @@ fn a_state_file_changed_during_the_pause_is_refused() {
         .args(["approve", "T-154", "--by", "alice"])
         .assert()
         .success();
-    let resumed = project
-        .agentctl_with(&endpoint)
-        .args(["resume", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(resumed.status.code(), Some(1));
-    assert!(
-        stderr_of(&resumed).contains("changed after it paused"),
-        "{}",
-        stderr_of(&resumed)
-    );
+    let resumed = project.expect(&endpoint, &["resume", "T-154"], 1);
+    assert_contains(&stderr_of(&resumed), "changed after it paused");
     assert!(!project.path("deploy/other.txt").exists());
     assert!(!project.path("deploy/marker.txt").exists());
 }
@@ -558,12 +410,7 @@ fn a_model_cannot_record_s08_or_write_the_state_file() {
             text("ok"),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "qa-engineer", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "qa-engineer", "--task", "T-154"], 0);
     assert_eq!(project.read("PROJECT_STATE.md"), before);
     let denied = project.events("tool.denied");
     assert_eq!(denied.len(), 2);
@@ -579,28 +426,19 @@ fn kill_when(
     endpoint: &agentctl_test_support::MockEndpoint,
     ready: impl Fn() -> bool,
 ) {
-    let binary = assert_cmd::cargo::cargo_bin("agentctl");
-    let mut child = std::process::Command::new(binary)
-        .current_dir(&project.root)
-        .env("OPENAI_BASE_URL", endpoint.base_url())
-        .env("AGENTCTL_CACHE_DIR", project.root.join(".test-cache"))
+    let mut child = project
+        .background(endpoint)
         .args(["run", "ops-devops", "--task", "T-154"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let started = Instant::now();
-    while !ready() {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the run never reached the kill point"
-        );
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the run ended before the kill point"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until(
+        "the run reaches the kill point",
+        &mut child,
+        Duration::from_secs(20),
+        ready,
+    );
     child.kill().unwrap();
     child.wait().unwrap();
 }
@@ -618,12 +456,7 @@ fn kill_9_during_a_model_call_then_resume_continues_without_duplicates() {
         ],
     );
     kill_when(&project, &endpoint, || endpoint.chat_requests().len() == 2);
-    let resumed = project
-        .agentctl_with(&endpoint)
-        .args(["resume", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+    let resumed = project.expect(&endpoint, &["resume", "T-154"], 0);
     assert_eq!(stdout_of(&resumed).trim(), "Deployed after the crash.");
     assert_eq!(project.events("run.started").len(), 1);
     assert_eq!(
@@ -639,22 +472,11 @@ fn kill_9_during_a_model_call_then_resume_continues_without_duplicates() {
 fn kill_9_during_a_tool_call_then_resume_tells_the_model_and_continues() {
     let runtime = runtime();
     let project = project_with_approval_rule();
-    let endpoint = mock(
-        &runtime,
-        vec![
-            tool_call("execute_bash", json!({"command": "sleep 30"})),
-            text("Recovered."),
-        ],
-    );
+    let endpoint = mock(&runtime, vec![bash_call("sleep 30"), text("Recovered.")]);
     kill_when(&project, &endpoint, || {
         project.read("AUDIT_LOG.md").contains("tool.allowed")
     });
-    let resumed = project
-        .agentctl_with(&endpoint)
-        .args(["resume", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+    project.expect(&endpoint, &["resume", "T-154"], 0);
     assert_eq!(
         project.events("tool.allowed").len(),
         1,
@@ -663,12 +485,11 @@ fn kill_9_during_a_tool_call_then_resume_tells_the_model_and_continues() {
     let results = project.events("tool.result");
     assert_eq!(results.len(), 1);
     assert_eq!(results[0]["details"]["error_kind"], "interrupted");
-    let last = endpoint.chat_requests().last().unwrap().body["messages"]
-        .as_array()
-        .unwrap()
-        .clone();
-    assert!(last.iter().any(|message| message["role"] == "tool"
-        && message["content"].as_str().unwrap().contains("interrupted")));
+    let last = tool_results(&endpoint.chat_requests().last().unwrap().body);
+    assert!(
+        last.iter().any(|content| content.contains("interrupted")),
+        "{last:?}"
+    );
     project.assert_audit_intact();
 }
 
@@ -683,34 +504,23 @@ fn ctrl_c_saves_state_and_exits_130_then_resume_finishes() {
             text("Finished after Ctrl-C."),
         ],
     );
-    let binary = assert_cmd::cargo::cargo_bin("agentctl");
-    let child = std::process::Command::new(binary)
-        .current_dir(&project.root)
-        .env("OPENAI_BASE_URL", endpoint.base_url())
-        .env("AGENTCTL_CACHE_DIR", project.root.join(".test-cache"))
+    let mut child = project
+        .background(&endpoint)
         .args(["run", "ops-devops", "--task", "T-154"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let started = Instant::now();
-    while endpoint.chat_requests().is_empty() {
-        assert!(started.elapsed() < Duration::from_secs(20));
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    wait_until(
+        "the run calls the model",
+        &mut child,
+        Duration::from_secs(20),
+        || !endpoint.chat_requests().is_empty(),
+    );
+    interrupt(&child);
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(130), "{}", stderr_of(&output));
-    let resumed = project
-        .agentctl_with(&endpoint)
-        .args(["resume", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+    let resumed = project.expect(&endpoint, &["resume", "T-154"], 0);
     assert_eq!(stdout_of(&resumed).trim(), "Finished after Ctrl-C.");
     project.assert_audit_intact();
 }
@@ -735,12 +545,7 @@ fn calls_after_a_handoff_in_the_same_message_are_denied_not_dropped() {
             text("Notes written."),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 0);
     let denied = project.events("tool.denied");
     assert_eq!(denied.len(), 1, "{denied:#?}");
     assert_eq!(denied[0]["details"]["tool"], "fs_read");

@@ -6,10 +6,12 @@
 mod common;
 
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use agentctl_test_support::MockReply;
-use common::{handoff, mock, runtime, stderr_of, stdout_of, text, Project};
+use common::{
+    assert_contains, handoff, mock, runtime, stderr_of, stdout_of, text, wait_until, Project,
+};
 
 const BROKEN: &str = "---\nname: broken-unrelated\ntools: [fs_read\n---\nBody\n";
 
@@ -23,16 +25,10 @@ fn a_broken_persona_no_one_reaches_does_not_stop_a_run() {
         BROKEN,
     );
     let endpoint = mock(&runtime, vec![text("all good")]);
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "qa-engineer", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = project.expect(&endpoint, &["run", "qa-engineer", "--task", "T-154"], 0);
     assert_eq!(stdout_of(&output).trim(), "all good");
     // `lint` still reports it.
-    let lint = project.agentctl().args(["lint"]).output().unwrap();
-    assert_eq!(lint.status.code(), Some(2), "{}", stderr_of(&lint));
+    project.expect_offline(&["lint"], 2);
 }
 
 #[test]
@@ -49,12 +45,7 @@ fn a_broken_handoff_target_stops_the_run_before_any_model_call() {
         "---\nname: ops-devops\ntools: [fs_read\n---\nBody\n",
     )
     .unwrap();
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "qa-engineer", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    let output = project.expect(&endpoint, &["run", "qa-engineer", "--task", "T-154"], 2);
     let stderr = stderr_of(&output);
     assert!(
         stderr.starts_with("error: ../personas/ops-devops.md:4: invalid front matter"),
@@ -88,27 +79,20 @@ fn a_run_keeps_the_personas_it_checked_at_start_and_the_next_run_sees_the_edit()
     );
     let personas = project.root.join("../personas/ops-devops.md");
     let original = std::fs::read_to_string(&personas).unwrap();
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("agentctl"))
-        .current_dir(&project.root)
-        .env_remove("AGENTCTL_LOG")
-        .env_remove("AGENTCTL_MODEL")
-        .env_remove("OPENAI_API_KEY")
-        .env("OPENAI_BASE_URL", endpoint.base_url())
-        .env("AGENTCTL_CACHE_DIR", project.root.join(".test-cache"))
+    let mut child = project
+        .background(&endpoint)
         .args(["run", "qa-engineer", "--task", "T-154"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let waited = Instant::now();
-    while endpoint.chat_requests().is_empty() {
-        assert!(
-            waited.elapsed() < Duration::from_secs(30),
-            "the run never called the model"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_until(
+        "the run calls the model",
+        &mut child,
+        Duration::from_secs(30),
+        || !endpoint.chat_requests().is_empty(),
+    );
     // ops-devops was valid at start and is broken by the time the handoff reaches it.
     std::fs::write(
         &personas,
@@ -125,17 +109,8 @@ fn a_run_keeps_the_personas_it_checked_at_start_and_the_next_run_sees_the_edit()
     assert_eq!(requests.len(), 2, "qa-engineer's turn, then ops-devops's");
     // The next run checks the file again and refuses to start on it.
     let endpoint = mock(&runtime, vec![handoff("ops-devops", "ready")]);
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "qa-engineer", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
-    assert!(
-        stderr_of(&output).contains("ops-devops.md"),
-        "{}",
-        stderr_of(&output)
-    );
+    let output = project.expect(&endpoint, &["run", "qa-engineer", "--task", "T-154"], 2);
+    assert_contains(&stderr_of(&output), "ops-devops.md");
     assert_eq!(
         endpoint.chat_requests().len(),
         0,
@@ -147,11 +122,6 @@ fn a_run_keeps_the_personas_it_checked_at_start_and_the_next_run_sees_the_edit()
         &runtime,
         vec![handoff("ops-devops", "ready"), text("deployed")],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "qa-engineer", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = project.expect(&endpoint, &["run", "qa-engineer", "--task", "T-154"], 0);
     assert_eq!(stdout_of(&output).trim(), "deployed");
 }

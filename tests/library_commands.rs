@@ -8,7 +8,9 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use common::{seed, stderr_of, stdout_of, Project, REPOSITORY};
+use common::{
+    assert_contains, expect_exit, line_containing, seed, stderr_of, stdout_of, Project, REPOSITORY,
+};
 use serde_json::{json, Value};
 
 fn json_of(output: &std::process::Output) -> Value {
@@ -32,8 +34,7 @@ fn row<'a>(rows: &'a Value, name: &str) -> &'a Value {
 fn init_scaffolds_a_project_that_lints_clean_and_lists_the_team() {
     // An empty temporary directory, far from the repository: init needs only the binary.
     let outside = Project::with_files(&[]);
-    let output = outside.agentctl().args(["init", "svc"]).output().unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = outside.expect_offline(&["init", "svc"], 0);
     assert_eq!(stdout_of(&output), "", "init reports on stderr only");
     assert!(
         stderr_of(&output).starts_with("created 26 files in svc\n"),
@@ -48,7 +49,7 @@ fn init_scaffolds_a_project_that_lints_clean_and_lists_the_team() {
         "# agentctl run state (keep AUDIT_LOG.md and PROJECT_STATE.md)\n.agentctl/\n"
     );
     let config = std::fs::read_to_string(project.join("agentctl.toml")).unwrap();
-    assert!(config.contains("[endpoint]"), "{config}");
+    assert_contains(&config, "[endpoint]");
     let mut personas: Vec<String> = std::fs::read_dir(project.join("personas"))
         .unwrap()
         .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
@@ -92,13 +93,10 @@ fn init_scaffolds_a_project_that_lints_clean_and_lists_the_team() {
         );
     }
 
-    let in_project = |args: &[&str]| {
-        let mut command = outside.agentctl();
-        command.current_dir(&project).args(args);
-        command.output().unwrap()
-    };
+    // Each command runs inside the new project and must succeed.
+    let in_project =
+        |args: &[&str]| expect_exit(outside.agentctl().current_dir(&project).args(args), 0);
     let lint = in_project(&["lint"]);
-    assert_eq!(lint.status.code(), Some(0), "{}", stderr_of(&lint));
     assert_eq!(
         stdout_of(&lint),
         "checked 5 personas, 3 stage commands, 2 tasks: 0 errors, 0 warnings\n"
@@ -205,8 +203,7 @@ fn init_scaffolds_a_project_that_lints_clean_and_lists_the_team() {
 #[test]
 fn init_into_the_current_directory_when_no_directory_is_given() {
     let project = Project::with_files(&[]);
-    let output = project.agentctl().arg("init").output().unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = expect_exit(project.agentctl().arg("init"), 0);
     // No `cd .` in the next step.
     assert_eq!(
         stderr_of(&output),
@@ -214,40 +211,31 @@ fn init_into_the_current_directory_when_no_directory_is_given() {
     );
     assert!(project.path("agentctl.toml").is_file());
     assert!(project.path("personas/qa-engineer.md").is_file());
-    let lint = project.agentctl().arg("lint").output().unwrap();
-    assert_eq!(lint.status.code(), Some(0), "{}", stderr_of(&lint));
+    expect_exit(project.agentctl().arg("lint"), 0);
 }
 
 #[test]
 fn init_adds_agent_state_to_an_existing_gitignore_and_never_replaces_it() {
     let project = Project::with_files(&[("svc/.gitignore", "target")]);
-    let output = project.agentctl().args(["init", "svc"]).output().unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = project.expect_offline(&["init", "svc"], 0);
     assert_eq!(
         stderr_of(&output),
         "created 25 files in svc\nadded `.agentctl/` to .gitignore\nnext: cd svc && agentctl lint && agentctl run orch-planner --task T-154\n  (the planner hands the task to QA, Security and DevOps in gate order; set the endpoint first: agentctl docs endpoints)\n"
     );
     assert_eq!(project.read("svc/.gitignore"), "target\n.agentctl/\n");
-    let forced = project
-        .agentctl()
-        .args(["init", "svc", "--force"])
-        .output()
-        .unwrap();
-    assert_eq!(forced.status.code(), Some(0), "{}", stderr_of(&forced));
+    project.expect_offline(&["init", "svc", "--force"], 0);
     assert_eq!(project.read("svc/.gitignore"), "target\n.agentctl/\n");
 }
 
 #[test]
 fn init_twice_refuses_and_writes_nothing() {
     let project = Project::with_files(&[]);
-    let first = project.agentctl().args(["init", "svc"]).output().unwrap();
-    assert_eq!(first.status.code(), Some(0), "{}", stderr_of(&first));
+    project.expect_offline(&["init", "svc"], 0);
     project.write("svc/agentctl.toml", "# mine\n");
     project.write("svc/personas/ops-devops.md", "edited by a human\n");
     let before = project.snapshot();
 
-    let second = project.agentctl().args(["init", "svc"]).output().unwrap();
-    assert_eq!(second.status.code(), Some(2));
+    let second = project.expect_offline(&["init", "svc"], 2);
     assert_eq!(stdout_of(&second), "");
     let stderr = stderr_of(&second);
     assert!(
@@ -256,11 +244,8 @@ fn init_twice_refuses_and_writes_nothing() {
         ),
         "{stderr}"
     );
-    assert!(stderr.contains("personas/ops-devops.md"), "{stderr}");
-    assert!(
-        stderr.contains("hint: pass --force to overwrite them"),
-        "{stderr}"
-    );
+    assert_contains(&stderr, "personas/ops-devops.md");
+    assert_contains(&stderr, "hint: pass --force to overwrite them");
     assert_eq!(
         Project::changed(&before, &project.snapshot()),
         Vec::<String>::new()
@@ -270,14 +255,13 @@ fn init_twice_refuses_and_writes_nothing() {
 #[test]
 fn init_refuses_when_only_one_file_exists_and_creates_nothing_else() {
     let project = Project::with_files(&[("svc/agentctl.toml", "# already here\n")]);
-    let output = project.agentctl().args(["init", "svc"]).output().unwrap();
-    assert_eq!(output.status.code(), Some(2));
+    let output = project.expect_offline(&["init", "svc"], 2);
     let stderr = stderr_of(&output);
     assert!(
         stderr.starts_with("error: svc already has agentctl.toml\n"),
         "{stderr}"
     );
-    assert!(stderr.contains("hint: "), "{stderr}");
+    assert_contains(&stderr, "hint: ");
     assert!(!project.path("svc/personas").exists());
     assert!(!project.path("svc/tasks").exists());
     assert_eq!(project.read("svc/agentctl.toml"), "# already here\n");
@@ -286,17 +270,11 @@ fn init_refuses_when_only_one_file_exists_and_creates_nothing_else() {
 #[test]
 fn init_force_overwrites_existing_files() {
     let project = Project::with_files(&[]);
-    let first = project.agentctl().args(["init", "svc"]).output().unwrap();
-    assert_eq!(first.status.code(), Some(0), "{}", stderr_of(&first));
+    project.expect_offline(&["init", "svc"], 0);
     project.write("svc/personas/ops-devops.md", "edited by a human\n");
     project.write("svc/agentctl.toml", "# mine\n");
 
-    let forced = project
-        .agentctl()
-        .args(["init", "svc", "--force"])
-        .output()
-        .unwrap();
-    assert_eq!(forced.status.code(), Some(0), "{}", stderr_of(&forced));
+    project.expect_offline(&["init", "svc", "--force"], 0);
     assert_eq!(
         std::fs::read(project.path("svc/personas/ops-devops.md")).unwrap(),
         std::fs::read(Path::new(REPOSITORY).join("personas/ops-devops.md")).unwrap()
@@ -333,13 +311,7 @@ fn seed_project() -> Project {
 #[test]
 fn seeds_are_listed_with_their_names_formats_and_kinds() {
     let project = seed_project();
-    let rows = json_of(
-        &project
-            .agentctl()
-            .args(["personas", "--json"])
-            .output()
-            .unwrap(),
-    );
+    let rows: Value = project.expect_json(&["personas", "--json"]);
     let names: Vec<&str> = rows
         .as_array()
         .unwrap()
@@ -391,8 +363,7 @@ fn seeds_are_listed_with_their_names_formats_and_kinds() {
     assert_eq!(manager["format"], "canonical");
     assert_eq!(manager["prefix"], "[RM]");
 
-    let table = project.agentctl().arg("personas").output().unwrap();
-    assert_eq!(table.status.code(), Some(0));
+    let table = expect_exit(project.agentctl().arg("personas"), 0);
     let table = stdout_of(&table);
     assert!(table.starts_with("NAME "), "{table}");
     assert!(
@@ -401,50 +372,31 @@ fn seeds_are_listed_with_their_names_formats_and_kinds() {
             .any(|line| line.starts_with("deployment-plan  command  runs as devops ")),
         "{table}"
     );
-    assert!(
-        table.contains("personas/004_swarm.txt (swarm-persona)"),
-        "{table}"
-    );
+    assert_contains(&table, "personas/004_swarm.txt (swarm-persona)");
 }
 
 #[test]
 fn show_role_sheet_resolves_the_handoff_by_prefix_and_keeps_templates_and_commands() {
     let project = seed_project();
-    let output = project
-        .agentctl()
-        .args(["show", "devops"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = project.expect_offline(&["show", "devops"], 0);
     let text = stdout_of(&output);
     assert!(
         text.starts_with("devops (Persona, role-sheet format)\n"),
         "{text}"
     );
-    assert!(
-        text.contains("  → release-manager (written `Release Manager [RM]`)"),
-        "{text}"
+    assert_contains(
+        &text,
+        "  → release-manager (written `Release Manager [RM]`)",
     );
-    assert!(
-        text.contains("  templates_used: deployment-plan.md\n"),
-        "{text}"
+    assert_contains(&text, "  templates_used: deployment-plan.md\n");
+    assert_contains(
+        &text,
+        "  checklists_used: pre-deployment.md; stage-completion.md; checkpoint-approval.md\n",
     );
-    assert!(
-        text.contains(
-            "  checklists_used: pre-deployment.md; stage-completion.md; checkpoint-approval.md\n"
-        ),
-        "{text}"
-    );
-    assert!(
-        text.contains("  slash_commands: /KD-deployment-plan; /KD-deployment-plan --env=staging; /KD-deployment-plan --env=production\n"),
-        "{text}"
-    );
-    assert!(text.contains("  prefix:       [DEVOPS]\n"), "{text}");
-    assert!(text.contains("  stages:       S09, S10\n"), "{text}");
-    assert!(
-        text.contains("Tools offered: fs_read, fs_list, handoff\n"),
-        "{text}"
-    );
+    assert_contains(&text, "  slash_commands: /KD-deployment-plan; /KD-deployment-plan --env=staging; /KD-deployment-plan --env=production\n");
+    assert_contains(&text, "  prefix:       [DEVOPS]\n");
+    assert_contains(&text, "  stages:       S09, S10\n");
+    assert_contains(&text, "Tools offered: fs_read, fs_list, handoff\n");
     // Every field says where it came from.
     assert!(
         text.lines().any(|line| line.starts_with("  prefix ")
@@ -452,13 +404,7 @@ fn show_role_sheet_resolves_the_handoff_by_prefix_and_keeps_templates_and_comman
         "{text}"
     );
 
-    let json = json_of(
-        &project
-            .agentctl()
-            .args(["show", "devops", "--json"])
-            .output()
-            .unwrap(),
-    );
+    let json: Value = project.expect_json(&["show", "devops", "--json"]);
     let handoff = &json["persona"]["handoffs"][0];
     assert_eq!(handoff["written"], "Release Manager [RM]");
     assert_eq!(handoff["resolved"], "release-manager");
@@ -471,13 +417,7 @@ fn show_role_sheet_resolves_the_handoff_by_prefix_and_keeps_templates_and_comman
 #[test]
 fn show_agent_front_matter_as_json_keeps_its_lists_and_tools() {
     let project = seed_project();
-    let json = json_of(
-        &project
-            .agentctl()
-            .args(["show", "devops-engineer", "--json"])
-            .output()
-            .unwrap(),
-    );
+    let json: Value = project.expect_json(&["show", "devops-engineer", "--json"]);
     let persona = &json["persona"];
     assert_eq!(persona["name"], "devops-engineer");
     assert_eq!(persona["kind"], "persona");
@@ -515,38 +455,23 @@ fn show_agent_front_matter_as_json_keeps_its_lists_and_tools() {
 #[test]
 fn show_swarm_persona_lists_what_it_does_not_do_and_its_context() {
     let project = seed_project();
-    let output = project
-        .agentctl()
-        .args(["show", "ops-devops"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = project.expect_offline(&["show", "ops-devops"], 0);
     let text = stdout_of(&output);
     assert!(
         text.starts_with("ops-devops (Persona, swarm-persona format)\n"),
         "{text}"
     );
-    assert!(
-        text.contains("  does_not: Write application code; Make architecture decisions without prod-architect; Deploy to production without human approval (S08 gate required)\n"),
-        "{text}"
+    assert_contains(&text, "  does_not: Write application code; Make architecture decisions without prod-architect; Deploy to production without human approval (S08 gate required)\n");
+    assert_contains(
+        &text,
+        "  constraints: Never deploy to production without documented rollback plan;",
     );
-    assert!(
-        text.contains(
-            "  constraints: Never deploy to production without documented rollback plan;"
-        ),
-        "{text}"
+    assert_contains(
+        &text,
+        "  primary_outputs: Deployment records in AUDIT_LOG.md;",
     );
-    assert!(
-        text.contains("  primary_outputs: Deployment records in AUDIT_LOG.md;"),
-        "{text}"
-    );
-    assert!(
-        text.contains(
-            "\nContext on activation:\n  AGENTS.md\n  CONSTITUTION.md\n  CONTINUITY.md\n  agents/memory/PROJECT_STATE.md\n  SECURITY_CHECKLIST.md\n"
-        ),
-        "{text}"
-    );
-    assert!(text.contains("  stages:       S09, S10\n"), "{text}");
+    assert_contains(&text, "\nContext on activation:\n  AGENTS.md\n  CONSTITUTION.md\n  CONTINUITY.md\n  agents/memory/PROJECT_STATE.md\n  SECURITY_CHECKLIST.md\n");
+    assert_contains(&text, "  stages:       S09, S10\n");
     assert!(
         text.contains("(no permissions declared: the safe default"),
         "{text}"
@@ -556,43 +481,24 @@ fn show_swarm_persona_lists_what_it_does_not_do_and_its_context() {
 #[test]
 fn show_stage_command_lists_its_parameter_and_when_it_is_production() {
     let project = seed_project();
-    let output = project
-        .agentctl()
-        .args(["show", "deployment-plan"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = project.expect_offline(&["show", "deployment-plan"], 0);
     let text = stdout_of(&output);
     assert!(
         text.starts_with("deployment-plan (Command, stage-command format)\n"),
         "{text}"
     );
-    assert!(
-        text.contains("  runs as:      devops (written `DEVOPS`)\n"),
-        "{text}"
+    assert_contains(&text, "  runs as:      devops (written `DEVOPS`)\n");
+    assert_contains(
+        &text,
+        "  param:        env = staging — Deployment environment (staging|production)\n",
     );
-    assert!(
-        text.contains(
-            "  param:        env = staging — Deployment environment (staging|production)\n"
-        ),
-        "{text}"
-    );
-    assert!(
-        text.contains("  production:   when env=production (needs S08)\n"),
-        "{text}"
-    );
-    assert!(
-        text.contains("Tools offered (as devops): fs_read, fs_list, handoff\n"),
-        "{text}"
+    assert_contains(&text, "  production:   when env=production (needs S08)\n");
+    assert_contains(
+        &text,
+        "Tools offered (as devops): fs_read, fs_list, handoff\n",
     );
 
-    let json = json_of(
-        &project
-            .agentctl()
-            .args(["show", "deployment-plan", "--json"])
-            .output()
-            .unwrap(),
-    );
+    let json: Value = project.expect_json(&["show", "deployment-plan", "--json"]);
     let command = &json["persona"]["command"];
     assert_eq!(
         command["params"],
@@ -611,8 +517,7 @@ fn show_stage_command_lists_its_parameter_and_when_it_is_production() {
 #[test]
 fn show_an_unknown_name_lists_the_known_ones() {
     let project = seed_project();
-    let output = project.agentctl().args(["show", "devop"]).output().unwrap();
-    assert_eq!(output.status.code(), Some(2));
+    let output = project.expect_offline(&["show", "devop"], 2);
     assert_eq!(stdout_of(&output), "");
     assert_eq!(
         stderr_of(&output),
@@ -686,10 +591,7 @@ fn var_flags() -> Vec<String> {
 
 /// `N bytes, about T tokens, sha256 HEX` from stderr.
 fn size_line(stderr: &str) -> (usize, usize, String) {
-    let line = stderr
-        .lines()
-        .find(|line| line.contains(" bytes, about "))
-        .unwrap_or_else(|| panic!("no size line in {stderr}"));
+    let line = line_containing(stderr, " bytes, about ");
     let words: Vec<&str> = line.split_whitespace().collect();
     assert_eq!(words[1], "bytes,", "{line}");
     assert_eq!(words[4], "tokens,", "{line}");
@@ -707,12 +609,7 @@ fn size_line(stderr: &str) -> (usize, usize, String) {
 fn prompt_reports_every_unresolved_variable_with_file_and_line() {
     let project = role_prompt_project();
     let before = project.snapshot();
-    let output = project
-        .agentctl()
-        .args(["prompt", "devops-engineer"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
+    let output = project.expect_offline(&["prompt", "devops-engineer"], 2);
     assert_eq!(stdout_of(&output), "", "no partial prompt on stdout");
     let stderr = stderr_of(&output);
     let expected = variables(&seed("002"));
@@ -727,11 +624,9 @@ fn prompt_reports_every_unresolved_variable_with_file_and_line() {
         expected.len(),
         "{stderr}"
     );
-    assert!(
-        stderr.contains(
-            "  hint: pass --var CICD_PIPELINE=VALUE or set it under [vars] in agentctl.toml\n"
-        ),
-        "{stderr}"
+    assert_contains(
+        &stderr,
+        "  hint: pass --var CICD_PIPELINE=VALUE or set it under [vars] in agentctl.toml\n",
     );
     assert!(
         stderr.ends_with("error: the prompt cannot be assembled\nhint: fix the problems above, or pass the missing values with --var\n"),
@@ -743,38 +638,33 @@ fn prompt_reports_every_unresolved_variable_with_file_and_line() {
 #[test]
 fn prompt_with_every_variable_is_complete_deterministic_and_notes_skipped_includes() {
     let project = role_prompt_project();
+    // `agentctl prompt devops-engineer EXTRA`, which must succeed.
     let run = |extra: &[String]| {
-        project
-            .agentctl()
-            .args(["prompt", "devops-engineer"])
-            .args(extra)
-            .output()
-            .unwrap()
+        expect_exit(
+            project
+                .agentctl()
+                .args(["prompt", "devops-engineer"])
+                .args(extra),
+            0,
+        )
     };
     let first = run(&var_flags());
-    assert_eq!(first.status.code(), Some(0), "{}", stderr_of(&first));
     let text = stdout_of(&first);
     assert!(text.starts_with("# DevOps Engineer Role\n"), "{text}");
     assert!(
         !text.contains("{{"),
         "no directive or variable is left: {text}"
     );
-    assert!(
-        text.contains("- Create AWS deployment configurations and infrastructure as code\n"),
-        "{text}"
+    assert_contains(
+        &text,
+        "- Create AWS deployment configurations and infrastructure as code\n",
     );
-    assert!(
-        text.contains("- Implement GitHub Actions automation with testing gates"),
-        "{text}"
+    assert_contains(
+        &text,
+        "- Implement GitHub Actions automation with testing gates",
     );
-    assert!(
-        text.contains("- Shared text from contexts/technical_context.md.\n- Shared text from contexts/business_context.md.\n"),
-        "{text}"
-    );
-    assert!(
-        text.contains("Shared text from roles/shared/quality_standards.md."),
-        "{text}"
-    );
+    assert_contains(&text, "- Shared text from contexts/technical_context.md.\n- Shared text from contexts/business_context.md.\n");
+    assert_contains(&text, "Shared text from roles/shared/quality_standards.md.");
     assert!(
         text.ends_with("automated vulnerability scanning\n"),
         "{text}"
@@ -793,7 +683,6 @@ fn prompt_with_every_variable_is_complete_deterministic_and_notes_skipped_includ
     assert!(tokens > bytes / 8 && tokens < bytes, "{tokens} for {bytes}");
 
     let second = run(&var_flags());
-    assert_eq!(second.status.code(), Some(0));
     assert_eq!(first.stdout, second.stdout, "same inputs, same bytes");
     assert_eq!(size_line(&stderr_of(&second)).2, sha);
 
@@ -814,7 +703,6 @@ fn prompt_with_every_variable_is_complete_deterministic_and_notes_skipped_includ
 
     // --var beats [vars].
     let overridden = run(&["--var".to_owned(), "CICD_PIPELINE=Tekton".to_owned()]);
-    assert_eq!(overridden.status.code(), Some(0));
     assert!(stdout_of(&overridden).contains("- Implement Tekton automation"));
     assert_ne!(size_line(&stderr_of(&overridden)).2, sha);
 }
@@ -822,21 +710,21 @@ fn prompt_with_every_variable_is_complete_deterministic_and_notes_skipped_includ
 #[test]
 fn prompt_sources_map_every_span_to_its_file() {
     let project = role_prompt_project();
-    let plain = project
-        .agentctl()
-        .args(["prompt", "devops-engineer"])
-        .args(var_flags())
-        .output()
-        .unwrap();
-    assert_eq!(plain.status.code(), Some(0), "{}", stderr_of(&plain));
+    let plain = expect_exit(
+        project
+            .agentctl()
+            .args(["prompt", "devops-engineer"])
+            .args(var_flags()),
+        0,
+    );
     let text = stdout_of(&plain);
-    let output = project
-        .agentctl()
-        .args(["prompt", "devops-engineer", "--sources"])
-        .args(var_flags())
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = expect_exit(
+        project
+            .agentctl()
+            .args(["prompt", "devops-engineer", "--sources"])
+            .args(var_flags()),
+        0,
+    );
     let sources = stdout_of(&output);
 
     let mut covered = 0;
@@ -878,10 +766,7 @@ fn prompt_sources_map_every_span_to_its_file() {
     expected.insert(ROLE_PROMPT_FILE.to_owned());
     files_seen.remove("<agentctl>");
     assert_eq!(files_seen, expected);
-    assert!(
-        sources.contains(" roles/shared/system_assessment_process.md:1\n"),
-        "{sources}"
-    );
+    assert_contains(&sources, " roles/shared/system_assessment_process.md:1\n");
 }
 
 #[test]
@@ -941,20 +826,17 @@ fn prompt_json_carries_the_text_its_digest_and_its_sources() {
 fn an_optional_workspace_include_that_exists_is_included() {
     let project = role_prompt_project();
     project.write("tickets.md", "TICKET-1: ship it\n");
-    let output = project
-        .agentctl()
-        .args(["prompt", "devops-engineer"])
-        .args(var_flags())
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = expect_exit(
+        project
+            .agentctl()
+            .args(["prompt", "devops-engineer"])
+            .args(var_flags()),
+        0,
+    );
     assert!(stdout_of(&output).contains("- TICKET-1: ship it\n"));
     let stderr = stderr_of(&output);
     assert!(!stderr.contains("/branch/tickets.md"), "{stderr}");
-    assert!(
-        stderr.contains("/branch/implementation_plan.md"),
-        "{stderr}"
-    );
+    assert_contains(&stderr, "/branch/implementation_plan.md");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -966,19 +848,17 @@ fn ops_devops_opening() -> String {
         std::fs::read_to_string(Path::new(REPOSITORY).join("personas/ops-devops.md")).unwrap();
     let body = text.splitn(3, "---\n").nth(2).unwrap();
     let paragraph = body.split("\n\n").next().unwrap();
-    assert!(paragraph.contains("{{PROJECT_NAME}}"), "{paragraph}");
+    assert_contains(paragraph, "{{PROJECT_NAME}}");
     paragraph.replace("{{PROJECT_NAME}}", "shopfront")
 }
 
 #[test]
 fn a_stage_command_prompt_is_its_role_then_its_instructions() {
     let project = Project::example();
-    let output = project
-        .agentctl()
-        .args(["prompt", "deployment-plan", "--param", "env=production"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = project.expect_offline(
+        &["prompt", "deployment-plan", "--param", "env=production"],
+        0,
+    );
     let text = stdout_of(&output);
     let opening = ops_devops_opening();
     assert!(text.starts_with(&opening), "{text}");
@@ -994,29 +874,18 @@ fn a_stage_command_prompt_is_its_role_then_its_instructions() {
         "the role's context comes before the command: {text}"
     );
 
-    let json = json_of(
-        &project
-            .agentctl()
-            .args([
-                "prompt",
-                "deployment-plan",
-                "--param",
-                "env=production",
-                "--json",
-            ])
-            .output()
-            .unwrap(),
-    );
+    let json: Value = project.expect_json(&[
+        "prompt",
+        "deployment-plan",
+        "--param",
+        "env=production",
+        "--json",
+    ]);
     assert_eq!(json["persona"], "ops-devops");
     assert_eq!(json["command"], "deployment-plan");
     assert_eq!(json["text"].as_str().unwrap(), text);
 
-    let staging = project
-        .agentctl()
-        .args(["prompt", "deployment-plan"])
-        .output()
-        .unwrap();
-    assert_eq!(staging.status.code(), Some(0), "{}", stderr_of(&staging));
+    let staging = project.expect_offline(&["prompt", "deployment-plan"], 0);
     assert!(
         stdout_of(&staging).contains("Produce a deployment plan for **staging** that"),
         "the declared default applies"
@@ -1027,12 +896,7 @@ fn a_stage_command_prompt_is_its_role_then_its_instructions() {
 fn an_unknown_parameter_names_the_declared_ones() {
     let project = Project::example();
     let before = project.snapshot();
-    let output = project
-        .agentctl()
-        .args(["prompt", "deployment-plan", "--param", "bogus=1"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
+    let output = project.expect_offline(&["prompt", "deployment-plan", "--param", "bogus=1"], 2);
     assert_eq!(stdout_of(&output), "");
     assert_eq!(
         stderr_of(&output),
@@ -1045,12 +909,7 @@ fn an_unknown_parameter_names_the_declared_ones() {
 fn a_missing_required_parameter_is_bad_input() {
     let project = Project::example();
     let before = project.snapshot();
-    let output = project
-        .agentctl()
-        .args(["prompt", "release-notes"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
+    let output = project.expect_offline(&["prompt", "release-notes"], 2);
     assert_eq!(stdout_of(&output), "");
     let stderr = stderr_of(&output);
     assert!(
@@ -1059,18 +918,10 @@ fn a_missing_required_parameter_is_bad_input() {
         ),
         "{stderr}"
     );
-    assert!(
-        stderr.contains("  hint: pass --param version=VALUE"),
-        "{stderr}"
-    );
+    assert_contains(&stderr, "  hint: pass --param version=VALUE");
     project.assert_nothing_written(&before);
 
-    let given = project
-        .agentctl()
-        .args(["prompt", "release-notes", "--param", "version=1.2.0"])
-        .output()
-        .unwrap();
-    assert_eq!(given.status.code(), Some(0), "{}", stderr_of(&given));
+    let given = project.expect_offline(&["prompt", "release-notes", "--param", "version=1.2.0"], 0);
     assert!(
         stdout_of(&given).contains("Describe release **1.2.0**"),
         "{}",
@@ -1084,13 +935,7 @@ fn a_missing_required_parameter_is_bad_input() {
 #[test]
 fn lint_json_reports_counts_and_no_diagnostics_for_the_example() {
     let project = Project::example();
-    let json = json_of(
-        &project
-            .agentctl()
-            .args(["lint", "--json"])
-            .output()
-            .unwrap(),
-    );
+    let json: Value = project.expect_json(&["lint", "--json"]);
     assert_eq!(
         json,
         json!({
@@ -1131,14 +976,8 @@ fn every_subcommand_has_help_with_an_example() {
         .copied()
         .chain([&["audit", "verify"][..]])
     {
-        let output = project
-            .agentctl()
-            .args(subcommand)
-            .arg("--help")
-            .output()
-            .unwrap();
+        let output = expect_exit(project.agentctl().args(subcommand).arg("--help"), 0);
         let shown = subcommand.join(" ");
-        assert_eq!(output.status.code(), Some(0), "`{shown} --help`");
         let text = stdout_of(&output);
         assert!(
             text.contains("Example"),

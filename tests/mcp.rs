@@ -10,7 +10,10 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{mock, runtime, stderr_of, stdout_of, text, tool_call, Project};
+use common::{
+    assert_contains, interrupt, mock, offered_tools, runtime, stderr_of, stdout_of, text,
+    tool_call, tool_results, wait_until, Project,
+};
 use serde_json::{json, Value};
 
 fn servers_dir() -> Option<PathBuf> {
@@ -83,34 +86,6 @@ fn git_server(dir: &Path) -> String {
     )
 }
 
-fn offered_tools(body: &Value) -> Vec<String> {
-    body["tools"]
-        .as_array()
-        .map(|tools| {
-            tools
-                .iter()
-                .map(|tool| {
-                    tool["function"]["name"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_owned()
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// The text of the tool message answering the call with `id` in a later request.
-fn tool_answer(body: &Value) -> Vec<String> {
-    body["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|message| message["role"] == "tool")
-        .map(|message| message["content"].as_str().unwrap_or_default().to_owned())
-        .collect()
-}
-
 #[test]
 fn a_persona_uses_the_git_server_within_its_rules() {
     let Some(dir) = servers_dir() else { return };
@@ -133,12 +108,7 @@ fn a_persona_uses_the_git_server_within_its_rules() {
         ],
     );
     let head_before = git(&project.root, &["rev-parse", "HEAD"]);
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "repo-steward", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "repo-steward", "--task", "T-154"], 0);
 
     let requests = endpoint.chat_requests();
     let offered = offered_tools(&requests[0].body);
@@ -157,9 +127,9 @@ fn a_persona_uses_the_git_server_within_its_rules() {
         "only allowed tools are offered: {offered:?}"
     );
     // The model saw the real git status, then a refusal for the tool it was never offered.
-    let answers = tool_answer(&requests[1].body);
+    let answers = tool_results(&requests[1].body);
     assert!(answers[0].contains("deploy/notes.md"), "{answers:?}");
-    let answers = tool_answer(&requests[2].body);
+    let answers = tool_results(&requests[2].body);
     assert!(answers[1].starts_with("denied:"), "{answers:?}");
     assert_eq!(
         git(&project.root, &["rev-parse", "HEAD"]),
@@ -223,12 +193,7 @@ fn the_filesystem_servers_writes_are_confined_to_the_personas_scope() {
             text("Plan written."),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "repo-steward", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "repo-steward", "--task", "T-154"], 0);
     assert_eq!(project.read("deploy/plan.md"), "# Plan\n");
     let changed = Project::changed(&before, &project.snapshot());
     assert_eq!(
@@ -269,33 +234,21 @@ fn an_mcp_tool_behind_an_approve_rule_pauses_and_runs_once_after_approval() {
             text("Branch created."),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "repo-steward", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(3), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "repo-steward", "--task", "T-154"], 3);
     assert!(!git(&project.root, &["branch", "--list"]).contains("release-1.2.0"));
 
-    let approve = project
-        .agentctl()
-        .args([
+    project.expect_offline(
+        &[
             "approve",
             "T-154",
             "--by",
             "alice",
             "--note",
             "cut the release branch",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(approve.status.code(), Some(0), "{}", stderr_of(&approve));
-    let resume = project
-        .agentctl_with(&endpoint)
-        .args(["resume", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(resume.status.code(), Some(0), "{}", stderr_of(&resume));
+        ],
+        0,
+    );
+    project.expect(&endpoint, &["resume", "T-154"], 0);
     assert!(git(&project.root, &["branch", "--list"]).contains("release-1.2.0"));
     let results: Vec<Value> = project
         .events("tool.result")
@@ -343,20 +296,15 @@ fn a_server_that_dies_mid_call_is_reported_and_restarted() {
             text("done"),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "repo-steward", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "repo-steward", "--task", "T-154"], 0);
     let requests = endpoint.chat_requests();
-    let answers = tool_answer(&requests[1].body);
+    let answers = tool_results(&requests[1].body);
     assert!(
         answers[0].contains("stopped during the call")
             && answers[0].contains("effects are unknown"),
         "{answers:?}"
     );
-    let answers = tool_answer(&requests[2].body);
+    let answers = tool_results(&requests[2].body);
     assert!(
         answers[1].contains("4 characters"),
         "restarted: {answers:?}"
@@ -395,35 +343,20 @@ fn a_server_declared_in_a_persona_table_serves_that_persona_only() {
             text("counted"),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "repo-steward", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "repo-steward", "--task", "T-154"], 0);
     let requests = endpoint.chat_requests();
     assert!(offered_tools(&requests[0].body).contains(&"mcp__crashing__count".to_owned()));
-    assert!(tool_answer(&requests[1].body)[0].contains("7 characters"));
+    assert!(tool_results(&requests[1].body)[0].contains("7 characters"));
 
     let endpoint = mock(&runtime, vec![text("nothing to count")]);
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 0);
     let offered = offered_tools(&endpoint.chat_requests()[0].body);
     assert!(
         offered.iter().all(|name| !name.starts_with("mcp__")),
         "{offered:?}"
     );
 
-    let list = project
-        .agentctl()
-        .args(["mcp", "list", "--json"])
-        .output()
-        .unwrap();
-    let servers: Value = serde_json::from_slice(&list.stdout).unwrap();
+    let servers: Value = project.expect_json(&["mcp", "list", "--json"]);
     let crashing = servers
         .as_array()
         .unwrap()
@@ -458,44 +391,31 @@ fn ctrl_c_during_an_mcp_call_stops_the_server_and_resume_answers_it_once() {
             text("Stopped where I was."),
         ],
     );
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("agentctl"))
-        .current_dir(&project.root)
-        .env("OPENAI_BASE_URL", endpoint.base_url())
-        .env("AGENTCTL_CACHE_DIR", project.root.join(".test-cache"))
+    let mut child = project
+        .background(&endpoint)
         .args(["run", "repo-steward", "--task", "T-154"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let started = std::time::Instant::now();
-    while !std::fs::read_to_string(&marker).is_ok_and(|text| text.contains("started")) {
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(60),
-            "the call never started"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    let signalled = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(signalled.success());
+    wait_until(
+        "the call starts",
+        &mut child,
+        std::time::Duration::from_secs(60),
+        || std::fs::read_to_string(&marker).is_ok_and(|text| text.contains("started")),
+    );
+    interrupt(&child);
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(130), "{}", stderr_of(&output));
     // The server was stopped with the run: the call never finished behind agentctl's back.
     std::thread::sleep(std::time::Duration::from_secs(5));
     assert_eq!(std::fs::read_to_string(&marker).unwrap(), "started\n");
 
-    let resumed = project
-        .agentctl_with(&endpoint)
-        .args(["resume", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+    let resumed = project.expect(&endpoint, &["resume", "T-154"], 0);
     assert_eq!(stdout_of(&resumed).trim(), "Stopped where I was.");
     // Told, not repeated: the model hears that the call was interrupted, and it ran once.
     let requests = endpoint.chat_requests();
-    let answers = tool_answer(&requests.last().unwrap().body);
+    let answers = tool_results(&requests.last().unwrap().body);
     assert!(answers[0].contains("interrupted"), "{answers:?}");
     assert_eq!(std::fs::read_to_string(&marker).unwrap(), "started\n");
     let results = project.events("tool.result");
@@ -511,24 +431,12 @@ fn mcp_list_and_tools_show_what_each_persona_may_use() {
         &git_server(&dir),
         r#"{allow: ["git:git_status"], approve: ["git:git_create_branch"], deny: ["git:git_commit"]}"#,
     );
-    let list = project
-        .agentctl()
-        .args(["mcp", "list", "--json"])
-        .output()
-        .unwrap();
-    assert_eq!(list.status.code(), Some(0), "{}", stderr_of(&list));
-    let servers: Value = serde_json::from_slice(&list.stdout).unwrap();
+    let servers: Value = project.expect_json(&["mcp", "list", "--json"]);
     assert_eq!(servers[0]["name"], "git");
     assert_eq!(servers[0]["transport"], "stdio");
     assert_eq!(servers[0]["personas"], json!(["repo-steward"]));
 
-    let tools = project
-        .agentctl()
-        .args(["mcp", "tools", "git", "--json"])
-        .output()
-        .unwrap();
-    assert_eq!(tools.status.code(), Some(0), "{}", stderr_of(&tools));
-    let tools: Value = serde_json::from_slice(&tools.stdout).unwrap();
+    let tools: Value = project.expect_json(&["mcp", "tools", "git", "--json"]);
     let decision = |name: &str| -> String {
         tools
             .as_array()
@@ -545,25 +453,11 @@ fn mcp_list_and_tools_show_what_each_persona_may_use() {
     assert_eq!(decision("git_commit"), "deny");
     assert_eq!(decision("git_log"), "deny", "not allowed by any pattern");
 
-    let unknown = project
-        .agentctl()
-        .args(["mcp", "tools", "gti"])
-        .output()
-        .unwrap();
-    assert_eq!(unknown.status.code(), Some(2));
-    assert!(
-        stderr_of(&unknown).contains("configured: git"),
-        "{}",
-        stderr_of(&unknown)
-    );
+    let unknown = project.expect_offline(&["mcp", "tools", "gti"], 2);
+    assert_contains(&stderr_of(&unknown), "configured: git");
 
     // `show` carries the persona's MCP rules in its effective policy.
-    let show = project
-        .agentctl()
-        .args(["show", "repo-steward", "--json"])
-        .output()
-        .unwrap();
-    let shown: Value = serde_json::from_slice(&show.stdout).unwrap();
+    let shown: Value = project.expect_json(&["show", "repo-steward", "--json"]);
     assert_eq!(
         shown["effective_policy"]["mcp"]["approve"],
         json!(["git:git_create_branch"])
@@ -575,16 +469,15 @@ fn lint_flags_mcp_rules_that_reach_no_server_and_bad_server_tables_without_start
     let project = project_with("", r#"{allow: ["gti:git_status"]}"#);
     let lint = project.agentctl().args(["lint"]).output().unwrap();
     let text = format!("{}{}", stdout_of(&lint), stderr_of(&lint));
-    assert!(
-        text.contains("MCP pattern `gti:git_status` matches no server in agentctl.toml"),
-        "{text}"
+    assert_contains(
+        &text,
+        "MCP pattern `gti:git_status` matches no server in agentctl.toml",
     );
 
     let mut config = project.read("agentctl.toml");
     config.push_str("\n[mcp.servers.broken]\nargs = [\"x\"]\n");
     project.write("agentctl.toml", &config);
-    let lint = project.agentctl().args(["lint"]).output().unwrap();
-    assert_eq!(lint.status.code(), Some(2));
+    let lint = project.expect_offline(&["lint"], 2);
     let text = stderr_of(&lint);
     assert!(
         text.contains("agentctl.toml") && text.contains("needs exactly one of `command` or `url`"),
@@ -624,12 +517,7 @@ fn the_sandbox_confines_a_server_even_when_the_persona_rules_forget_its_paths() 
             text("done"),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "repo-steward", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "repo-steward", "--task", "T-154"], 0);
     let changed = Project::changed(&before, &project.snapshot());
     assert_eq!(
         changed,
@@ -693,9 +581,9 @@ fn a_kiro_agent_brings_its_own_mcp_server_and_its_trusted_tools_run() {
     // denied (agentctl cannot approve "all but the trusted ones" without also stopping those).
     assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
     let requests = endpoint.chat_requests();
-    let answers = tool_answer(&requests[1].body);
+    let answers = tool_results(&requests[1].body);
     assert!(answers[0].contains("On branch main"), "{answers:?}");
-    let answers = tool_answer(&requests[2].body);
+    let answers = tool_results(&requests[2].body);
     assert!(answers[1].starts_with("denied:"), "{answers:?}");
     assert!(!git(&project.root, &["branch", "--list"]).contains("sneaky"));
     let servers = project.events("mcp.server");
@@ -751,12 +639,7 @@ fn the_shipped_mcp_example_release_manager_works_through_the_git_server() {
             text("Release notes written and the release branch cut."),
         ],
     );
-    let run = project
-        .agentctl_with(&endpoint)
-        .args(["run", "release-manager", "--task", "T-201"])
-        .output()
-        .unwrap();
-    assert_eq!(run.status.code(), Some(3), "{}", stderr_of(&run));
+    project.expect(&endpoint, &["run", "release-manager", "--task", "T-201"], 3);
     let requests = endpoint.chat_requests();
     let offered = offered_tools(&requests[0].body);
     assert!(
@@ -768,32 +651,25 @@ fn the_shipped_mcp_example_release_manager_works_through_the_git_server() {
         "{offered:?}"
     );
     // The model saw the real history.
-    let answers = tool_answer(&requests[1].body);
+    let answers = tool_results(&requests[1].body);
     assert!(answers[0].contains("JSON welcome response"), "{answers:?}");
     assert!(project
         .read("docs/releases/v1.2.0.md")
         .contains("JSON welcome"));
     assert!(!git(&project.root, &["branch", "--list"]).contains("release-1.2.0"));
 
-    let approve = project
-        .agentctl()
-        .args([
+    project.expect_offline(
+        &[
             "approve",
             "T-201",
             "--by",
             "alice",
             "--note",
             "notes reviewed",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(approve.status.code(), Some(0), "{}", stderr_of(&approve));
-    let resume = project
-        .agentctl_with(&endpoint)
-        .args(["resume", "T-201"])
-        .output()
-        .unwrap();
-    assert_eq!(resume.status.code(), Some(0), "{}", stderr_of(&resume));
+        ],
+        0,
+    );
+    project.expect(&endpoint, &["resume", "T-201"], 0);
     assert!(git(&project.root, &["branch", "--list"]).contains("release-1.2.0"));
     let mcp_results = project
         .events("tool.result")

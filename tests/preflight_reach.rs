@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{mock, runtime, stderr_of, stdout_of, text, Project};
+use common::{assert_contains, expect_exit, mock, runtime, stderr_of, stdout_of, text, Project};
 
 /// The example project where `persona` asks for a model the mock does not serve (`smollm3`,
 /// one letter off the `smollm2` it does serve).
@@ -26,20 +26,10 @@ fn a_handoff_targets_unknown_model_stops_the_run_before_anything_happens() {
     // ops-devops itself is served; release-manager, which it may hand off to, is not.
     let project = project_where_model_is_unknown_for("release-manager");
     let endpoint = mock(&runtime, vec![text("never sent")]);
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
+    let output = project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 2);
     let stderr = stderr_of(&output);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains(
-            "does not serve the model `smollm3`; did you mean `smollm2`? (the model of release-manager)"
-        ),
-        "{stderr}"
-    );
-    assert!(stderr.contains("hint: the endpoint serves: "), "{stderr}");
+    assert_contains(&stderr, "does not serve the model `smollm3`; did you mean `smollm2`? (the model of release-manager)");
+    assert_contains(&stderr, "hint: the endpoint serves: ");
     assert!(endpoint.chat_requests().is_empty());
     assert_eq!(project.read("AUDIT_LOG.md"), "", "nothing was audited");
     assert!(!project.root.join(".agentctl/runs").exists());
@@ -47,12 +37,7 @@ fn a_handoff_targets_unknown_model_stops_the_run_before_anything_happens() {
     // A persona no handoff of the starting one reaches does not stop it.
     let project = project_where_model_is_unknown_for("orch-planner");
     let endpoint = mock(&runtime, vec![text("Done.")]);
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 0);
     assert_eq!(stdout_of(&output), "Done.\n");
 }
 
@@ -61,17 +46,17 @@ fn chat_checks_the_models_it_can_reach_at_the_start_and_a_switched_to_persona_wh
     let runtime = runtime();
     let project = project_where_model_is_unknown_for("release-manager");
     let endpoint = mock(&runtime, vec![text("never sent")]);
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["chat", "ops-devops"])
-        .write_stdin("hello\n")
-        .output()
-        .unwrap();
+    let output = expect_exit(
+        project
+            .agentctl_with(&endpoint)
+            .args(["chat", "ops-devops"])
+            .write_stdin("hello\n"),
+        2,
+    );
     let stderr = stderr_of(&output);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("did you mean `smollm2`? (the model of release-manager)"),
-        "{stderr}"
+    assert_contains(
+        &stderr,
+        "did you mean `smollm2`? (the model of release-manager)",
     );
     assert!(endpoint.chat_requests().is_empty());
     assert!(!project.root.join(".agentctl/runs").exists(), "no session");
@@ -79,17 +64,17 @@ fn chat_checks_the_models_it_can_reach_at_the_start_and_a_switched_to_persona_wh
     // orch-planner is reached by no handoff: the session starts, and switching to it is refused.
     let project = project_where_model_is_unknown_for("orch-planner");
     let endpoint = mock(&runtime, vec![text("Still ops-devops.")]);
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["chat", "ops-devops"])
-        .write_stdin("/switch orch-planner\nwho are you?\n")
-        .output()
-        .unwrap();
+    let output = expect_exit(
+        project
+            .agentctl_with(&endpoint)
+            .args(["chat", "ops-devops"])
+            .write_stdin("/switch orch-planner\nwho are you?\n"),
+        0,
+    );
     let stderr = stderr_of(&output);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
-    assert!(
-        stderr.contains("did you mean `smollm2`? (the model of orch-planner)"),
-        "{stderr}"
+    assert_contains(
+        &stderr,
+        "did you mean `smollm2`? (the model of orch-planner)",
     );
     assert!(
         !stderr.contains("switched ops-devops → orch-planner"),

@@ -8,14 +8,17 @@ mod common;
 use std::time::Duration;
 
 use agentctl_test_support::MockReply;
-use common::{mock, runtime, stderr_of, stdout_of, text, tool_call, Project};
+use common::{
+    assert_contains, bash_call, expect_exit, line_containing, mock, runtime, stderr_of, stdout_of,
+    text, tool_call, Project,
+};
 use serde_json::json;
 
 /// Two denials (a command outside the policy, a path outside the workspace), one read, one
 /// write, and the answer: the numbers the summary must show.
 fn scripted_run() -> Vec<MockReply> {
     vec![
-        tool_call("execute_bash", json!({ "command": "rm -rf /" })),
+        bash_call("rm -rf /"),
         tool_call("fs_read", json!({ "path": "/etc/passwd" })),
         tool_call("fs_read", json!({ "path": "docs/notes.txt" })),
         tool_call(
@@ -48,13 +51,12 @@ fn off_a_terminal_the_output_is_plain_and_the_summary_matches_the_run() {
     let runtime = runtime();
     let project = project();
     let endpoint = mock(&runtime, scripted_run());
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154", "--json"])
-        .output()
-        .unwrap();
+    let output = project.expect(
+        &endpoint,
+        &["run", "ops-devops", "--task", "T-154", "--json"],
+        0,
+    );
     let stderr = stderr_of(&output);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
     for (name, bytes) in [("stdout", &output.stdout), ("stderr", &output.stderr)] {
         assert!(
             !bytes.contains(&0x1b),
@@ -65,9 +67,9 @@ fn off_a_terminal_the_output_is_plain_and_the_summary_matches_the_run() {
     }
     // No status line off a terminal: each model call is announced by one plain line instead.
     assert!(!stderr.contains("no first token yet"), "{stderr}");
-    assert!(
-        stderr.contains("\n[ops-devops] turn 1: waiting for the model…\n[ops-devops] turn 1: "),
-        "{stderr}"
+    assert_contains(
+        &stderr,
+        "\n[ops-devops] turn 1: waiting for the model…\n[ops-devops] turn 1: ",
     );
     let report: serde_json::Value = serde_json::from_str(&stdout_of(&output)).unwrap();
     let denials = report["denials"].as_u64().unwrap();
@@ -109,14 +111,8 @@ fn off_a_terminal_the_output_is_plain_and_the_summary_matches_the_run() {
     );
     assert!(summary_line(&stderr, "time:").starts_with("  time: "));
     // The per-event lines are there too, plain.
-    assert!(
-        stderr.contains("\n  DENIED   execute_bash rm -rf /"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("\n  allowed  fs_read docs/notes.txt"),
-        "{stderr}"
-    );
+    assert_contains(&stderr, "\n  DENIED   execute_bash rm -rf /");
+    assert_contains(&stderr, "\n  allowed  fs_read docs/notes.txt");
 }
 
 #[test]
@@ -124,18 +120,15 @@ fn clicolor_force_colours_a_pipe_and_no_color_wins_over_it() {
     let runtime = runtime();
     let project = project();
     let endpoint = mock(&runtime, scripted_run());
-    let output = project
-        .agentctl_with(&endpoint)
-        .env("CLICOLOR_FORCE", "1")
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
+    let output = expect_exit(
+        project
+            .agentctl_with(&endpoint)
+            .env("CLICOLOR_FORCE", "1")
+            .args(["run", "ops-devops", "--task", "T-154"]),
+        0,
+    );
     let stderr = stderr_of(&output);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
-    let denied = stderr
-        .lines()
-        .find(|line| line.contains("DENIED"))
-        .unwrap_or_else(|| panic!("no DENIED line:\n{stderr}"));
+    let denied = line_containing(&stderr, "DENIED");
     assert!(
         denied.starts_with("\u{1b}[") && denied.contains("DENIED\u{1b}[0m"),
         "{}",
@@ -146,14 +139,14 @@ fn clicolor_force_colours_a_pipe_and_no_color_wins_over_it() {
 
     let project = self::project();
     let endpoint = mock(&runtime, scripted_run());
-    let output = project
-        .agentctl_with(&endpoint)
-        .env("CLICOLOR_FORCE", "1")
-        .env("NO_COLOR", "1")
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0));
+    let output = expect_exit(
+        project
+            .agentctl_with(&endpoint)
+            .env("CLICOLOR_FORCE", "1")
+            .env("NO_COLOR", "1")
+            .args(["run", "ops-devops", "--task", "T-154"]),
+        0,
+    );
     assert!(
         !output.stderr.contains(&0x1b),
         "{}",
@@ -166,13 +159,12 @@ fn quiet_prints_only_the_summary() {
     let runtime = runtime();
     let project = project();
     let endpoint = mock(&runtime, scripted_run());
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154", "--quiet"])
-        .output()
-        .unwrap();
+    let output = project.expect(
+        &endpoint,
+        &["run", "ops-devops", "--task", "T-154", "--quiet"],
+        0,
+    );
     let stderr = stderr_of(&output);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert_eq!(stdout_of(&output), "Done.\n");
     assert!(stderr.starts_with("summary: run "), "{stderr}");
     for noise in ["DENIED   ", "allowed  ", "] turn ", "starting with"] {
@@ -193,25 +185,22 @@ fn verbose_traces_endpoint_requests_and_policy_decisions_without_the_key() {
     let project = project();
     let endpoint = mock(&runtime, scripted_run());
     let key = "sk-test-0123456789abcdef-secret";
-    let output = project
-        .agentctl_with(&endpoint)
-        .env("OPENAI_API_KEY", key)
-        .args(["-v", "run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
+    let output = expect_exit(
+        project
+            .agentctl_with(&endpoint)
+            .env("OPENAI_API_KEY", key)
+            .args(["-v", "run", "ops-devops", "--task", "T-154"]),
+        0,
+    );
     let stderr = stderr_of(&output);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
-    let request = stderr
-        .lines()
-        .find(|line| line.contains("endpoint request"))
-        .unwrap_or_else(|| panic!("no endpoint request line:\n{stderr}"));
-    assert!(request.contains("method=POST"), "{request}");
+    let request = line_containing(&stderr, "endpoint request");
+    assert_contains(request, "method=POST");
     assert!(
         request.contains(&format!("url={}/chat/completions", endpoint.base_url())),
         "{request}"
     );
-    assert!(request.contains("status=200"), "{request}");
-    assert!(request.contains("elapsed_ms="), "{request}");
+    assert_contains(request, "status=200");
+    assert_contains(request, "elapsed_ms=");
     assert!(
         stderr
             .lines()
@@ -249,16 +238,11 @@ fn a_server_error_is_retried_and_said_so() {
             text("Done."),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
+    let output = project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 0);
     let stderr = stderr_of(&output);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
-    assert!(
-        stderr.contains("endpoint: HTTP 503: loading model; retrying in 1.0s (attempt 2 of 3)"),
-        "{stderr}"
+    assert_contains(
+        &stderr,
+        "endpoint: HTTP 503: loading model; retrying in 1.0s (attempt 2 of 3)",
     );
     assert_eq!(endpoint.chat_requests().len(), 2);
 }
@@ -276,21 +260,16 @@ fn a_request_a_slow_server_is_still_working_on_is_never_sent_again() {
         vec![MockReply::Hang, MockReply::Hang, text("late")],
     );
     let started = std::time::Instant::now();
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
+    let output = project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 1);
     let stderr = stderr_of(&output);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert_eq!(
         endpoint.chat_requests().len(),
         1,
         "the request was sent again"
     );
     assert!(started.elapsed() < Duration::from_secs(20));
-    assert!(stderr.contains("first_token_timeout_s"), "{stderr}");
-    assert!(stderr.contains("not sent again"), "{stderr}");
+    assert_contains(&stderr, "first_token_timeout_s");
+    assert_contains(&stderr, "not sent again");
     assert!(summary_line(&stderr, "FAILED").contains("the model endpoint did not answer"));
 }
 
@@ -306,12 +285,7 @@ fn a_slow_first_token_is_waited_for_not_cut_by_the_silence_timeout() {
             Box::new(text("Thought it over.")),
         )],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 0);
     assert_eq!(stdout_of(&output), "Thought it over.\n");
     assert_eq!(endpoint.chat_requests().len(), 1);
 }
@@ -319,12 +293,7 @@ fn a_slow_first_token_is_waited_for_not_cut_by_the_silence_timeout() {
 #[test]
 fn bash_completion_parses_and_names_every_subcommand() {
     let project = Project::example();
-    let output = project
-        .agentctl()
-        .args(["completions", "bash"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0));
+    let output = project.expect_offline(&["completions", "bash"], 0);
     let script = stdout_of(&output);
     let path = project.path("agentctl.bash");
     std::fs::write(&path, &script).unwrap();
@@ -358,29 +327,18 @@ fn bash_completion_parses_and_names_every_subcommand() {
         );
     }
     for shell in ["zsh", "fish"] {
-        let output = project
-            .agentctl()
-            .args(["completions", shell])
-            .output()
-            .unwrap();
-        assert_eq!(output.status.code(), Some(0));
+        let output = project.expect_offline(&["completions", shell], 0);
         assert!(stdout_of(&output).contains("resume"));
     }
-    let output = project
-        .agentctl()
-        .args(["completions", "tcsh"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
+    project.expect_offline(&["completions", "tcsh"], 2);
 }
 
 #[test]
 fn man_prints_a_manual_page() {
     let project = Project::example();
-    let output = project.agentctl().arg("man").output().unwrap();
-    assert_eq!(output.status.code(), Some(0));
+    let output = expect_exit(project.agentctl().arg("man"), 0);
     let page = stdout_of(&output);
-    assert!(page.contains(".TH agentctl 1"), "{page}");
+    assert_contains(&page, ".TH agentctl 1");
     assert!(page.contains("completions"));
 }
 
@@ -541,20 +499,12 @@ fn the_summary_says_who_a_paused_run_waits_for_and_resume_sums_up_the_whole_run(
         &runtime,
         vec![
             tool_call("fs_read", json!({ "path": "/etc/passwd" })),
-            tool_call(
-                "execute_bash",
-                json!({"command": "echo approved >> deploy/marker.txt"}),
-            ),
+            bash_call("echo approved >> deploy/marker.txt"),
             text("Done."),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
+    let output = project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 3);
     let stderr = stderr_of(&output);
-    assert_eq!(output.status.code(), Some(3), "{stderr}");
     let ended = summary_line(&stderr, "paused");
     assert!(
         ended.starts_with("  paused: at gate S") && ended.contains("what ops-devops asked"),
@@ -566,25 +516,12 @@ fn the_summary_says_who_a_paused_run_waits_for_and_resume_sums_up_the_whole_run(
     );
     // The next commands follow the summary.
     let after = &stderr[stderr.find("summary:").unwrap()..];
-    assert!(
-        after.contains("approve: agentctl approve T-154 --gate S"),
-        "{after}"
-    );
-    assert!(after.contains("then:    agentctl resume T-154"), "{after}");
+    assert_contains(after, "approve: agentctl approve T-154 --gate S");
+    assert_contains(after, "then:    agentctl resume T-154");
 
-    let approve = project
-        .agentctl()
-        .args(["approve", "T-154", "--by", "alice"])
-        .output()
-        .unwrap();
-    assert_eq!(approve.status.code(), Some(0), "{}", stderr_of(&approve));
-    let resumed = project
-        .agentctl_with(&endpoint)
-        .args(["resume", "T-154"])
-        .output()
-        .unwrap();
+    project.expect_offline(&["approve", "T-154", "--by", "alice"], 0);
+    let resumed = project.expect(&endpoint, &["resume", "T-154"], 0);
     let stderr = stderr_of(&resumed);
-    assert_eq!(resumed.status.code(), Some(0), "{stderr}");
     assert!(
         summary_line(&stderr, "finished").starts_with("  finished: "),
         "{stderr}"
@@ -671,7 +608,7 @@ fn off_a_terminal_a_pending_model_call_prints_plain_heartbeat_lines_and_quiet_si
     let stderr = stderr_of(&quiet);
     assert_eq!(quiet.status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("waiting for the model"), "{stderr}");
-    assert!(stderr.contains("summary:"), "{stderr}");
+    assert_contains(&stderr, "summary:");
 }
 
 #[test]
@@ -685,10 +622,7 @@ fn after_pause_approve_resume_the_summary_counts_both_halves_of_the_run() {
                 "fs_write",
                 json!({ "path": "deploy/before.md", "content": "before the pause\n" }),
             ),
-            tool_call(
-                "execute_bash",
-                json!({"command": "echo approved >> deploy/marker.txt"}),
-            ),
+            bash_call("echo approved >> deploy/marker.txt"),
             tool_call(
                 "fs_write",
                 json!({ "path": "deploy/after.md", "content": "after the pause\n" }),
@@ -696,28 +630,17 @@ fn after_pause_approve_resume_the_summary_counts_both_halves_of_the_run() {
             text("Done."),
         ],
     );
-    let first = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154", "--json"])
-        .output()
-        .unwrap();
-    assert_eq!(first.status.code(), Some(3), "{}", stderr_of(&first));
+    let first = project.expect(
+        &endpoint,
+        &["run", "ops-devops", "--task", "T-154", "--json"],
+        3,
+    );
     let paused: serde_json::Value = serde_json::from_str(&stdout_of(&first)).unwrap();
     assert_eq!(paused["files_changed"], json!(["deploy/before.md"]));
     assert_eq!(paused["sessions"], 1);
-    let approve = project
-        .agentctl()
-        .args(["approve", "T-154", "--by", "alice"])
-        .output()
-        .unwrap();
-    assert_eq!(approve.status.code(), Some(0), "{}", stderr_of(&approve));
-    let resumed = project
-        .agentctl_with(&endpoint)
-        .args(["resume", "T-154", "--json"])
-        .output()
-        .unwrap();
+    project.expect_offline(&["approve", "T-154", "--by", "alice"], 0);
+    let resumed = project.expect(&endpoint, &["resume", "T-154", "--json"], 0);
     let stderr = stderr_of(&resumed);
-    assert_eq!(resumed.status.code(), Some(0), "{stderr}");
     let report: serde_json::Value = serde_json::from_str(&stdout_of(&resumed)).unwrap();
     assert_eq!(
         report["files_changed"],

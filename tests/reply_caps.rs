@@ -9,7 +9,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use agentctl_test_support::MockReply;
-use common::{mock, runtime, stderr_of, tool_call, Project};
+use common::{assert_contains, mock, runtime, stderr_of, tool_call, tool_results, Project};
 use serde_json::json;
 
 /// Peak resident memory allowed to agentctl while an endpoint floods it.
@@ -76,7 +76,7 @@ fn assert_endless_reply_is_cut(stream: bool) {
     let endpoint = mock(&runtime, vec![MockReply::Endless]);
     let (code, stderr, peak_kib) = run_measuring_peak(&project, &endpoint.base_url());
     assert_eq!(code, Some(1), "{stderr}");
-    assert!(stderr.contains("max_reply_bytes"), "{stderr}");
+    assert_contains(&stderr, "max_reply_bytes");
     assert!(
         peak_kib > 0 && peak_kib < PEAK_RSS_LIMIT_KIB,
         "peak RSS {peak_kib} KiB"
@@ -116,17 +116,8 @@ fn a_reply_over_the_token_cap_ends_the_run() {
     )]);
     // The mock reports about one completion token per four bytes: 25 here.
     let endpoint = mock(&runtime, vec![common::text(&"word ".repeat(20))]);
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "qa-engineer", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
-    assert!(
-        stderr_of(&output).contains("max_reply_tokens"),
-        "{}",
-        stderr_of(&output)
-    );
+    let output = project.expect(&endpoint, &["run", "qa-engineer", "--task", "T-154"], 1);
+    assert_contains(&stderr_of(&output), "max_reply_tokens");
     assert_eq!(project.events("model.error").len(), 1);
 }
 
@@ -146,18 +137,9 @@ fn a_reply_over_the_time_cap_ends_the_run() {
         )],
     );
     let started = Instant::now();
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "qa-engineer", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
+    let output = project.expect(&endpoint, &["run", "qa-engineer", "--task", "T-154"], 1);
     assert!(started.elapsed() < Duration::from_secs(20));
-    assert!(
-        stderr_of(&output).contains("max_reply_seconds"),
-        "{}",
-        stderr_of(&output)
-    );
+    assert_contains(&stderr_of(&output), "max_reply_seconds");
 }
 
 #[test]
@@ -228,19 +210,12 @@ fn calls_over_the_cap_are_told_why_and_the_run_goes_on_when_few() {
         &runtime,
         vec![MockReply::ToolCalls(calls), common::text("done")],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "qa-engineer", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "qa-engineer", "--task", "T-154"], 0);
     assert_eq!(project.events("tool.allowed").len(), 2);
     let requests = endpoint.chat_requests();
     let messages = requests[1].body["messages"].as_array().unwrap();
-    let denied: Vec<&str> = messages
-        .iter()
-        .filter(|message| message["role"] == "tool")
-        .filter_map(|message| message["content"].as_str())
+    let denied: Vec<String> = tool_results(&requests[1].body)
+        .into_iter()
         .filter(|content| content.starts_with("denied:"))
         .collect();
     assert_eq!(denied.len(), 1, "{messages:?}");
@@ -273,12 +248,7 @@ fn the_denial_limit_stops_a_reply_in_the_middle() {
         &runtime,
         vec![MockReply::ToolCalls(calls), common::text("done")],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "qa-engineer", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "qa-engineer", "--task", "T-154"], 1);
     assert_eq!(endpoint.chat_requests().len(), 1);
     assert_eq!(project.events("tool.denied").len(), 5);
     assert!(project.events("tool.allowed").is_empty());
@@ -307,19 +277,14 @@ fn arguments_over_the_cap_are_denied_before_the_policy() {
             common::text("done"),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "qa-engineer", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "qa-engineer", "--task", "T-154"], 0);
     assert!(!project.path("tests/big.txt").exists());
     let denied = project.events("tool.denied");
     assert_eq!(denied.len(), 1);
     assert_eq!(denied[0]["details"]["rule"], "argument size");
     let requests = endpoint.chat_requests();
     let told = requests[1].body["messages"].to_string();
-    assert!(told.contains("max_tool_argument_bytes"), "{told}");
+    assert_contains(&told, "max_tool_argument_bytes");
 }
 
 #[test]
@@ -347,12 +312,7 @@ fn a_huge_handoff_summary_is_cut_before_the_audit_log_and_the_next_model() {
             common::text("deployed"),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "qa-engineer", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "qa-engineer", "--task", "T-154"], 0);
     let audit_bytes = std::fs::metadata(project.path("AUDIT_LOG.md"))
         .unwrap()
         .len();
@@ -400,22 +360,17 @@ fn gate_evidence_is_cut_before_project_state() {
     let before = std::fs::metadata(project.path("PROJECT_STATE.md"))
         .map(|metadata| metadata.len())
         .unwrap_or(0);
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "qa-engineer", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "qa-engineer", "--task", "T-154"], 0);
     let state = project.read("PROJECT_STATE.md");
     assert!(
         (state.len() as u64) < before + 10_000,
         "PROJECT_STATE.md grew by {}",
         state.len() as u64 - before
     );
-    assert!(state.contains("BEGIN"), "{state}");
+    assert_contains(&state, "BEGIN");
     let limits = project.events("limit.reached");
     assert_eq!(limits.len(), 1);
     assert_eq!(limits[0]["details"]["limit"], "max_gate_evidence_bytes");
     let told = endpoint.chat_requests()[1].body["messages"].to_string();
-    assert!(told.contains("max_gate_evidence_bytes"), "{told}");
+    assert_contains(&told, "max_gate_evidence_bytes");
 }

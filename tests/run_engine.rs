@@ -5,7 +5,10 @@
 mod common;
 
 use agentctl_test_support::MockReply;
-use common::{mock, runtime, stderr_of, stdout_of, text, tool_call, Project};
+use common::{
+    assert_contains, bash_call, mock, runtime, stderr_of, stdout_of, text, tool_call, tool_results,
+    Project,
+};
 use serde_json::json;
 
 /// The example project with generous limits, so a long adversarial script runs to the end.
@@ -37,12 +40,7 @@ fn a_run_sends_the_assembled_prompt_the_task_and_only_the_personas_tools() {
         .unwrap();
     assert!(prompt.status.success(), "{}", stderr_of(&prompt));
 
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 0);
     assert_eq!(stdout_of(&output).trim(), "Rolled out.");
 
     let requests = endpoint.chat_requests();
@@ -92,26 +90,13 @@ fn a_run_sends_the_assembled_prompt_the_task_and_only_the_personas_tools() {
         json!(["release-manager", "qa-engineer"])
     );
     // The second request carries the tool result for the call.
-    let second = &requests[1].body;
-    let tool_message = second["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|message| message["role"] == "tool")
-        .unwrap();
-    assert!(tool_message["content"]
-        .as_str()
-        .unwrap()
-        .contains("shopfront:1.2.0"));
+    let tool_message = &tool_results(&requests[1].body)[0];
+    assert!(tool_message.contains("shopfront:1.2.0"));
 
     let started = project.events("run.started");
     assert_eq!(started.len(), 1);
-    let prompt_json = project
-        .agentctl()
-        .args(["prompt", "ops-devops", "--task", "T-154", "--json"])
-        .output()
-        .unwrap();
-    let prompt_json: serde_json::Value = serde_json::from_slice(&prompt_json.stdout).unwrap();
+    let prompt_json: serde_json::Value =
+        project.expect_json(&["prompt", "ops-devops", "--task", "T-154", "--json"]);
     assert_eq!(
         started[0]["details"]["prompt_sha256"],
         prompt_json["sha256"]
@@ -216,12 +201,7 @@ fn every_adversarial_call_is_denied_audited_and_changes_nothing() {
     replies.push(text("I could not do anything."));
     let endpoint = mock(&runtime, replies);
 
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 0);
 
     let after = project.snapshot();
     assert_eq!(
@@ -247,14 +227,7 @@ fn every_adversarial_call_is_denied_audited_and_changes_nothing() {
     }
     // Each denial went back to the model as a tool error with its reason.
     let requests = endpoint.chat_requests();
-    let last = &requests.last().unwrap().body["messages"];
-    let tool_messages: Vec<&str> = last
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|message| message["role"] == "tool")
-        .map(|message| message["content"].as_str().unwrap())
-        .collect();
+    let tool_messages = tool_results(&requests.last().unwrap().body);
     assert_eq!(tool_messages.len(), attacks.len());
     assert!(
         tool_messages
@@ -314,12 +287,7 @@ fn shell_parse_attacks_are_denied_audited_and_change_nothing() {
     replies.push(text("I could not do anything."));
     let endpoint = mock(&runtime, replies);
 
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 0);
 
     assert_eq!(
         Project::changed(&before, &project.snapshot()),
@@ -343,13 +311,9 @@ fn shell_parse_attacks_are_denied_audited_and_change_nothing() {
         );
     }
     let requests = endpoint.chat_requests();
-    let last = &requests.last().unwrap().body["messages"];
-    let denials = last
-        .as_array()
-        .unwrap()
+    let denials = tool_results(&requests.last().unwrap().body)
         .iter()
-        .filter(|message| message["role"] == "tool")
-        .filter(|message| message["content"].as_str().unwrap().starts_with("denied: "))
+        .filter(|content| content.starts_with("denied: "))
         .count();
     assert_eq!(denials, attacks.len());
     project.assert_audit_intact();
@@ -370,12 +334,7 @@ fn an_allowed_write_records_a_diff_and_changes_only_that_file() {
             text("Recorded."),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 0);
     assert_eq!(
         Project::changed(&before, &project.snapshot()),
         vec!["docs/deployment.md".to_owned()]
@@ -400,26 +359,11 @@ fn a_huge_command_output_is_capped() {
     )]);
     let endpoint = mock(
         &runtime,
-        vec![
-            tool_call("execute_bash", json!({"command": "yes | head -c 52428800"})),
-            text("done"),
-        ],
+        vec![bash_call("yes | head -c 52428800"), text("done")],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 0);
     let requests = endpoint.chat_requests();
-    let tool_message = requests[1].body["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|message| message["role"] == "tool")
-        .unwrap()
-        .clone();
-    let content = tool_message["content"].as_str().unwrap();
+    let content = &tool_results(&requests[1].body)[0];
     assert!(
         content.len() < 40_000,
         "capped at output_cap_bytes (32768) plus a note, got {}",
@@ -445,12 +389,7 @@ fn endpoint_failures_end_the_run_with_exit_1_after_retries() {
         &runtime,
         vec![server_error(), server_error(), server_error()],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
+    let output = project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 1);
     assert_eq!(
         endpoint.chat_requests().len(),
         3,
@@ -468,14 +407,9 @@ fn endpoint_failures_end_the_run_with_exit_1_after_retries() {
 fn an_unreachable_endpoint_names_the_url() {
     let project = Project::example();
     project.edit_config(&[("max_retries = 2", "max_retries = 0")]);
-    let output = project
-        .agentctl()
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
+    let output = project.expect_offline(&["run", "ops-devops", "--task", "T-154"], 1);
     let stderr = stderr_of(&output);
-    assert!(stderr.contains("127.0.0.1:9"), "{stderr}");
+    assert_contains(&stderr, "127.0.0.1:9");
     assert!(
         stderr.contains("OPENAI_BASE_URL") || stderr.contains("base_url"),
         "{stderr}"
@@ -490,12 +424,11 @@ fn the_turn_limit_ends_a_run_that_never_answers() {
         .map(|_| tool_call("fs_list", json!({"path": "."})))
         .collect();
     let endpoint = mock(&runtime, replies);
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154", "--json"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1), "{}", stderr_of(&output));
+    let output = project.expect(
+        &endpoint,
+        &["run", "ops-devops", "--task", "T-154", "--json"],
+        1,
+    );
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["status"], "failed");
     assert_eq!(report["turns"], 12);
@@ -505,19 +438,17 @@ fn the_turn_limit_ends_a_run_that_never_answers() {
 #[test]
 fn dry_run_shows_prompt_tools_and_policy_without_calling_a_model() {
     let project = Project::example();
-    let output = project
-        .agentctl()
-        .args([
+    let output = project.expect_offline(
+        &[
             "run",
             "ops-devops",
             "--task",
             "T-154",
             "--dry-run",
             "--json",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+        ],
+        0,
+    );
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["persona"], "ops-devops");
     assert_eq!(report["model"], "smollm2");

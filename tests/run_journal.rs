@@ -8,11 +8,12 @@
 mod common;
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use agentctl_test_support::{MockEndpoint, MockReply};
 use common::{
-    mock, project_with_approval_rule, runtime, stderr_of, stdout_of, text, tool_call, Project,
+    assert_contains, bash_call, mock, project_with_approval_rule, runtime, stderr_of, stdout_of,
+    text, tool_call, tool_results, wait_until, Project,
 };
 use serde_json::{json, Value};
 
@@ -31,12 +32,8 @@ fn killed_run(project: &Project, endpoint: &MockEndpoint) -> (PathBuf, String) {
 
 /// `agentctl run ops-devops --task T-154` against `endpoint`, in the background.
 fn spawn_run(project: &Project, endpoint: &MockEndpoint) -> std::process::Child {
-    std::process::Command::new(assert_cmd::cargo::cargo_bin("agentctl"))
-        .current_dir(&project.root)
-        .env_remove("AGENTCTL_LOG")
-        .env_remove("AGENTCTL_MODEL")
-        .env("OPENAI_BASE_URL", endpoint.base_url())
-        .env("AGENTCTL_CACHE_DIR", project.root.join(".test-cache"))
+    project
+        .background(endpoint)
         .args(["run", "ops-devops", "--task", "T-154"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -46,15 +43,12 @@ fn spawn_run(project: &Project, endpoint: &MockEndpoint) -> std::process::Child 
 
 /// Waits until the endpoint has received `count` chat requests; the run must still be going.
 fn wait_for_request(count: usize, endpoint: &MockEndpoint, child: &mut std::process::Child) {
-    let started = Instant::now();
-    while endpoint.chat_requests().len() < count {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "no request {count}"
-        );
-        assert!(child.try_wait().unwrap().is_none(), "the run ended early");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_until(
+        &format!("request {count}"),
+        child,
+        Duration::from_secs(20),
+        || endpoint.chat_requests().len() >= count,
+    );
 }
 
 /// The one run directory of the project.
@@ -134,13 +128,7 @@ fn a_run_saves_to_its_journal_and_runs_show_replays_it() {
     );
     // `runs show` replays the journal: it knows about the read.
     let run_id = run_dir.file_name().unwrap().to_str().unwrap().to_owned();
-    let shown = project
-        .agentctl()
-        .args(["runs", "show", &run_id, "--json"])
-        .output()
-        .unwrap();
-    assert_eq!(shown.status.code(), Some(0), "{}", stderr_of(&shown));
-    let shown: Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let shown: Value = project.expect_json(&["runs", "show", &run_id, "--json"]);
     assert_eq!(shown["tool_calls"], 1, "{shown}");
 }
 
@@ -196,12 +184,7 @@ fn a_tool_turn_is_saved_once_reply_and_answers_together() {
         .to_str()
         .unwrap()
         .to_owned();
-    let shown = project
-        .agentctl()
-        .args(["runs", "show", &run_id, "--json"])
-        .output()
-        .unwrap();
-    let shown: Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let shown: Value = project.expect_json(&["runs", "show", &run_id, "--json"]);
     assert_eq!(shown["tool_calls"], 3, "{shown}");
 }
 
@@ -223,7 +206,7 @@ fn a_torn_last_record_is_dropped_said_so_and_the_run_finishes() {
     let stderr = stderr_of(&resumed);
     assert_eq!(resumed.status.code(), Some(0), "{stderr}");
     assert_eq!(stdout_of(&resumed).trim(), "Deployed after the crash.");
-    assert!(stderr.contains("cut short by a crash"), "{stderr}");
+    assert_contains(&stderr, "cut short by a crash");
     let resumed_entries = project.events("run.resumed");
     assert_eq!(
         resumed_entries[0]["details"]["journal_torn_bytes"],
@@ -283,14 +266,7 @@ fn a_compaction_cut_short_replays_nothing_twice() {
     let resumed = resume(&project, &endpoint);
     assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
     let requests = endpoint.chat_requests();
-    let messages = requests.last().unwrap().body["messages"]
-        .as_array()
-        .unwrap()
-        .clone();
-    let tool_messages = messages
-        .iter()
-        .filter(|message| message["role"] == "tool")
-        .count();
+    let tool_messages = tool_results(&requests.last().unwrap().body).len();
     assert_eq!(tool_messages, 1, "the conversation holds the read once");
     assert_each_step_once(&project);
 }
@@ -328,27 +304,18 @@ fn a_damaged_record_in_the_middle_stops_resume_naming_the_file() {
     let audit_before = project.read("AUDIT_LOG.md");
     let run_id = run_dir.file_name().unwrap().to_str().unwrap().to_owned();
 
-    let resumed = project
-        .agentctl_with(&endpoint)
-        .args(["resume", &run_id])
-        .output()
-        .unwrap();
+    let resumed = project.expect(&endpoint, &["resume", &run_id], 1);
     let stderr = stderr_of(&resumed);
-    assert_eq!(resumed.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("journal.log"), "{stderr}");
+    assert_contains(&stderr, "journal.log");
     assert!(
         stderr.contains("damaged at byte 0") && stderr.contains("checksum"),
         "{stderr}"
     );
-    assert!(stderr.contains("start a new run"), "{stderr}");
+    assert_contains(&stderr, "start a new run");
     assert_eq!(std::fs::read(&path).unwrap(), journal, "nothing rewritten");
     // `runs` lists the others and says which run it cannot read.
     let listed = project.agentctl().args(["runs"]).output().unwrap();
-    assert!(
-        stderr_of(&listed).contains("journal.log is damaged"),
-        "{}",
-        stderr_of(&listed)
-    );
+    assert_contains(&stderr_of(&listed), "journal.log is damaged");
     assert_eq!(project.read("AUDIT_LOG.md"), audit_before);
 }
 
@@ -359,19 +326,11 @@ fn a_pause_leaves_the_whole_state_in_the_snapshot_and_an_empty_journal() {
     let endpoint = mock(
         &runtime,
         vec![
-            tool_call(
-                "execute_bash",
-                json!({"command": "echo approved > deploy/marker.txt"}),
-            ),
+            bash_call("echo approved > deploy/marker.txt"),
             text("Done."),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(3), "{}", stderr_of(&output));
+    project.expect(&endpoint, &["run", "ops-devops", "--task", "T-154"], 3);
     let run_dir = std::fs::read_dir(project.path(".agentctl/runs"))
         .unwrap()
         .map(|entry| entry.unwrap().path())

@@ -6,24 +6,19 @@
 
 mod common;
 
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, Output, Stdio};
+use std::time::Duration;
 
 use agentctl_test_support::{MockEndpoint, MockReply};
 use common::{
-    mock, project_with_approval_rule, runtime, stderr_of, stdout_of, text, tool_call, Project,
+    assert_contains, bash_call, expect_exit, mock, project_with_approval_rule, runtime, stderr_of,
+    stdout_of, text, wait_until, Project,
 };
-use serde_json::json;
 
 /// `agentctl ARGS` in the project, started in the background with a clean environment.
 fn spawn(project: &Project, endpoint: &MockEndpoint, args: &[&str], stdin: Stdio) -> Child {
-    Command::new(assert_cmd::cargo::cargo_bin("agentctl"))
-        .current_dir(&project.root)
-        .env_remove("AGENTCTL_LOG")
-        .env_remove("AGENTCTL_MODEL")
-        .env_remove("OPENAI_API_KEY")
-        .env("OPENAI_BASE_URL", endpoint.base_url())
-        .env("AGENTCTL_CACHE_DIR", project.root.join(".test-cache"))
+    project
+        .background(endpoint)
         .args(args)
         .stdin(stdin)
         .stdout(Stdio::piped())
@@ -32,29 +27,11 @@ fn spawn(project: &Project, endpoint: &MockEndpoint, args: &[&str], stdin: Stdio
         .unwrap()
 }
 
-fn wait_until(what: &str, child: &mut Child, ready: impl Fn() -> bool) {
-    let started = Instant::now();
-    while !ready() {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "never happened: {what}"
-        );
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the process ended before: {what}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+/// How long a background process gets to reach the point a test waits for.
+const WAIT_LIMIT: Duration = Duration::from_secs(20);
 
 fn runs_json(project: &Project) -> serde_json::Value {
-    let output = project
-        .agentctl()
-        .args(["runs", "--json"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
-    serde_json::from_slice(&output.stdout).unwrap()
+    project.expect_json(&["runs", "--json"])
 }
 
 fn run_state_bytes(project: &Project, run_id: &str) -> Vec<u8> {
@@ -63,12 +40,7 @@ fn run_state_bytes(project: &Project, run_id: &str) -> Vec<u8> {
 
 /// A paused run of T-154 waiting for approval of `echo approved >> deploy/marker.txt`.
 fn paused_run(project: &Project, endpoint: &MockEndpoint) {
-    let output = project
-        .agentctl_with(endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(3), "{}", stderr_of(&output));
+    project.expect(endpoint, &["run", "ops-devops", "--task", "T-154"], 3);
 }
 
 #[test]
@@ -78,22 +50,14 @@ fn concurrent_resumes_of_one_paused_run_execute_the_approved_call_exactly_once()
     let endpoint = mock(
         &runtime,
         vec![
-            tool_call(
-                "execute_bash",
-                json!({"command": "echo approved >> deploy/marker.txt"}),
-            ),
+            bash_call("echo approved >> deploy/marker.txt"),
             // Keeps the winner busy so the others meet a live driver.
             MockReply::Delay(Duration::from_millis(400), Box::new(text("Done."))),
             text("a second resume reached the model"),
         ],
     );
     paused_run(&project, &endpoint);
-    let approve = project
-        .agentctl()
-        .args(["approve", "T-154", "--by", "bob"])
-        .output()
-        .unwrap();
-    assert_eq!(approve.status.code(), Some(0), "{}", stderr_of(&approve));
+    project.expect_offline(&["approve", "T-154", "--by", "bob"], 0);
 
     let children: Vec<Child> = (0..6)
         .map(|_| spawn(&project, &endpoint, &["resume", "T-154"], Stdio::null()))
@@ -164,7 +128,7 @@ fn resume_during_a_live_run_is_refused_and_changes_nothing() {
         &["run", "ops-devops", "--task", "T-154"],
         Stdio::null(),
     );
-    wait_until("the run calls the model", &mut run, || {
+    wait_until("the run calls the model", &mut run, WAIT_LIMIT, || {
         endpoint.chat_requests().len() == 1
     });
     let runs = runs_json(&project);
@@ -175,13 +139,8 @@ fn resume_during_a_live_run_is_refused_and_changes_nothing() {
     let audit_before = project.read("AUDIT_LOG.md");
 
     for target in ["T-154", run_id.as_str()] {
-        let resumed = project
-            .agentctl_with(&endpoint)
-            .args(["resume", target])
-            .output()
-            .unwrap();
+        let resumed = project.expect(&endpoint, &["resume", target], 1);
         let stderr = stderr_of(&resumed);
-        assert_eq!(resumed.status.code(), Some(1), "{stderr}");
         assert!(
             stderr.contains(&format!(
                 "run {run_id} is being driven by another process (pid {}: agentctl run ops-devops --task T-154)",
@@ -223,7 +182,7 @@ fn a_driver_killed_with_sigkill_shows_as_interrupted_and_resume_takes_it_over() 
         &["run", "ops-devops", "--task", "T-154"],
         Stdio::null(),
     );
-    wait_until("the run calls the model", &mut run, || {
+    wait_until("the run calls the model", &mut run, WAIT_LIMIT, || {
         endpoint.chat_requests().len() == 1
     });
     // SIGKILL: no handler runs, the state file still says `running`.
@@ -246,20 +205,10 @@ fn a_driver_killed_with_sigkill_shows_as_interrupted_and_resume_takes_it_over() 
         runs[0]["driven"], false,
         "the OS released the killed holder's lock"
     );
-    let shown = project
-        .agentctl()
-        .args(["runs", "show", &run_id, "--json"])
-        .output()
-        .unwrap();
-    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let shown: serde_json::Value = project.expect_json(&["runs", "show", &run_id, "--json"]);
     assert_eq!(shown["status"], "interrupted");
 
-    let resumed = project
-        .agentctl_with(&endpoint)
-        .args(["resume", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+    let resumed = project.expect(&endpoint, &["resume", "T-154"], 0);
     assert_eq!(stdout_of(&resumed).trim(), "Taken over.");
     assert_eq!(runs_json(&project)[0]["status"], "finished");
     project.assert_audit_intact();
@@ -271,45 +220,19 @@ fn a_decision_is_taken_once_and_needs_a_name() {
     let project = project_with_approval_rule();
     let endpoint = mock(
         &runtime,
-        vec![tool_call(
-            "execute_bash",
-            json!({"command": "echo approved >> deploy/marker.txt"}),
-        )],
+        vec![bash_call("echo approved >> deploy/marker.txt")],
     );
     paused_run(&project, &endpoint);
-    let nameless = project
-        .agentctl()
-        .args(["approve", "T-154", "--by", "  "])
-        .output()
-        .unwrap();
-    assert_eq!(nameless.status.code(), Some(2));
-    assert!(
-        stderr_of(&nameless).contains("--by is empty"),
-        "{}",
-        stderr_of(&nameless)
-    );
+    let nameless = project.expect_offline(&["approve", "T-154", "--by", "  "], 2);
+    assert_contains(&stderr_of(&nameless), "--by is empty");
 
-    let first = project
-        .agentctl()
-        .args(["approve", "T-154", "--by", "bob", "--note", "checked"])
-        .output()
-        .unwrap();
-    assert_eq!(first.status.code(), Some(0), "{}", stderr_of(&first));
+    project.expect_offline(&["approve", "T-154", "--by", "bob", "--note", "checked"], 0);
     for (verb, extra) in [
         ("approve", "--note=again"),
         ("reject", "--reason=changed my mind"),
     ] {
-        let twice = project
-            .agentctl()
-            .args([verb, "T-154", "--by", "alice", extra])
-            .output()
-            .unwrap();
-        assert_eq!(twice.status.code(), Some(2), "{}", stderr_of(&twice));
-        assert!(
-            stderr_of(&twice).contains("was already approved by bob"),
-            "{}",
-            stderr_of(&twice)
-        );
+        let twice = project.expect_offline(&[verb, "T-154", "--by", "alice", extra], 2);
+        assert_contains(&stderr_of(&twice), "was already approved by bob");
     }
     let approved = project.events("gate.approved");
     assert_eq!(approved.len(), 1, "one decision recorded");
@@ -325,19 +248,16 @@ fn the_os_user_is_taken_from_the_uid_not_from_user() {
     let project = project_with_approval_rule();
     let endpoint = mock(
         &runtime,
-        vec![tool_call(
-            "execute_bash",
-            json!({"command": "echo approved >> deploy/marker.txt"}),
-        )],
+        vec![bash_call("echo approved >> deploy/marker.txt")],
     );
     paused_run(&project, &endpoint);
-    let approve = project
-        .agentctl()
-        .env("USER", "forged-user")
-        .args(["approve", "T-154", "--by", "bob"])
-        .output()
-        .unwrap();
-    assert_eq!(approve.status.code(), Some(0), "{}", stderr_of(&approve));
+    expect_exit(
+        project
+            .agentctl()
+            .env("USER", "forged-user")
+            .args(["approve", "T-154", "--by", "bob"]),
+        0,
+    );
     let os_user = project.events("gate.approved")[0]["details"]["os_user"]
         .as_str()
         .unwrap()
@@ -352,10 +272,7 @@ fn approve_by_task_picks_the_paused_run_over_a_newer_looking_chat_session() {
     let project = project_with_approval_rule();
     let endpoint = mock(
         &runtime,
-        vec![tool_call(
-            "execute_bash",
-            json!({"command": "echo approved >> deploy/marker.txt"}),
-        )],
+        vec![bash_call("echo approved >> deploy/marker.txt")],
     );
     // A chat session on T-154 left open (its driver killed while it waited for input): its id
     // `s-…` sorts after every `r-…`.
@@ -365,7 +282,7 @@ fn approve_by_task_picks_the_paused_run_over_a_newer_looking_chat_session() {
         &["chat", "ops-devops", "--task", "T-154"],
         Stdio::piped(),
     );
-    wait_until("the session is saved", &mut chat, || {
+    wait_until("the session is saved", &mut chat, WAIT_LIMIT, || {
         runs_json(&project)
             .as_array()
             .is_some_and(|runs| !runs.is_empty())
@@ -383,12 +300,7 @@ fn approve_by_task_picks_the_paused_run_over_a_newer_looking_chat_session() {
         .unwrap();
     assert_eq!(paused["status"], "paused");
 
-    let approve = project
-        .agentctl()
-        .args(["approve", "T-154", "--by", "bob"])
-        .output()
-        .unwrap();
-    assert_eq!(approve.status.code(), Some(0), "{}", stderr_of(&approve));
+    project.expect_offline(&["approve", "T-154", "--by", "bob"], 0);
     let approved = project.events("gate.approved");
     assert_eq!(approved[0]["run"], paused["run_id"]);
 }
@@ -398,19 +310,17 @@ fn s08_can_be_approved_ahead_of_a_run_and_only_once() {
     let runtime = runtime();
     let project = Project::example();
     let endpoint = mock(&runtime, vec![text("Production rollout planned.")]);
-    let ahead = project
-        .agentctl()
-        .args([
+    project.expect_offline(
+        &[
             "approve",
             "T-155",
             "--by",
             "alice",
             "--note",
             "change window 14:00",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(ahead.status.code(), Some(0), "{}", stderr_of(&ahead));
+        ],
+        0,
+    );
     assert!(project
         .read("PROJECT_STATE.md")
         .contains("| T-155 | S08 | approved | alice ("));
@@ -419,30 +329,16 @@ fn s08_can_be_approved_ahead_of_a_run_and_only_once() {
     assert_eq!(approved[0]["details"]["ahead_of_run"], true);
     assert_eq!(approved[0]["details"]["note"], "change window 14:00");
 
-    let run = project
-        .agentctl_with(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-155"])
-        .output()
-        .unwrap();
-    assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    project.expect(&endpoint, &["run", "ops-devops", "--task", "T-155"], 0);
     assert!(
         project.events("gate.pending").is_empty(),
         "no pause: S08 was approved"
     );
 
-    let again = project
-        .agentctl()
-        .args(["approve", "T-155", "--by", "bob"])
-        .output()
-        .unwrap();
-    assert_eq!(again.status.code(), Some(2), "{}", stderr_of(&again));
+    let again = project.expect_offline(&["approve", "T-155", "--by", "bob"], 2);
     assert!(stderr_of(&again).contains("already approved by alice"));
-    let other_gate = project
-        .agentctl()
-        .args(["approve", "T-155", "--gate", "S06", "--by", "bob"])
-        .output()
-        .unwrap();
-    assert_eq!(other_gate.status.code(), Some(2));
+
+    project.expect_offline(&["approve", "T-155", "--gate", "S06", "--by", "bob"], 2);
     project.assert_audit_intact();
 }
 
@@ -452,30 +348,14 @@ fn runs_show_gives_the_approver_the_full_pending_action_and_runs_filters() {
     let project = project_with_approval_rule();
     let endpoint = mock(
         &runtime,
-        vec![tool_call(
-            "execute_bash",
-            json!({"command": "echo approved >> deploy/marker.txt"}),
-        )],
+        vec![bash_call("echo approved >> deploy/marker.txt")],
     );
     paused_run(&project, &endpoint);
-    let shown = project
-        .agentctl()
-        .args(["runs", "show", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(shown.status.code(), Some(0), "{}", stderr_of(&shown));
+    let shown = project.expect_offline(&["runs", "show", "T-154"], 0);
     let text = stdout_of(&shown);
-    assert!(text.contains("waiting for a human at S08"), "{text}");
-    assert!(
-        text.contains("\"command\": \"echo approved >> deploy/marker.txt\""),
-        "{text}"
-    );
-    let json_output = project
-        .agentctl()
-        .args(["runs", "show", "T-154", "--json"])
-        .output()
-        .unwrap();
-    let review: serde_json::Value = serde_json::from_slice(&json_output.stdout).unwrap();
+    assert_contains(&text, "waiting for a human at S08");
+    assert_contains(&text, "\"command\": \"echo approved >> deploy/marker.txt\"");
+    let review: serde_json::Value = project.expect_json(&["runs", "show", "T-154", "--json"]);
     let digest = review["pending"]["digest"].as_str().unwrap();
     assert_eq!(digest.len(), 64);
     assert!(text.contains(digest), "the digest is printed in full");
@@ -508,27 +388,22 @@ fn a_run_a_human_rejected_is_reported_as_rejected_with_who_and_why() {
         let endpoint = mock(
             &runtime,
             vec![
-                tool_call(
-                    "execute_bash",
-                    json!({"command": "echo approved >> deploy/marker.txt"}),
-                ),
+                bash_call("echo approved >> deploy/marker.txt"),
                 text("Understood, not deploying."),
             ],
         );
         paused_run(&project, &endpoint);
-        let reject = project
-            .agentctl()
-            .args([
+        project.expect_offline(
+            &[
                 "reject",
                 "T-154",
                 "--by",
                 "alice",
                 "--reason",
                 "no rollback plan",
-            ])
-            .output()
-            .unwrap();
-        assert_eq!(reject.status.code(), Some(0), "{}", stderr_of(&reject));
+            ],
+            0,
+        );
         let rejected = project.events("gate.rejected");
         assert_eq!(rejected[0]["details"]["reason"], "no rollback plan");
         let audit_show = project.agentctl().args(["audit", "show"]).output().unwrap();
@@ -562,10 +437,7 @@ fn an_open_chat_session_at_its_gate_is_driven_by_its_process_alone() {
     let endpoint = mock(
         &runtime,
         vec![
-            tool_call(
-                "execute_bash",
-                json!({"command": "echo approved >> deploy/marker.txt"}),
-            ),
+            bash_call("echo approved >> deploy/marker.txt"),
             text("Marker appended."),
         ],
     );
@@ -578,9 +450,12 @@ fn an_open_chat_session_at_its_gate_is_driven_by_its_process_alone() {
     let mut stdin = chat.stdin.take().unwrap();
     stdin.write_all(b"Append the marker\n").unwrap();
     stdin.flush().unwrap();
-    wait_until("the session pauses at its gate", &mut chat, || {
-        runs_json(&project)[0]["status"] == "paused"
-    });
+    wait_until(
+        "the session pauses at its gate",
+        &mut chat,
+        WAIT_LIMIT,
+        || runs_json(&project)[0]["status"] == "paused",
+    );
     let session_id = runs_json(&project)[0]["run_id"]
         .as_str()
         .unwrap()

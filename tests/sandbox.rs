@@ -13,7 +13,10 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use agentctl_test_support::{MockEndpoint, MockReply};
-use common::{mock, runtime, stderr_of, text, tool_call, Project};
+use common::{
+    assert_contains, bash_call, expect_exit, mock, runtime, stderr_of, text, tool_call,
+    tool_results, Project,
+};
 use serde_json::json;
 
 const PARENT_SECRET: &str = "sk-parent-secret-0123456789";
@@ -73,7 +76,7 @@ fn permissive_project(extra_overlay: &str) -> Project {
 }
 
 fn bash(command: &str) -> MockReply {
-    tool_call("execute_bash", json!({ "command": command }))
+    bash_call(command)
 }
 
 /// Runs ops-devops on T-154 with `replies`, returning the tool messages the model was sent, in
@@ -93,14 +96,7 @@ fn run_calls(project: &Project, endpoint: &MockEndpoint) -> Vec<String> {
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
     let requests = endpoint.chat_requests();
-    let last = requests.last().unwrap();
-    last.body["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|message| message["role"] == "tool")
-        .map(|message| message["content"].as_str().unwrap_or_default().to_owned())
-        .collect()
+    tool_results(&requests.last().unwrap().body)
 }
 
 /// Python that finds the agentctl process among its ancestors (`pid`), for the attacks on
@@ -527,23 +523,23 @@ fn use_aws_runs_inside_the_sandbox_with_network_and_no_secrets() {
             text("done"),
         ],
     );
-    let output = project
-        .agentctl_with(&endpoint)
-        .env("OPENAI_API_KEY", PARENT_SECRET)
-        .env(
-            "PATH",
-            format!("{}:/usr/bin:/bin", project.path("bin").display()),
-        )
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    expect_exit(
+        project
+            .agentctl_with(&endpoint)
+            .env("OPENAI_API_KEY", PARENT_SECRET)
+            .env(
+                "PATH",
+                format!("{}:/usr/bin:/bin", project.path("bin").display()),
+            )
+            .args(["run", "ops-devops", "--task", "T-154"]),
+        0,
+    );
     let requests = endpoint.chat_requests();
     let sent = requests.last().unwrap().body["messages"].to_string();
-    assert!(sent.contains("args=ecs describe-services"), "{sent}");
-    assert!(sent.contains("openai=unset"), "{sent}");
-    assert!(sent.contains("log-protected"), "{sent}");
-    assert!(sent.contains("home=/"), "{sent}");
+    assert_contains(&sent, "args=ecs describe-services");
+    assert_contains(&sent, "openai=unset");
+    assert_contains(&sent, "log-protected");
+    assert_contains(&sent, "home=/");
     assert!(!sent.contains(PARENT_SECRET));
     assert!(!project.read("AUDIT_LOG.md").contains("EVIL"));
     let result = &project.events("tool.result")[0]["details"]["sandbox"];
@@ -557,12 +553,7 @@ fn doctor_reports_what_the_sandbox_needs() {
     // doctor checks the project's endpoint too; give it one that answers.
     let runtime = runtime();
     let endpoint = mock(&runtime, vec![]);
-    let output = project
-        .agentctl_with(&endpoint)
-        .args(["doctor", "--json"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let output = project.expect(&endpoint, &["doctor", "--json"], 0);
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["ok"], true, "{report}");
     let status = |name: &str| {

@@ -6,12 +6,11 @@
 
 mod common;
 
-use common::{handoff, mock, runtime, stderr_of, text, tool_call, Project};
+use common::{
+    assert_contains, bash_call, expect_exit, handoff, mock, runtime, stderr_of, text, tool_call,
+    tool_results, Project,
+};
 use serde_json::json;
-
-fn bash(command: &str) -> agentctl_test_support::MockReply {
-    tool_call("execute_bash", json!({ "command": command }))
-}
 
 fn report(gate: &str) -> agentctl_test_support::MockReply {
     tool_call(
@@ -34,6 +33,16 @@ fn agentctl_with(
     command
 }
 
+/// [`agentctl_with`] with `args`, run to the end; asserts that it exited with `code`.
+fn expect(
+    project: &Project,
+    endpoint: &agentctl_test_support::MockEndpoint,
+    args: &[&str],
+    code: i32,
+) -> std::process::Output {
+    expect_exit(agentctl_with(project, endpoint).args(args), code)
+}
+
 const TESTS: &str = "python3 -m unittest discover -s tests";
 const SCAN: &str = "python3 scripts/scan_secrets.py";
 
@@ -50,13 +59,7 @@ fn row(project: &Project, task: &str, gate: &str) -> Option<String> {
 fn last_tool_messages(endpoint: &agentctl_test_support::MockEndpoint) -> Vec<String> {
     let requests = endpoint.chat_requests();
     let last = requests.last().expect("the model was asked");
-    last.body["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|message| message["role"] == "tool")
-        .map(|message| message["content"].as_str().unwrap_or_default().to_owned())
-        .collect()
+    tool_results(&last.body)
 }
 
 #[test]
@@ -67,10 +70,10 @@ fn the_team_runs_from_one_command_pauses_at_s08_and_completes_after_approval() {
         &runtime,
         vec![
             handoff("qa-engineer", "S06 open: run the tests"),
-            bash(TESTS),
+            bash_call(TESTS),
             report("S06"),
             handoff("sec-reviewer", "S06 passed; review"),
-            bash(SCAN),
+            bash_call(SCAN),
             report("S07"),
             handoff("ops-devops", "S06 and S07 passed; deploy"),
             // After the human's approval:
@@ -78,20 +81,18 @@ fn the_team_runs_from_one_command_pauses_at_s08_and_completes_after_approval() {
             text("Release notes written."),
         ],
     );
-    let run = agentctl_with(&project, &endpoint)
-        .args(["run", "orch-planner", "--task", "T-155"])
-        .output()
-        .unwrap();
-    assert_eq!(run.status.code(), Some(3), "{}", stderr_of(&run));
-    let stderr = stderr_of(&run);
-    assert!(
-        stderr.contains("agentctl approve T-155 --gate S08"),
-        "{stderr}"
+    let run = expect(
+        &project,
+        &endpoint,
+        &["run", "orch-planner", "--task", "T-155"],
+        3,
     );
+    let stderr = stderr_of(&run);
+    assert_contains(&stderr, "agentctl approve T-155 --gate S08");
     let s06 = row(&project, "T-155", "S06").expect("S06 recorded");
-    assert!(s06.contains("| passed | qa-engineer |"), "{s06}");
+    assert_contains(&s06, "| passed | qa-engineer |");
     let s07 = row(&project, "T-155", "S07").expect("S07 recorded");
-    assert!(s07.contains("| passed | sec-reviewer |"), "{s07}");
+    assert_contains(&s07, "| passed | sec-reviewer |");
     // The evidence agentctl checked, not the model's words, is in the audit entry.
     let reported = project.events("gate.reported");
     assert_eq!(reported.len(), 2, "{reported:#?}");
@@ -108,17 +109,8 @@ fn the_team_runs_from_one_command_pauses_at_s08_and_completes_after_approval() {
         "paused before ops-devops was asked"
     );
 
-    let approve = project
-        .agentctl()
-        .args(["approve", "T-155", "--gate", "S08", "--by", "alice"])
-        .output()
-        .unwrap();
-    assert_eq!(approve.status.code(), Some(0), "{}", stderr_of(&approve));
-    let resume = agentctl_with(&project, &endpoint)
-        .args(["resume", "T-155"])
-        .output()
-        .unwrap();
-    assert_eq!(resume.status.code(), Some(0), "{}", stderr_of(&resume));
+    project.expect_offline(&["approve", "T-155", "--gate", "S08", "--by", "alice"], 0);
+    expect(&project, &endpoint, &["resume", "T-155"], 0);
     assert_eq!(endpoint.remaining(), 0);
     let trail: Vec<String> = project
         .events("handoff")
@@ -152,28 +144,23 @@ fn a_handoff_past_an_open_gate_is_denied_with_the_persona_that_works_first() {
             text("Not running the tests in this test."),
         ],
     );
-    let run = agentctl_with(&project, &endpoint)
-        .args(["run", "orch-planner", "--task", "T-155"])
-        .output()
-        .unwrap();
-    assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    expect(
+        &project,
+        &endpoint,
+        &["run", "orch-planner", "--task", "T-155"],
+        0,
+    );
     let requests = endpoint.chat_requests();
     // The entry persona is told where the task's gates stand, as a handoff packet would.
     let first = requests[0].body["messages"][1]["content"].as_str().unwrap();
-    assert!(
-        first.contains("Gate status for this task:\n- S06: not_started\n- S07: not_started\n- S08: not_started\n"),
-        "{first}"
+    assert_contains(
+        first,
+        "Gate status for this task:\n- S06: not_started\n- S07: not_started\n- S08: not_started\n",
     );
     let denied = project.events("tool.denied");
     assert_eq!(denied.len(), 1, "{denied:#?}");
     assert_eq!(denied[0]["details"]["rule"], "handoff: gate S06");
-    let told: Vec<String> = requests[1].body["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|message| message["role"] == "tool")
-        .map(|message| message["content"].as_str().unwrap().to_owned())
-        .collect();
+    let told = tool_results(&requests[1].body);
     assert_eq!(told.len(), 1, "{told:?}");
     assert!(
         told[0].contains("release-manager cannot start on task T-155 yet: gate S06 (quality gates) is not_started"),
@@ -212,11 +199,12 @@ fn qa_is_told_its_part_and_a_repeated_useless_call_is_pointed_out() {
             text("Stopping here."),
         ],
     );
-    let run = agentctl_with(&project, &endpoint)
-        .args(["run", "orch-planner", "--task", "T-155"])
-        .output()
-        .unwrap();
-    assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    expect(
+        &project,
+        &endpoint,
+        &["run", "orch-planner", "--task", "T-155"],
+        0,
+    );
     let requests = endpoint.chat_requests();
     let planner_first = requests[0].body["messages"][1]["content"].as_str().unwrap();
     assert!(
@@ -257,7 +245,7 @@ fn a_personas_own_turn_limit_counts_its_own_turns_not_the_runs() {
     let runtime = runtime();
     let project = Project::initialized();
     let qa = project.read("personas/qa-engineer.md");
-    assert!(qa.contains("limits: { max_turns: 20 }"), "{qa}");
+    assert_contains(&qa, "limits: { max_turns: 20 }");
     project.write(
         "personas/qa-engineer.md",
         &qa.replace("limits: { max_turns: 20 }", "limits: { max_turns: 2 }"),
@@ -276,11 +264,12 @@ fn a_personas_own_turn_limit_counts_its_own_turns_not_the_runs() {
             text("never asked: QA's two turns are used up"),
         ],
     );
-    let run = agentctl_with(&project, &endpoint)
-        .args(["run", "orch-planner", "--task", "T-155", "--json"])
-        .output()
-        .unwrap();
-    assert_eq!(run.status.code(), Some(1), "{}", stderr_of(&run));
+    let run = expect(
+        &project,
+        &endpoint,
+        &["run", "orch-planner", "--task", "T-155", "--json"],
+        1,
+    );
     let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
     assert_eq!(
         report["reason"], "turn limit reached (2 model turns)",
@@ -312,11 +301,12 @@ fn a_personas_own_turn_limit_counts_its_own_turns_not_the_runs() {
             text("never asked: the run's four turns are used up"),
         ],
     );
-    let run = agentctl_with(&project, &endpoint)
-        .args(["run", "orch-planner", "--task", "T-155", "--json"])
-        .output()
-        .unwrap();
-    assert_eq!(run.status.code(), Some(1), "{}", stderr_of(&run));
+    let run = expect(
+        &project,
+        &endpoint,
+        &["run", "orch-planner", "--task", "T-155", "--json"],
+        1,
+    );
     let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
     assert_eq!(
         report["reason"], "turn limit reached (4 model turns)",
@@ -330,11 +320,12 @@ fn a_blocked_gate_names_who_may_record_it_and_the_exact_next_commands() {
     let runtime = runtime();
     let project = Project::initialized();
     let endpoint = mock(&runtime, vec![text("should not be asked")]);
-    let run = agentctl_with(&project, &endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(run.status.code(), Some(1));
+    let run = expect(
+        &project,
+        &endpoint,
+        &["run", "ops-devops", "--task", "T-154"],
+        1,
+    );
     let stderr = stderr_of(&run);
     for expected in [
         "gate S06 (quality gates) is not_started for task T-154",
@@ -358,9 +349,8 @@ fn a_human_records_s06_from_a_report_file_and_s07_from_a_ci_run_then_devops_star
     let junit = "<testsuite tests=\"3\" failures=\"0\"/>\n";
     project.write("reports/junit.xml", junit);
     let digest = agentctl_core::store::sha256_hex(junit.as_bytes());
-    let s06 = project
-        .agentctl()
-        .args([
+    project.expect_offline(
+        &[
             "gates",
             "record",
             "S06",
@@ -372,13 +362,11 @@ fn a_human_records_s06_from_a_report_file_and_s07_from_a_ci_run_then_devops_star
             "reports/junit.xml",
             "--note",
             "CI build 41",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(s06.status.code(), Some(0), "{}", stderr_of(&s06));
-    let s07 = project
-        .agentctl()
-        .args([
+        ],
+        0,
+    );
+    project.expect_offline(
+        &[
             "gates",
             "record",
             "S07",
@@ -388,10 +376,9 @@ fn a_human_records_s06_from_a_report_file_and_s07_from_a_ci_run_then_devops_star
             "bob",
             "--evidence",
             "https://ci.example.com/runs/123",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(s07.status.code(), Some(0), "{}", stderr_of(&s07));
+        ],
+        0,
+    );
 
     let os_user = agentctl_core::os_user::current();
     let s06_row = row(&project, "T-154", "S06").unwrap();
@@ -399,15 +386,12 @@ fn a_human_records_s06_from_a_report_file_and_s07_from_a_ci_run_then_devops_star
         s06_row.contains(&format!("| passed | alice ({os_user}) |")),
         "{s06_row}"
     );
-    assert!(
-        s06_row.contains(&format!("reports/junit.xml sha256:{digest} — CI build 41")),
-        "{s06_row}"
+    assert_contains(
+        &s06_row,
+        &format!("reports/junit.xml sha256:{digest} — CI build 41"),
     );
     let s07_row = row(&project, "T-154", "S07").unwrap();
-    assert!(
-        s07_row.contains("https://ci.example.com/runs/123"),
-        "{s07_row}"
-    );
+    assert_contains(&s07_row, "https://ci.example.com/runs/123");
     let reported = project.events("gate.reported");
     assert_eq!(reported.len(), 2);
     assert_eq!(reported[0]["details"]["recorded_by"], "human");
@@ -420,9 +404,8 @@ fn a_human_records_s06_from_a_report_file_and_s07_from_a_ci_run_then_devops_star
     );
 
     // S08 is a human approval, not outside evidence; an unreadable file records nothing.
-    let s08 = project
-        .agentctl()
-        .args([
+    project.expect_offline(
+        &[
             "gates",
             "record",
             "S08",
@@ -430,13 +413,11 @@ fn a_human_records_s06_from_a_report_file_and_s07_from_a_ci_run_then_devops_star
             "T-154",
             "--evidence",
             "https://x.example",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(s08.status.code(), Some(2), "{}", stderr_of(&s08));
-    let missing = project
-        .agentctl()
-        .args([
+        ],
+        2,
+    );
+    project.expect_offline(
+        &[
             "gates",
             "record",
             "S06",
@@ -444,18 +425,18 @@ fn a_human_records_s06_from_a_report_file_and_s07_from_a_ci_run_then_devops_star
             "T-154",
             "--evidence-file",
             "nope.xml",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(missing.status.code(), Some(2), "{}", stderr_of(&missing));
+        ],
+        2,
+    );
     assert_eq!(project.events("gate.reported").len(), 2);
 
     let endpoint = mock(&runtime, vec![text("Staging record written.")]);
-    let run = agentctl_with(&project, &endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    expect(
+        &project,
+        &endpoint,
+        &["run", "ops-devops", "--task", "T-154"],
+        0,
+    );
     project.assert_audit_intact();
 }
 
@@ -467,11 +448,12 @@ fn gate_report_without_the_test_command_is_refused_and_the_model_is_told_why() {
         &runtime,
         vec![report("S06"), text("I could not record S06.")],
     );
-    let run = agentctl_with(&project, &endpoint)
-        .args(["run", "qa-engineer", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    expect(
+        &project,
+        &endpoint,
+        &["run", "qa-engineer", "--task", "T-154"],
+        0,
+    );
     assert_eq!(row(&project, "T-154", "S06"), None, "nothing recorded");
     let denied = project.events("tool.denied");
     assert_eq!(denied.len(), 1, "{denied:#?}");
@@ -501,13 +483,14 @@ fn gate_report_after_the_test_command_exited_0_is_accepted() {
     let project = Project::initialized();
     let endpoint = mock(
         &runtime,
-        vec![bash(TESTS), report("S06"), text("S06 passed.")],
+        vec![bash_call(TESTS), report("S06"), text("S06 passed.")],
     );
-    let run = agentctl_with(&project, &endpoint)
-        .args(["run", "qa-engineer", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    let run = expect(
+        &project,
+        &endpoint,
+        &["run", "qa-engineer", "--task", "T-154"],
+        0,
+    );
     // The model is told what comes next (a 1.5B model re-ran its scan six times instead).
     let told = last_tool_messages(&endpoint);
     assert_eq!(
@@ -517,7 +500,7 @@ fn gate_report_after_the_test_command_exited_0_is_accepted() {
     );
     let s06 = row(&project, "T-154", "S06")
         .unwrap_or_else(|| panic!("not recorded: {}\n{:#?}", stderr_of(&run), project.audit()));
-    assert!(s06.contains("| passed | qa-engineer |"), "{s06}");
+    assert_contains(&s06, "| passed | qa-engineer |");
     let results = project.events("tool.result");
     assert_eq!(results[0]["details"]["exit_code"], 0, "{results:#?}");
 }
@@ -532,13 +515,14 @@ fn a_failing_test_command_does_not_count() {
     );
     let endpoint = mock(
         &runtime,
-        vec![bash(TESTS), report("S06"), text("S06 failed.")],
+        vec![bash_call(TESTS), report("S06"), text("S06 failed.")],
     );
-    let run = agentctl_with(&project, &endpoint)
-        .args(["run", "qa-engineer", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    expect(
+        &project,
+        &endpoint,
+        &["run", "qa-engineer", "--task", "T-154"],
+        0,
+    );
     assert_eq!(row(&project, "T-154", "S06"), None);
     let told = last_tool_messages(&endpoint);
     assert!(told[1].contains(&format!("`{TESTS}` exited 1")), "{told:?}");
@@ -549,12 +533,16 @@ fn a_command_list_does_not_count_even_when_every_command_is_allowed() {
     let runtime = runtime();
     let project = Project::initialized();
     let line = format!("{TESTS}; {TESTS}");
-    let endpoint = mock(&runtime, vec![bash(&line), report("S06"), text("done")]);
-    let run = agentctl_with(&project, &endpoint)
-        .args(["run", "qa-engineer", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    let endpoint = mock(
+        &runtime,
+        vec![bash_call(&line), report("S06"), text("done")],
+    );
+    expect(
+        &project,
+        &endpoint,
+        &["run", "qa-engineer", "--task", "T-154"],
+        0,
+    );
     let results = project.events("tool.result");
     assert_eq!(
         results[0]["details"]["exit_code"], 0,
@@ -574,15 +562,15 @@ fn a_command_from_a_previous_run_does_not_count() {
     let project = Project::initialized();
     let endpoint = mock(
         &runtime,
-        vec![bash(TESTS), text("tests ran"), report("S06"), text("tried")],
+        vec![
+            bash_call(TESTS),
+            text("tests ran"),
+            report("S06"),
+            text("tried"),
+        ],
     );
     for _ in 0..2 {
-        let run = project
-            .agentctl_with(&endpoint)
-            .args(["run", "qa-engineer", "--task", "T-154"])
-            .output()
-            .unwrap();
-        assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+        project.expect(&endpoint, &["run", "qa-engineer", "--task", "T-154"], 0);
     }
     assert_eq!(endpoint.remaining(), 0);
     assert_eq!(row(&project, "T-154", "S06"), None);
@@ -599,9 +587,8 @@ fn a_report_file_with_another_digest_is_refused() {
     )]);
     project.write("reports/scan.txt", "0 findings\n");
     // S07 needs S06 first (the task lists it as a prerequisite for later stages).
-    let record = project
-        .agentctl()
-        .args([
+    project.expect_offline(
+        &[
             "gates",
             "record",
             "S06",
@@ -611,16 +598,16 @@ fn a_report_file_with_another_digest_is_refused() {
             "alice",
             "--evidence",
             "https://ci.example.com/1",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(record.status.code(), Some(0), "{}", stderr_of(&record));
+        ],
+        0,
+    );
     let endpoint = mock(&runtime, vec![report("S07"), text("done")]);
-    let run = agentctl_with(&project, &endpoint)
-        .args(["run", "sec-reviewer", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    expect(
+        &project,
+        &endpoint,
+        &["run", "sec-reviewer", "--task", "T-154"],
+        0,
+    );
     assert_eq!(row(&project, "T-154", "S07"), None);
     let told = last_tool_messages(&endpoint);
     assert!(
@@ -636,13 +623,10 @@ fn lint_names_a_gate_evidence_table_that_requires_nothing() {
         "[gates.S06]\ncommands = [\"python3 -m unittest*\"]\n",
         "[gates.S06]\ncommands = [\"*\"]\n",
     )]);
-    let lint = project.agentctl().arg("lint").output().unwrap();
-    assert_eq!(lint.status.code(), Some(2));
-    assert!(
-        stderr_of(&lint)
-            .contains("[gates.S06]: the command pattern \"*\" would accept any command"),
-        "{}",
-        stderr_of(&lint)
+    let lint = expect_exit(project.agentctl().arg("lint"), 2);
+    assert_contains(
+        &stderr_of(&lint),
+        "[gates.S06]: the command pattern \"*\" would accept any command",
     );
 }
 
@@ -660,22 +644,22 @@ fn assert_untouched(project: &Project) {
 fn an_unreachable_endpoint_fails_fast_before_any_gate_or_audit_write() {
     let project = Project::initialized();
     let started = std::time::Instant::now();
-    let run = project
-        .agentctl()
-        .env("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
-        .args(["run", "orch-planner", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(run.status.code(), Some(1), "{}", stderr_of(&run));
+    let run = expect_exit(
+        project
+            .agentctl()
+            .env("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+            .args(["run", "orch-planner", "--task", "T-154"]),
+        1,
+    );
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
     let stderr = stderr_of(&run);
     assert!(
         stderr.starts_with("error: cannot reach the model endpoint at http://127.0.0.1:9/v1"),
         "{stderr}"
     );
-    assert!(
-        stderr.contains("hint: start the server, or set [endpoint] base_url"),
-        "{stderr}"
+    assert_contains(
+        &stderr,
+        "hint: start the server, or set [endpoint] base_url",
     );
     assert!(!stderr.contains("gate"), "no gate was checked: {stderr}");
     assert_untouched(&project);
@@ -685,12 +669,7 @@ fn an_unreachable_endpoint_fails_fast_before_any_gate_or_audit_write() {
 fn a_missing_key_for_a_remote_endpoint_is_named_before_anything_else() {
     // init's configuration points at a remote https endpoint and the test gives no key.
     let project = Project::initialized();
-    let run = project
-        .agentctl()
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .output()
-        .unwrap();
-    assert_eq!(run.status.code(), Some(2), "{}", stderr_of(&run));
+    let run = project.expect_offline(&["run", "ops-devops", "--task", "T-154"], 2);
     assert_eq!(
         stderr_of(&run),
         "error: no API key for https://api.openai.com/v1: a remote https endpoint needs one\nhint: export OPENAI_API_KEY=... (the variable named by [endpoint] api_key_env), or point [endpoint] base_url (or OPENAI_BASE_URL) at a local server; `agentctl docs endpoints` lists both\n"
@@ -703,26 +682,27 @@ fn an_unknown_model_is_named_with_did_you_mean_and_nothing_runs() {
     let runtime = runtime();
     let project = Project::initialized();
     let endpoint = mock(&runtime, vec![text("should not be asked")]);
-    let run = agentctl_with(&project, &endpoint)
-        .args([
+    let run = expect(
+        &project,
+        &endpoint,
+        &[
             "run",
             "orch-planner",
             "--task",
             "T-154",
             "--model",
             "gpt-4.1-mimi",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(run.status.code(), Some(2), "{}", stderr_of(&run));
-    let stderr = stderr_of(&run);
-    assert!(
-        stderr.contains("does not serve the model `gpt-4.1-mimi`; did you mean `gpt-4.1-mini`?"),
-        "{stderr}"
+        ],
+        2,
     );
-    assert!(
-        stderr.contains("hint: the endpoint serves: mock-model, smollm2, gpt-4.1-mini"),
-        "{stderr}"
+    let stderr = stderr_of(&run);
+    assert_contains(
+        &stderr,
+        "does not serve the model `gpt-4.1-mimi`; did you mean `gpt-4.1-mini`?",
+    );
+    assert_contains(
+        &stderr,
+        "hint: the endpoint serves: mock-model, smollm2, gpt-4.1-mini",
     );
     assert!(endpoint.chat_requests().is_empty());
     assert_untouched(&project);
@@ -733,9 +713,8 @@ fn resume_warns_when_the_endpoint_differs_from_the_runs() {
     let runtime = runtime();
     let project = Project::initialized();
     for gate in ["S06", "S07"] {
-        let record = project
-            .agentctl()
-            .args([
+        project.expect_offline(
+            &[
                 "gates",
                 "record",
                 gate,
@@ -745,29 +724,20 @@ fn resume_warns_when_the_endpoint_differs_from_the_runs() {
                 "alice",
                 "--evidence",
                 "https://ci.example.com/7",
-            ])
-            .output()
-            .unwrap();
-        assert_eq!(record.status.code(), Some(0), "{}", stderr_of(&record));
+            ],
+            0,
+        );
     }
     let first = mock(&runtime, vec![]);
-    let run = agentctl_with(&project, &first)
-        .args(["run", "ops-devops", "--task", "T-155"])
-        .output()
-        .unwrap();
-    assert_eq!(run.status.code(), Some(3), "{}", stderr_of(&run));
-    let approve = project
-        .agentctl()
-        .args(["approve", "T-155", "--by", "alice"])
-        .output()
-        .unwrap();
-    assert_eq!(approve.status.code(), Some(0), "{}", stderr_of(&approve));
+    expect(
+        &project,
+        &first,
+        &["run", "ops-devops", "--task", "T-155"],
+        3,
+    );
+    project.expect_offline(&["approve", "T-155", "--by", "alice"], 0);
     let second = mock(&runtime, vec![text("done")]);
-    let resume = agentctl_with(&project, &second)
-        .args(["resume", "T-155"])
-        .output()
-        .unwrap();
-    assert_eq!(resume.status.code(), Some(0), "{}", stderr_of(&resume));
+    let resume = expect(&project, &second, &["resume", "T-155"], 0);
     let host = |endpoint: &agentctl_test_support::MockEndpoint| endpoint.address().to_string();
     assert!(
         stderr_of(&resume).contains(&format!(
@@ -804,13 +774,13 @@ fn doctor_prints_the_endpoint_checks_beside_the_sandbox() {
     assert_eq!(check("api key")["status"], "not_needed");
     assert_eq!(check("model gpt-4.1-mini")["status"], "ok");
 
-    let unreachable = project
-        .agentctl()
-        .env("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
-        .args(["doctor", "--json"])
-        .output()
-        .unwrap();
-    assert_eq!(unreachable.status.code(), Some(1));
+    let unreachable = expect_exit(
+        project
+            .agentctl()
+            .env("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+            .args(["doctor", "--json"]),
+        1,
+    );
     let report: serde_json::Value = serde_json::from_slice(&unreachable.stdout).unwrap();
     let endpoint_check = report["checks"]
         .as_array()
@@ -824,8 +794,7 @@ fn doctor_prints_the_endpoint_checks_beside_the_sandbox() {
 #[test]
 fn lint_warns_when_no_reporting_persona_may_run_the_evidence_command() {
     let project = Project::initialized();
-    let lint = project.agentctl().arg("lint").output().unwrap();
-    assert_eq!(lint.status.code(), Some(0), "{}", stderr_of(&lint));
+    let lint = expect_exit(project.agentctl().arg("lint"), 0);
     assert_eq!(
         stderr_of(&lint),
         "",
@@ -842,10 +811,8 @@ fn lint_warns_when_no_reporting_persona_may_run_the_evidence_command() {
         "a warning: {}",
         stderr_of(&lint)
     );
-    assert!(
-        stderr_of(&lint)
-            .contains("[gates.S06] wants `make check*`, but qa-engineer may not run `make check`"),
-        "{}",
-        stderr_of(&lint)
+    assert_contains(
+        &stderr_of(&lint),
+        "[gates.S06] wants `make check*`, but qa-engineer may not run `make check`",
     );
 }

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{mock, runtime, stderr_of, stdout_of, text, Project};
+use common::{assert_contains, mock, runtime, stderr_of, stdout_of, text, Project};
 
 /// A certificate bundle that does not parse, and a directory of them, for SSL_CERT_FILE and
 /// SSL_CERT_DIR (which the system-roots loader reads).
@@ -61,9 +61,9 @@ fn an_https_endpoint_with_unreadable_system_certificates_is_refused_clearly() {
         .unwrap();
     let stderr = stderr_of(&output);
     assert!(!stderr.contains("panicked"), "{stderr}");
-    assert!(
-        stderr.contains("error: invalid endpoint settings: cannot build the HTTP client"),
-        "{stderr}"
+    assert_contains(
+        &stderr,
+        "error: invalid endpoint settings: cannot build the HTTP client",
     );
     assert_eq!(output.status.code(), Some(2), "{stderr}");
 }

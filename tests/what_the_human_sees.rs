@@ -6,7 +6,9 @@
 mod common;
 
 use agentctl_test_support::MockReply;
-use common::{mock, runtime, stderr_of, text, tool_call, Project};
+use common::{
+    assert_contains, bash_call, line_containing, mock, runtime, stderr_of, text, tool_call, Project,
+};
 use serde_json::json;
 
 /// Erase line, carriage return, cursor up, OSC 0 (window title), OSC 8 (hyperlink), OSC 52
@@ -107,7 +109,7 @@ mod terminal {
         let endpoint = mock(
             &runtime,
             vec![
-                tool_call("execute_bash", json!({ "command": HOSTILE })),
+                bash_call(HOSTILE),
                 tool_call("fs_read", json!({ "path": "docs/hostile.txt" })),
                 tool_call("fs_read", json!({ "path": "missing \u{202e}\u{9b}2K.txt" })),
                 text(&format!("Done.\n{HOSTILE}\nsecond line")),
@@ -121,10 +123,7 @@ mod terminal {
         assert_eq!(code, 0, "{}", output.escape_debug());
         assert_terminal_clean("run", &output);
         // The denial stays on its own line, with the forged text visible after it.
-        let denied = output
-            .lines()
-            .find(|line| line.contains("DENIED"))
-            .unwrap_or_else(|| panic!("no DENIED line:\n{output}"));
+        let denied = line_containing(&output, "DENIED");
         assert!(
             denied.starts_with("  DENIED   execute_bash rm -rf / ␛[2K␍  allowed"),
             "{denied}"
@@ -135,28 +134,22 @@ mod terminal {
                 .any(|line| line.starts_with("  allowed  execute_bash echo")),
             "a forged allowed line:\n{output}"
         );
-        assert!(output.contains("\\u{202e}txt.exe"), "{output}");
-        assert!(
-            output.contains("  DENIED   fs_read missing \\u{202e}\\u{9b}2K.txt\r\n"),
-            "{output}"
+        assert_contains(&output, "\\u{202e}txt.exe");
+        assert_contains(
+            &output,
+            "  DENIED   fs_read missing \\u{202e}\\u{9b}2K.txt\r\n",
         );
         // The final answer keeps its lines and shows the rest escaped.
         assert!(output.contains("Done.\r\n"));
         assert!(output.contains("  allowed  fs_read docs/hostile.txt\r\n"));
-        assert!(output.contains(VISIBLE), "{output}");
+        assert_contains(&output, VISIBLE);
         assert!(output.contains("second line"));
 
         let (shown, code) = on_terminal(&project, None, &["audit", "show"]);
         assert_eq!(code, 0);
         assert_terminal_clean("audit show", &shown);
-        let denied = shown
-            .lines()
-            .find(|line| line.contains("tool.denied"))
-            .unwrap_or_else(|| panic!("no tool.denied entry:\n{shown}"));
-        assert!(
-            denied.contains("␛[2K␍  allowed  execute_bash echo safe"),
-            "{denied}"
-        );
+        let denied = line_containing(&shown, "tool.denied");
+        assert_contains(denied, "␛[2K␍  allowed  execute_bash echo safe");
         assert!(
             !shown.lines().any(|line| line.starts_with("  allowed")),
             "{shown}"
@@ -207,15 +200,12 @@ mod terminal {
         let canonical = "{\"service\":\"ecs\",\"operation\":\"UpdateService\",\"parameters\":\
                          {\"cluster\":\"production\",\"desiredCount\":0,\"note\":\
                          \"\\r\\u001b[2Kharmless note \\u202e\\u009b1A\"}}";
-        assert!(
-            output.contains(&format!("wants to run use_aws {canonical}")),
-            "{output}"
-        );
+        assert_contains(&output, &format!("wants to run use_aws {canonical}"));
 
         let (runs, code) = on_terminal(&project, None, &["runs"]);
         assert_eq!(code, 0);
         assert_terminal_clean("runs", &runs);
-        assert!(runs.contains(canonical), "{runs}");
+        assert_contains(&runs, canonical);
 
         let (approved, code) = on_terminal(
             &project,
@@ -231,7 +221,7 @@ mod terminal {
         );
         assert_eq!(code, 0, "{approved}");
         assert_terminal_clean("approve", &approved);
-        assert!(approved.contains(canonical), "{approved}");
+        assert_contains(&approved, canonical);
         assert_audit_log_text_clean(&project);
     }
 
@@ -241,10 +231,7 @@ mod terminal {
         let project = example_project();
         let endpoint = mock(
             &runtime,
-            vec![
-                tool_call("execute_bash", json!({ "command": HOSTILE })),
-                text(&format!("Reply: {HOSTILE}")),
-            ],
+            vec![bash_call(HOSTILE), text(&format!("Reply: {HOSTILE}"))],
         );
         let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("agentctl"));
         command
@@ -434,7 +421,7 @@ fn aws_credentials_and_held_secrets_never_reach_the_audit_log_or_the_next_reques
         "the short API key was not redacted"
     );
     let second = requests[1].body.to_string();
-    assert!(second.contains("assumed-role/deploy/s"), "{second}");
+    assert_contains(&second, "assumed-role/deploy/s");
     assert!(second.contains("SecretAccessKey"), "the key names stay");
 
     // The documented shapes in tool.allowed are redacted as JSON, and stay JSON.
@@ -460,11 +447,8 @@ fn audit_show_reads_a_command_that_exited_non_zero_as_failed() {
     let endpoint = mock(
         &runtime,
         vec![
-            tool_call(
-                "execute_bash",
-                json!({"command": "git diff --no-such-option"}),
-            ),
-            tool_call("execute_bash", json!({"command": "git status"})),
+            bash_call("git diff --no-such-option"),
+            bash_call("git status"),
             text("Done."),
         ],
     );

@@ -5,10 +5,27 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::{Duration, Instant};
 
 use agentctl_test_support::{MockEndpoint, MockReply};
 
 pub const REPOSITORY: &str = env!("CARGO_MANIFEST_DIR");
+
+/// What the tests' environment may set that would change what agentctl does; every command the
+/// tests start runs without them.
+const CLEARED_VARIABLES: [&str; 10] = [
+    "OPENAI_BASE_URL",
+    "OPENAI_API_KEY",
+    "AGENTCTL_MODEL",
+    "AGENTCTL_LOG",
+    "AGENTCTL_CACHE_DIR",
+    "RUST_LOG",
+    "NO_COLOR",
+    "CLICOLOR",
+    "CLICOLOR_FORCE",
+    "AGENTCTL_STATUS_LINE",
+];
 
 /// A temporary project: the repository's example workspace with the shipped library beside it.
 pub struct Project {
@@ -60,8 +77,7 @@ impl Project {
     /// project: the shipped team, a tiny service with its tests, a secrets scan, T-154/T-155).
     pub fn initialized() -> Project {
         let project = Project::with_files(&[]);
-        let output = project.agentctl().args(["init", "."]).output().unwrap();
-        assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+        project.expect_offline(&["init", "."], 0);
         project
     }
 
@@ -108,18 +124,7 @@ impl Project {
     pub fn agentctl(&self) -> assert_cmd::Command {
         let mut command = assert_cmd::Command::cargo_bin("agentctl").unwrap();
         command.current_dir(&self.root);
-        for name in [
-            "OPENAI_BASE_URL",
-            "OPENAI_API_KEY",
-            "AGENTCTL_MODEL",
-            "AGENTCTL_LOG",
-            "AGENTCTL_CACHE_DIR",
-            "RUST_LOG",
-            "NO_COLOR",
-            "CLICOLOR",
-            "CLICOLOR_FORCE",
-            "AGENTCTL_STATUS_LINE",
-        ] {
+        for name in CLEARED_VARIABLES {
             command.env_remove(name);
         }
         command.env("AGENTCTL_CACHE_DIR", self.root.join(".test-cache"));
@@ -130,6 +135,48 @@ impl Project {
     pub fn agentctl_with(&self, endpoint: &MockEndpoint) -> assert_cmd::Command {
         let mut command = self.agentctl();
         command.env("OPENAI_BASE_URL", endpoint.base_url());
+        command
+    }
+
+    /// `agentctl ARGS` against `endpoint`, run to the end; asserts that it exited with `code`
+    /// (the message shows its stdout and stderr).
+    #[track_caller]
+    pub fn expect(&self, endpoint: &MockEndpoint, args: &[&str], code: i32) -> Output {
+        expect_exit(self.agentctl_with(endpoint).args(args), code)
+    }
+
+    /// `agentctl ARGS` with no endpoint configured, run to the end; asserts that it exited with
+    /// `code` (the message shows its stdout and stderr).
+    #[track_caller]
+    pub fn expect_offline(&self, args: &[&str], code: i32) -> Output {
+        expect_exit(self.agentctl().args(args), code)
+    }
+
+    /// The JSON that `agentctl ARGS` (a `--json` command, no endpoint) prints; asserts that it
+    /// exited with 0 and printed JSON of that shape.
+    #[track_caller]
+    pub fn expect_json<T: serde::de::DeserializeOwned>(&self, args: &[&str]) -> T {
+        let output = self.expect_offline(args, 0);
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+            panic!(
+                "agentctl {args:?} printed no such JSON ({error}): {}",
+                stdout_of(&output)
+            )
+        })
+    }
+
+    /// `agentctl` against `endpoint` as a plain process, for a test that starts it in the
+    /// background (to wait for, signal or kill it): the same clean environment as
+    /// [`Project::agentctl`]; the caller sets the arguments and where its output goes.
+    pub fn background(&self, endpoint: &MockEndpoint) -> std::process::Command {
+        let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("agentctl"));
+        command.current_dir(&self.root);
+        for name in CLEARED_VARIABLES {
+            command.env_remove(name);
+        }
+        command
+            .env("AGENTCTL_CACHE_DIR", self.root.join(".test-cache"))
+            .env("OPENAI_BASE_URL", endpoint.base_url());
         command
     }
 
@@ -180,16 +227,7 @@ impl Project {
 
     /// The audit log's entries as JSON (through `agentctl audit show --json`).
     pub fn audit(&self) -> Vec<serde_json::Value> {
-        let output = self
-            .agentctl()
-            .args(["audit", "show", "--json"])
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "audit show failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        let output = self.expect_offline(&["audit", "show", "--json"], 0);
         serde_json::from_slice(&output.stdout).unwrap()
     }
 
@@ -201,13 +239,7 @@ impl Project {
     }
 
     pub fn assert_audit_intact(&self) {
-        let output = self.agentctl().args(["audit", "verify"]).output().unwrap();
-        assert!(
-            output.status.success(),
-            "audit verify failed: {}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
+        self.expect_offline(&["audit", "verify"], 0);
     }
 }
 
@@ -298,8 +330,101 @@ pub fn tool_call(name: &str, arguments: serde_json::Value) -> MockReply {
     MockReply::ToolCalls(vec![(name.to_owned(), arguments.to_string())])
 }
 
+/// A model reply that asks to run `command` with the `execute_bash` tool.
+pub fn bash_call(command: &str) -> MockReply {
+    tool_call("execute_bash", serde_json::json!({ "command": command }))
+}
+
 pub fn text(answer: &str) -> MockReply {
     MockReply::Text(answer.to_owned())
+}
+
+/// Runs `command` to the end and asserts that it exited with `code`; the message shows its
+/// stdout and stderr.
+#[track_caller]
+pub fn expect_exit(command: &mut assert_cmd::Command, code: i32) -> Output {
+    let shown = format!("{command:?}");
+    let output = command.output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "{shown}\nstdout:\n{}\nstderr:\n{}",
+        stdout_of(&output),
+        stderr_of(&output)
+    );
+    output
+}
+
+/// The contents of the tool messages (the answers to tool calls) in a recorded request's body,
+/// in the order sent.
+#[track_caller]
+pub fn tool_results(body: &serde_json::Value) -> Vec<String> {
+    body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|message| message["role"] == "tool")
+        .map(|message| message["content"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The names of the tools a recorded request's body offered the model, sorted; none when it
+/// offered no tools.
+pub fn offered_tools(body: &serde_json::Value) -> Vec<String> {
+    let mut names: Vec<String> = body["tools"]
+        .as_array()
+        .map(|tools| {
+            tools
+                .iter()
+                .map(|tool| tool["function"]["name"].as_str().unwrap().to_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// Waits, checking every 20 ms for at most `limit`, until `ready` holds; fails if `child` ends
+/// first (it was to still be running then) or time runs out, naming `what` it waited for.
+#[track_caller]
+pub fn wait_until(
+    what: &str,
+    child: &mut std::process::Child,
+    limit: Duration,
+    ready: impl Fn() -> bool,
+) {
+    let started = Instant::now();
+    while !ready() {
+        assert!(started.elapsed() < limit, "never happened: {what}");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the process ended before: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Sends SIGINT (what Ctrl-C sends) to `child`.
+pub fn interrupt(child: &std::process::Child) {
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -INT {} failed", child.id());
+}
+
+/// Asserts that `text` contains `needle`; the message shows both.
+#[track_caller]
+pub fn assert_contains(text: &str, needle: &str) {
+    assert!(text.contains(needle), "`{needle}` is missing from:\n{text}");
+}
+
+/// The first line of `text` that contains `needle`; fails, showing `text`, when none does.
+#[track_caller]
+pub fn line_containing<'a>(text: &'a str, needle: &str) -> &'a str {
+    text.lines()
+        .find(|line| line.contains(needle))
+        .unwrap_or_else(|| panic!("no line with `{needle}` in:\n{text}"))
 }
 
 pub fn stdout_of(output: &std::process::Output) -> String {
