@@ -91,17 +91,18 @@ fn take_hex_field<'a>(
     name: &[u8],
     length: usize,
 ) -> Result<(&'a str, &'a [u8]), String> {
-    let label = String::from_utf8_lossy(&name[..name.len() - 1]).into_owned();
+    // Made only for an error message: this runs for every entry a reader passes over.
+    let label = || String::from_utf8_lossy(&name[..name.len() - 1]).into_owned();
     let rest = text
         .strip_prefix(name)
-        .ok_or_else(|| format!("expected `{label}=`"))?;
+        .ok_or_else(|| format!("expected `{}=`", label()))?;
     let hex = rest
         .get(..length)
         .filter(|hex| {
             hex.iter()
                 .all(|byte| matches!(byte, b'0'..=b'9' | b'a'..=b'f'))
         })
-        .ok_or_else(|| format!("`{label}` is not {length} lowercase hex digits"))?;
+        .ok_or_else(|| format!("`{}` is not {length} lowercase hex digits", label()))?;
     // All ASCII hex digits, so this cannot fail.
     let hex = std::str::from_utf8(hex).map_err(|error| error.to_string())?;
     Ok((hex, &rest[length..]))
@@ -227,6 +228,11 @@ pub fn for_each_entry(
     let mut last_hash = String::new();
     let mut line = 0;
     let filtering = !needles.is_empty() && needles.iter().all(|needle| is_plain(needle));
+    // Each needle's searcher is built once, not once per entry.
+    let finders: Vec<memchr::memmem::Finder<'_>> = needles
+        .iter()
+        .map(|needle| memchr::memmem::Finder::new(needle))
+        .collect();
     loop {
         buffer.clear();
         if reader.read_until(b'\n', &mut buffer)? == 0 {
@@ -240,9 +246,9 @@ pub fn for_each_entry(
         }
         let full = text.starts_with(MACHINE_PREFIX);
         let wanted = !filtering
-            || needles
-                .iter()
-                .all(|needle| contains(text, needle) || (!full && contains(&region, needle)));
+            || finders.iter().all(|finder| {
+                finder.find(text).is_some() || (!full && finder.find(&region).is_some())
+            });
         if !wanted {
             region.clear();
             last_hash = machine_hash(text);
@@ -304,10 +310,6 @@ fn is_plain(needle: &[u8]) -> bool {
         && needle
             .iter()
             .all(|byte| byte.is_ascii_alphanumeric() || b"-.:/@+".contains(byte))
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    memchr::memmem::find(haystack, needle).is_some()
 }
 
 pub(crate) fn read_log(path: &Path) -> Result<Vec<u8>, AuditError> {
