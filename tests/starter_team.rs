@@ -849,3 +849,108 @@ fn lint_warns_when_no_reporting_persona_may_run_the_evidence_command() {
         stderr_of(&lint)
     );
 }
+
+/// After the human approved S08, DevOps starts on `resume` with a first message that says where
+/// the run stands now — S08 approved, by whom, with what note — after the handoff packet's gate
+/// table (written before the pause, when S08 was still open), and ends with what to do next.
+#[test]
+fn the_persona_resumed_after_s08_is_told_the_approval_and_its_first_call() {
+    let runtime = runtime();
+    let project = Project::initialized();
+    let endpoint = mock(
+        &runtime,
+        vec![
+            handoff("qa-engineer", "S06 open: run the tests"),
+            bash(TESTS),
+            report("S06"),
+            handoff("sec-reviewer", "S06 passed; review"),
+            bash(SCAN),
+            report("S07"),
+            handoff("ops-devops", "S06 and S07 passed; deploy"),
+            text("Deployment recorded."),
+        ],
+    );
+    let run = agentctl_with(&project, &endpoint)
+        .args(["run", "orch-planner", "--task", "T-155"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(3), "{}", stderr_of(&run));
+    let approve = project
+        .agentctl()
+        .args(["approve", "T-155", "--gate", "S08", "--by", "alice"])
+        .args(["--note", "go ahead"])
+        .output()
+        .unwrap();
+    assert_eq!(approve.status.code(), Some(0), "{}", stderr_of(&approve));
+    let resume = agentctl_with(&project, &endpoint)
+        .args(["resume", "T-155"])
+        .output()
+        .unwrap();
+    assert!(resume.status.code().is_some(), "{}", stderr_of(&resume));
+    let requests = endpoint.chat_requests();
+    let devops = &requests.last().unwrap().body["messages"];
+    let system = devops[0]["content"].as_str().unwrap();
+    assert!(system.contains("You are the DevOps engineer"), "{system}");
+    assert!(
+        system.contains("fs_read {\"path\": \"AGENTS.md\"}"),
+        "{system}"
+    );
+    let first = devops[1]["content"].as_str().unwrap();
+    let since = first
+        .split("## Since the handoff")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no note about the pause: {first}"));
+    assert!(
+        since.contains("paused before you started, for S08")
+            && since.contains("alice approved it at")
+            && since.contains("with the note \"go ahead\""),
+        "{since}"
+    );
+    assert!(
+        since.contains("- S06: passed\n- S07: passed\n- S08: approved\n"),
+        "{since}"
+    );
+    assert!(
+        first
+            .trim_end()
+            .ends_with("the first step of your instructions, as one tool call."),
+        "{first}"
+    );
+}
+
+/// A small context window (a local server's) caps what one tool result may bring into the
+/// conversation: a 40 KB file read reaches the model cut to a quarter of a 4096-token window,
+/// with a note that says it was cut, so a single call cannot push the next request past the
+/// server's context.
+#[test]
+fn one_large_result_is_cut_to_fit_a_small_context_window_and_the_model_is_told() {
+    let runtime = runtime();
+    let project = Project::initialized();
+    project.edit_config(&[("[endpoint]\n", "[endpoint]\ncontext_window = 4096\n")]);
+    project.write("notes/big.txt", &"0123456789abcdef\n".repeat(2400));
+    let endpoint = mock(
+        &runtime,
+        vec![
+            tool_call("fs_read", json!({"path": "notes/big.txt"})),
+            text("Read it."),
+        ],
+    );
+    let run = agentctl_with(&project, &endpoint)
+        .args(["run", "orch-planner", "--task", "T-155"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    let told = last_tool_messages(&endpoint);
+    assert_eq!(told.len(), 1, "{told:?}");
+    let result = &told[0];
+    assert!(
+        result.len() <= 4096 + 200,
+        "{} bytes reached the model",
+        result.len()
+    );
+    assert!(
+        result.contains("[truncated: showing the first 4096 of 40800 bytes of `notes/big.txt`]"),
+        "{}",
+        &result[result.len().saturating_sub(300)..]
+    );
+}

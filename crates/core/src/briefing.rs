@@ -72,6 +72,54 @@ pub fn gate_status(task: &Task, production: bool, state: &ProjectState) -> Strin
     text
 }
 
+/// For a persona that starts only now because a human answered the gate the run paused at:
+/// who approved it, when, with what note, and the gate status as it stands now. The handoff
+/// packet before it was written before the pause, when the gate was still open.
+pub fn since_the_pause(
+    task: &Task,
+    production: bool,
+    state: &ProjectState,
+    gate: Gate,
+    decision: Option<&crate::approvals::Decision>,
+) -> String {
+    let mut text = format!(
+        "\n## Since the handoff\n\nThe run paused before you started, for {gate} ({}).",
+        gate.title()
+    );
+    let record = state.tasks.get(&task.id).and_then(|gates| gates.get(&gate));
+    match (decision, record) {
+        (Some(decision), _) => {
+            let _ = write!(text, " {} approved it at {}", decision.by, decision.at);
+            match decision.note.as_deref().map(str::trim) {
+                Some(note) if !note.is_empty() => {
+                    let _ = write!(text, " with the note \"{note}\".");
+                }
+                _ => text.push('.'),
+            }
+        }
+        (None, Some(record)) => {
+            let _ = write!(
+                text,
+                " It is {} (by {} at {}).",
+                record.status.as_str(),
+                record.by,
+                record.at
+            );
+        }
+        (None, None) => {
+            let _ = write!(text, " It is {}.", state.status(&task.id, gate).as_str());
+        }
+    }
+    text.push_str(" You may start now; the gate table above is from before the pause.\n");
+    text.push_str(&gate_status(task, production, state));
+    text
+}
+
+/// The last line of the first message of a persona that records no gate (one that does ends
+/// with its part): small models act on the end of the conversation, so it says what to do next.
+pub const START_NOW: &str =
+    "\nStart now with the first step of your instructions, as one tool call.\n";
+
 /// The gates `persona` records that are still open for `task`, and what agentctl will accept
 /// as evidence, so the persona's first message ends with its own part of the task rather than
 /// the whole team's list of acceptance criteria. Empty for a persona that records no gate.
