@@ -107,6 +107,19 @@ fn the_team_runs_from_one_command_pauses_at_s08_and_completes_after_approval() {
         2,
         "paused before ops-devops was asked"
     );
+    // Security is told who works next in gate order: DevOps, not QA, whose S06 is recorded
+    // (qwen2.5-coder-1.5b handed S07's result back to QA when only given the list).
+    let after_s07 = endpoint
+        .chat_requests()
+        .iter()
+        .flat_map(|request| request.body["messages"].as_array().unwrap().clone())
+        .filter_map(|message| message["content"].as_str().map(str::to_owned))
+        .find(|content| content.starts_with("recorded S07 as passed"))
+        .expect("the model was told S07 was recorded");
+    assert!(
+        after_s07.contains("hand off with `handoff` to ops-devops, who works next"),
+        "{after_s07}"
+    );
 
     let approve = project
         .agentctl()
@@ -226,9 +239,9 @@ fn qa_is_told_its_part_and_a_repeated_useless_call_is_pointed_out() {
     let qa_first = requests[1].body["messages"][1]["content"].as_str().unwrap();
     assert!(
         qa_first.trim_end().ends_with(
-            "Your part: record S06 (quality gates) with `gate_report`. It is recorded as passed only \
-             after you run, with `execute_bash`, one plain command matching `python3 -m unittest*` \
-             (`*` stands for any further words) and it exits 0."
+            "Your part: first run, with `execute_bash`, one plain command matching \
+             `python3 -m unittest*` (`*` stands for any further words); once it exits 0, record \
+             S06 (quality gates) with `gate_report`. A report before that is refused."
         ),
         "{qa_first}"
     );
@@ -513,7 +526,8 @@ fn gate_report_after_the_test_command_exited_0_is_accepted() {
     assert_eq!(
         told.last().unwrap(),
         "recorded S06 as passed for task T-154. Your gate is done: next, hand off with \
-         `handoff` (to one of: ops-devops, sec-reviewer), or finish with a plain-text answer."
+         `handoff` to sec-reviewer, who works next on this task in gate order (your targets: \
+         ops-devops, sec-reviewer), or finish with a plain-text answer."
     );
     let s06 = row(&project, "T-154", "S06")
         .unwrap_or_else(|| panic!("not recorded: {}\n{:#?}", stderr_of(&run), project.audit()));

@@ -134,26 +134,35 @@ pub fn your_part(
         if !matches!(gate, Gate::S06 | Gate::S07) || state.status(&task.id, *gate).is_satisfied() {
             continue;
         }
-        let _ = write!(
-            text,
-            "\nYour part: record {gate} ({}) with `gate_report`.",
-            gate.title()
-        );
-        match evidence.get(gate).filter(|required| !required.is_empty()) {
+        let required = evidence.get(gate).filter(|required| !required.is_empty());
+        match required.filter(|required| !required.commands.is_empty()) {
+            // The command comes first: a small model told "record S06" reports at once, is
+            // refused, and only then runs the command.
             Some(required) => {
-                if !required.commands.is_empty() {
-                    let commands: Vec<String> = required
-                        .commands
-                        .iter()
-                        .map(|pattern| format!("`{pattern}`"))
-                        .collect();
-                    let _ = write!(
-                        text,
-                        " It is recorded as passed only after you run, with `execute_bash`, one plain \
-                         command matching {} (`*` stands for any further words) and it exits 0.",
-                        commands.join(" or ")
-                    );
-                }
+                let commands: Vec<String> = required
+                    .commands
+                    .iter()
+                    .map(|pattern| format!("`{pattern}`"))
+                    .collect();
+                let _ = write!(
+                    text,
+                    "\nYour part: first run, with `execute_bash`, one plain command matching {} \
+                     (`*` stands for any further words); once it exits 0, record {gate} ({}) with \
+                     `gate_report`. A report before that is refused.",
+                    commands.join(" or "),
+                    gate.title()
+                );
+            }
+            None => {
+                let _ = write!(
+                    text,
+                    "\nYour part: record {gate} ({}) with `gate_report`.",
+                    gate.title()
+                );
+            }
+        }
+        match required {
+            Some(required) => {
                 for file in &required.files {
                     let _ = write!(text, " The file `{}` must exist.", file.path);
                 }

@@ -663,6 +663,12 @@ impl Engine<'_> {
             .unwrap_or_default();
         let next = if targets.is_empty() {
             " Your gate is done: finish with a plain-text answer.".to_owned()
+        } else if let Some(next) = crate::handoff::works_next(self)? {
+            format!(
+                " Your gate is done: next, hand off with `handoff` to {next}, who works next on \
+                 this task in gate order (your targets: {}), or finish with a plain-text answer.",
+                targets.join(", ")
+            )
         } else {
             format!(
                 " Your gate is done: next, hand off with `handoff` (to one of: {}), or finish \
