@@ -968,3 +968,51 @@ fn one_large_result_is_cut_to_fit_a_small_context_window_and_the_model_is_told()
         &result[result.len().saturating_sub(300)..]
     );
 }
+
+/// A model that reads the same file again gets it once: the repeat is answered with a note that
+/// it is the same answer, not with the whole file again (qwen2.5-coder-1.5b read AGENTS.md
+/// seven times in a row, each answer growing the conversation by 400 tokens). The audit entry
+/// still has the full output.
+#[test]
+fn a_repeated_long_answer_is_not_sent_again() {
+    let runtime = runtime();
+    let project = Project::initialized();
+    let read_agents = || tool_call("fs_read", json!({"path": "AGENTS.md"}));
+    let endpoint = mock(
+        &runtime,
+        vec![read_agents(), read_agents(), read_agents(), text("Done.")],
+    );
+    let run = agentctl_with(&project, &endpoint)
+        .args(["run", "orch-planner", "--task", "T-155"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    let agents = project.read("AGENTS.md");
+    let told = last_tool_messages(&endpoint);
+    assert_eq!(told.len(), 3, "{told:?}");
+    assert!(
+        told[0].starts_with("# AGENTS.md: my-service"),
+        "{}",
+        told[0]
+    );
+    for repeat in &told[1..] {
+        assert!(!repeat.contains("## Layout"), "{repeat}");
+        assert!(
+            repeat.starts_with(&format!(
+                "[agentctl: this is the same answer your earlier identical fs_read call got ({} bytes",
+                told[0].len()
+            )) && repeat.contains("do not make it again"),
+            "{repeat}"
+        );
+    }
+    let results = project.events("tool.result");
+    assert_eq!(results.len(), 3, "{results:#?}");
+    assert!(
+        results[2]["details"]["output"]
+            .as_str()
+            .unwrap()
+            .contains("## Layout"),
+        "{results:#?}"
+    );
+    assert!(agents.contains("## Layout"));
+}

@@ -766,10 +766,12 @@ impl Engine<'_> {
     /// Appends the tool message answering `call`; a repeat of an earlier call with the same
     /// answer says so (see `repeated_call`).
     pub(crate) fn answer(&mut self, call: &ToolCall, text: String) {
-        let text = if crate::repeated_call::repeats(&self.state.messages, call, &text) {
-            format!("{text}\n{}", crate::repeated_call::NOTE)
-        } else {
+        let text = if !crate::repeated_call::repeats(&self.state.messages, call, &text) {
             text
+        } else if text.len() > crate::repeated_call::SHORT_ANSWER_BYTES {
+            crate::repeated_call::elided(&call.name, text.len())
+        } else {
+            format!("{text}\n{}", crate::repeated_call::NOTE)
         };
         self.state
             .messages
