@@ -108,6 +108,19 @@ fn the_team_runs_from_one_command_pauses_at_s08_and_completes_after_approval() {
         2,
         "paused before ops-devops was asked"
     );
+    // Security is told who works next in gate order: DevOps, not QA, whose S06 is recorded
+    // (qwen2.5-coder-1.5b handed S07's result back to QA when only given the list).
+    let after_s07 = endpoint
+        .chat_requests()
+        .iter()
+        .flat_map(|request| request.body["messages"].as_array().unwrap().clone())
+        .filter_map(|message| message["content"].as_str().map(str::to_owned))
+        .find(|content| content.starts_with("recorded S07 as passed"))
+        .expect("the model was told S07 was recorded");
+    assert!(
+        after_s07.contains("hand off with `handoff` to ops-devops, who works next"),
+        "{after_s07}"
+    );
 
     project.expect_offline(&["approve", "T-155", "--gate", "S08", "--by", "alice"], 0);
     expect(&project, &endpoint, &["resume", "T-155"], 0);
@@ -214,9 +227,9 @@ fn qa_is_told_its_part_and_a_repeated_useless_call_is_pointed_out() {
     let qa_first = requests[1].body["messages"][1]["content"].as_str().unwrap();
     assert!(
         qa_first.trim_end().ends_with(
-            "Your part: record S06 (quality gates) with `gate_report`. It is recorded as passed only \
-             after you run, with `execute_bash`, one plain command matching `python3 -m unittest*` \
-             (`*` stands for any further words) and it exits 0."
+            "Your part: first run, with `execute_bash`, one plain command matching \
+             `python3 -m unittest*` (`*` stands for any further words); once it exits 0, record \
+             S06 (quality gates) with `gate_report`. A report before that is refused."
         ),
         "{qa_first}"
     );
@@ -496,7 +509,8 @@ fn gate_report_after_the_test_command_exited_0_is_accepted() {
     assert_eq!(
         told.last().unwrap(),
         "recorded S06 as passed for task T-154. Your gate is done: next, hand off with \
-         `handoff` (to one of: ops-devops, sec-reviewer), or finish with a plain-text answer."
+         `handoff` to sec-reviewer, who works next on this task in gate order (your targets: \
+         ops-devops, sec-reviewer), or finish with a plain-text answer."
     );
     let s06 = row(&project, "T-154", "S06")
         .unwrap_or_else(|| panic!("not recorded: {}\n{:#?}", stderr_of(&run), project.audit()));
@@ -815,4 +829,157 @@ fn lint_warns_when_no_reporting_persona_may_run_the_evidence_command() {
         &stderr_of(&lint),
         "[gates.S06] wants `make check*`, but qa-engineer may not run `make check`",
     );
+}
+
+/// After the human approved S08, DevOps starts on `resume` with a first message that says where
+/// the run stands now — S08 approved, by whom, with what note — after the handoff packet's gate
+/// table (written before the pause, when S08 was still open), and ends with what to do next.
+#[test]
+fn the_persona_resumed_after_s08_is_told_the_approval_and_its_first_call() {
+    let runtime = runtime();
+    let project = Project::initialized();
+    let endpoint = mock(
+        &runtime,
+        vec![
+            handoff("qa-engineer", "S06 open: run the tests"),
+            bash(TESTS),
+            report("S06"),
+            handoff("sec-reviewer", "S06 passed; review"),
+            bash(SCAN),
+            report("S07"),
+            handoff("ops-devops", "S06 and S07 passed; deploy"),
+            text("Deployment recorded."),
+        ],
+    );
+    let run = agentctl_with(&project, &endpoint)
+        .args(["run", "orch-planner", "--task", "T-155"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(3), "{}", stderr_of(&run));
+    let approve = project
+        .agentctl()
+        .args(["approve", "T-155", "--gate", "S08", "--by", "alice"])
+        .args(["--note", "go ahead"])
+        .output()
+        .unwrap();
+    assert_eq!(approve.status.code(), Some(0), "{}", stderr_of(&approve));
+    let resume = agentctl_with(&project, &endpoint)
+        .args(["resume", "T-155"])
+        .output()
+        .unwrap();
+    assert!(resume.status.code().is_some(), "{}", stderr_of(&resume));
+    let requests = endpoint.chat_requests();
+    let devops = &requests.last().unwrap().body["messages"];
+    let system = devops[0]["content"].as_str().unwrap();
+    assert!(system.contains("You are the DevOps engineer"), "{system}");
+    assert!(
+        system.contains("fs_read {\"path\": \"AGENTS.md\"}"),
+        "{system}"
+    );
+    let first = devops[1]["content"].as_str().unwrap();
+    let since = first
+        .split("## Since the handoff")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no note about the pause: {first}"));
+    assert!(
+        since.contains("paused before you started, for S08")
+            && since.contains("alice approved it at")
+            && since.contains("with the note \"go ahead\""),
+        "{since}"
+    );
+    assert!(
+        since.contains("- S06: passed\n- S07: passed\n- S08: approved\n"),
+        "{since}"
+    );
+    assert!(
+        first
+            .trim_end()
+            .ends_with("the first step of your instructions, as one tool call."),
+        "{first}"
+    );
+}
+
+/// A small context window (a local server's) caps what one tool result may bring into the
+/// conversation: a 40 KB file read reaches the model cut to a quarter of a 4096-token window,
+/// with a note that says it was cut, so a single call cannot push the next request past the
+/// server's context.
+#[test]
+fn one_large_result_is_cut_to_fit_a_small_context_window_and_the_model_is_told() {
+    let runtime = runtime();
+    let project = Project::initialized();
+    project.edit_config(&[("[endpoint]\n", "[endpoint]\ncontext_window = 4096\n")]);
+    project.write("notes/big.txt", &"0123456789abcdef\n".repeat(2400));
+    let endpoint = mock(
+        &runtime,
+        vec![
+            tool_call("fs_read", json!({"path": "notes/big.txt"})),
+            text("Read it."),
+        ],
+    );
+    let run = agentctl_with(&project, &endpoint)
+        .args(["run", "orch-planner", "--task", "T-155"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    let told = last_tool_messages(&endpoint);
+    assert_eq!(told.len(), 1, "{told:?}");
+    let result = &told[0];
+    assert!(
+        result.len() <= 4096 + 200,
+        "{} bytes reached the model",
+        result.len()
+    );
+    assert!(
+        result.contains("[truncated: showing the first 4096 of 40800 bytes of `notes/big.txt`]"),
+        "{}",
+        &result[result.len().saturating_sub(300)..]
+    );
+}
+
+/// A model that reads the same file again gets it once: the repeat is answered with a note that
+/// it is the same answer, not with the whole file again (qwen2.5-coder-1.5b read AGENTS.md
+/// seven times in a row, each answer growing the conversation by 400 tokens). The audit entry
+/// still has the full output.
+#[test]
+fn a_repeated_long_answer_is_not_sent_again() {
+    let runtime = runtime();
+    let project = Project::initialized();
+    let read_agents = || tool_call("fs_read", json!({"path": "AGENTS.md"}));
+    let endpoint = mock(
+        &runtime,
+        vec![read_agents(), read_agents(), read_agents(), text("Done.")],
+    );
+    let run = agentctl_with(&project, &endpoint)
+        .args(["run", "orch-planner", "--task", "T-155"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    let agents = project.read("AGENTS.md");
+    let told = last_tool_messages(&endpoint);
+    assert_eq!(told.len(), 3, "{told:?}");
+    assert!(
+        told[0].starts_with("# AGENTS.md: my-service"),
+        "{}",
+        told[0]
+    );
+    for repeat in &told[1..] {
+        assert!(!repeat.contains("## Layout"), "{repeat}");
+        assert!(
+            repeat.starts_with(&format!(
+                "[agentctl: this is the same answer your earlier identical fs_read call got ({} bytes",
+                told[0].len()
+            )) && repeat.contains("do not make it again"),
+            "{repeat}"
+        );
+    }
+    let results = project.events("tool.result");
+    assert_eq!(results.len(), 3, "{results:#?}");
+    assert!(
+        results[2]["details"]["output"]
+            .as_str()
+            .unwrap()
+            .contains("## Layout"),
+        "{results:#?}"
+    );
+    assert!(agents.contains("## Layout"));
 }

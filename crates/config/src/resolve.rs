@@ -130,6 +130,18 @@ pub struct ToolSettings {
     pub output_cap_bytes: usize,
 }
 
+/// The default cap on one tool result: 64 KiB, or a quarter of the context window (at four
+/// bytes a token, the window's token count in bytes) when that is smaller, so one command's
+/// output cannot fill a small local model's context on its own.
+pub fn output_cap_for_window(context_window_tokens: usize) -> usize {
+    ToolSettings::default()
+        .output_cap_bytes
+        .min(context_window_tokens.max(MIN_OUTPUT_CAP_BYTES))
+}
+
+/// The smallest default cap, whatever the window: a result shorter than this is rarely useful.
+const MIN_OUTPUT_CAP_BYTES: usize = 1024;
+
 impl Default for ToolSettings {
     fn default() -> Self {
         ToolSettings {
@@ -287,7 +299,7 @@ impl Config {
                 .unwrap_or(ToolSettings::default().bash_timeout),
             output_cap_bytes: raw_tools
                 .output_cap_bytes
-                .unwrap_or(ToolSettings::default().output_cap_bytes),
+                .unwrap_or_else(|| output_cap_for_window(endpoint.context_window)),
         };
         let raw_gates = raw.gates.unwrap_or_default();
         let evidence = crate::gate_evidence::resolve(
@@ -813,6 +825,27 @@ mod tests {
             "{}",
             diagnostic.message
         );
+    }
+
+    #[test]
+    fn one_tool_result_is_capped_at_a_quarter_of_a_small_context_window() {
+        // The local server's 8192 tokens: at most 8 KiB of one command's output.
+        let local = "[endpoint]\nbase_url = \"local\"\n";
+        let config = config_from(local, &EnvVars::default(), &Overrides::default()).unwrap();
+        assert_eq!(config.tools.output_cap_bytes, 8192);
+        let small = "[endpoint]\ncontext_window = 2048\n";
+        let config = config_from(small, &EnvVars::default(), &Overrides::default()).unwrap();
+        assert_eq!(config.tools.output_cap_bytes, 2048);
+        // The general 32768-token window: 32 KiB; 64 KiB at most; a cap set in the file wins.
+        let remote = "[endpoint]\nbase_url = \"http://remote/v1\"\n";
+        let config = config_from(remote, &EnvVars::default(), &Overrides::default()).unwrap();
+        assert_eq!(config.tools.output_cap_bytes, 32 * 1024);
+        let large = "[endpoint]\ncontext_window = 200000\n";
+        let config = config_from(large, &EnvVars::default(), &Overrides::default()).unwrap();
+        assert_eq!(config.tools.output_cap_bytes, 64 * 1024);
+        let set = "[endpoint]\nbase_url = \"local\"\n[tools]\noutput_cap_bytes = 100000\n";
+        let config = config_from(set, &EnvVars::default(), &Overrides::default()).unwrap();
+        assert_eq!(config.tools.output_cap_bytes, 100_000);
     }
 
     #[test]

@@ -72,6 +72,54 @@ pub fn gate_status(task: &Task, production: bool, state: &ProjectState) -> Strin
     text
 }
 
+/// For a persona that starts only now because a human answered the gate the run paused at:
+/// who approved it, when, with what note, and the gate status as it stands now. The handoff
+/// packet before it was written before the pause, when the gate was still open.
+pub fn since_the_pause(
+    task: &Task,
+    production: bool,
+    state: &ProjectState,
+    gate: Gate,
+    decision: Option<&crate::approvals::Decision>,
+) -> String {
+    let mut text = format!(
+        "\n## Since the handoff\n\nThe run paused before you started, for {gate} ({}).",
+        gate.title()
+    );
+    let record = state.tasks.get(&task.id).and_then(|gates| gates.get(&gate));
+    match (decision, record) {
+        (Some(decision), _) => {
+            let _ = write!(text, " {} approved it at {}", decision.by, decision.at);
+            match decision.note.as_deref().map(str::trim) {
+                Some(note) if !note.is_empty() => {
+                    let _ = write!(text, " with the note \"{note}\".");
+                }
+                _ => text.push('.'),
+            }
+        }
+        (None, Some(record)) => {
+            let _ = write!(
+                text,
+                " It is {} (by {} at {}).",
+                record.status.as_str(),
+                record.by,
+                record.at
+            );
+        }
+        (None, None) => {
+            let _ = write!(text, " It is {}.", state.status(&task.id, gate).as_str());
+        }
+    }
+    text.push_str(" You may start now; the gate table above is from before the pause.\n");
+    text.push_str(&gate_status(task, production, state));
+    text
+}
+
+/// The last line of the first message of a persona that records no gate (one that does ends
+/// with its part): small models act on the end of the conversation, so it says what to do next.
+pub const START_NOW: &str =
+    "\nStart now with the first step of your instructions, as one tool call.\n";
+
 /// The gates `persona` records that are still open for `task`, and what agentctl will accept
 /// as evidence, so the persona's first message ends with its own part of the task rather than
 /// the whole team's list of acceptance criteria. Empty for a persona that records no gate.
@@ -86,26 +134,35 @@ pub fn your_part(
         if !matches!(gate, Gate::S06 | Gate::S07) || state.status(&task.id, *gate).is_satisfied() {
             continue;
         }
-        let _ = write!(
-            text,
-            "\nYour part: record {gate} ({}) with `gate_report`.",
-            gate.title()
-        );
-        match evidence.get(gate).filter(|required| !required.is_empty()) {
+        let required = evidence.get(gate).filter(|required| !required.is_empty());
+        match required.filter(|required| !required.commands.is_empty()) {
+            // The command comes first: a small model told "record S06" reports at once, is
+            // refused, and only then runs the command.
             Some(required) => {
-                if !required.commands.is_empty() {
-                    let commands: Vec<String> = required
-                        .commands
-                        .iter()
-                        .map(|pattern| format!("`{pattern}`"))
-                        .collect();
-                    let _ = write!(
-                        text,
-                        " It is recorded as passed only after you run, with `execute_bash`, one plain \
-                         command matching {} (`*` stands for any further words) and it exits 0.",
-                        commands.join(" or ")
-                    );
-                }
+                let commands: Vec<String> = required
+                    .commands
+                    .iter()
+                    .map(|pattern| format!("`{pattern}`"))
+                    .collect();
+                let _ = write!(
+                    text,
+                    "\nYour part: first run, with `execute_bash`, one plain command matching {} \
+                     (`*` stands for any further words); once it exits 0, record {gate} ({}) with \
+                     `gate_report`. A report before that is refused.",
+                    commands.join(" or "),
+                    gate.title()
+                );
+            }
+            None => {
+                let _ = write!(
+                    text,
+                    "\nYour part: record {gate} ({}) with `gate_report`.",
+                    gate.title()
+                );
+            }
+        }
+        match required {
+            Some(required) => {
                 for file in &required.files {
                     let _ = write!(text, " The file `{}` must exist.", file.path);
                 }

@@ -2,12 +2,13 @@
 //!
 //! The rule (documented in docs/chat.md): before every model call, the conversation's size is
 //! estimated at one token per four bytes plus four per message. When it exceeds three quarters
-//! of `[endpoint] context_window`, the oldest exchanges after the system prompt and the first
+//! of `[endpoint] context_window` less the tool definitions sent with it, the oldest exchanges after the system prompt and the first
 //! briefing message are dropped — an exchange is a user message, or an assistant message
 //! together with the tool results answering it, so no tool result is ever orphaned — until the
 //! estimate fits, and one note says how many messages were dropped. The newest exchange is
 //! always kept, even when it alone is too large. Nothing is ever dropped silently: the count
-//! goes into the `model.response` audit entry.
+//! goes into the `model.response` audit entry. (One tool result is kept small by `[tools]
+//! output_cap_bytes`, whose default is sized from the window.)
 
 use agentctl_protocol::{Message, Role};
 
@@ -25,6 +26,18 @@ pub fn estimate(messages: &[Message]) -> usize {
                 .map(|call| call.name.len() + call.arguments.len())
                 .sum();
             (text + calls).div_ceil(4) + 4
+        })
+        .sum()
+}
+
+/// Estimated tokens of the tool definitions sent with every request (same rate as messages).
+pub fn estimate_tools(tools: &[agentctl_llm::ToolSpec]) -> usize {
+    tools
+        .iter()
+        .map(|tool| {
+            let bytes =
+                tool.name.len() + tool.description.len() + tool.parameters.to_string().len();
+            bytes.div_ceil(4) + 4
         })
         .sum()
 }
@@ -126,6 +139,17 @@ mod tests {
             messages.push(Message::tool_result(format!("c{index}"), "r".repeat(size)));
         }
         messages
+    }
+
+    #[test]
+    fn tool_definitions_are_estimated_like_messages() {
+        let tool = agentctl_llm::ToolSpec {
+            name: "fs_read".into(),
+            description: "d".repeat(95),
+            parameters: serde_json::json!({}),
+        };
+        // 7 + 95 + 2 bytes = 26 tokens, plus 4.
+        assert_eq!(estimate_tools(&[tool.clone(), tool]), 60);
     }
 
     #[test]

@@ -95,6 +95,35 @@ pub(crate) fn gate_check(
     })
 }
 
+/// Which of the active persona's handoff targets works next on the task, in gate order: the
+/// first that can start and records a gate the task still needs, else the first that can start
+/// and has work left (it records no gate, or one still open). A target whose gates are all
+/// recorded already, or that could not start, is never suggested. `None` when no target fits.
+pub(crate) fn works_next(engine: &Engine<'_>) -> Result<Option<String>, CoreError> {
+    let sender = engine.lookup(&engine.state.active.name)?;
+    let project_state = ProjectState::load(&engine.context.config.paths.state_file)?;
+    let task = &engine.context.task;
+    let mut startable = Vec::new();
+    for edge in &sender.handoffs {
+        let Ok(target) = engine.lookup(edge.name()) else {
+            continue;
+        };
+        let requirements =
+            gates::requirements(&target, task, engine.state.production, &project_state);
+        if matches!(gates::verdict(&requirements), GateVerdict::Blocked(_)) {
+            continue;
+        }
+        let open = target
+            .reports
+            .iter()
+            .any(|gate| !project_state.status(&task.id, *gate).is_satisfied());
+        startable.push((target.name.clone(), open, target.reports.is_empty()));
+    }
+    let records_open = startable.iter().find(|(_, open, _)| *open);
+    let has_work = startable.iter().find(|(_, open, none)| *open || *none);
+    Ok(records_open.or(has_work).map(|(name, _, _)| name.clone()))
+}
+
 /// Switches the run to `to`. Returns a report when the run ends instead (a limit was hit).
 pub(crate) fn switch(
     engine: &mut Engine<'_>,

@@ -53,6 +53,9 @@ impl Engine<'_> {
                 },
             );
         }
+        // The gate a human answered for this persona to start, and their decision.
+        let mut answered: Option<(agentctl_protocol::Gate, Option<crate::approvals::Decision>)> =
+            None;
         match gates::verdict(&requirements) {
             GateVerdict::Blocked(requirement) => {
                 let reason = format!(
@@ -80,7 +83,10 @@ impl Engine<'_> {
                     );
                     return self.end(RunStatus::Rejected, reason, None).map(Some);
                 }
-                if !self.decision_approves_start(&persona.name, requirement.gate) {
+                let decision = self.decision.clone();
+                if self.decision_approves_start(&persona.name, requirement.gate) {
+                    answered = Some((requirement.gate, decision));
+                } else {
                     let digest = store::sha256_hex(
                         format!(
                             "start\n{}\n{}\n{}\n{}",
@@ -102,10 +108,13 @@ impl Engine<'_> {
             }
             GateVerdict::Clear => {
                 // An approval recorded S08 in the project state: the start gate is answered.
-                if matches!(
-                    self.state.pending.as_ref().map(|pending| &pending.kind),
-                    Some(PendingKind::Start { .. })
-                ) {
+                if let Some(pending) = self
+                    .state
+                    .pending
+                    .as_ref()
+                    .filter(|pending| matches!(pending.kind, PendingKind::Start { .. }))
+                {
+                    answered = Some((pending.gate, self.decision.clone()));
                     self.consume_decision();
                 }
             }
@@ -136,13 +145,30 @@ impl Engine<'_> {
                 &project_state,
             ));
         }
-        if briefed {
-            first_message.push_str(&briefing::your_part(
+        if let Some((gate, decision)) = answered.filter(|_| briefed) {
+            first_message.push_str(&briefing::since_the_pause(
+                &self.context.task,
+                self.state.production,
+                &project_state,
+                gate,
+                decision.as_ref(),
+            ));
+        }
+        let your_part = if briefed {
+            briefing::your_part(
                 &persona,
                 &self.context.task,
                 &project_state,
                 &self.context.config.gates.evidence,
-            ));
+            )
+        } else {
+            String::new()
+        };
+        // The message ends with what to do next: the persona's own gate, else its first step.
+        if !your_part.is_empty() {
+            first_message.push_str(&your_part);
+        } else if self.state.mode == RunMode::Task {
+            first_message.push_str(briefing::START_NOW);
         }
         self.state.messages = vec![Message::system(prompt.text)];
         if !first_message.is_empty() {

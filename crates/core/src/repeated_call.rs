@@ -3,8 +3,10 @@
 //!
 //! A small local model can get stuck sending one call over and over (measured here: a 1.5B
 //! model listed a missing file three times in a row), spending a turn limit without learning
-//! anything. Such an answer gets one extra line saying so. Nothing is refused: the call was
-//! decided, run and audited as usual; only the text the model reads grows.
+//! anything. Such an answer gets one extra line saying so; a long answer (a whole file) is not
+//! sent again at all, only a note that it is the same. Nothing is refused: the call was
+//! decided, run and audited as usual (the audit entry has the full output); only the text the
+//! model reads changes.
 //!
 //! Does not know about: policy, the audit log, limits.
 
@@ -15,6 +17,21 @@ use serde_json::Value;
 pub const NOTE: &str = "[agentctl: you already made this exact call and got this same answer; \
                         repeating it changes nothing. Take the next step of your instructions \
                         instead, or finish with a plain-text answer.]";
+
+/// The answer to a repeated call whose text is longer than [`SHORT_ANSWER_BYTES`]: the text is
+/// not sent again (the model has it in the conversation, and a 1.5B model that got a whole
+/// file back each time read `AGENTS.md` seven times in a row), only this note.
+pub fn elided(tool: &str, bytes: usize) -> String {
+    format!(
+        "[agentctl: this is the same answer your earlier identical {tool} call got ({bytes} bytes, \
+         above in this conversation); it is not repeated here. Repeating the call changes \
+         nothing: do not make it again. Take the next step of your instructions, a different \
+         call, or finish with a plain-text answer.]"
+    )
+}
+
+/// Up to this size a repeated answer is sent again, with [`NOTE`] after it.
+pub const SHORT_ANSWER_BYTES: usize = 300;
 
 /// Whether `call`, about to be answered with `answer`, repeats an earlier call in `messages`
 /// that got the same answer.

@@ -520,18 +520,23 @@ impl Engine<'_> {
             return Ok(None);
         };
         let persona_name = persona.name.clone();
-        let dropped = crate::context_window::fit(
-            &mut self.state.messages,
-            self.context.config.endpoint.context_window,
-        );
-        let Some((persona, _)) = self.persona.as_ref() else {
-            return Ok(None);
-        };
         if self.offered_tools.is_none() {
             let mut tools = personas::tool_specs(persona);
             tools.extend(self.mcp_tool_specs());
             self.offered_tools = Some(tools);
         }
+        // The tool definitions go with every request and take their share of the window.
+        let tools_tokens = crate::context_window::estimate_tools(
+            self.offered_tools.as_deref().unwrap_or_default(),
+        );
+        let dropped = crate::context_window::fit(
+            &mut self.state.messages,
+            self.context
+                .config
+                .endpoint
+                .context_window
+                .saturating_sub(tools_tokens),
+        );
         let Some((persona, _)) = self.persona.as_ref() else {
             return Ok(None);
         };

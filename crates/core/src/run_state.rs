@@ -129,7 +129,7 @@ impl PendingApproval {
                     canonical_arguments(&call.arguments)
                 )
             }
-            PendingKind::Start { because } => format!("{} may not start: {because}", self.persona),
+            PendingKind::Start { because } => format!("{} to start ({because})", self.persona),
         }
     }
 }

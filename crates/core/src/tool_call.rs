@@ -663,6 +663,12 @@ impl Engine<'_> {
             .unwrap_or_default();
         let next = if targets.is_empty() {
             " Your gate is done: finish with a plain-text answer.".to_owned()
+        } else if let Some(next) = crate::handoff::works_next(self)? {
+            format!(
+                " Your gate is done: next, hand off with `handoff` to {next}, who works next on \
+                 this task in gate order (your targets: {}), or finish with a plain-text answer.",
+                targets.join(", ")
+            )
         } else {
             format!(
                 " Your gate is done: next, hand off with `handoff` (to one of: {}), or finish \
@@ -760,10 +766,12 @@ impl Engine<'_> {
     /// Appends the tool message answering `call`; a repeat of an earlier call with the same
     /// answer says so (see `repeated_call`).
     pub(crate) fn answer(&mut self, call: &ToolCall, text: String) {
-        let text = if crate::repeated_call::repeats(&self.state.messages, call, &text) {
-            format!("{text}\n{}", crate::repeated_call::NOTE)
-        } else {
+        let text = if !crate::repeated_call::repeats(&self.state.messages, call, &text) {
             text
+        } else if text.len() > crate::repeated_call::SHORT_ANSWER_BYTES {
+            crate::repeated_call::elided(&call.name, text.len())
+        } else {
+            format!("{text}\n{}", crate::repeated_call::NOTE)
         };
         self.state
             .messages
