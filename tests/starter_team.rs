@@ -842,10 +842,10 @@ fn the_persona_resumed_after_s08_is_told_the_approval_and_its_first_call() {
         &runtime,
         vec![
             handoff("qa-engineer", "S06 open: run the tests"),
-            bash(TESTS),
+            bash_call(TESTS),
             report("S06"),
             handoff("sec-reviewer", "S06 passed; review"),
-            bash(SCAN),
+            bash_call(SCAN),
             report("S07"),
             handoff("ops-devops", "S06 and S07 passed; deploy"),
             text("Deployment recorded."),

@@ -229,10 +229,8 @@ pub fn for_each_entry(
     let mut line = 0;
     let filtering = !needles.is_empty() && needles.iter().all(|needle| is_plain(needle));
     // Each needle's searcher is built once, not once per entry.
-    let finders: Vec<memchr::memmem::Finder<'_>> = needles
-        .iter()
-        .map(|needle| memchr::memmem::Finder::new(needle))
-        .collect();
+    let finders: Vec<memchr::memmem::Finder<'_>> =
+        needles.iter().map(memchr::memmem::Finder::new).collect();
     loop {
         buffer.clear();
         if reader.read_until(b'\n', &mut buffer)? == 0 {

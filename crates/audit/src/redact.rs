@@ -564,8 +564,8 @@ mod tests {
 
     #[test]
     fn every_pattern_compiles() {
-        for index in 0..SHAPES.len() {
-            assert!(compiled(index).is_ok(), "{}", SHAPES[index].pattern);
+        for (index, shape) in SHAPES.iter().enumerate() {
+            assert!(compiled(index).is_ok(), "{}", shape.pattern);
         }
         assert!(SHAPE_WORDS.is_some() && SECRET_KEY_SEARCH.is_some());
     }
