@@ -55,6 +55,19 @@ fn row(project: &Project, task: &str, gate: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// The planner's, QA's and Security's replies of the whole team's run up to the S08 pause.
+fn up_to_s08() -> Vec<agentctl_test_support::MockReply> {
+    vec![
+        handoff("qa-engineer", "S06 open: run the tests"),
+        bash_call(TESTS),
+        report("S06"),
+        handoff("sec-reviewer", "S06 passed; review"),
+        bash_call(SCAN),
+        report("S07"),
+        handoff("ops-devops", "S06 and S07 passed; deploy"),
+    ]
+}
+
 /// The tool messages the model was sent in its last request.
 fn last_tool_messages(endpoint: &agentctl_test_support::MockEndpoint) -> Vec<String> {
     let requests = endpoint.chat_requests();
@@ -68,18 +81,15 @@ fn the_team_runs_from_one_command_pauses_at_s08_and_completes_after_approval() {
     let project = Project::initialized();
     let endpoint = mock(
         &runtime,
-        vec![
-            handoff("qa-engineer", "S06 open: run the tests"),
-            bash_call(TESTS),
-            report("S06"),
-            handoff("sec-reviewer", "S06 passed; review"),
-            bash_call(SCAN),
-            report("S07"),
-            handoff("ops-devops", "S06 and S07 passed; deploy"),
+        [
+            up_to_s08(),
             // After the human's approval:
-            handoff("release-manager", "rolled out; write the notes"),
-            text("Release notes written."),
-        ],
+            vec![
+                handoff("release-manager", "rolled out; write the notes"),
+                text("Release notes written."),
+            ],
+        ]
+        .concat(),
     );
     let run = expect(
         &project,
@@ -840,16 +850,7 @@ fn the_persona_resumed_after_s08_is_told_the_approval_and_its_first_call() {
     let project = Project::initialized();
     let endpoint = mock(
         &runtime,
-        vec![
-            handoff("qa-engineer", "S06 open: run the tests"),
-            bash_call(TESTS),
-            report("S06"),
-            handoff("sec-reviewer", "S06 passed; review"),
-            bash_call(SCAN),
-            report("S07"),
-            handoff("ops-devops", "S06 and S07 passed; deploy"),
-            text("Deployment recorded."),
-        ],
+        [up_to_s08(), vec![text("Deployment recorded.")]].concat(),
     );
     let run = agentctl_with(&project, &endpoint)
         .args(["run", "orch-planner", "--task", "T-155"])
@@ -863,11 +864,8 @@ fn the_persona_resumed_after_s08_is_told_the_approval_and_its_first_call() {
         .output()
         .unwrap();
     assert_eq!(approve.status.code(), Some(0), "{}", stderr_of(&approve));
-    let resume = agentctl_with(&project, &endpoint)
-        .args(["resume", "T-155"])
-        .output()
-        .unwrap();
-    assert!(resume.status.code().is_some(), "{}", stderr_of(&resume));
+    // DevOps answers in prose: the run ends there (finished, exit 0).
+    expect(&project, &endpoint, &["resume", "T-155"], 0);
     let requests = endpoint.chat_requests();
     let devops = &requests.last().unwrap().body["messages"];
     let system = devops[0]["content"].as_str().unwrap();
