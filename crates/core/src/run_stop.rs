@@ -118,8 +118,8 @@ impl Engine<'_> {
 
     /// Saves what changed as one journal record (one fdatasync) and appends its audit records
     /// without a second one — the record holds them until they are synced; the one durable
-    /// step of the loop, run off the async worker. Compacts when the journal has outgrown its
-    /// snapshot.
+    /// step of the loop, run through [`store::blocking`]. Compacts when the journal has outgrown
+    /// its snapshot.
     pub(crate) fn save_and_flush(&mut self) -> Result<(), CoreError> {
         store::blocking(|| {
             self.state.updated_at = store::now_rfc3339();
