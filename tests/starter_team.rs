@@ -43,6 +43,26 @@ fn expect(
     expect_exit(agentctl_with(project, endpoint).args(args), code)
 }
 
+/// Runs the whole team on T-155 and asserts it failed (exit 1) on a limit of `turns` model turns.
+fn ends_on_the_turn_limit(
+    project: &Project,
+    endpoint: &agentctl_test_support::MockEndpoint,
+    turns: u32,
+) {
+    let run = expect(
+        project,
+        endpoint,
+        &["run", "orch-planner", "--task", "T-155", "--json"],
+        1,
+    );
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(
+        report["reason"],
+        format!("turn limit reached ({turns} model turns)"),
+        "{report:#}"
+    );
+}
+
 const TESTS: &str = "python3 -m unittest discover -s tests";
 const SCAN: &str = "python3 scripts/scan_secrets.py";
 
@@ -287,17 +307,7 @@ fn a_personas_own_turn_limit_counts_its_own_turns_not_the_runs() {
             text("never asked: QA's two turns are used up"),
         ],
     );
-    let run = expect(
-        &project,
-        &endpoint,
-        &["run", "orch-planner", "--task", "T-155", "--json"],
-        1,
-    );
-    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
-    assert_eq!(
-        report["reason"], "turn limit reached (2 model turns)",
-        "{report:#}"
-    );
+    ends_on_the_turn_limit(&project, &endpoint, 2);
     assert_eq!(endpoint.remaining(), 1, "QA had exactly its own two turns");
     let qa_calls: Vec<String> = project
         .events("tool.allowed")
@@ -324,17 +334,7 @@ fn a_personas_own_turn_limit_counts_its_own_turns_not_the_runs() {
             text("never asked: the run's four turns are used up"),
         ],
     );
-    let run = expect(
-        &project,
-        &endpoint,
-        &["run", "orch-planner", "--task", "T-155", "--json"],
-        1,
-    );
-    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
-    assert_eq!(
-        report["reason"], "turn limit reached (4 model turns)",
-        "{report:#}"
-    );
+    ends_on_the_turn_limit(&project, &endpoint, 4);
     assert_eq!(endpoint.remaining(), 1);
 }
 
