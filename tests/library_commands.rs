@@ -37,7 +37,7 @@ fn init_scaffolds_a_project_that_lints_clean_and_lists_the_team() {
     let output = outside.expect_offline(&["init", "svc"], 0);
     assert_eq!(stdout_of(&output), "", "init reports on stderr only");
     assert!(
-        stderr_of(&output).starts_with("created 26 files in svc\n"),
+        stderr_of(&output).starts_with("created 27 files in svc\n"),
         "{}",
         stderr_of(&output)
     );
@@ -207,7 +207,7 @@ fn init_into_the_current_directory_when_no_directory_is_given() {
     // No `cd .` in the next step.
     assert_eq!(
         stderr_of(&output),
-        "created 26 files in .\nnext: agentctl lint && agentctl run orch-planner --task T-154\n  (the planner hands the task to QA, Security and DevOps in gate order; set the endpoint first: agentctl docs endpoints)\n"
+        "created 27 files in .\nnext: agentctl lint && agentctl run orch-planner --task T-154\n  (the planner hands the task to QA, Security and DevOps in gate order; set the endpoint first: agentctl docs endpoints)\n"
     );
     assert!(project.path("agentctl.toml").is_file());
     assert!(project.path("personas/qa-engineer.md").is_file());
@@ -220,7 +220,7 @@ fn init_adds_agent_state_to_an_existing_gitignore_and_never_replaces_it() {
     let output = project.expect_offline(&["init", "svc"], 0);
     assert_eq!(
         stderr_of(&output),
-        "created 25 files in svc\nadded `.agentctl/` to .gitignore\nnext: cd svc && agentctl lint && agentctl run orch-planner --task T-154\n  (the planner hands the task to QA, Security and DevOps in gate order; set the endpoint first: agentctl docs endpoints)\n"
+        "created 26 files in svc\nadded `.agentctl/` to .gitignore\nnext: cd svc && agentctl lint && agentctl run orch-planner --task T-154\n  (the planner hands the task to QA, Security and DevOps in gate order; set the endpoint first: agentctl docs endpoints)\n"
     );
     assert_eq!(project.read("svc/.gitignore"), "target\n.agentctl/\n");
     project.expect_offline(&["init", "svc", "--force"], 0);
@@ -240,7 +240,7 @@ fn init_twice_refuses_and_writes_nothing() {
     let stderr = stderr_of(&second);
     assert!(
         stderr.starts_with(
-            "error: svc already has agentctl.toml, AGENTS.md, app/service.py, contexts/README.md"
+            "error: svc already has agentctl.toml, AGENTS.md, CHANGELOG.md, app/service.py, contexts/README.md"
         ),
         "{stderr}"
     );

@@ -232,13 +232,13 @@ fn a_handoff_past_an_open_gate_is_denied_with_the_persona_that_works_first() {
 fn qa_is_told_its_part_and_a_repeated_useless_call_is_pointed_out() {
     let runtime = runtime();
     let project = Project::initialized();
-    let read_changelog = || tool_call("fs_read", json!({"path": "CHANGELOG.md"}));
+    let read_missing = || tool_call("fs_read", json!({"path": "RELEASE_NOTES.md"}));
     let endpoint = mock(
         &runtime,
         vec![
             handoff("qa-engineer", "S06 open: run the tests"),
-            read_changelog(),
-            read_changelog(),
+            read_missing(),
+            read_missing(),
             text("Stopping here."),
         ],
     );
@@ -264,7 +264,7 @@ fn qa_is_told_its_part_and_a_repeated_useless_call_is_pointed_out() {
         "{qa_first}"
     );
     let told = last_tool_messages(&endpoint);
-    let missing = r#"`CHANGELOG.md` does not exist; to see the names that do, call fs_list with {"path": "."}"#;
+    let missing = r#"`RELEASE_NOTES.md` does not exist; to see the names that do, call fs_list with {"path": "."}"#;
     assert_eq!(told.len(), 2, "{told:?}");
     assert!(told[0].ends_with(missing), "{told:?}");
     assert!(
@@ -937,9 +937,10 @@ fn one_large_result_is_cut_to_fit_a_small_context_window_and_the_model_is_told()
 /// A model that reads the same file again gets it once: the repeat is answered with a note that
 /// it is the same answer, not with the whole file again (qwen2.5-coder-1.5b read AGENTS.md
 /// seven times in a row, each answer growing the conversation by 400 tokens). The audit entry
-/// still has the full output.
+/// still has the full output. A third identical call is not run at all: it is refused as a
+/// repeat, audited as a denial like any other.
 #[test]
-fn a_repeated_long_answer_is_not_sent_again() {
+fn a_repeated_long_answer_is_not_sent_again_and_a_third_identical_call_is_refused() {
     let runtime = runtime();
     let project = Project::initialized();
     let read_agents = || tool_call("fs_read", json!({"path": "AGENTS.md"}));
@@ -947,11 +948,12 @@ fn a_repeated_long_answer_is_not_sent_again() {
         &runtime,
         vec![read_agents(), read_agents(), read_agents(), text("Done.")],
     );
-    let run = agentctl_with(&project, &endpoint)
-        .args(["run", "orch-planner", "--task", "T-155"])
-        .output()
-        .unwrap();
-    assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    expect(
+        &project,
+        &endpoint,
+        &["run", "orch-planner", "--task", "T-155"],
+        0,
+    );
     let agents = project.read("AGENTS.md");
     let told = last_tool_messages(&endpoint);
     assert_eq!(told.len(), 3, "{told:?}");
@@ -960,24 +962,76 @@ fn a_repeated_long_answer_is_not_sent_again() {
         "{}",
         told[0]
     );
-    for repeat in &told[1..] {
-        assert!(!repeat.contains("## Layout"), "{repeat}");
-        assert!(
-            repeat.starts_with(&format!(
-                "[agentctl: this is the same answer your earlier identical fs_read call got ({} bytes",
-                told[0].len()
-            )) && repeat.contains("do not make it again"),
-            "{repeat}"
-        );
-    }
-    let results = project.events("tool.result");
-    assert_eq!(results.len(), 3, "{results:#?}");
+    assert!(!told[1].contains("## Layout"), "{}", told[1]);
     assert!(
-        results[2]["details"]["output"]
+        told[1].starts_with(&format!(
+            "[agentctl: this is the same answer your earlier identical fs_read call got ({} bytes",
+            told[0].len()
+        )) && told[1].contains("do not make it again"),
+        "{}",
+        told[1]
+    );
+    assert!(
+        told[2].starts_with(
+            "denied: this exact call was already answered twice with the same text (above in \
+             this conversation), so agentctl does not run `fs_read` with these arguments again."
+        ),
+        "{}",
+        told[2]
+    );
+    let results = project.events("tool.result");
+    assert_eq!(results.len(), 2, "{results:#?}");
+    assert!(
+        results[1]["details"]["output"]
             .as_str()
             .unwrap()
             .contains("## Layout"),
         "{results:#?}"
     );
+    let denied = project.events("tool.denied");
+    assert_eq!(denied.len(), 1, "{denied:#?}");
+    assert_eq!(denied[0]["details"]["rule"], "repeated call");
+    assert_eq!(project.events("tool.allowed").len(), 2);
     assert!(agents.contains("## Layout"));
+    project.assert_audit_intact();
+}
+
+/// A model stuck on one call (on qwen2.5-coder-1.5b: DevOps, handed the task back, read
+/// AGENTS.md until its 40-turn limit) ends the run at the denial limit, with a reason, long
+/// before the turn limit: every refused repeat counts toward `max_denials`.
+#[test]
+fn a_call_repeated_in_a_loop_ends_the_run_at_the_denial_limit() {
+    let runtime = runtime();
+    let project = Project::initialized();
+    let config = project.read("agentctl.toml");
+    project.write(
+        "agentctl.toml",
+        &config.replace("max_denials = 10", "max_denials = 3"),
+    );
+    let read_agents = || tool_call("fs_read", json!({"path": "AGENTS.md"}));
+    let mut script: Vec<_> = (0..8).map(|_| read_agents()).collect();
+    script.push(text("never asked"));
+    let endpoint = mock(&runtime, script);
+    let run = expect(
+        &project,
+        &endpoint,
+        &["run", "orch-planner", "--task", "T-155", "--json"],
+        1,
+    );
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(
+        report["reason"],
+        "3 tool calls were denied (limit 3); the persona keeps asking for what it may not do",
+        "{report:#}"
+    );
+    // Two reads ran; the next three were refused unrun; nothing more was asked.
+    assert_eq!(endpoint.remaining(), 4);
+    assert_eq!(project.events("tool.result").len(), 2);
+    let denied = project.events("tool.denied");
+    let rules: Vec<&str> = denied
+        .iter()
+        .map(|entry| entry["details"]["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["repeated call"; 3]);
+    project.assert_audit_intact();
 }

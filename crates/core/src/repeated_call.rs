@@ -2,11 +2,15 @@
 //! it already made in this persona's conversation, answered with the same text.
 //!
 //! A small local model can get stuck sending one call over and over (measured here: a 1.5B
-//! model listed a missing file three times in a row), spending a turn limit without learning
-//! anything. Such an answer gets one extra line saying so; a long answer (a whole file) is not
-//! sent again at all, only a note that it is the same. Nothing is refused: the call was
-//! decided, run and audited as usual (the audit entry has the full output); only the text the
-//! model reads changes.
+//! model listed a missing file three times in a row, and after a handoff back read `AGENTS.md`
+//! until its 40-turn limit), spending a turn limit without learning anything.
+//!
+//! - The second identical call is run as usual, and its answer, when it is the same as the
+//!   first's, says so: one extra line after a short answer; a long answer (a whole file) is not
+//!   sent again at all, only a note that it is the same. The audit entry has the full output.
+//! - A further identical call, once an earlier one got that note, is refused without running
+//!   ([`refusal`]): the tool call loop decides it as a denial, so it counts toward
+//!   `max_denials` and a loop ends the run early with a reason instead of at the turn limit.
 //!
 //! Does not know about: policy, the audit log, limits.
 
@@ -23,11 +27,36 @@ pub const NOTE: &str = "[agentctl: you already made this exact call and got this
 /// file back each time read `AGENTS.md` seven times in a row), only this note.
 pub fn elided(tool: &str, bytes: usize) -> String {
     format!(
-        "[agentctl: this is the same answer your earlier identical {tool} call got ({bytes} bytes, \
+        "{ELIDED_START}{tool} call got ({bytes} bytes, \
          above in this conversation); it is not repeated here. Repeating the call changes \
          nothing: do not make it again. Take the next step of your instructions, a different \
          call, or finish with a plain-text answer.]"
     )
+}
+
+/// How [`elided`] begins.
+const ELIDED_START: &str = "[agentctl: this is the same answer your earlier identical ";
+
+/// How the reason [`refusal`] gives begins.
+const REFUSAL_START: &str = "this exact call was already answered twice with the same text";
+
+/// Why `call` is not run, when an identical earlier call in `messages` was already answered as
+/// a repeat (or refused as one): the same call and arguments came back the same way twice, so a
+/// third run would tell the model nothing new. `None`: run it.
+pub fn refusal(messages: &[Message], call: &ToolCall) -> Option<String> {
+    let flagged = identical_earlier_calls(messages, call).any(|earlier| {
+        answer_to(messages, &earlier.id).is_some_and(|text| {
+            text.ends_with(NOTE) || text.starts_with(ELIDED_START) || text.contains(REFUSAL_START)
+        })
+    });
+    flagged.then(|| {
+        format!(
+            "{REFUSAL_START} (above in this conversation), so agentctl does not run `{}` with \
+             these arguments again. Take the next step of your instructions with a different \
+             call, or finish with a plain-text answer",
+            call.name.trim()
+        )
+    })
 }
 
 /// Up to this size a repeated answer is sent again, with [`NOTE`] after it.
@@ -36,23 +65,34 @@ pub const SHORT_ANSWER_BYTES: usize = 300;
 /// Whether `call`, about to be answered with `answer`, repeats an earlier call in `messages`
 /// that got the same answer.
 pub fn repeats(messages: &[Message], call: &ToolCall, answer: &str) -> bool {
+    identical_earlier_calls(messages, call).any(|earlier| {
+        answer_to(messages, &earlier.id).is_some_and(|text| same_answer(text, answer))
+    })
+}
+
+/// The calls in `messages`, other than `call` itself, with its name and arguments.
+fn identical_earlier_calls<'a>(
+    messages: &'a [Message],
+    call: &'a ToolCall,
+) -> impl Iterator<Item = &'a ToolCall> + 'a {
     let arguments = normalized(&call.arguments);
     messages
         .iter()
         .filter(|message| message.role == Role::Assistant)
         .flat_map(|message| message.tool_calls.iter())
-        .filter(|earlier| earlier.id != call.id && earlier.name == call.name)
-        .filter(|earlier| normalized(&earlier.arguments) == arguments)
-        .any(|earlier| {
-            messages.iter().any(|message| {
-                message.role == Role::Tool
-                    && message.tool_call_id.as_deref() == Some(earlier.id.as_str())
-                    && message
-                        .content
-                        .as_deref()
-                        .is_some_and(|text| same_answer(text, answer))
-            })
+        .filter(move |earlier| {
+            earlier.id != call.id
+                && earlier.name == call.name
+                && normalized(&earlier.arguments) == arguments
         })
+}
+
+/// The text of the tool message answering the call `id`.
+fn answer_to<'a>(messages: &'a [Message], id: &str) -> Option<&'a str> {
+    messages
+        .iter()
+        .find(|message| message.role == Role::Tool && message.tool_call_id.as_deref() == Some(id))
+        .and_then(|message| message.content.as_deref())
 }
 
 /// An earlier answer may already carry the note.
@@ -122,5 +162,40 @@ mod tests {
             &call("d", r#"{"path": "CHANGELOG.md"}"#),
             "missing"
         ));
+    }
+
+    #[test]
+    fn a_call_is_refused_once_an_identical_one_was_answered_as_a_repeat() {
+        let mut messages = Vec::new();
+        let read = |id: &str| call(id, r#"{"path": "AGENTS.md"}"#);
+        // First and second calls run; the second's answer carries the note.
+        assert_eq!(refusal(&messages, &read("a")), None);
+        messages.push(assistant(read("a")));
+        messages.push(Message::tool_result("a".to_owned(), "text".to_owned()));
+        assert_eq!(refusal(&messages, &read("b")), None);
+        messages.push(assistant(read("b")));
+        messages.push(Message::tool_result("b".to_owned(), format!("text\n{NOTE}")));
+        let third = refusal(&messages, &read("c")).expect("the third identical call is refused");
+        assert!(third.starts_with(REFUSAL_START), "{third}");
+        assert!(third.contains("`fs_list`"), "{third}");
+        // Other arguments still run; a refusal keeps refusing the same call.
+        assert_eq!(refusal(&messages, &call("x", r#"{"path": "."}"#)), None);
+        messages.push(assistant(read("c")));
+        messages.push(Message::tool_result("c".to_owned(), format!("denied: {third}")));
+        assert!(refusal(&messages[4..], &read("d")).is_some());
+        // A long answer sent as the elided note counts as answered alike.
+        let elided_answer = vec![
+            assistant(read("e")),
+            Message::tool_result("e".to_owned(), elided("fs_list", 900)),
+        ];
+        assert!(refusal(&elided_answer, &read("f")).is_some());
+        // An identical call whose answer changed was not a repeat.
+        let changed = vec![
+            assistant(read("g")),
+            Message::tool_result("g".to_owned(), "one".to_owned()),
+            assistant(read("h")),
+            Message::tool_result("h".to_owned(), "two".to_owned()),
+        ];
+        assert_eq!(refusal(&changed, &read("i")), None);
     }
 }

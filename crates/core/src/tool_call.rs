@@ -56,6 +56,9 @@ impl Engine<'_> {
             Ok(parsed) => parsed,
             Err((rule, reason)) => return self.deny(call, &persona_name, rule, reason),
         };
+        if let Some(reason) = crate::repeated_call::refusal(&self.state.messages, call) {
+            return self.deny(call, &persona_name, "repeated call".to_owned(), reason);
+        }
         if let ParsedArguments::Handoff { to, .. } = &parsed {
             if *to == persona_name {
                 // A persona handing off to itself would start again with the tools its entry
