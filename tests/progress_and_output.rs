@@ -642,9 +642,10 @@ fn after_pause_approve_resume_the_summary_counts_both_halves_of_the_run() {
     let resumed = project.expect(&endpoint, &["resume", "T-154", "--json"], 0);
     let stderr = stderr_of(&resumed);
     let report: serde_json::Value = serde_json::from_str(&stdout_of(&resumed)).unwrap();
+    // The file the approved command created counts too, not only the fs_write targets.
     assert_eq!(
         report["files_changed"],
-        json!(["deploy/after.md", "deploy/before.md"])
+        json!(["deploy/after.md", "deploy/before.md", "deploy/marker.txt"])
     );
     assert_eq!(report["sessions"], 2);
     assert_eq!(report["turns"], 4);
@@ -660,7 +661,7 @@ fn after_pause_approve_resume_the_summary_counts_both_halves_of_the_run() {
     );
     assert_eq!(
         summary_line(&stderr, "files changed:"),
-        "  files changed: 2"
+        "  files changed: 3"
     );
     assert_eq!(
         summary_line(&stderr, "turns:"),
@@ -680,4 +681,85 @@ fn after_pause_approve_resume_the_summary_counts_both_halves_of_the_run() {
     );
     assert_eq!(project.read("deploy/before.md"), "before the pause\n");
     assert_eq!(project.read("deploy/after.md"), "after the pause\n");
+}
+
+/// Files a command creates, changes or removes count like `fs_write`'s: in the summary, in the
+/// `tool.result` entry, in `runs show` and on the review page. A command that changes nothing
+/// records no list.
+#[test]
+fn files_a_command_changes_are_counted_shown_and_audited() {
+    let runtime = runtime();
+    let project = Project::example();
+    project.edit_config(&[(
+        "    \"git status\",\n",
+        "    \"git status\",\n    \"echo *\",\n    \"rm deploy/*\",\n",
+    )]);
+    let endpoint = mock(
+        &runtime,
+        vec![
+            bash_call("echo new > deploy/made.txt"),
+            bash_call("echo '# reviewed' >> deploy/k8s/deployment.yaml"),
+            bash_call("rm deploy/made.txt"),
+            bash_call("git status"),
+            text("Done."),
+        ],
+    );
+    let run = project.expect(
+        &endpoint,
+        &["run", "ops-devops", "--task", "T-154", "--json"],
+        0,
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout_of(&run)).unwrap();
+    assert_eq!(
+        report["files_changed"],
+        json!(["deploy/k8s/deployment.yaml", "deploy/made.txt"])
+    );
+    assert_eq!(
+        summary_line(&stderr_of(&run), "files changed:"),
+        "  files changed: 2"
+    );
+    assert!(!project.path("deploy/made.txt").exists());
+    assert!(project
+        .read("deploy/k8s/deployment.yaml")
+        .ends_with("# reviewed\n"));
+
+    let results = project.events("tool.result");
+    assert_eq!(results.len(), 4, "{results:#?}");
+    let changed: Vec<&serde_json::Value> = results
+        .iter()
+        .map(|entry| &entry["details"]["changed_files"])
+        .collect();
+    let expected = |created: &[&str], modified: &[&str], removed: &[&str]| {
+        json!({
+            "created": created, "modified": modified, "removed": removed,
+            "count": created.len() + modified.len() + removed.len(), "complete": true,
+        })
+    };
+    assert_eq!(*changed[0], expected(&["deploy/made.txt"], &[], &[]));
+    assert_eq!(
+        *changed[1],
+        expected(&[], &["deploy/k8s/deployment.yaml"], &[])
+    );
+    assert_eq!(*changed[2], expected(&[], &[], &["deploy/made.txt"]));
+    assert_eq!(
+        *changed[3],
+        serde_json::Value::Null,
+        "git status changed nothing"
+    );
+
+    let shown = stdout_of(&project.expect_offline(&["runs", "show", "T-154"], 0));
+    for line in [
+        "  deploy/made.txt (new by a command of ops-devops)",
+        "  deploy/k8s/deployment.yaml (changed by a command of ops-devops)",
+        "  deploy/made.txt (removed by a command of ops-devops)",
+    ] {
+        assert_contains(&shown, line);
+    }
+    project.expect_offline(&["audit", "export", "--html", "review.html"], 0);
+    let page = project.read("review.html");
+    assert_contains(
+        &page,
+        "files changed by the command: created <code class=\"path\">deploy/made.txt</code>;",
+    );
+    project.assert_audit_intact();
 }

@@ -247,8 +247,41 @@ fn render_entry(page: &mut String, entry: &AuditEntry) {
             }
             page.push_str("</pre>");
         }
+        EventKind::ToolResult => {
+            let Some(changed) = entry.details.get("changed_files") else {
+                return finish_entry(page, entry);
+            };
+            page.push_str("<span class=\"changed\">files changed by the command:");
+            for kind in ["created", "modified", "removed"] {
+                let paths: Vec<&str> = changed
+                    .get(kind)
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect();
+                if !paths.is_empty() {
+                    let _ = write!(page, " {kind} ");
+                    let shown: Vec<String> = paths
+                        .iter()
+                        .map(|path| format!("<code class=\"path\">{}</code>", escape(path)))
+                        .collect();
+                    page.push_str(&shown.join(", "));
+                    page.push(';');
+                }
+            }
+            if changed.get("complete").and_then(Value::as_bool) == Some(false) {
+                page.push_str(" (not all counted: the tree was too large to list)");
+            }
+            page.push_str("</span>");
+        }
         _ => {}
     }
+    finish_entry(page, entry);
+}
+
+/// The entry's folded details and its closing tag.
+fn finish_entry(page: &mut String, entry: &AuditEntry) {
     render_details(page, entry);
     page.push_str("</li>\n");
 }

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use agentctl_core::registry::{self, RunEntry, Want};
-use agentctl_core::review::{self, RunReview};
+use agentctl_core::review::{self, CommandChange, RunReview};
 use agentctl_core::RunStatus;
 
 use crate::cli::GlobalArgs;
@@ -292,6 +292,19 @@ fn render(review: &RunReview) -> String {
     } else {
         text.push_str("\nfiles changed:\n");
         for change in &review.files_changed {
+            if let Some(kind) = change.by_command {
+                let what = match kind {
+                    CommandChange::Created => "new",
+                    CommandChange::Modified => "changed",
+                    CommandChange::Removed => "removed",
+                };
+                let _ = writeln!(
+                    text,
+                    "  {} ({what} by a command of {})",
+                    change.path, change.persona
+                );
+                continue;
+            }
             let _ = writeln!(
                 text,
                 "  {} ({}lines +{} -{}, by {})",

@@ -57,6 +57,18 @@ pub struct FileChange {
     pub added_lines: u64,
     pub removed_lines: u64,
     pub diff: String,
+    /// Changed by a command the persona ran, not by `fs_write`: no diff or line counts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by_command: Option<CommandChange>,
+}
+
+/// How a command changed a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommandChange {
+    Created,
+    Modified,
+    Removed,
 }
 
 /// A tool call the policy (or a human) refused.
@@ -132,22 +144,44 @@ pub fn review(entry: &RunEntry, audit: &[AuditEntry]) -> RunReview {
             handoff_summary: Some(text(handoff, "summary")),
         });
     }
-    let files_changed = ours
-        .iter()
-        .filter(|audited| audited.event == EventKind::FileDiff)
-        .map(|audited| FileChange {
-            persona: audited.persona.clone().unwrap_or_default(),
-            path: text(audited, "path"),
-            created: audited
-                .details
-                .get("created")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-            added_lines: number(audited, "added_lines"),
-            removed_lines: number(audited, "removed_lines"),
-            diff: text(audited, "diff"),
-        })
-        .collect();
+    let mut files_changed = Vec::new();
+    for audited in &ours {
+        let persona = audited.persona.clone().unwrap_or_default();
+        if audited.event == EventKind::FileDiff {
+            files_changed.push(FileChange {
+                persona,
+                path: text(audited, "path"),
+                created: audited
+                    .details
+                    .get("created")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
+                added_lines: number(audited, "added_lines"),
+                removed_lines: number(audited, "removed_lines"),
+                diff: text(audited, "diff"),
+                by_command: None,
+            });
+        } else if let Some(changed) = audited.details.get("changed_files") {
+            for (key, kind) in [
+                ("created", CommandChange::Created),
+                ("modified", CommandChange::Modified),
+                ("removed", CommandChange::Removed),
+            ] {
+                let paths = changed.get(key).and_then(Value::as_array);
+                for path in paths.into_iter().flatten().filter_map(Value::as_str) {
+                    files_changed.push(FileChange {
+                        persona: persona.clone(),
+                        path: path.to_owned(),
+                        created: kind == CommandChange::Created,
+                        added_lines: 0,
+                        removed_lines: 0,
+                        diff: String::new(),
+                        by_command: Some(kind),
+                    });
+                }
+            }
+        }
+    }
     let denials = ours
         .iter()
         .filter(|audited| audited.event == EventKind::ToolDenied)

@@ -428,6 +428,17 @@ impl Engine<'_> {
                 if let Some(sandbox) = &output.sandbox {
                     recorded.insert("sandbox".to_owned(), sandbox.clone());
                 }
+                if let Some(changes) = &output.changed_files {
+                    self.state
+                        .files_changed
+                        .extend(changes.paths().map(|path| redactor.text(path)));
+                    if !changes.is_empty() || !changes.complete {
+                        recorded.insert(
+                            "changed_files".to_owned(),
+                            changed_files_record(changes, &redactor),
+                        );
+                    }
+                }
                 Recorder::queue(
                     &mut self.state,
                     Some(persona),
@@ -797,6 +808,30 @@ fn call_scope<'a>(
         network: persona.sandbox.network,
         env: &persona.sandbox.env,
     }
+}
+
+/// Most paths of each kind a `tool.result` entry names (the count is always whole).
+const AUDIT_CHANGED_PATHS: usize = 100;
+
+/// The files a command changed, as its `tool.result` entry records them.
+fn changed_files_record(
+    changes: &agentctl_tools::CommandChanges,
+    redactor: &agentctl_audit::Redactor,
+) -> Value {
+    let names = |paths: &[String]| -> Vec<String> {
+        paths
+            .iter()
+            .take(AUDIT_CHANGED_PATHS)
+            .map(|path| redactor.text(path))
+            .collect()
+    };
+    serde_json::json!({
+        "created": names(&changes.created),
+        "modified": names(&changes.modified),
+        "removed": names(&changes.removed),
+        "count": changes.created.len() + changes.modified.len() + changes.removed.len(),
+        "complete": changes.complete,
+    })
 }
 
 /// Whether the call starts a process (and so runs inside the OS sandbox).

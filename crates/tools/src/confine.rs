@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use agentctl_sandbox::{build_profile, helper_arguments, Profile, ProfileRequest};
 use serde_json::{json, Value};
 
+use crate::changes::{CommandChanges, TreeListing};
 use crate::context::{SandboxMode, ToolContext};
 use crate::error::ToolError;
 
@@ -61,6 +62,15 @@ pub(crate) struct Confinement {
     scratch: tempfile::TempDir,
     sandboxed: Option<(PathBuf, Profile)>,
     pub(crate) record: Value,
+    /// Where the call's effects on the workspace are looked for (see `changes`).
+    watched: Watched,
+}
+
+/// The trees a call may change and the paths inside them no call may change.
+struct Watched {
+    workspace: PathBuf,
+    roots: Vec<PathBuf>,
+    skipped: Vec<PathBuf>,
 }
 
 impl Confinement {
@@ -87,10 +97,19 @@ impl Confinement {
                     "network": true,
                     "env": scope.env,
                 });
+                // Unconfined, a command may change anything in the workspace.
+                let workspace =
+                    fs_err::canonicalize(&ctx.workspace).unwrap_or_else(|_| ctx.workspace.clone());
+                let skipped = existing(scope.protected);
                 return Ok(Confinement {
                     scratch,
                     sandboxed: None,
                     record,
+                    watched: Watched {
+                        roots: vec![workspace.clone()],
+                        workspace,
+                        skipped,
+                    },
                 });
             }
             SandboxMode::Enforce { helper } if helper.as_os_str().is_empty() => {
@@ -116,11 +135,40 @@ impl Confinement {
             detail: error.to_string(),
         })?;
         let record = describe(&profile, scope.env);
+        let watched = Watched {
+            workspace: profile.workspace.clone(),
+            roots: profile
+                .write
+                .iter()
+                .chain(&profile.modify_only)
+                .filter(|path| path.starts_with(&profile.workspace))
+                .cloned()
+                .collect(),
+            skipped: profile
+                .read_only
+                .iter()
+                .chain(&profile.hidden)
+                .cloned()
+                .chain(existing(scope.protected))
+                .collect(),
+        };
         Ok(Confinement {
             scratch,
             sandboxed: Some((helper, profile)),
             record,
+            watched,
         })
+    }
+
+    /// The files the call may change, as they are now.
+    pub(crate) fn list_writable(&self) -> TreeListing {
+        TreeListing::take(&self.watched.roots, &self.watched.skipped)
+    }
+
+    /// What changed since `before` (a listing from [`Confinement::list_writable`]).
+    pub(crate) fn changes_since(&self, before: &TreeListing) -> CommandChanges {
+        self.list_writable()
+            .changes_since(before, &self.watched.workspace)
     }
 
     /// The scratch directory the environment points at.
@@ -150,6 +198,14 @@ impl Confinement {
     pub(crate) fn is_sandboxed(&self) -> bool {
         self.sandboxed.is_some()
     }
+}
+
+/// The canonical forms of the paths that exist.
+fn existing(paths: &[PathBuf]) -> Vec<PathBuf> {
+    paths
+        .iter()
+        .filter_map(|path| fs_err::canonicalize(path).ok())
+        .collect()
 }
 
 /// The profile as the audit log records it: workspace paths relative, the scratch directory

@@ -91,6 +91,9 @@ pub struct ToolOutput {
     /// The sandbox applied to the process, as recorded in the audit log (`None` for calls
     /// that start no process).
     pub sandbox: Option<serde_json::Value>,
+    /// The files a command created, modified or removed in the trees it may write (`None`
+    /// for calls that start no process).
+    pub changed_files: Option<crate::changes::CommandChanges>,
 }
 
 impl ToolOutput {
@@ -101,6 +104,7 @@ impl ToolOutput {
             exit_code: None,
             timed_out: false,
             sandbox: None,
+            changed_files: None,
         }
     }
 }

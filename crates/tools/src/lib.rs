@@ -15,6 +15,7 @@
 mod arguments;
 mod aws;
 mod bash;
+mod changes;
 mod confine;
 mod context;
 mod environment;
@@ -27,6 +28,7 @@ mod write;
 pub use arguments::{parse_arguments, ParsedArguments};
 pub use aws::{aws_arguments, cli_name, use_aws, AwsCall};
 pub use bash::execute_bash;
+pub use changes::{CommandChanges, MAX_LISTED_FILES};
 pub use confine::CallScope;
 pub use context::{SandboxMode, ToolContext, ToolOutput};
 pub use error::ToolError;

@@ -68,6 +68,8 @@ pub(crate) async fn run_bounded(request: ProcessRequest<'_>) -> Result<ToolOutpu
     let (program, arguments) = request
         .confinement
         .command_line(request.program, request.arguments.clone())?;
+    // What the command may change, listed before it starts, so its effects can be reported.
+    let before = request.confinement.list_writable();
     let mut child = {
         let mut command = Command::new(&program);
         command
@@ -148,6 +150,7 @@ pub(crate) async fn run_bounded(request: ProcessRequest<'_>) -> Result<ToolOutpu
     }
     let mut described = describe(output, status, timed_out, request.timeout);
     described.sandbox = Some(request.confinement.record.clone());
+    described.changed_files = Some(request.confinement.changes_since(&before));
     Ok(described)
 }
 
@@ -216,6 +219,7 @@ fn describe(
         exit_code,
         timed_out,
         sandbox: None,
+        changed_files: None,
     }
 }
 
