@@ -155,11 +155,13 @@ fn thousands_of_tool_calls_in_one_reply_run_only_up_to_the_cap() {
             "max_ping_pong = 2\nmax_reply_bytes = 67108864\nmax_reply_tokens = 10000000",
         ),
     ]);
+    // Each call reads another path: identical calls past the second would be refused as
+    // repeats (repeated_call), and this test is about the cap alone.
     let calls: Vec<(String, String)> = (0..8000)
-        .map(|_| {
+        .map(|index| {
             (
                 "fs_read".to_owned(),
-                json!({"path": "README.md"}).to_string(),
+                json!({"path": format!("notes/{index}.md")}).to_string(),
             )
         })
         .collect();

@@ -70,7 +70,9 @@ pub fn repeats(messages: &[Message], call: &ToolCall, answer: &str) -> bool {
     })
 }
 
-/// The calls in `messages`, other than `call` itself, with its name and arguments.
+/// The calls in `messages` before `call` (in the order the model made them) with its name and
+/// arguments. A later call of the same reply is not earlier, even when it was answered first
+/// (the calls over `max_tool_calls_per_reply` are answered before the first ones run).
 fn identical_earlier_calls<'a>(
     messages: &'a [Message],
     call: &'a ToolCall,
@@ -80,10 +82,9 @@ fn identical_earlier_calls<'a>(
         .iter()
         .filter(|message| message.role == Role::Assistant)
         .flat_map(|message| message.tool_calls.iter())
+        .take_while(move |earlier| earlier.id != call.id)
         .filter(move |earlier| {
-            earlier.id != call.id
-                && earlier.name == call.name
-                && normalized(&earlier.arguments) == arguments
+            earlier.name == call.name && normalized(&earlier.arguments) == arguments
         })
 }
 
@@ -203,5 +204,19 @@ mod tests {
             Message::tool_result("h".to_owned(), "two".to_owned()),
         ];
         assert_eq!(refusal(&changed, &read("i")), None);
+        // Only calls made before this one count, even when a later call of the same reply
+        // was answered first.
+        let one_reply = vec![
+            Message {
+                role: Role::Assistant,
+                content: None,
+                tool_calls: vec![read("j"), read("k"), read("l")],
+                tool_call_id: None,
+            },
+            Message::tool_result("k".to_owned(), format!("text\n{NOTE}")),
+            Message::tool_result("l".to_owned(), format!("text\n{NOTE}")),
+        ];
+        assert_eq!(refusal(&one_reply, &read("j")), None);
+        assert!(refusal(&one_reply, &read("l")).is_some());
     }
 }

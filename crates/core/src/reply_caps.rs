@@ -57,7 +57,7 @@ impl Engine<'_> {
             calls.len()
         );
         for call in over {
-            self.answer(call, format!("denied: {reason}."));
+            self.answer_unrun(call, format!("denied: {reason}."));
         }
         let counted = u32::try_from(count).unwrap_or(u32::MAX);
         self.state.denials = self.state.denials.saturating_add(counted);
@@ -106,7 +106,7 @@ impl Engine<'_> {
         }
         let count = rest.len();
         for call in rest {
-            self.answer(
+            self.answer_unrun(
                 call,
                 "not run: the limit on denied tool calls was reached earlier in this reply"
                     .to_owned(),

@@ -787,6 +787,13 @@ impl Engine<'_> {
         } else {
             format!("{text}\n{}", crate::repeated_call::NOTE)
         };
+        self.answer_unrun(call, text);
+    }
+
+    /// Appends the tool message answering a call that was not decided or run (a reply's calls
+    /// past a cap): the text as it is, without looking for repeats, so answering thousands of
+    /// such calls stays linear.
+    pub(crate) fn answer_unrun(&mut self, call: &ToolCall, text: String) {
         self.state
             .messages
             .push(Message::tool_result(call.id.clone(), text));
