@@ -525,6 +525,68 @@ fn ctrl_c_saves_state_and_exits_130_then_resume_finishes() {
     project.assert_audit_intact();
 }
 
+/// Whether a process whose command line is exactly `words` is alive.
+fn process_running(words: &[&str]) -> bool {
+    let wanted: Vec<u8> = words
+        .iter()
+        .flat_map(|word| [word.as_bytes(), b"\0"].concat())
+        .collect();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|entry| std::fs::read(entry.path().join("cmdline")).ok())
+        .any(|cmdline| cmdline == wanted)
+}
+
+/// Ctrl-C while a command runs does not wait for it: the command's process group is killed,
+/// the state is saved (exit 130) with the call in flight, and `resume` tells the model that the
+/// command was interrupted and its effects are unknown.
+#[test]
+fn ctrl_c_during_a_command_kills_it_and_resume_tells_the_model() {
+    let runtime = runtime();
+    let project = project_with_approval_rule();
+    let endpoint = mock(&runtime, vec![bash_call("sleep 37"), text("Recovered.")]);
+    let started = std::time::Instant::now();
+    let mut child = project
+        .background(&endpoint)
+        .args(["run", "ops-devops", "--task", "T-154"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until(
+        "the command runs",
+        &mut child,
+        Duration::from_secs(20),
+        || process_running(&["sleep", "37"]),
+    );
+    interrupt(&child);
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130), "{}", stderr_of(&output));
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "waited for the command: {:?}",
+        started.elapsed()
+    );
+    assert!(
+        !process_running(&["sleep", "37"]),
+        "the command outlived Ctrl-C"
+    );
+    assert!(project.events("tool.result").is_empty());
+
+    project.expect(&endpoint, &["resume", "T-154"], 0);
+    assert_eq!(project.events("tool.allowed").len(), 1);
+    let results = project.events("tool.result");
+    assert_eq!(results.len(), 1, "{results:#?}");
+    assert_eq!(results[0]["details"]["error_kind"], "interrupted");
+    let last = tool_results(&endpoint.chat_requests().last().unwrap().body);
+    assert!(
+        last.iter().any(|content| content.contains("interrupted")),
+        "{last:?}"
+    );
+    project.assert_audit_intact();
+}
+
 #[test]
 fn calls_after_a_handoff_in_the_same_message_are_denied_not_dropped() {
     let runtime = runtime();

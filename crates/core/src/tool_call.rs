@@ -391,7 +391,30 @@ impl Engine<'_> {
             };
             return self.finish_execution(call, parsed, ok, text);
         }
-        let result = self.run_tool(parsed, resolved).await;
+        let result = if starts_process(parsed) {
+            // Ctrl-C does not reach the command (it runs in a process group of its own): stop
+            // waiting for it, which kills its group (the drop guard), and keep the call in
+            // flight so `resume` tells the model its effects are unknown.
+            let mut interrupt = self.context.interrupt.clone();
+            let stopped = async move {
+                // A dropped sender means nobody can interrupt any more: wait for the command.
+                if interrupt.wait_for(|stopped| *stopped).await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            };
+            let finished = tokio::select! {
+                result = self.run_tool(parsed, resolved) => Some(result),
+                () = stopped => None,
+            };
+            let Some(result) = finished else {
+                return self
+                    .interrupt()
+                    .map(|report| CallOutcome::Stop(Box::new(report)));
+            };
+            result
+        } else {
+            self.run_tool(parsed, resolved).await
+        };
         // Everything after this point — the audit log, the terminal and the model — sees the
         // output redacted.
         let redactor = self.redactor();
