@@ -504,25 +504,33 @@ fn ctrl_c_saves_state_and_exits_130_then_resume_finishes() {
             text("Finished after Ctrl-C."),
         ],
     );
+    let output = interrupt_run_when(&project, &endpoint, "the run calls the model", || {
+        !endpoint.chat_requests().is_empty()
+    });
+    assert_eq!(output.status.code(), Some(130), "{}", stderr_of(&output));
+    let resumed = project.expect(&endpoint, &["resume", "T-154"], 0);
+    assert_eq!(stdout_of(&resumed).trim(), "Finished after Ctrl-C.");
+    project.assert_audit_intact();
+}
+
+/// Spawns `agentctl run ops-devops`, sends it Ctrl-C once `ready` holds, and returns how it
+/// ended.
+fn interrupt_run_when(
+    project: &Project,
+    endpoint: &agentctl_test_support::MockEndpoint,
+    what: &str,
+    ready: impl Fn() -> bool,
+) -> std::process::Output {
     let mut child = project
-        .background(&endpoint)
+        .background(endpoint)
         .args(["run", "ops-devops", "--task", "T-154"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    wait_until(
-        "the run calls the model",
-        &mut child,
-        Duration::from_secs(20),
-        || !endpoint.chat_requests().is_empty(),
-    );
+    wait_until(what, &mut child, Duration::from_secs(20), ready);
     interrupt(&child);
-    let output = child.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(130), "{}", stderr_of(&output));
-    let resumed = project.expect(&endpoint, &["resume", "T-154"], 0);
-    assert_eq!(stdout_of(&resumed).trim(), "Finished after Ctrl-C.");
-    project.assert_audit_intact();
+    child.wait_with_output().unwrap()
 }
 
 /// Whether a process whose command line is exactly `words` is alive.
@@ -547,21 +555,9 @@ fn ctrl_c_during_a_command_kills_it_and_resume_tells_the_model() {
     let project = project_with_approval_rule();
     let endpoint = mock(&runtime, vec![bash_call("sleep 37"), text("Recovered.")]);
     let started = std::time::Instant::now();
-    let mut child = project
-        .background(&endpoint)
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_until(
-        "the command runs",
-        &mut child,
-        Duration::from_secs(20),
-        || process_running(&["sleep", "37"]),
-    );
-    interrupt(&child);
-    let output = child.wait_with_output().unwrap();
+    let output = interrupt_run_when(&project, &endpoint, "the command runs", || {
+        process_running(&["sleep", "37"])
+    });
     assert_eq!(output.status.code(), Some(130), "{}", stderr_of(&output));
     assert!(
         started.elapsed() < Duration::from_secs(30),
