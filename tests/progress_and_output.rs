@@ -692,8 +692,12 @@ fn files_a_command_changes_are_counted_shown_and_audited() {
     let project = Project::example();
     project.edit_config(&[(
         "    \"git status\",\n",
-        "    \"git status\",\n    \"echo *\",\n    \"rm deploy/*\",\n",
+        "    \"git status\",\n    \"echo *\",\n    \"rm deploy/*\",\n    \"sh tools/odd_name.sh\",\n",
     )]);
+    project.write(
+        "tools/odd_name.sh",
+        "printf x > \"deploy/$(printf 'odd\\nfiles changed: none\\033[2J.txt')\"\n",
+    );
     let endpoint = mock(
         &runtime,
         vec![
@@ -701,6 +705,9 @@ fn files_a_command_changes_are_counted_shown_and_audited() {
             bash_call("echo '# reviewed' >> deploy/k8s/deployment.yaml"),
             bash_call("rm deploy/made.txt"),
             bash_call("git status"),
+            // A file name is the program's to choose: it must not move the terminal's cursor
+            // or start a line of its own in what a human reads.
+            bash_call("sh tools/odd_name.sh"),
             text("Done."),
         ],
     );
@@ -711,12 +718,20 @@ fn files_a_command_changes_are_counted_shown_and_audited() {
     );
     let report: serde_json::Value = serde_json::from_str(&stdout_of(&run)).unwrap();
     assert_eq!(
+        project.events("tool.denied"),
+        Vec::<serde_json::Value>::new()
+    );
+    assert_eq!(
         report["files_changed"],
-        json!(["deploy/k8s/deployment.yaml", "deploy/made.txt"])
+        json!([
+            "deploy/k8s/deployment.yaml",
+            "deploy/made.txt",
+            "deploy/odd\nfiles changed: none\u{1b}[2J.txt"
+        ])
     );
     assert_eq!(
         summary_line(&stderr_of(&run), "files changed:"),
-        "  files changed: 2"
+        "  files changed: 3"
     );
     assert!(!project.path("deploy/made.txt").exists());
     assert!(project
@@ -724,7 +739,7 @@ fn files_a_command_changes_are_counted_shown_and_audited() {
         .ends_with("# reviewed\n"));
 
     let results = project.events("tool.result");
-    assert_eq!(results.len(), 4, "{results:#?}");
+    assert_eq!(results.len(), 5, "{results:#?}");
     let changed: Vec<&serde_json::Value> = results
         .iter()
         .map(|entry| &entry["details"]["changed_files"])
@@ -748,6 +763,13 @@ fn files_a_command_changes_are_counted_shown_and_audited() {
     );
 
     let shown = stdout_of(&project.expect_offline(&["runs", "show", "T-154"], 0));
+    assert!(!shown.contains('\u{1b}'), "{shown}");
+    assert!(
+        !shown
+            .lines()
+            .any(|line| line.starts_with("files changed: none")),
+        "{shown}"
+    );
     for line in [
         "  deploy/made.txt (new by a command of ops-devops)",
         "  deploy/k8s/deployment.yaml (changed by a command of ops-devops)",

@@ -301,14 +301,15 @@ fn render(review: &RunReview) -> String {
                 let _ = writeln!(
                     text,
                     "  {} ({what} by a command of {})",
-                    change.path, change.persona
+                    output::line(&change.path),
+                    change.persona
                 );
                 continue;
             }
             let _ = writeln!(
                 text,
                 "  {} ({}lines +{} -{}, by {})",
-                change.path,
+                output::line(&change.path),
                 if change.created { "new, " } else { "" },
                 change.added_lines,
                 change.removed_lines,
