@@ -420,8 +420,10 @@ fn an_unreachable_endpoint_names_the_url() {
 fn the_turn_limit_ends_a_run_that_never_answers() {
     let runtime = runtime();
     let project = Project::example();
+    // Another path each turn: a third identical call would be refused as a repeat and end
+    // the run at the denial limit first.
     let replies = (0..13)
-        .map(|_| tool_call("fs_list", json!({"path": "."})))
+        .map(|index| tool_call("fs_list", json!({"path": format!("notes/{index}")})))
         .collect();
     let endpoint = mock(&runtime, replies);
     let output = project.expect(
