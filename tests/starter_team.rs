@@ -1041,3 +1041,51 @@ fn a_call_repeated_in_a_loop_ends_the_run_at_the_denial_limit() {
     assert_eq!(rules, ["repeated call"; 3]);
     project.assert_audit_intact();
 }
+
+/// A read of a file that does not exist yet but that the persona may write is answered with the
+/// call that creates it (on qwen2.5-coder-1.5b, DevOps read the deployment record it was to
+/// write, was told to list `docs`, and read it again until refused); a missing file outside the
+/// write scope still gets the listing hint.
+#[test]
+fn reading_a_missing_file_the_persona_may_write_says_how_to_create_it() {
+    let runtime = runtime();
+    let project = Project::initialized();
+    let endpoint = mock(
+        &runtime,
+        [
+            up_to_s08(),
+            vec![
+                tool_call("fs_read", json!({"path": "docs/deployment.md"})),
+                tool_call("fs_read", json!({"path": "docs/runbook.md"})),
+                text("Stopping."),
+            ],
+        ]
+        .concat(),
+    );
+    expect(
+        &project,
+        &endpoint,
+        &["run", "orch-planner", "--task", "T-155"],
+        3,
+    );
+    project.expect_offline(&["approve", "T-155", "--gate", "S08", "--by", "alice"], 0);
+    expect(&project, &endpoint, &["resume", "T-155"], 0);
+    let told = last_tool_messages(&endpoint);
+    assert_eq!(
+        told,
+        [
+            "error (not_found): `docs/deployment.md` does not exist yet. You may create it: call \
+             fs_write with {\"path\": \"docs/deployment.md\", \"content\": \"...\"} (the whole \
+             text of the file)",
+            "error (not_found): `docs/runbook.md` does not exist; to see the names that do, call \
+             fs_list with {\"path\": \".\"}",
+        ]
+    );
+    let results = project.events("tool.result");
+    let last = &results[results.len() - 2..];
+    assert!(
+        last.iter()
+            .all(|entry| entry["details"]["error_kind"] == "not_found"),
+        "{last:#?}"
+    );
+}

@@ -471,7 +471,7 @@ impl Engine<'_> {
                 (true, tool_text(&output))
             }
             Err(error) => {
-                let message = redactor.text(&error.to_string());
+                let message = redactor.text(&self.error_text(parsed, &error));
                 Recorder::queue(
                     &mut self.state,
                     Some(persona),
@@ -562,6 +562,33 @@ impl Engine<'_> {
                 Err(ToolError::OutsideWorkspace { path: name.clone() })
             }
         }
+    }
+
+    /// What a failed call's answer says. A read of a missing file the persona may write says
+    /// how to create it, not how to list its directory: a 1.5B model told to list read the
+    /// deployment record it was meant to write, listed, and read it again until refused.
+    fn error_text(&self, parsed: &ParsedArguments, error: &ToolError) -> String {
+        let (ParsedArguments::FsRead { path }, ToolError::NotFound { .. }) = (parsed, error) else {
+            return error.to_string();
+        };
+        let write = ParsedArguments::FsWrite {
+            path: path.clone(),
+            content: String::new(),
+        };
+        let writable = self.persona.as_ref().is_some_and(|(_, policy)| {
+            matches!(
+                policy.decide(&to_request(&write)).decision,
+                Decision::Allow { .. }
+            )
+        });
+        if !writable {
+            return error.to_string();
+        }
+        let shown = serde_json::to_string(path).unwrap_or_default();
+        format!(
+            "`{path}` does not exist yet. You may create it: call fs_write with \
+             {{\"path\": {shown}, \"content\": \"...\"}} (the whole text of the file)"
+        )
     }
 
     /// The active persona and its policy engine, for a call that starts a process.

@@ -132,6 +132,44 @@ impl ToolError {
     }
 }
 
+impl ToolError {
+    /// [`ToolError::from_io`] for the missing path `shown` that resolved to `target`: the
+    /// directory to list is the nearest one that exists (told to list a missing `docs`, a
+    /// model got "does not exist" again).
+    pub(crate) fn from_io_at(
+        action: &'static str,
+        shown: &str,
+        target: &std::path::Path,
+        source: io::Error,
+    ) -> ToolError {
+        match ToolError::from_io(action, shown, source) {
+            ToolError::NotFound { path, .. } => ToolError::NotFound {
+                parent: existing_parent(&path, target),
+                path,
+            },
+            other => other,
+        }
+    }
+}
+
+/// The nearest existing directory above `target`, as the workspace-relative form of `shown`'s
+/// matching ancestor (`.` at the root).
+fn existing_parent(shown: &str, target: &std::path::Path) -> String {
+    let mut relative = std::path::Path::new(shown.trim_end_matches('/')).parent();
+    let mut absolute = target.parent();
+    while let (Some(shown_parent), Some(target_parent)) = (relative, absolute) {
+        if shown_parent.as_os_str().is_empty() {
+            break;
+        }
+        if target_parent.is_dir() {
+            return shown_parent.display().to_string();
+        }
+        relative = shown_parent.parent();
+        absolute = target_parent.parent();
+    }
+    ".".to_owned()
+}
+
 /// The directory holding `path`, as a workspace-relative path for fs_list (`.` at the root).
 fn parent_of(path: &str) -> String {
     match std::path::Path::new(path.trim_end_matches('/')).parent() {
@@ -172,5 +210,24 @@ mod tests {
         );
         assert_eq!(denied.kind(), "io");
         assert!(denied.to_string().starts_with("could not read `a.txt`: "));
+    }
+
+    #[test]
+    fn a_missing_file_points_at_the_nearest_directory_that_exists() {
+        let workspace = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(workspace.path().join("docs/old")).unwrap();
+        let missing = |shown: &str| {
+            ToolError::from_io_at(
+                "read",
+                shown,
+                &workspace.path().join(shown),
+                io::Error::from(io::ErrorKind::NotFound),
+            )
+            .to_string()
+        };
+        assert!(missing("docs/old/a.md").ends_with(r#"{"path": "docs/old"}"#));
+        assert!(missing("docs/new/deep/a.md").ends_with(r#"{"path": "docs"}"#));
+        assert!(missing("nowhere/a.md").ends_with(r#"{"path": "."}"#));
+        assert!(missing("a.md").ends_with(r#"{"path": "."}"#));
     }
 }

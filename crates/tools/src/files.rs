@@ -54,8 +54,8 @@ pub(crate) async fn run_blocking<T: Send + 'static>(
 }
 
 fn read_text_head(target: &Path, shown: &str, cap: usize) -> Result<ToolOutput, ToolError> {
-    let metadata =
-        fs_err::metadata(target).map_err(|error| ToolError::from_io("read", shown, error))?;
+    let metadata = fs_err::metadata(target)
+        .map_err(|error| ToolError::from_io_at("read", shown, target, error))?;
     if !metadata.is_file() {
         return Err(ToolError::NotAFile {
             path: shown.to_owned(),
@@ -128,8 +128,8 @@ pub(crate) fn utf8_text(mut bytes: Vec<u8>, cut_at_limit: bool) -> Result<String
 }
 
 fn list_directory(target: &Path, shown: &str, cap: usize) -> Result<ToolOutput, ToolError> {
-    let metadata =
-        fs_err::metadata(target).map_err(|error| ToolError::from_io("list", shown, error))?;
+    let metadata = fs_err::metadata(target)
+        .map_err(|error| ToolError::from_io_at("list", shown, target, error))?;
     if !metadata.is_dir() {
         return Err(ToolError::NotADirectory {
             path: shown.to_owned(),
