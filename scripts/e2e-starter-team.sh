@@ -311,8 +311,12 @@ denied = [e["details"].get("tool") or e["details"].get("call") for e in entries 
 handoffs = [e["details"].get("to") for e in entries if e["event"] == "handoff"]
 finished = [e for e in entries if e["event"] == "run.finished"]
 ending = finished[-1]["details"] if finished else {}
-files = sorted(os.path.relpath(os.path.join(d, f), project) for d, _, fs in os.walk(project) for f in fs
-               if f in ("deployment.md", "CHANGELOG.md") or "/releases" in d)
+def digests(name):
+    return dict(line.split(None, 1)[::-1] for line in open(os.path.join(work, name)).read().splitlines())
+before, after = digests("before.txt"), digests("after.txt")
+written = {(p[2:] if p.startswith("./") else p) for p in set(before) | set(after) if before.get(p) != after.get(p)}
+files = sorted(p for p in written
+               if os.path.basename(p) in ("deployment.md", "CHANGELOG.md") or "/releases/" in p)
 release_done = "release-manager" in personas and ending.get("status") == "finished"
 print("e2e-team: how far the model got (reported, not asserted):", file=sys.stderr)
 print(f"e2e-team:   personas that ran: {' -> '.join(personas) or 'none'}", file=sys.stderr)
@@ -322,7 +326,7 @@ print(f"e2e-team:   denied calls: {len(denied)}", file=sys.stderr)
 print(f"e2e-team:   first run exit {run_code}; paused at S08: {'yes' if paused == '1' else 'no'}; "
       f"approved and resumed: {'yes' if approved == '1' else 'no'}", file=sys.stderr)
 print(f"e2e-team:   how it ended: {ending.get('status', 'unknown')} ({ending.get('reason', '')})", file=sys.stderr)
-print(f"e2e-team:   deployment/release files: {files or 'none'}", file=sys.stderr)
+print(f"e2e-team:   deployment/release files written: {files or 'none'}", file=sys.stderr)
 print(f"e2e-team:   reached Release and finished: {'yes' if release_done else 'no'}", file=sys.stderr)
 if require == "1" and not release_done:
     print("e2e-team: FAILED: --require-completion: the chain did not finish with the release manager", file=sys.stderr)
