@@ -985,6 +985,11 @@ fn a_repeated_long_answer_is_not_sent_again_and_a_third_identical_call_is_refuse
         "{}",
         told[2]
     );
+    assert_contains(
+        &told[2],
+        "Take the next step of your instructions with a different call; when your part is \
+         done, hand off with `handoff` to qa-engineer, who works next on this task in gate order",
+    );
     let results = project.events("tool.result");
     assert_eq!(results.len(), 2, "{results:#?}");
     assert!(
@@ -1088,4 +1093,49 @@ fn reading_a_missing_file_the_persona_may_write_says_how_to_create_it() {
             .all(|entry| entry["details"]["error_kind"] == "not_found"),
         "{last:#?}"
     );
+}
+
+/// Writing the content a file already holds changes nothing: no `file.diff` entry, no "changed"
+/// line, and the answer says how the persona goes on (on qwen2.5-coder-1.5b, DevOps wrote the
+/// same deployment record three times instead of handing off).
+#[test]
+fn writing_the_same_content_again_changes_nothing_and_says_how_to_go_on() {
+    let runtime = runtime();
+    let project = Project::initialized();
+    let record = || {
+        tool_call(
+            "fs_write",
+            json!({"path": "docs/deployment.md", "content": "# Deployment\n"}),
+        )
+    };
+    let endpoint = mock(
+        &runtime,
+        [up_to_s08(), vec![record(), record(), text("Stopping.")]].concat(),
+    );
+    expect(
+        &project,
+        &endpoint,
+        &["run", "orch-planner", "--task", "T-155"],
+        3,
+    );
+    project.expect_offline(&["approve", "T-155", "--gate", "S08", "--by", "alice"], 0);
+    let resumed = expect(&project, &endpoint, &["resume", "T-155"], 0);
+    let told = last_tool_messages(&endpoint);
+    assert_eq!(told.len(), 2, "{told:?}");
+    assert_eq!(
+        told[1],
+        "`docs/deployment.md` already holds this content; nothing was written. Writing it again \
+         changes nothing; when your part is done, hand off with `handoff` to release-manager, \
+         who works next on this task in gate order (your targets: release-manager, \
+         qa-engineer), or finish with a plain-text answer."
+    );
+    let diffs = project.events("file.diff");
+    assert_eq!(diffs.len(), 1, "{diffs:#?}");
+    let stderr = stderr_of(&resumed);
+    assert_eq!(
+        stderr.matches("docs/deployment.md (+").count(),
+        1,
+        "{stderr}"
+    );
+    assert_eq!(project.read("docs/deployment.md"), "# Deployment\n");
 }

@@ -9,8 +9,9 @@
 //!   first's, says so: one extra line after a short answer; a long answer (a whole file) is not
 //!   sent again at all, only a note that it is the same. The audit entry has the full output.
 //! - A further identical call, once an earlier one got that note, is refused without running
-//!   ([`refusal`]): the tool call loop decides it as a denial, so it counts toward
-//!   `max_denials` and a loop ends the run early with a reason instead of at the turn limit.
+//!   ([`refusal`]): the tool call loop decides it as a denial (adding how the persona goes on:
+//!   its next handoff, or a plain-text answer), so it counts toward `max_denials` and a loop
+//!   ends the run early with a reason instead of at the turn limit.
 //!
 //! Does not know about: policy, the audit log, limits.
 
@@ -52,8 +53,7 @@ pub fn refusal(messages: &[Message], call: &ToolCall) -> Option<String> {
     flagged.then(|| {
         format!(
             "{REFUSAL_START} (above in this conversation), so agentctl does not run `{}` with \
-             these arguments again. Take the next step of your instructions with a different \
-             call, or finish with a plain-text answer",
+             these arguments again.",
             call.name.trim()
         )
     })

@@ -57,6 +57,11 @@ impl Engine<'_> {
             Err((rule, reason)) => return self.deny(call, &persona_name, rule, reason),
         };
         if let Some(reason) = crate::repeated_call::refusal(&self.state.messages, call) {
+            let reason = format!(
+                "{reason} Take the next step of your instructions with a different call; when \
+                 your part is done, {}",
+                self.way_on()?
+            );
             return self.deny(call, &persona_name, "repeated call".to_owned(), reason);
         }
         if let ParsedArguments::Handoff { to, .. } = &parsed {
@@ -421,6 +426,13 @@ impl Engine<'_> {
         let (ok, text) = match result {
             Ok((mut output, change)) => {
                 output.text = redactor.text(&output.text);
+                if matches!(parsed, ParsedArguments::FsWrite { .. }) && change.is_none() {
+                    // The file already held this content: the model is writing in a loop.
+                    output.text.push_str(&format!(
+                        ". Writing it again changes nothing; when your part is done, {}.",
+                        self.way_on()?
+                    ));
+                }
                 if let Some(change) = change {
                     self.state.files_changed.insert(change.path.clone());
                     self.observer.on_event(&RunEvent::FileChanged {
@@ -533,9 +545,11 @@ impl Engine<'_> {
                     .map(|output| (output, None))
             }
             ParsedArguments::FsWrite { path, content } => {
+                // A write of the content the file already holds changed nothing: no diff entry,
+                // no "changed" line.
                 agentctl_tools::fs_write(context, &resolved(path)?, path, content)
                     .await
-                    .map(|(output, change)| (output, Some(change)))
+                    .map(|(output, change)| (output, change.changed_anything().then_some(change)))
             }
             ParsedArguments::ExecuteBash { command } => {
                 let (persona, policy) = self.active_policy()?;
@@ -562,6 +576,37 @@ impl Engine<'_> {
                 Err(ToolError::OutsideWorkspace { path: name.clone() })
             }
         }
+    }
+
+    /// How the active persona goes on once its part is done: hand off to the target that works
+    /// next on the task in gate order (or to one of its targets), or finish. A small model told
+    /// only "take the next step" repeated its last call instead.
+    pub(crate) fn way_on(&self) -> Result<String, CoreError> {
+        let targets: Vec<String> = self
+            .persona
+            .as_ref()
+            .map(|(persona, _)| {
+                persona
+                    .handoffs
+                    .iter()
+                    .map(|target| target.name().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(if targets.is_empty() {
+            "finish with a plain-text answer".to_owned()
+        } else if let Some(next) = crate::handoff::works_next(self)? {
+            format!(
+                "hand off with `handoff` to {next}, who works next on this task in gate order \
+                 (your targets: {}), or finish with a plain-text answer",
+                targets.join(", ")
+            )
+        } else {
+            format!(
+                "hand off with `handoff` (to one of: {}), or finish with a plain-text answer",
+                targets.join(", ")
+            )
+        })
     }
 
     /// What a failed call's answer says. A read of a missing file the persona may write says
@@ -714,32 +759,7 @@ impl Engine<'_> {
             reported,
         );
         // What comes next, so a small model does not report or re-run the same thing again.
-        let targets: Vec<String> = self
-            .persona
-            .as_ref()
-            .map(|(persona, _)| {
-                persona
-                    .handoffs
-                    .iter()
-                    .map(|target| target.name().to_owned())
-                    .collect()
-            })
-            .unwrap_or_default();
-        let next = if targets.is_empty() {
-            " Your gate is done: finish with a plain-text answer.".to_owned()
-        } else if let Some(next) = crate::handoff::works_next(self)? {
-            format!(
-                " Your gate is done: next, hand off with `handoff` to {next}, who works next on \
-                 this task in gate order (your targets: {}), or finish with a plain-text answer.",
-                targets.join(", ")
-            )
-        } else {
-            format!(
-                " Your gate is done: next, hand off with `handoff` (to one of: {}), or finish \
-                 with a plain-text answer.",
-                targets.join(", ")
-            )
-        };
+        let next = format!(" Your gate is done: next, {}.", self.way_on()?);
         self.answer(
             call,
             format!(

@@ -43,6 +43,13 @@ pub struct FileChange {
     pub bytes_after: u64,
 }
 
+impl FileChange {
+    /// Whether the write changed the file: it created it, or the content differs.
+    pub fn changed_anything(&self) -> bool {
+        self.created || !self.diff.is_empty()
+    }
+}
+
 /// Replaces (or creates) the file at `resolved` with `content`.
 pub async fn fs_write(
     ctx: &ToolContext,

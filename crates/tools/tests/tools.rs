@@ -189,6 +189,8 @@ async fn fs_write_replaces_atomically_keeps_mode_and_leaves_no_temporary_files()
         "`run.sh` already holds this content; nothing was written"
     );
     assert_eq!(same.diff, "");
+    assert!(!same.changed_anything());
+    assert!(change.changed_anything());
     assert_eq!(names_in(directory.path()), ["run.sh"]);
 }
 
