@@ -1108,9 +1108,26 @@ fn writing_the_same_content_again_changes_nothing_and_says_how_to_go_on() {
             json!({"path": "docs/deployment.md", "content": "# Deployment\n"}),
         )
     };
+    let changelog = || {
+        tool_call(
+            "fs_write",
+            json!({"path": "CHANGELOG.md", "content": "# Changelog\n\n## 0.1.0\n"}),
+        )
+    };
     let endpoint = mock(
         &runtime,
-        [up_to_s08(), vec![record(), record(), text("Stopping.")]].concat(),
+        [
+            up_to_s08(),
+            vec![
+                record(),
+                record(),
+                handoff("release-manager", "recorded; write the changelog"),
+                changelog(),
+                changelog(),
+                text("Done."),
+            ],
+        ]
+        .concat(),
     );
     expect(
         &project,
@@ -1120,22 +1137,38 @@ fn writing_the_same_content_again_changes_nothing_and_says_how_to_go_on() {
     );
     project.expect_offline(&["approve", "T-155", "--gate", "S08", "--by", "alice"], 0);
     let resumed = expect(&project, &endpoint, &["resume", "T-155"], 0);
-    let told = last_tool_messages(&endpoint);
-    assert_eq!(told.len(), 2, "{told:?}");
+    let outputs: Vec<String> = project
+        .events("tool.result")
+        .iter()
+        .filter(|entry| entry["details"]["tool"] == "fs_write")
+        .map(|entry| entry["details"]["output"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(outputs.len(), 4, "{outputs:#?}");
     assert_eq!(
-        told[1],
+        outputs[1],
         "`docs/deployment.md` already holds this content; nothing was written. Writing it again \
          changes nothing; when your part is done, hand off with `handoff` to release-manager, \
          who works next on this task in gate order (your targets: release-manager, \
          qa-engineer), or finish with a plain-text answer."
     );
-    let diffs = project.events("file.diff");
-    assert_eq!(diffs.len(), 1, "{diffs:#?}");
+    // The release manager's one target already did its part: it is told to finish, not to
+    // hand the task back (on qwen it handed the finished task back to DevOps).
+    let told = last_tool_messages(&endpoint);
+    assert_eq!(told.len(), 2, "{told:?}");
+    assert_eq!(
+        told[1],
+        "`CHANGELOG.md` already holds this content; nothing was written. Writing it again \
+         changes nothing; when your part is done, finish with a plain-text answer (no tool \
+         call): none of your handoff targets (ops-devops) has work left on this task, so hand \
+         off only to send work back."
+    );
+    assert_eq!(project.events("file.diff").len(), 2);
     let stderr = stderr_of(&resumed);
     assert_eq!(
         stderr.matches("docs/deployment.md (+").count(),
         1,
         "{stderr}"
     );
+    assert_eq!(stderr.matches("CHANGELOG.md (+").count(), 1, "{stderr}");
     assert_eq!(project.read("docs/deployment.md"), "# Deployment\n");
 }

@@ -97,8 +97,10 @@ pub(crate) fn gate_check(
 
 /// Which of the active persona's handoff targets works next on the task, in gate order: the
 /// first that can start and records a gate the task still needs, else the first that can start
-/// and has work left (it records no gate, or one still open). A target whose gates are all
-/// recorded already, or that could not start, is never suggested. `None` when no target fits.
+/// and has work left (it records no gate and has not worked in this run yet, or records one
+/// still open). A target whose gates are all recorded already, that already did its part in
+/// this run, or that could not start, is never suggested (the release manager, told to hand
+/// off to DevOps, handed a finished task back). `None` when no target fits.
 pub(crate) fn works_next(engine: &Engine<'_>) -> Result<Option<String>, CoreError> {
     let sender = engine.lookup(&engine.state.active.name)?;
     let project_state = ProjectState::load(&engine.context.config.paths.state_file)?;
@@ -117,7 +119,12 @@ pub(crate) fn works_next(engine: &Engine<'_>) -> Result<Option<String>, CoreErro
             .reports
             .iter()
             .any(|gate| !project_state.status(&task.id, *gate).is_satisfied());
-        startable.push((target.name.clone(), open, target.reports.is_empty()));
+        let not_yet_worked = !engine.state.trail.contains(&target.name);
+        startable.push((
+            target.name.clone(),
+            open,
+            target.reports.is_empty() && not_yet_worked,
+        ));
     }
     let records_open = startable.iter().find(|(_, open, _)| *open);
     let has_work = startable.iter().find(|(_, open, none)| *open || *none);

@@ -603,7 +603,8 @@ impl Engine<'_> {
             )
         } else {
             format!(
-                "hand off with `handoff` (to one of: {}), or finish with a plain-text answer",
+                "finish with a plain-text answer (no tool call): none of your handoff targets \
+                 ({}) has work left on this task, so hand off only to send work back",
                 targets.join(", ")
             )
         })
