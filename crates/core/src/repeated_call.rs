@@ -174,14 +174,20 @@ mod tests {
         messages.push(Message::tool_result("a".to_owned(), "text".to_owned()));
         assert_eq!(refusal(&messages, &read("b")), None);
         messages.push(assistant(read("b")));
-        messages.push(Message::tool_result("b".to_owned(), format!("text\n{NOTE}")));
+        messages.push(Message::tool_result(
+            "b".to_owned(),
+            format!("text\n{NOTE}"),
+        ));
         let third = refusal(&messages, &read("c")).expect("the third identical call is refused");
         assert!(third.starts_with(REFUSAL_START), "{third}");
         assert!(third.contains("`fs_list`"), "{third}");
         // Other arguments still run; a refusal keeps refusing the same call.
         assert_eq!(refusal(&messages, &call("x", r#"{"path": "."}"#)), None);
         messages.push(assistant(read("c")));
-        messages.push(Message::tool_result("c".to_owned(), format!("denied: {third}")));
+        messages.push(Message::tool_result(
+            "c".to_owned(),
+            format!("denied: {third}"),
+        ));
         assert!(refusal(&messages[4..], &read("d")).is_some());
         // A long answer sent as the elided note counts as answered alike.
         let elided_answer = vec![
