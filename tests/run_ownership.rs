@@ -34,8 +34,15 @@ fn runs_json(project: &Project) -> serde_json::Value {
     project.expect_json(&["runs", "--json"])
 }
 
+/// The run's saved state as on disk: its snapshot (a live run has none before its first
+/// compaction, pause or end) and its journal.
 fn run_state_bytes(project: &Project, run_id: &str) -> Vec<u8> {
-    std::fs::read(project.path(&format!(".agentctl/runs/{run_id}/state.json"))).unwrap()
+    let directory = project.path(&format!(".agentctl/runs/{run_id}"));
+    let mut bytes = std::fs::read(directory.join("state.json")).unwrap_or_default();
+    let journal = std::fs::read(directory.join("journal.log")).unwrap_or_default();
+    bytes.extend_from_slice(&journal);
+    assert!(!bytes.is_empty(), "run {run_id} has a saved state");
+    bytes
 }
 
 /// A paused run of T-154 waiting for approval of `echo approved >> deploy/marker.txt`.

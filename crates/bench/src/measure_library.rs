@@ -153,7 +153,7 @@ fn phases(config: &Config) -> anyhow::Result<serde_json::Value> {
     let prompts_ms = millis(started.elapsed());
     let started = Instant::now();
     for persona in loaded.personas() {
-        agentctl_core::personas::policy_for(config, persona)?;
+        agentctl_core::personas::checked_policy_for(config, persona)?;
     }
     let policies_ms = millis(started.elapsed());
     Ok(serde_json::json!({

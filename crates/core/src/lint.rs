@@ -41,7 +41,7 @@ pub fn lint_project(config: &Config) -> LintOutcome {
         }
         if persona.kind == PersonaKind::Persona {
             if let Err(crate::CoreError::Input(found)) =
-                crate::personas::policy_for(config, persona)
+                crate::personas::checked_policy_for(config, persona)
             {
                 diagnostics.extend(found);
             }

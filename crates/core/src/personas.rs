@@ -48,14 +48,26 @@ pub fn policy_for(config: &Config, persona: &Persona) -> Result<PolicyEngine, Co
             .collect(),
         reports: persona.reports.clone(),
     })
-    .map_err(|error| {
-        CoreError::Input(vec![agentctl_protocol::Diagnostic::error(
-            &persona.source,
-            None,
-            error.to_string(),
-        )
-        .with_hint("fix the persona's patterns; `agentctl lint` checks them all")])
-    })
+    .map_err(|error| pattern_error(persona, &error))
+}
+
+/// The policy engine for a persona with every path list's set built now, as `agentctl lint`
+/// checks it (a run builds each set on its first use).
+pub fn checked_policy_for(config: &Config, persona: &Persona) -> Result<PolicyEngine, CoreError> {
+    let engine = policy_for(config, persona)?;
+    engine
+        .compile_all()
+        .map_err(|error| pattern_error(persona, &error))?;
+    Ok(engine)
+}
+
+fn pattern_error(persona: &Persona, error: &agentctl_policy::PolicyError) -> CoreError {
+    CoreError::Input(vec![agentctl_protocol::Diagnostic::error(
+        &persona.source,
+        None,
+        error.to_string(),
+    )
+    .with_hint("fix the persona's patterns; `agentctl lint` checks them all")])
 }
 
 /// The tool schemas offered to the model: exactly the persona's tools, with `handoff.to`

@@ -75,7 +75,7 @@ pub fn list(state_dir: &Path) -> Registry {
         .map(|entry| entry.path())
         .filter(|path| path.is_dir())
     {
-        if !RunState::path(&path).is_file() {
+        if !crate::run_journal::has_saved_state(&path) {
             continue; // a lock taken for a run whose first save has not happened yet
         }
         match RunState::load(&path) {
@@ -100,7 +100,7 @@ pub fn get(state_dir: &Path, run_id: &str) -> Result<RunEntry, CoreError> {
         && run_id
             .chars()
             .all(|character| character.is_ascii_alphanumeric() || character == '-');
-    if !well_formed || !RunState::path(&directory).is_file() {
+    if !well_formed || !crate::run_journal::has_saved_state(&directory) {
         return Err(CoreError::RunNotFound {
             query: run_id.to_owned(),
             runs_dir: state_dir.join("runs"),

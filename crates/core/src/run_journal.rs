@@ -6,6 +6,8 @@
 //! conversations as "keep the first N messages, then add these". One `fdatasync` makes the
 //! record durable. Replaying the snapshot and then each record gives the state `resume`,
 //! `runs show` and the registry read.
+//! A new run has no snapshot until its first compaction (at the latest when it pauses, waits
+//! or ends): its first record holds the whole state.
 //!
 //! A frame is `AJR1`, the payload length (u32, little-endian), the JSON payload and the
 //! SHA-256 of the payload. A frame cut short at the end of the file (a crash mid-append) is a
@@ -169,19 +171,43 @@ pub fn path(run_dir: &Path) -> PathBuf {
     run_dir.join(JOURNAL_FILE_NAME)
 }
 
-/// Reads the snapshot and replays the journal over it, without changing any file.
+/// Whether a run directory holds a saved state: a snapshot, or (a new run before its first
+/// compaction) a journal whose first record is whole. A directory with neither is a run whose
+/// first save has not happened yet (or was cut short by a crash).
+pub fn has_saved_state(run_dir: &Path) -> bool {
+    if RunState::path(run_dir).is_file() {
+        return true;
+    }
+    let journal_path = path(run_dir);
+    match read_own(&journal_path) {
+        Ok(Some(journal)) => {
+            split_frames(&journal_path, &journal).map_or(true, |frames| !frames.payloads.is_empty())
+        }
+        Ok(None) => false,
+        // Unreadable: shown as such by whoever loads it.
+        Err(_) => true,
+    }
+}
+
+/// Reads the snapshot and replays the journal over it, without changing any file. A new run
+/// has no snapshot until its first compaction: its first record then holds the whole state.
 pub fn replay(run_dir: &Path) -> Result<Replayed, CoreError> {
     let snapshot_path = RunState::path(run_dir);
-    let snapshot = read_own(&snapshot_path)?.ok_or_else(|| {
+    let snapshot = read_own(&snapshot_path)?;
+    let journal_path = path(run_dir);
+    let journal = read_own(&journal_path)?.unwrap_or_default();
+    let frames = split_frames(&journal_path, &journal)?;
+    let not_found = || {
         CoreError::Io(std::io::Error::new(
             std::io::ErrorKind::NotFound,
             format!("{} does not exist", snapshot_path.display()),
         ))
-    })?;
-    let mut state = RunState::from_snapshot(&snapshot_path, &snapshot)?;
-    let journal_path = path(run_dir);
-    let journal = read_own(&journal_path)?.unwrap_or_default();
-    let frames = split_frames(&journal_path, &journal)?;
+    };
+    let mut state: Option<RunState> = match &snapshot {
+        Some(snapshot) => Some(RunState::from_snapshot(&snapshot_path, snapshot)?),
+        None if frames.payloads.is_empty() => return Err(not_found()),
+        None => None,
+    };
     let mut applied = 0usize;
     for frame in &frames.payloads {
         let record: RecordIn =
@@ -190,24 +216,26 @@ pub fn replay(run_dir: &Path) -> Result<Replayed, CoreError> {
                 offset: frame.offset,
                 problem: format!("the record cannot be read: {error}"),
             })?;
-        if record.seq <= state.journal_seq {
+        let before_seq = state.as_ref().map_or(0, |state| state.journal_seq);
+        if record.seq <= before_seq {
             continue; // folded into the snapshot by a compaction the crash cut short
         }
-        if record.seq != state.journal_seq + 1 {
+        if record.seq != before_seq + 1 {
             return Err(CoreError::Journal {
                 path: journal_path.clone(),
                 offset: frame.offset,
                 problem: format!(
                     "record {} follows record {}: records are missing",
-                    record.seq, state.journal_seq
+                    record.seq, before_seq
                 ),
             });
         }
-        state = apply(state, record, &journal_path, frame.offset)?;
+        state = Some(apply(state, record, &journal_path, frame.offset)?);
         applied += 1;
     }
-    let digest = if applied == 0 {
-        sha256_hex(&snapshot)
+    let state = state.ok_or_else(not_found)?;
+    let digest = if let (0, Some(snapshot)) = (applied, &snapshot) {
+        sha256_hex(snapshot)
     } else {
         let bytes = serde_json::to_vec(&state).map_err(|error| CoreError::RunState {
             path: snapshot_path.clone(),
@@ -220,25 +248,29 @@ pub fn replay(run_dir: &Path) -> Result<Replayed, CoreError> {
         digest,
         torn_bytes: journal.len() as u64 - frames.valid_length,
         valid_length: frames.valid_length,
-        snapshot_length: snapshot.len() as u64,
+        snapshot_length: snapshot.map_or(0, |snapshot| snapshot.len() as u64),
     })
 }
 
 /// One record over the state before it. The audit outbox accumulates: a record's audit entries
 /// may not have reached the disk when a later record did, so every outbox since the snapshot is
-/// kept, each step once (the recorder skips steps already in the log).
+/// kept, each step once (the recorder skips steps already in the log). Without a state before
+/// it (a new run's first record, no snapshot yet) the record starts from empty conversations.
 fn apply(
-    before: RunState,
+    before: Option<RunState>,
     record: RecordIn,
     journal_path: &Path,
     offset: u64,
 ) -> Result<RunState, CoreError> {
-    let RunState {
-        mut messages,
-        mut earlier,
-        outbox: earlier_outbox,
-        ..
-    } = before;
+    let (mut messages, mut earlier, earlier_outbox) = match before {
+        Some(RunState {
+            messages,
+            earlier,
+            outbox,
+            ..
+        }) => (messages, earlier, outbox),
+        None => (Vec::new(), Vec::new(), Vec::new()),
+    };
     let out_of_range = |what: &str| CoreError::Journal {
         path: journal_path.to_path_buf(),
         offset,
@@ -357,10 +389,13 @@ pub struct Journal {
     /// The conversations as the last record left them, to find what a save adds.
     messages: Vec<Message>,
     earlier: Vec<Earlier>,
+    /// A new run's directory, whose entry for the journal file is not yet durable.
+    directory_unsynced: bool,
 }
 
 impl Journal {
-    /// For a new run: nothing on disk yet; the first save writes the snapshot.
+    /// For a new run: nothing on disk yet; the first save is a record holding the whole state
+    /// (there is no snapshot until the first compaction).
     pub fn create(run_dir: &Path) -> Journal {
         Journal {
             run_dir: run_dir.to_path_buf(),
@@ -370,6 +405,7 @@ impl Journal {
             snapshot_length: 0,
             messages: Vec::new(),
             earlier: Vec::new(),
+            directory_unsynced: true,
         }
     }
 
@@ -384,6 +420,7 @@ impl Journal {
             snapshot_length: replayed.snapshot_length,
             messages: replayed.state.messages.clone(),
             earlier: replayed.state.earlier.clone(),
+            directory_unsynced: false,
         };
         if replayed.torn_bytes > 0 {
             let length = journal.length;
@@ -403,12 +440,9 @@ impl Journal {
     }
 
     /// Appends what changed since the last save as one record and makes it durable with one
-    /// `fdatasync`. The first save of a run writes the snapshot instead.
+    /// `fdatasync`. A new run's first record holds the whole state (its conversations spliced
+    /// onto empty ones), so starting a run costs no snapshot: no temporary file, no rename.
     pub fn append(&mut self, state: &mut RunState) -> Result<(), CoreError> {
-        if self.snapshot_length == 0 {
-            self.compact(state)?;
-            return Ok(());
-        }
         let messages_change = Change::of(&self.messages, &state.messages);
         let earlier_change = Change::of(&self.earlier, &state.earlier);
         let seq = self.seq + 1;
@@ -442,6 +476,13 @@ impl Journal {
             // A part of the frame may have landed; cut it so the next record follows a whole one.
             let _ = file.set_len(before);
             return Err(CoreError::Io(fs_err_io(&path(&self.run_dir), error)));
+        }
+        if self.directory_unsynced {
+            // The journal file is new in a new directory: its first record is durable only once
+            // the directory entry is (the snapshot's atomic write did the same for state.json).
+            // Once per run.
+            sync_directory(&self.run_dir);
+            self.directory_unsynced = false;
         }
         self.seq = seq;
         self.length += frame.len() as u64;
@@ -477,6 +518,15 @@ impl Journal {
         self.messages.clone_from(&state.messages);
         self.earlier.clone_from(&state.earlier);
         Ok(sha256_hex(&bytes))
+    }
+}
+
+/// Makes a directory's entries durable (a file created in it), as far as the file system
+/// allows: like the directory sync of [`atomic_write`], a file system that refuses to sync a
+/// directory does not fail the save.
+fn sync_directory(directory: &Path) {
+    if let Ok(handle) = std::fs::File::open(directory) {
+        let _ = handle.sync_all();
     }
 }
 
@@ -632,7 +682,8 @@ mod tests {
         fs_err::write(path(directory.path()), &records).unwrap();
         let replayed = replay(directory.path()).unwrap();
         assert_eq!(replayed.state.messages, state.messages, "no message twice");
-        assert_eq!(replayed.state.journal_seq, 3);
+        // The first save is record 1 (a new run has no snapshot), the three turns 2 to 4.
+        assert_eq!(replayed.state.journal_seq, 4);
         // The next writer continues after the snapshot's number.
         let mut reopened = Journal::open(directory.path(), &replayed).unwrap();
         let mut state = replayed.state;
@@ -705,6 +756,59 @@ mod tests {
         assert!(
             *largest < 2_000,
             "a record rewrote the window: {largest} bytes"
+        );
+    }
+
+    #[test]
+    fn a_new_run_starts_with_a_record_not_a_snapshot() {
+        let directory = tempfile::tempdir().unwrap();
+        assert!(!has_saved_state(directory.path()), "nothing saved yet");
+        let mut journal = Journal::create(directory.path());
+        let mut state = new_state();
+        turn(&mut state, 1);
+        save(&mut journal, &mut state);
+        assert!(
+            !RunState::path(directory.path()).exists(),
+            "no snapshot written"
+        );
+        assert!(has_saved_state(directory.path()));
+        let names: Vec<_> = fs_err::read_dir(directory.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        assert_eq!(names, [JOURNAL_FILE_NAME], "no temporary file left");
+        let replayed = replay(directory.path()).unwrap();
+        assert_eq!(replayed.state.messages, state.messages);
+        assert_eq!(replayed.state.turns, 1);
+        assert_eq!(replayed.state.journal_seq, 1);
+        // The writer that takes over continues the numbering; a compaction then writes the
+        // first snapshot and empties the journal.
+        let mut reopened = Journal::open(directory.path(), &replayed).unwrap();
+        let mut state = replayed.state;
+        turn(&mut state, 2);
+        reopened.append(&mut state).unwrap();
+        assert_eq!(replay(directory.path()).unwrap().state.turns, 2);
+        reopened.compact(&mut state).unwrap();
+        assert_eq!(fs_err::read(path(directory.path())).unwrap().len(), 0);
+        let compacted = replay(directory.path()).unwrap();
+        assert_eq!(compacted.state.turns, 2);
+        assert_eq!(compacted.state.messages, state.messages);
+    }
+
+    #[test]
+    fn a_torn_first_record_is_no_saved_state() {
+        let directory = tempfile::tempdir().unwrap();
+        let mut journal = Journal::create(directory.path());
+        let mut state = new_state();
+        save(&mut journal, &mut state);
+        let whole = fs_err::read(path(directory.path())).unwrap();
+        // A crash in the middle of the first append: no snapshot and no whole record.
+        fs_err::write(path(directory.path()), &whole[..whole.len() / 2]).unwrap();
+        assert!(!has_saved_state(directory.path()));
+        let error = replay(directory.path()).err().unwrap();
+        assert!(
+            matches!(&error, CoreError::Io(io) if io.kind() == std::io::ErrorKind::NotFound),
+            "{error}"
         );
     }
 }

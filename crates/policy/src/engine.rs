@@ -48,8 +48,8 @@ pub struct PolicyEngine {
 }
 
 impl PolicyEngine {
-    /// Compiles every pattern once. Fails on a relative or missing workspace and on patterns
-    /// that cannot mean what the persona intends.
+    /// Compiles every pattern once (the path lists' match sets on their first use). Fails on a
+    /// relative or missing workspace and on patterns that cannot mean what the persona intends.
     pub fn new(spec: PolicySpec) -> Result<PolicyEngine, PolicyError> {
         if !spec.workspace.is_absolute() {
             return Err(PolicyError::WorkspaceNotAbsolute {
@@ -91,6 +91,23 @@ impl PolicyEngine {
             workspace,
             spec,
         })
+    }
+
+    /// Builds every path list's match set now rather than on its first use (see
+    /// `PathScope`), reporting a list whose globs are together too large to compile: for
+    /// `agentctl lint`, which checks what a run may meet later.
+    pub fn compile_all(&self) -> Result<(), PolicyError> {
+        for scope in [
+            &self.read,
+            &self.write,
+            &self.deny,
+            &self.protected,
+            &self.guarded,
+            &self.built_in_protected,
+        ] {
+            scope.build()?;
+        }
+        Ok(())
     }
 
     /// The decision for one call. Never fails: anything not understood is a denial.

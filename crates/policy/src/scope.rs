@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 
 use crate::PolicyError;
 
@@ -26,10 +26,20 @@ struct ScopePattern {
 }
 
 /// One compiled list of path patterns.
+///
+/// Each glob is parsed (and so checked) when the list is compiled; the set that matches them
+/// all (a regex set for globs like `**/.git/**`, the expensive part) is built on the first
+/// match asked of this list. Most runs never ask some lists: a persona that only reads never
+/// consults its write list or the protected lists, which only writes do.
 #[derive(Debug, Clone)]
 pub(crate) struct PathScope {
+    list: String,
     patterns: Vec<ScopePattern>,
-    set: Arc<GlobSet>,
+    /// The globs of the set, parsed, with their texts (the set cache's key).
+    globs: Vec<Glob>,
+    glob_texts: Vec<String>,
+    /// The built set; `None` when it could not be built (see [`PathScope::first_match`]).
+    set: OnceLock<Option<Arc<GlobSet>>>,
     /// For each glob in `set`, the index of the pattern it came from.
     owners: Vec<usize>,
     case_insensitive: bool,
@@ -70,6 +80,7 @@ impl PathScope {
     ) -> Result<PathScope, PolicyError> {
         let mut owners = Vec::new();
         let mut glob_texts = Vec::new();
+        let mut globs = Vec::new();
         let mut compiled = Vec::new();
         for (index, written) in patterns.iter().enumerate() {
             let normalized =
@@ -79,7 +90,17 @@ impl PathScope {
                     reason,
                 })?;
             for glob_text in expansions(&normalized) {
-                glob_texts.push(fold(&glob_text, case_insensitive));
+                let glob_text = fold(&glob_text, case_insensitive);
+                let glob = GlobBuilder::new(&glob_text)
+                    .literal_separator(true)
+                    .build()
+                    .map_err(|error| PolicyError::InvalidGlob {
+                        list: list.to_owned(),
+                        pattern: written.clone(),
+                        message: error.kind().to_string(),
+                    })?;
+                globs.push(glob);
+                glob_texts.push(glob_text);
                 owners.push(index);
             }
             compiled.push(ScopePattern {
@@ -87,33 +108,60 @@ impl PathScope {
                 normalized,
             });
         }
-        let cached = set_cache()
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&glob_texts)
-            .cloned();
-        let set = match cached {
-            Some(set) => set,
-            None => {
-                let set = Arc::new(build_set(list, patterns, &glob_texts, &owners)?);
-                let mut cache = set_cache().lock().unwrap_or_else(PoisonError::into_inner);
-                if cache.len() >= SET_CACHE_LIMIT {
-                    cache.clear();
-                }
-                cache.insert(glob_texts, Arc::clone(&set));
-                set
-            }
-        };
         Ok(PathScope {
+            list: list.to_owned(),
             patterns: compiled,
-            set,
+            globs,
+            glob_texts,
+            set: OnceLock::new(),
             owners,
             case_insensitive,
         })
     }
 
+    /// Builds the list's set (or takes it from the process-wide cache). Errors only when the
+    /// globs, each valid, are together too large to compile.
+    pub(crate) fn build(&self) -> Result<Arc<GlobSet>, PolicyError> {
+        let cached = set_cache()
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&self.glob_texts)
+            .cloned();
+        if let Some(set) = cached {
+            return Ok(set);
+        }
+        let mut builder = GlobSetBuilder::new();
+        for glob in &self.globs {
+            builder.add(glob.clone());
+        }
+        let set = Arc::new(builder.build().map_err(|error| PolicyError::InvalidGlob {
+            list: self.list.clone(),
+            pattern: self.written().join(", "),
+            message: error.to_string(),
+        })?);
+        let mut cache = set_cache().lock().unwrap_or_else(PoisonError::into_inner);
+        if cache.len() >= SET_CACHE_LIMIT {
+            cache.clear();
+        }
+        cache.insert(self.glob_texts.clone(), Arc::clone(&set));
+        Ok(set)
+    }
+
     /// The first pattern (in the order written) that covers `relative`.
+    ///
+    /// Should the set fail to build (`agentctl lint` reports that), the answer fails closed:
+    /// a case-insensitive list — the restricting ones: deny, protected, guarded — covers every
+    /// path (with its first pattern), a permitting list (read, write) covers none.
     pub(crate) fn first_match(&self, relative: &str) -> Option<&str> {
+        let Some(set) = self.set.get_or_init(|| self.build().ok()) else {
+            return if self.case_insensitive {
+                self.patterns
+                    .first()
+                    .map(|pattern| pattern.written.as_str())
+            } else {
+                None
+            };
+        };
         let folded;
         let relative = if self.case_insensitive {
             folded = relative.to_lowercase();
@@ -121,8 +169,7 @@ impl PathScope {
         } else {
             relative
         };
-        self.set
-            .matches(relative)
+        set.matches(relative)
             .into_iter()
             .filter_map(|glob| self.owners.get(glob).copied())
             .min()
@@ -148,32 +195,6 @@ impl PathScope {
             .map(|pattern| pattern.written.clone())
             .collect()
     }
-}
-
-/// Builds the set for `glob_texts`; `owners[i]` is the index in `patterns` of glob `i`.
-fn build_set(
-    list: &str,
-    patterns: &[String],
-    glob_texts: &[String],
-    owners: &[usize],
-) -> Result<GlobSet, PolicyError> {
-    let mut builder = GlobSetBuilder::new();
-    for (glob_text, owner) in glob_texts.iter().zip(owners) {
-        let glob = GlobBuilder::new(glob_text)
-            .literal_separator(true)
-            .build()
-            .map_err(|error| PolicyError::InvalidGlob {
-                list: list.to_owned(),
-                pattern: patterns.get(*owner).cloned().unwrap_or_default(),
-                message: error.kind().to_string(),
-            })?;
-        builder.add(glob);
-    }
-    builder.build().map_err(|error| PolicyError::InvalidGlob {
-        list: list.to_owned(),
-        pattern: patterns.join(", "),
-        message: error.to_string(),
-    })
 }
 
 fn normalize(written: &str) -> Result<String, String> {
@@ -322,11 +343,40 @@ mod tests {
     fn identical_lists_share_one_compiled_set() {
         let first = scope(&["docs/**", "*.md", "shared-cache-test/**"]);
         let second = scope(&["docs/**", "*.md", "shared-cache-test/**"]);
-        assert!(Arc::ptr_eq(&first.set, &second.set));
+        assert!(Arc::ptr_eq(
+            &first.build().unwrap(),
+            &second.build().unwrap()
+        ));
         let other = scope(&["docs/**", "shared-cache-test/**"]);
-        assert!(!Arc::ptr_eq(&first.set, &other.set));
+        assert!(!Arc::ptr_eq(
+            &first.build().unwrap(),
+            &other.build().unwrap()
+        ));
         assert_eq!(other.first_match("a.md"), None);
         assert_eq!(second.first_match("a.md"), Some("*.md"));
+    }
+
+    #[test]
+    fn a_set_is_built_on_the_first_match_and_a_bad_glob_is_refused_at_once() {
+        let lazy = scope(&["lazy-build-test/**", "*.lazy"]);
+        assert!(lazy.set.get().is_none(), "nothing built by compiling");
+        assert_eq!(lazy.first_match("x/y.lazy"), Some("*.lazy"));
+        assert!(lazy.set.get().is_some_and(Option::is_some));
+        // A glob that does not parse is still an error of the compile, not of a later match.
+        let error = PathScope::compile("read", &["a/b[".to_owned()], false).unwrap_err();
+        assert!(error.to_string().contains("a/b["), "{error}");
+    }
+
+    #[test]
+    fn a_set_that_cannot_be_built_fails_closed() {
+        let owned = vec!["secrets/**".to_owned(), "*.key".to_owned()];
+        // As if the globs were together too large to compile.
+        let deny = PathScope::compile("deny", &owned, true).unwrap();
+        deny.set.set(None).unwrap();
+        assert_eq!(deny.first_match("docs/readme.md"), Some("secrets/**"));
+        let read = PathScope::compile("read", &owned, false).unwrap();
+        read.set.set(None).unwrap();
+        assert_eq!(read.first_match("secrets/a"), None);
     }
 
     #[test]

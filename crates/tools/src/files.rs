@@ -37,12 +37,22 @@ pub async fn fs_list(
     run_blocking(shown_path, move || list_directory(&target, &shown, cap)).await
 }
 
-/// File work is synchronous (`fs_err`, `tempfile`); it runs on tokio's blocking pool so a slow
-/// disk never stalls the run loop.
+/// File work is synchronous (`fs_err`, `tempfile`). On a multi-thread runtime (`chat`) it runs
+/// on tokio's blocking pool, so a slow disk never stalls the other tasks (MCP servers, the
+/// connection). On a current-thread runtime (`run`, `resume`) it runs inline: the run loop is
+/// waiting for this very result anyway, and the blocking pool would start a thread (with its
+/// own allocator arena) for the first call and hand every call over to it — a measurable part
+/// of a short run's CPU. What waits meanwhile is only the Ctrl-C listener, which is served as
+/// soon as the bounded read or write returns.
 pub(crate) async fn run_blocking<T: Send + 'static>(
     shown_path: &str,
     work: impl FnOnce() -> Result<T, ToolError> + Send + 'static,
 ) -> Result<T, ToolError> {
+    let multi_thread = tokio::runtime::Handle::try_current()
+        .is_ok_and(|handle| handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    if !multi_thread {
+        return work();
+    }
     match tokio::task::spawn_blocking(work).await {
         Ok(result) => result,
         Err(join_error) => Err(ToolError::Io {
