@@ -192,11 +192,12 @@ fn init_scaffolds_a_project_that_lints_clean_and_lists_the_team() {
     );
     // A stage command lists what its active role may do.
     let notes = row(&rows, "release-notes");
+    // The release manager is the last role: no handoff targets, so no `handoff` tool.
     assert_eq!(
         notes["tools"],
-        json!(["fs_read", "fs_list", "fs_write", "execute_bash", "handoff"])
+        json!(["fs_read", "fs_list", "fs_write", "execute_bash"])
     );
-    assert_eq!(notes["handoffs"], json!(["ops-devops"]));
+    assert_eq!(notes["handoffs"], json!([]));
     assert_eq!(notes["source"], "prompts/release-notes.md");
 }
 

@@ -1102,6 +1102,13 @@ fn reading_a_missing_file_the_persona_may_write_says_how_to_create_it() {
 fn writing_the_same_content_again_changes_nothing_and_says_how_to_go_on() {
     let runtime = runtime();
     let project = Project::initialized();
+    // A team whose release manager may send work back to DevOps (the shipped one may not).
+    let release = project.read("personas/release-manager.md");
+    assert_contains(&release, "handoffs: []\n");
+    project.write(
+        "personas/release-manager.md",
+        &release.replace("handoffs: []\n", "handoffs: [ops-devops]\n"),
+    );
     let record = || {
         tool_call(
             "fs_write",
