@@ -198,12 +198,14 @@ def agentctl_config(url, max_turns):
     )
 
 
-def new_project(work):
+def new_project(work, turns):
+    """A copy of the bench project with a status note for every read of a `turns`-turn run."""
     root = tempfile.mkdtemp(prefix="project-", dir=work)
     shutil.copytree(os.path.join(HERE, "project"), root, dirs_exist_ok=True)
     os.makedirs(os.path.join(root, "notes"), exist_ok=True)
-    with open(os.path.join(root, scenario.NOTE_PATH), "w", encoding="utf-8") as handle:
-        handle.write(scenario.NOTE_TEXT)
+    for index in range(turns):
+        with open(os.path.join(root, scenario.note_path(index)), "w", encoding="utf-8") as handle:
+            handle.write(scenario.NOTE_TEXT)
     return root
 
 
@@ -226,7 +228,7 @@ def scripts_for(turns, work):
 
 
 def one_agentctl_run(arguments, script, turns, work):
-    project = new_project(work)
+    project = new_project(work, turns)
     mock = Mock(arguments.mock, script, work)
     try:
         with open(os.path.join(project, "agentctl.toml"), "w", encoding="utf-8") as handle:
@@ -249,7 +251,7 @@ def one_agentctl_run(arguments, script, turns, work):
 
 
 def one_peer_run(arguments, peer, script, turns, work):
-    workspace = new_project(work)
+    workspace = new_project(work, turns)
     mock = Mock(arguments.mock, script, work)
     try:
         code, out, err, cpu, wall = run_measured(
@@ -361,7 +363,7 @@ def concurrent_pss(arguments, work, count=20):
     processes = []
     try:
         for index in range(count):
-            project = new_project(work)
+            project = new_project(work, 1)
             with open(os.path.join(project, "agentctl.toml"), "w", encoding="utf-8") as handle:
                 handle.write(agentctl_config(mock.url, 20))
             processes.append(

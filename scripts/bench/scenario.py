@@ -13,7 +13,6 @@ Owns: the persona instructions, the task text and the mock script. Does not run 
 import json
 
 MODEL = "bench-model"
-NOTE_PATH = "notes/status.txt"
 NOTE_TEXT = "".join(
     f"status line {line}: the staging service answered its health checks in time.\n"
     for line in range(6)
@@ -22,6 +21,15 @@ TASK = (
     "Check that release 1.4.0 of benchmark-shop is ready: QA reads the status note, "
     "operations confirms staging, the release manager decides."
 )
+
+
+def note_path(index):
+    """The `index`-th status note. Every read in a run reads another note: agentctl refuses a
+    third identical call that got the same answer twice, which would measure a denial, not a
+    read."""
+    return f"notes/status-{index:05}.txt"
+
+
 FINAL_ANSWER = "Release 1.4.0 is ready: tests pass and staging is healthy."
 
 PERSONAS = {
@@ -74,11 +82,13 @@ def script(turns, read_tool, handoff_tool):
     `read_tool` is the file tool's name; `handoff_tool(target_key)` returns the (name,
     arguments) of the call that hands over to persona `target_key`."""
     replies = []
+    read = 0
     for key, reads in zip(ORDER, reads_per_persona(turns)):
         for _ in range(reads):
             replies.append(
-                {"tool_calls": [{"name": read_tool, "arguments": {"path": NOTE_PATH}}]}
+                {"tool_calls": [{"name": read_tool, "arguments": {"path": note_path(read)}}]}
             )
+            read += 1
         following = PERSONAS[key]["next"]
         if following is None:
             replies.append({"text": FINAL_ANSWER})

@@ -224,16 +224,29 @@ fn task_text() -> String {
         .to_owned()
 }
 
-/// The small project used for scripted runs: two personas, one context file, a task, a small
-/// file the persona may read and a directory it may not.
+/// The small project used for scripted runs: two personas, one context file, a task, small
+/// files the persona may read and a directory it may not.
 #[derive(Debug, Clone)]
 pub struct RunProject {
     pub persona: String,
     pub task: String,
-    /// Workspace-relative path of a readable file of a few hundred bytes.
-    pub readable: String,
-    /// Workspace-relative path the persona's policy denies.
-    pub denied: String,
+}
+
+/// How many readable notes a run project has: one per `fs_read` of the longest session. Each
+/// call reads another file, because a third identical call is refused as a repeat (which would
+/// measure a denial, not a read).
+pub const READABLE_NOTES: usize = 64;
+
+impl RunProject {
+    /// Workspace-relative path of the `index`-th readable file (a few hundred bytes each).
+    pub fn readable(&self, index: usize) -> String {
+        format!("notes/small-{:03}.txt", index % READABLE_NOTES)
+    }
+
+    /// Workspace-relative path of the `index`-th path the persona's policy denies.
+    pub fn denied(&self, index: usize) -> String {
+        format!("secrets/token-{index:03}.txt")
+    }
 }
 
 pub fn write_run_project(root: &Path, base_url: &str, stream: bool) -> anyhow::Result<RunProject> {
@@ -258,14 +271,15 @@ pub fn write_run_project(root: &Path, base_url: &str, stream: bool) -> anyhow::R
             "note line {line}: the staging cluster answered health checks in time."
         );
     }
-    write(&root.join("notes/small.txt"), &note)?;
-    write(&root.join("secrets/token.txt"), "not for the model\n")?;
-    Ok(RunProject {
+    let project = RunProject {
         persona: "bench-runner".to_owned(),
         task: "T-1".to_owned(),
-        readable: "notes/small.txt".to_owned(),
-        denied: "secrets/token.txt".to_owned(),
-    })
+    };
+    for index in 0..READABLE_NOTES {
+        write(&root.join(project.readable(index)), &note)?;
+    }
+    write(&root.join(project.denied(0)), "not for the model\n")?;
+    Ok(project)
 }
 
 /// (Re)writes the run project's `agentctl.toml` for an endpoint; the limits leave room for a
@@ -281,13 +295,20 @@ pub fn write_run_config(root: &Path, base_url: &str, stream: bool) -> anyhow::Re
 
 /// The scripted session: `tool_turns` replies with `calls_per_turn` `fs_read` calls each on
 /// `path`, then one plain answer. Model turns = `tool_turns + 1`.
-pub fn session_script(tool_turns: usize, calls_per_turn: usize, path: &str) -> Vec<MockReply> {
-    let arguments = serde_json::json!({ "path": path }).to_string();
+pub fn session_script(
+    tool_turns: usize,
+    calls_per_turn: usize,
+    path: impl Fn(usize) -> String,
+) -> Vec<MockReply> {
     let mut script: Vec<MockReply> = (0..tool_turns)
-        .map(|_| {
+        .map(|turn| {
             MockReply::ToolCalls(
                 (0..calls_per_turn)
-                    .map(|_| ("fs_read".to_owned(), arguments.clone()))
+                    .map(|call| {
+                        let arguments =
+                            serde_json::json!({ "path": path(turn * calls_per_turn + call) });
+                        ("fs_read".to_owned(), arguments.to_string())
+                    })
                     .collect(),
             )
         })
@@ -412,12 +433,13 @@ mod tests {
 
     #[test]
     fn script_has_tool_turns_then_an_answer() {
-        let script = session_script(2, 3, "notes/a.txt");
+        let script = session_script(2, 3, |index| format!("notes/{index}.txt"));
         assert_eq!(script.len(), 3);
-        match &script[0] {
+        match &script[1] {
             MockReply::ToolCalls(calls) => {
                 assert_eq!(calls.len(), 3);
-                assert_eq!(calls[0].1, r#"{"path":"notes/a.txt"}"#);
+                assert_eq!(calls[0].1, r#"{"path":"notes/3.txt"}"#);
+                assert_eq!(calls[2].1, r#"{"path":"notes/5.txt"}"#);
             }
             other => panic!("expected tool calls, got {other:?}"),
         }

@@ -20,7 +20,8 @@ use crate::stats::{millis, Summary};
 pub fn run_memory(binaries: &Binaries, work: &Path, runs: usize) -> anyhow::Result<Vec<Row>> {
     let root = work.join("binary-run-project");
     let project = generate::write_run_project(&root, "http://127.0.0.1:9/v1", true)?;
-    let script = generate::session_script(TOOL_TURNS, CALLS_PER_TURN, &project.readable);
+    let script =
+        generate::session_script(TOOL_TURNS, CALLS_PER_TURN, |index| project.readable(index));
     let script_path = work.join("session-script.json");
     fs_err::write(&script_path, serde_json::to_string_pretty(&script)?)?;
     let mut peaks = Vec::with_capacity(runs);

@@ -77,11 +77,15 @@ impl Fixture {
     }
 
     fn script(&self, calls: Calls) -> Vec<MockReply> {
-        let path = match calls {
-            Calls::Allowed => &self.project.readable,
-            Calls::Denied => &self.project.denied,
-        };
-        generate::session_script(TOOL_TURNS, CALLS_PER_TURN, path)
+        let project = &self.project;
+        match calls {
+            Calls::Allowed => generate::session_script(TOOL_TURNS, CALLS_PER_TURN, |index| {
+                project.readable(index)
+            }),
+            Calls::Denied => {
+                generate::session_script(TOOL_TURNS, CALLS_PER_TURN, |index| project.denied(index))
+            }
+        }
     }
 }
 
@@ -200,9 +204,11 @@ fn parse_reply(payload: &[u8]) -> anyhow::Result<usize> {
 /// The tool handlers alone: the session's `fs_read` calls made directly.
 async fn tool_work(fixture: &Fixture) -> anyhow::Result<Spent> {
     let context = agentctl_tools::ToolContext::new(fixture.config.paths.workspace.clone());
-    let path = fixture.project.readable.as_str();
+    let paths: Vec<String> = (0..TOOL_TURNS * CALLS_PER_TURN)
+        .map(|index| fixture.project.readable(index))
+        .collect();
     let watch = Stopwatch::start();
-    for _ in 0..TOOL_TURNS * CALLS_PER_TURN {
+    for path in &paths {
         agentctl_tools::fs_read(&context, Path::new(path), path).await?;
     }
     Ok(watch.stop())
