@@ -73,20 +73,27 @@ pub fn repeats(messages: &[Message], call: &ToolCall, answer: &str) -> bool {
 /// The calls in `messages` before `call` (in the order the model made them) with its name and
 /// arguments. A later call of the same reply is not earlier, even when it was answered first
 /// (the calls over `max_tool_calls_per_reply` are answered before the first ones run).
+/// Only the last [`LOOK_BACK_CALLS`] calls count: a loop repeats a call soon, and a run of
+/// thousands of turns must not parse every earlier call's arguments for each answer.
 fn identical_earlier_calls<'a>(
     messages: &'a [Message],
     call: &'a ToolCall,
 ) -> impl Iterator<Item = &'a ToolCall> + 'a {
     let arguments = normalized(&call.arguments);
-    messages
+    let earlier: Vec<&'a ToolCall> = messages
         .iter()
         .filter(|message| message.role == Role::Assistant)
         .flat_map(|message| message.tool_calls.iter())
-        .take_while(move |earlier| earlier.id != call.id)
-        .filter(move |earlier| {
-            earlier.name == call.name && normalized(&earlier.arguments) == arguments
-        })
+        .take_while(|earlier| earlier.id != call.id)
+        .collect();
+    let recent = earlier.len().saturating_sub(LOOK_BACK_CALLS);
+    earlier.into_iter().skip(recent).filter(move |earlier| {
+        earlier.name == call.name && normalized(&earlier.arguments) == arguments
+    })
 }
+
+/// How many of the persona's most recent calls are searched for a repeat.
+pub const LOOK_BACK_CALLS: usize = 50;
 
 /// The text of the tool message answering the call `id`.
 fn answer_to<'a>(messages: &'a [Message], id: &str) -> Option<&'a str> {
@@ -218,5 +225,17 @@ mod tests {
         ];
         assert_eq!(refusal(&one_reply, &read("j")), None);
         assert!(refusal(&one_reply, &read("l")).is_some());
+        // A repeat further back than the look-back window does not count.
+        let mut long_ago = vec![
+            assistant(read("m")),
+            Message::tool_result("m".to_owned(), format!("text\n{NOTE}")),
+        ];
+        for index in 0..LOOK_BACK_CALLS {
+            let other = call(&format!("o{index}"), &format!(r#"{{"path": "{index}"}}"#));
+            long_ago.push(assistant(other));
+            long_ago.push(Message::tool_result(format!("o{index}"), "x".to_owned()));
+        }
+        assert_eq!(refusal(&long_ago, &read("n")), None);
+        assert!(refusal(&long_ago[..4], &read("n")).is_some());
     }
 }
