@@ -88,6 +88,22 @@ fn up_to_s08() -> Vec<agentctl_test_support::MockReply> {
     ]
 }
 
+/// Runs the team on T-155 to its S08 pause (exit 3), approves it as alice and resumes it to the
+/// end (exit 0); returns the resumed run's output.
+fn through_s08_and_resumed(
+    project: &Project,
+    endpoint: &agentctl_test_support::MockEndpoint,
+) -> std::process::Output {
+    expect(
+        project,
+        endpoint,
+        &["run", "orch-planner", "--task", "T-155"],
+        3,
+    );
+    project.expect_offline(&["approve", "T-155", "--gate", "S08", "--by", "alice"], 0);
+    expect(project, endpoint, &["resume", "T-155"], 0)
+}
+
 /// The tool messages the model was sent in its last request.
 fn last_tool_messages(endpoint: &agentctl_test_support::MockEndpoint) -> Vec<String> {
     let requests = endpoint.chat_requests();
@@ -1067,14 +1083,7 @@ fn reading_a_missing_file_the_persona_may_write_says_how_to_create_it() {
         ]
         .concat(),
     );
-    expect(
-        &project,
-        &endpoint,
-        &["run", "orch-planner", "--task", "T-155"],
-        3,
-    );
-    project.expect_offline(&["approve", "T-155", "--gate", "S08", "--by", "alice"], 0);
-    expect(&project, &endpoint, &["resume", "T-155"], 0);
+    through_s08_and_resumed(&project, &endpoint);
     let told = last_tool_messages(&endpoint);
     assert_eq!(
         told,
@@ -1136,14 +1145,7 @@ fn writing_the_same_content_again_changes_nothing_and_says_how_to_go_on() {
         ]
         .concat(),
     );
-    expect(
-        &project,
-        &endpoint,
-        &["run", "orch-planner", "--task", "T-155"],
-        3,
-    );
-    project.expect_offline(&["approve", "T-155", "--gate", "S08", "--by", "alice"], 0);
-    let resumed = expect(&project, &endpoint, &["resume", "T-155"], 0);
+    let resumed = through_s08_and_resumed(&project, &endpoint);
     let outputs: Vec<String> = project
         .events("tool.result")
         .iter()
