@@ -4,8 +4,9 @@
 //! `fs_write` knows the one file it writes; a command (`execute_bash`, `use_aws`) does not say
 //! what it touched, so the run summary, `agentctl runs show` and the audit log would otherwise
 //! miss every file a test run, a formatter or a code generator wrote. Each file is compared by
-//! size, modification time and inode; a command that rewrites a file with the same size within
-//! the file system's timestamp resolution is not seen (on ext4 that is a nanosecond).
+//! size, modification time, inode change time and inode. The change time is the kernel's: a
+//! program that restores a file's size and modification time (`touch -d`) still changes it.
+//! What is not seen: a change within one timestamp tick of the listing (a nanosecond on ext4).
 //!
 //! Listed: the trees the sandbox lets the call write (the whole workspace when the sandbox is
 //! off), without `.git` directories and without the paths agentctl protects (its own state, the
@@ -28,6 +29,9 @@ pub const MAX_LISTED_FILES: usize = 20_000;
 struct Stamp {
     length: u64,
     modified: Option<SystemTime>,
+    /// The inode change time: set by the kernel on every write, rename or chmod, and unlike the
+    /// modification time not settable by the program (`touch -d` cannot hide a change).
+    status_changed: (i64, i64),
     inode: u64,
 }
 
@@ -97,6 +101,7 @@ impl TreeListing {
                     Stamp {
                         length: metadata.len(),
                         modified: metadata.modified().ok(),
+                        status_changed: (metadata.ctime(), metadata.ctime_nsec()),
                         inode: metadata.ino(),
                     },
                 );
@@ -177,6 +182,26 @@ mod tests {
         // Nothing changed: nothing reported.
         let again = TreeListing::take(std::slice::from_ref(&root), &skipped);
         assert!(again.changes_since(&after, &root).is_empty());
+        // Same size, modification time put back: the kernel's change time still moves.
+        let file = root.join("keep.txt");
+        let modified = std::fs::metadata(&file).unwrap().modified().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(&file, "SAME").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&file)
+            .unwrap()
+            .set_modified(modified)
+            .unwrap();
+        assert_eq!(
+            std::fs::metadata(&file).unwrap().modified().unwrap(),
+            modified
+        );
+        let disguised = TreeListing::take(std::slice::from_ref(&root), &skipped);
+        assert_eq!(
+            disguised.changes_since(&again, &root).modified,
+            ["keep.txt"]
+        );
     }
 
     #[test]
