@@ -7,8 +7,8 @@
 mod common;
 
 use common::{
-    assert_contains, bash_call, expect_exit, handoff, mock, runtime, stderr_of, text, tool_call,
-    tool_results, Project,
+    assert_contains, bash_call, expect_exit, handoff, mock, offered_tools, runtime, stderr_of,
+    text, tool_call, tool_results, Project,
 };
 use serde_json::json;
 
@@ -1020,6 +1020,94 @@ fn a_repeated_long_answer_is_not_sent_again_and_a_third_identical_call_is_refuse
     assert_eq!(denied[0]["details"]["rule"], "repeated call");
     assert_eq!(project.events("tool.allowed").len(), 2);
     assert!(agents.contains("## Layout"));
+    // The request after the refusal asks, in a message of its own, how the planner goes on, and
+    // offers only that way: the handoff tool. The requests before offered all its tools.
+    let requests = endpoint.chat_requests();
+    let last = &requests.last().unwrap().body;
+    let asked = last["messages"].as_array().unwrap().last().unwrap();
+    assert_eq!(asked["role"], "user", "{asked:#}");
+    assert_contains(
+        asked["content"].as_str().unwrap(),
+        "[agentctl: your last reply repeated a call that was already answered twice, so it was \
+         not run. Your part of this task ends here. Next: hand off with `handoff` to \
+         qa-engineer",
+    );
+    assert_eq!(offered_tools(last), ["handoff"]);
+    assert_eq!(last["tool_choice"], "auto");
+    let before = &requests[requests.len() - 2].body;
+    assert!(offered_tools(before).len() > 1, "{before:#}");
+    assert_eq!(
+        before["messages"].as_array().unwrap().last().unwrap()["role"],
+        "tool"
+    );
+    let responses = project.events("model.response");
+    assert_eq!(
+        responses.last().unwrap()["details"]["asked_after_repeat"],
+        "the handoff tool only"
+    );
+    assert!(responses[..responses.len() - 1]
+        .iter()
+        .all(|entry| entry["details"].get("asked_after_repeat").is_none()));
+    project.assert_audit_intact();
+}
+
+/// The last role, stuck rewriting a file it already wrote, is asked for its report with no tool
+/// to call (on qwen2.5-coder-1.5b the release manager wrote CHANGELOG.md again and again until
+/// the denial limit, although each answer told it to finish in plain text): the request after
+/// the refused repeat says `tool_choice: none`, and the plain-text answer ends the run as
+/// finished with the changelog written once.
+#[test]
+fn the_last_role_stuck_on_a_repeat_is_asked_for_its_report_without_tools() {
+    let runtime = runtime();
+    let project = Project::initialized();
+    let changelog = || {
+        tool_call(
+            "fs_write",
+            json!({"path": "CHANGELOG.md", "content": "# Changelog\n\n## 0.1.0\n"}),
+        )
+    };
+    let endpoint = mock(
+        &runtime,
+        [
+            up_to_s08(),
+            vec![
+                tool_call(
+                    "fs_write",
+                    json!({"path": "docs/deployment.md", "content": "# Deployment\n"}),
+                ),
+                handoff("release-manager", "recorded; write the changelog"),
+                changelog(),
+                // Unchanged: "already holds this content"; then the same answer again, noted;
+                // then refused.
+                changelog(),
+                changelog(),
+                changelog(),
+                text("Wrote the 0.1.0 section of CHANGELOG.md; nothing is left."),
+            ],
+        ]
+        .concat(),
+    );
+    let resumed = through_s08_and_resumed(&project, &endpoint);
+    let requests = endpoint.chat_requests();
+    let last = &requests.last().unwrap().body;
+    assert_eq!(last["tool_choice"], "none", "{last:#}");
+    // The tools stay listed: the conversation's earlier calls keep their definitions.
+    assert!(offered_tools(last).contains(&"fs_write".to_owned()));
+    let asked = last["messages"].as_array().unwrap().last().unwrap();
+    assert_eq!(asked["role"], "user");
+    assert_contains(
+        asked["content"].as_str().unwrap(),
+        "Next: finish with a plain-text answer. A plain-text answer is your report to a human",
+    );
+    let denied = project.events("tool.denied");
+    assert_eq!(denied.len(), 1, "{denied:#?}");
+    assert_eq!(denied[0]["persona"], "release-manager");
+    assert_eq!(denied[0]["details"]["rule"], "repeated call");
+    let ended = project.events("run.finished");
+    assert_eq!(ended.len(), 1, "{ended:#?}");
+    assert_contains(&stderr_of(&resumed), "finished");
+    assert_eq!(project.read("CHANGELOG.md"), "# Changelog\n\n## 0.1.0\n");
+    assert_eq!(project.events("file.diff").len(), 2);
     project.assert_audit_intact();
 }
 

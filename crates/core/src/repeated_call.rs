@@ -12,6 +12,12 @@
 //!   ([`refusal`]): the tool call loop decides it as a denial (adding how the persona goes on:
 //!   its next handoff, or a plain-text answer), so it counts toward `max_denials` and a loop
 //!   ends the run early with a reason instead of at the turn limit.
+//! - After a reply with a refused repeat, the persona's next request carries one message from
+//!   agentctl ([`ask`], placed by [`needs_asking`]) saying that its part ends here and how it
+//!   goes on, and the run loop narrows what that request offers (see
+//!   `RunLoop::model_turn`). A 1.5B model told all this inside the refusal wrote the same file
+//!   again until the denial limit; asked in a message of its own, with no tool to call, it wrote
+//!   its report.
 //!
 //! Does not know about: policy, the audit log, limits.
 
@@ -56,6 +62,53 @@ pub fn refusal(messages: &[Message], call: &ToolCall) -> Option<String> {
              these arguments again.",
             call.name.trim()
         )
+    })
+}
+
+/// How [`ask`]'s message begins.
+const ASK_START: &str =
+    "[agentctl: your last reply repeated a call that was already answered twice";
+
+/// Whether the last reply in `messages` had a call refused by [`refusal`] and agentctl has not
+/// yet asked the persona how it goes on ([`ask`]).
+pub fn needs_asking(messages: &[Message]) -> bool {
+    let Some(reply) = messages
+        .iter()
+        .rposition(|message| message.role == Role::Assistant)
+    else {
+        return false;
+    };
+    let answers = &messages[reply + 1..];
+    answers.iter().all(|message| message.role == Role::Tool)
+        && answers.iter().any(|message| {
+            message.content.as_deref().is_some_and(|text| {
+                text.strip_prefix(DENIED_PREFIX)
+                    .is_some_and(|reason| reason.starts_with(REFUSAL_START))
+            })
+        })
+}
+
+/// How the tool call loop begins a denied call's answer.
+pub const DENIED_PREFIX: &str = "denied: ";
+
+/// agentctl's message after a reply with a refused repeat: the persona's part ends here, and
+/// `way_on` says how it goes on (a handoff, or a plain-text answer).
+pub fn ask(way_on: &str) -> Message {
+    Message::user(format!(
+        "{ASK_START}, so it was not run. Your part of this task ends here. Next: {way_on}. \
+         A plain-text answer is your report to a human: say in a few sentences what you did on \
+         this task and what is left.]"
+    ))
+}
+
+/// Whether the last message of `messages` is [`ask`]'s, the one the next request answers.
+pub fn asked(messages: &[Message]) -> bool {
+    messages.last().is_some_and(|message| {
+        message.role == Role::User
+            && message
+                .content
+                .as_deref()
+                .is_some_and(|text| text.starts_with(ASK_START))
     })
 }
 
@@ -237,5 +290,50 @@ mod tests {
         }
         assert_eq!(refusal(&long_ago, &read("n")), None);
         assert!(refusal(&long_ago[..4], &read("n")).is_some());
+    }
+
+    #[test]
+    fn a_reply_with_a_refused_repeat_is_asked_once_how_the_persona_goes_on() {
+        let read = |id: &str| call(id, r#"{"path": "AGENTS.md"}"#);
+        let refused =
+            format!("{DENIED_PREFIX}{REFUSAL_START} (above), so agentctl does not run it");
+        let mut messages = vec![
+            Message::system("prompt"),
+            Message::user("brief"),
+            Message {
+                role: Role::Assistant,
+                content: None,
+                tool_calls: vec![read("a"), call("b", r#"{"path": "."}"#)],
+                tool_call_id: None,
+            },
+            Message::tool_result("a".to_owned(), refused.clone()),
+            Message::tool_result("b".to_owned(), "AGENTS.md".to_owned()),
+        ];
+        assert!(needs_asking(&messages));
+        assert!(!asked(&messages));
+        messages.push(ask("finish with a plain-text answer"));
+        assert!(asked(&messages));
+        // Asked once: the same reply does not ask again.
+        assert!(!needs_asking(&messages));
+        // A reply without a refused repeat asks nothing, nor does a tool output that merely
+        // quotes the refusal's words, nor a conversation with no reply yet.
+        messages.push(assistant(read("c")));
+        messages.push(Message::tool_result("c".to_owned(), "text".to_owned()));
+        assert!(!needs_asking(&messages));
+        assert!(!asked(&messages));
+        messages.push(assistant(read("d")));
+        messages.push(Message::tool_result(
+            "d".to_owned(),
+            REFUSAL_START.to_owned(),
+        ));
+        assert!(!needs_asking(&messages));
+        assert!(!needs_asking(&messages[..2]));
+        // Other denials are not repeats.
+        messages.push(assistant(read("e")));
+        messages.push(Message::tool_result(
+            "e".to_owned(),
+            format!("{DENIED_PREFIX}path outside the write scope"),
+        ));
+        assert!(!needs_asking(&messages));
     }
 }

@@ -4,15 +4,16 @@
 //! After every step the run state is saved and the step's audit records are appended, so a run
 //! killed at any point resumes from the last completed step (see `recorder` and `run_state`).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use agentctl_config::Config;
-use agentctl_llm::{ChatRequest, ChatResponse, ModelClient, StreamObserver};
+use agentctl_llm::{ChatRequest, ChatResponse, ModelClient, StreamObserver, ToolChoice};
 use agentctl_persona::{Library, Persona, Task};
 use agentctl_policy::PolicyEngine;
-use agentctl_protocol::{EventKind, Message, RunId, TaskId, Usage};
+use agentctl_protocol::{EventKind, Message, RunId, TaskId, ToolName, Usage};
 use agentctl_tools::ToolContext;
 use serde::Serialize;
 use serde_json::Value;
@@ -23,8 +24,8 @@ use crate::events::{RunEvent, RunObserver};
 use crate::recorder::Recorder;
 use crate::run_lock::RunLock;
 use crate::run_state::{PendingApproval, RunMode, RunState, RunStatus};
-use crate::store;
-use crate::{details, personas, CoreError};
+use crate::tool_call::WayOn;
+use crate::{details, personas, repeated_call, store, CoreError};
 
 /// Everything a run needs that does not change while it runs.
 pub struct RunContext {
@@ -525,10 +526,35 @@ impl Engine<'_> {
             tools.extend(self.mcp_tool_specs());
             self.offered_tools = Some(tools);
         }
+        // After a reply with a refused repeat, the persona is asked in a message of its own how
+        // it goes on, and that request offers only the way on: the handoff tool, or no call at
+        // all. Derived from the conversation, so a resume asks the same way.
+        if repeated_call::needs_asking(&self.state.messages) {
+            let way_on = self.way_on()?.text();
+            self.state.messages.push(repeated_call::ask(&way_on));
+        }
+        let narrowed = if repeated_call::asked(&self.state.messages) {
+            Some(self.way_on()?)
+        } else {
+            None
+        };
+        let offered = self.offered_tools.as_deref().unwrap_or_default();
+        let (tools, tool_choice) = match &narrowed {
+            None => (Cow::Borrowed(offered), ToolChoice::Auto),
+            Some(WayOn::HandOff { .. }) => (
+                Cow::Owned(
+                    offered
+                        .iter()
+                        .filter(|tool| tool.name == ToolName::Handoff.as_str())
+                        .cloned()
+                        .collect(),
+                ),
+                ToolChoice::Auto,
+            ),
+            Some(WayOn::Finish { .. }) => (Cow::Borrowed(offered), ToolChoice::None),
+        };
         // The tool definitions go with every request and take their share of the window.
-        let tools_tokens = crate::context_window::estimate_tools(
-            self.offered_tools.as_deref().unwrap_or_default(),
-        );
+        let tools_tokens = crate::context_window::estimate_tools(&tools);
         let dropped = crate::context_window::fit(
             &mut self.state.messages,
             self.context
@@ -543,7 +569,8 @@ impl Engine<'_> {
         let request = ChatRequest {
             model: self.model_for(persona),
             messages: &self.state.messages,
-            tools: self.offered_tools.as_deref().unwrap_or_default(),
+            tools: &tools,
+            tool_choice,
             stream: self.context.config.endpoint.stream,
         };
         self.state.turns += 1;
@@ -609,6 +636,14 @@ impl Engine<'_> {
         }
         if dropped > 0 {
             recorded.insert("dropped_messages".to_owned(), Value::from(dropped));
+        }
+        if let Some(way_on) = &narrowed {
+            // The request after a refused repeat offered only the way on.
+            let offered = match way_on {
+                WayOn::HandOff { .. } => "the handoff tool only",
+                WayOn::Finish { .. } => "no tool call (tool_choice none)",
+            };
+            recorded.insert("asked_after_repeat".to_owned(), Value::from(offered));
         }
         Recorder::queue(
             &mut self.state,

@@ -27,6 +27,36 @@ use crate::{details, handoff, store, CoreError};
 const AUDIT_OUTPUT_BYTES: usize = 4096;
 const AUDIT_DIFF_BYTES: usize = 16 * 1024;
 
+/// How the active persona goes on once its part is done ([`Engine::way_on`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum WayOn {
+    /// `to`, one of the persona's handoff `targets`, works next on the task in gate order.
+    HandOff { to: String, targets: Vec<String> },
+    /// No target has work left (or the persona has none): a plain-text answer ends its part.
+    Finish { targets: Vec<String> },
+}
+
+impl WayOn {
+    /// The advice as the model reads it.
+    pub(crate) fn text(&self) -> String {
+        match self {
+            WayOn::HandOff { to, targets } => format!(
+                "hand off with `handoff` to {to}, who works next on this task in gate order \
+                 (your targets: {}), or finish with a plain-text answer",
+                targets.join(", ")
+            ),
+            WayOn::Finish { targets } if targets.is_empty() => {
+                "finish with a plain-text answer".to_owned()
+            }
+            WayOn::Finish { targets } => format!(
+                "finish with a plain-text answer (no tool call): none of your handoff targets \
+                 ({}) has work left on this task, so hand off only to send work back",
+                targets.join(", ")
+            ),
+        }
+    }
+}
+
 pub(crate) enum CallOutcome {
     /// A tool message answers the call; carry on with the next.
     Answered,
@@ -60,7 +90,7 @@ impl Engine<'_> {
             let reason = format!(
                 "{reason} Take the next step of your instructions with a different call; when \
                  your part is done, {}",
-                self.way_on()?
+                self.way_on()?.text()
             );
             return self.deny(call, &persona_name, "repeated call".to_owned(), reason);
         }
@@ -226,7 +256,10 @@ impl Engine<'_> {
         );
         self.answer(
             call,
-            format!("denied: {reason}. This decision is final; do not retry it in another form."),
+            format!(
+                "{}{reason}. This decision is final; do not retry it in another form.",
+                crate::repeated_call::DENIED_PREFIX
+            ),
         );
         // Saved with the rest of this message's calls: a denial changes nothing, so replaying
         // it after a crash is harmless.
@@ -430,7 +463,7 @@ impl Engine<'_> {
                     // The file already held this content: the model is writing in a loop.
                     output.text.push_str(&format!(
                         ". Writing it again changes nothing; when your part is done, {}.",
-                        self.way_on()?
+                        self.way_on()?.text()
                     ));
                 }
                 if let Some(change) = change {
@@ -581,7 +614,7 @@ impl Engine<'_> {
     /// How the active persona goes on once its part is done: hand off to the target that works
     /// next on the task in gate order (or to one of its targets), or finish. A small model told
     /// only "take the next step" repeated its last call instead.
-    pub(crate) fn way_on(&self) -> Result<String, CoreError> {
+    pub(crate) fn way_on(&self) -> Result<WayOn, CoreError> {
         let targets: Vec<String> = self
             .persona
             .as_ref()
@@ -593,20 +626,14 @@ impl Engine<'_> {
                     .collect()
             })
             .unwrap_or_default();
-        Ok(if targets.is_empty() {
-            "finish with a plain-text answer".to_owned()
-        } else if let Some(next) = crate::handoff::works_next(self)? {
-            format!(
-                "hand off with `handoff` to {next}, who works next on this task in gate order \
-                 (your targets: {}), or finish with a plain-text answer",
-                targets.join(", ")
-            )
+        let next = if targets.is_empty() {
+            None
         } else {
-            format!(
-                "finish with a plain-text answer (no tool call): none of your handoff targets \
-                 ({}) has work left on this task, so hand off only to send work back",
-                targets.join(", ")
-            )
+            crate::handoff::works_next(self)?
+        };
+        Ok(match next {
+            Some(to) => WayOn::HandOff { to, targets },
+            None => WayOn::Finish { targets },
         })
     }
 
@@ -760,7 +787,7 @@ impl Engine<'_> {
             reported,
         );
         // What comes next, so a small model does not report or re-run the same thing again.
-        let next = format!(" Your gate is done: next, {}.", self.way_on()?);
+        let next = format!(" Your gate is done: next, {}.", self.way_on()?.text());
         self.answer(
             call,
             format!(

@@ -27,7 +27,7 @@ pub use client::OpenAiClient;
 pub use error::ModelError;
 pub use limits::ReplyLimits;
 pub use preflight::{ModelStatus, PreflightProblem, PreflightReport};
-pub use request::{ChatRequest, ToolSpec};
+pub use request::{ChatRequest, ToolChoice, ToolSpec};
 pub use response::ChatResponse;
 pub use settings::EndpointSettings;
 

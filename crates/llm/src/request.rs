@@ -24,9 +24,31 @@ pub struct ChatRequest<'a> {
     pub model: String,
     pub messages: &'a [Message],
     pub tools: &'a [ToolSpec],
+    /// Whether the model may call them (sent only with tools).
+    pub tool_choice: ToolChoice,
     /// Ask for a streamed reply; the client may still answer without streaming when the
     /// server refuses it.
     pub stream: bool,
+}
+
+/// Whether the model may call the offered tools: OpenAI's `tool_choice`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub enum ToolChoice {
+    /// The model calls tools or answers in text, as it chooses.
+    #[default]
+    Auto,
+    /// The model answers in text; the tools stay listed so the conversation's earlier calls
+    /// keep their definitions.
+    None,
+}
+
+impl ToolChoice {
+    fn as_str(self) -> &'static str {
+        match self {
+            ToolChoice::Auto => "auto",
+            ToolChoice::None => "none",
+        }
+    }
 }
 
 /// The JSON body for `POST /chat/completions`, serialized straight from the request (no
@@ -58,7 +80,7 @@ pub(crate) fn wire_body<'a>(request: &'a ChatRequest<'_>, stream: bool) -> WireB
         model: &request.model,
         messages: WireMessages(request.messages),
         tools: request.tools,
-        tool_choice: (!request.tools.is_empty()).then_some("auto"),
+        tool_choice: (!request.tools.is_empty()).then_some(request.tool_choice.as_str()),
         stream,
         stream_options: stream.then_some(StreamOptions {
             include_usage: true,
@@ -186,6 +208,7 @@ mod tests {
             model: "m".into(),
             messages,
             tools,
+            tool_choice: ToolChoice::Auto,
             stream: false,
         }
     }
@@ -231,6 +254,23 @@ mod tests {
         assert_eq!(body["tool_choice"], "auto");
         assert_eq!(body["stream"], true);
         assert_eq!(body["stream_options"], json!({"include_usage": true}));
+    }
+
+    #[test]
+    fn a_text_only_request_keeps_its_tools_and_says_none() {
+        let tools = [ToolSpec {
+            name: "fs_read".into(),
+            description: "Read a file".into(),
+            parameters: json!({"type": "object"}),
+        }];
+        let messages = conversation();
+        let text_only = ChatRequest {
+            tool_choice: ToolChoice::None,
+            ..request(&messages, &tools)
+        };
+        let body = body(&text_only, false);
+        assert_eq!(body["tool_choice"], "none");
+        assert_eq!(body["tools"][0]["function"]["name"], "fs_read");
     }
 
     #[test]

@@ -46,6 +46,7 @@ fn request(stream: bool, tools: Vec<ToolSpec>) -> ChatRequest<'static> {
             Message::user("Check the README."),
         ]),
         tools: Vec::leak(tools),
+        tool_choice: agentctl_llm::ToolChoice::Auto,
         stream,
     }
 }
