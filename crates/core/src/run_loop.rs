@@ -99,8 +99,9 @@ pub struct Engine<'a> {
     /// and `resume` asks the model again: nothing it asked for had happened yet.
     pub(crate) unsaved_reply: bool,
     /// The tools offered to the active persona (its own and its MCP tools), built on its
-    /// first model turn; emptied whenever the persona or its MCP offer changes.
-    pub(crate) offered_tools: Option<Vec<agentctl_llm::ToolSpec>>,
+    /// first model turn, with their estimated tokens; emptied whenever the persona or its MCP
+    /// offer changes.
+    pub(crate) offered_tools: Option<(Vec<agentctl_llm::ToolSpec>, usize)>,
     /// Work time not yet added to the state's `worked_ms` starts here.
     pub(crate) work_clock: std::time::Instant,
     /// This process has not yet counted itself in the state's `sessions`.
@@ -523,12 +524,12 @@ impl Engine<'_> {
         if self.offered_tools.is_none() {
             let mut tools = personas::tool_specs(persona);
             tools.extend(self.mcp_tool_specs());
-            self.offered_tools = Some(tools);
+            // The tool definitions go with every request and take their share of the window;
+            // measuring them serialises them, so it is done once per set.
+            let tokens = crate::context_window::estimate_tools(&tools);
+            self.offered_tools = Some((tools, tokens));
         }
-        // The tool definitions go with every request and take their share of the window.
-        let tools_tokens = crate::context_window::estimate_tools(
-            self.offered_tools.as_deref().unwrap_or_default(),
-        );
+        let tools_tokens = self.offered_tools.as_ref().map_or(0, |(_, tokens)| *tokens);
         let dropped = crate::context_window::fit(
             &mut self.state.messages,
             self.context
@@ -543,7 +544,10 @@ impl Engine<'_> {
         let request = ChatRequest {
             model: self.model_for(persona),
             messages: &self.state.messages,
-            tools: self.offered_tools.as_deref().unwrap_or_default(),
+            tools: self
+                .offered_tools
+                .as_ref()
+                .map_or(&[], |(tools, _)| tools.as_slice()),
             stream: self.context.config.endpoint.stream,
         };
         self.state.turns += 1;
