@@ -11,10 +11,15 @@
 # The demo never runs inside the repository: it copies examples/ and the persona library into
 # a new directory each time (printed at the start; AGENTCTL_QUICKSTART_DIR chooses it), so the
 # repository's tests see exactly the committed example and a second quickstart starts clean.
+#
+# It builds the debug profile, which the README's test command (`cargo test`) builds too, so
+# the two commands share one compile: the release profile optimises the whole program at once
+# (docs/DECISIONS.md, "The release build") and takes several times longer to build, for start-up
+# CPU a demo does not notice. `cargo install --locked --path .` gives the optimised binary.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-cargo build --release --locked --bin agentctl
+cargo build --locked --bin agentctl
 model="${AGENTCTL_QUICKSTART_MODEL:-}"
 if [ -z "$model" ]; then
     if scripts/local-model.sh installed qwen2.5-coder-1.5b; then
@@ -27,7 +32,7 @@ if [ -z "$model" ]; then
     fi
 fi
 scripts/local-model.sh up --model "$model"
-agentctl="$root/target/release/agentctl"
+agentctl="$root/target/debug/agentctl"
 
 demo="${AGENTCTL_QUICKSTART_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/agentctl-quickstart.XXXXXX")}"
 mkdir -p "$demo"

@@ -73,7 +73,19 @@ pub fn warning(message: &str) {
 
 /// Progress and notes for the human on stderr.
 pub fn note(message: &str) {
-    eprintln!("{}", safe(message));
+    let message = safe(message);
+    let mut line = String::with_capacity(message.len() + 1);
+    line.push_str(&message);
+    line.push('\n');
+    stderr_write(&line);
+}
+
+/// `text` on stderr in one `write` (stderr is unbuffered: `eprintln!` writes the text and its
+/// newline separately). A failed write is ignored where `eprintln!` would panic: a broken
+/// stderr must not end a run.
+pub fn stderr_write(text: &str) {
+    let mut handle = std::io::stderr().lock();
+    let _ = handle.write_all(text.as_bytes());
 }
 
 /// One line on stderr made of parts, some in agentctl's colours: each part is made safe first,

@@ -41,16 +41,31 @@ pub fn paint(style: Style, text: &str) -> String {
 }
 
 /// Writes one line (already escaped, possibly painted) to stderr, keeping the colours only
-/// where anstream allows them.
+/// where anstream allows them. The line and its newline go out in one `write`: stderr is
+/// unbuffered, and a line written in pieces costs a system call per piece (and can interleave
+/// with another process writing to the same file).
 pub fn stderr_line(text: &str) {
-    let mut stderr = anstream::stderr().lock();
-    let _ = writeln!(stderr, "{text}");
-    let _ = stderr.flush();
+    let mut line = String::with_capacity(text.len() + 1);
+    line.push_str(text);
+    line.push('\n');
+    if stderr_has_colour() {
+        let mut stderr = anstream::stderr().lock();
+        let _ = stderr.write_all(line.as_bytes());
+        let _ = stderr.flush();
+    } else {
+        let plain = anstream::adapter::strip_str(&line).to_string();
+        crate::output::stderr_write(&plain);
+    }
 }
 
-/// Whether painted text keeps its colours on stderr.
+/// Whether painted text keeps its colours on stderr: anstream's choice, asked once per
+/// process (it looks at the environment and whether stderr is a terminal, neither of which
+/// changes while agentctl runs).
 pub fn stderr_has_colour() -> bool {
-    anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never
+    static CHOICE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *CHOICE.get_or_init(|| {
+        anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never
+    })
 }
 
 #[cfg(test)]

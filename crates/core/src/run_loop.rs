@@ -100,8 +100,9 @@ pub struct Engine<'a> {
     /// and `resume` asks the model again: nothing it asked for had happened yet.
     pub(crate) unsaved_reply: bool,
     /// The tools offered to the active persona (its own and its MCP tools), built on its
-    /// first model turn; emptied whenever the persona or its MCP offer changes.
-    pub(crate) offered_tools: Option<Vec<agentctl_llm::ToolSpec>>,
+    /// first model turn, with their estimated tokens; emptied whenever the persona or its MCP
+    /// offer changes.
+    pub(crate) offered_tools: Option<(Vec<agentctl_llm::ToolSpec>, usize)>,
     /// Work time not yet added to the state's `worked_ms` starts here.
     pub(crate) work_clock: std::time::Instant,
     /// This process has not yet counted itself in the state's `sessions`.
@@ -524,7 +525,10 @@ impl Engine<'_> {
         if self.offered_tools.is_none() {
             let mut tools = personas::tool_specs(persona);
             tools.extend(self.mcp_tool_specs());
-            self.offered_tools = Some(tools);
+            // The tool definitions go with every request and take their share of the window;
+            // measuring them serialises them, so it is done once per set.
+            let tokens = crate::context_window::estimate_tools(&tools);
+            self.offered_tools = Some((tools, tokens));
         }
         // After a reply with a refused repeat, the persona is asked in a message of its own how
         // it goes on, and that request offers only the way on: the handoff tool, or no call at
@@ -538,7 +542,10 @@ impl Engine<'_> {
         } else {
             None
         };
-        let offered = self.offered_tools.as_deref().unwrap_or_default();
+        let (offered, offered_tokens) = self
+            .offered_tools
+            .as_ref()
+            .map_or((&[][..], 0), |(tools, tokens)| (tools.as_slice(), *tokens));
         let (tools, tool_choice) = match &narrowed {
             None => (Cow::Borrowed(offered), ToolChoice::Auto),
             Some(WayOn::HandOff { .. }) => (
@@ -553,8 +560,10 @@ impl Engine<'_> {
             ),
             Some(WayOn::Finish { .. }) => (Cow::Borrowed(offered), ToolChoice::None),
         };
-        // The tool definitions go with every request and take their share of the window.
-        let tools_tokens = crate::context_window::estimate_tools(&tools);
+        let tools_tokens = match &tools {
+            Cow::Borrowed(_) => offered_tokens,
+            Cow::Owned(narrowed) => crate::context_window::estimate_tools(narrowed),
+        };
         let dropped = crate::context_window::fit(
             &mut self.state.messages,
             self.context

@@ -89,7 +89,12 @@ impl OpenAiClient {
         // rustls is built without a default provider; ignoring the error is right when
         // another part of the process installed one first.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let mut builder = reqwest::Client::builder().connect_timeout(settings.timeout);
+        // No retries inside reqwest: `retry.rs` is the only retry policy in force. reqwest's
+        // default one retries only HTTP/2 refusals (not built in here), but copies the headers
+        // and extensions of every request in case; with no retries allowed it copies nothing.
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(settings.timeout)
+            .retry(reqwest::retry::never().max_retries_per_request(0));
         if url.scheme() == "http" {
             // A plain-HTTP endpoint needs no certificates: an empty trust store instead of the
             // system's (loading and parsing a few hundred roots is most of a short run's
