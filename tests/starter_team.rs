@@ -1028,9 +1028,9 @@ fn a_repeated_long_answer_is_not_sent_again_and_a_third_identical_call_is_refuse
     assert_eq!(asked["role"], "user", "{asked:#}");
     assert_contains(
         asked["content"].as_str().unwrap(),
-        "[agentctl: your last reply repeated a call that was already answered twice, so it was \
-         not run. Your part of this task ends here. Next: hand off with `handoff` to \
-         qa-engineer",
+        "[agentctl: your last call was refused: it repeated a call already answered twice. \
+         Your part of this task ends here. Hand off with `handoff` to qa-engineer, who works \
+         next on this task in gate order",
     );
     assert_eq!(offered_tools(last), ["handoff"]);
     assert_eq!(last["tool_choice"], "auto");
@@ -1097,7 +1097,8 @@ fn the_last_role_stuck_on_a_repeat_is_asked_for_its_report_without_tools() {
     assert_eq!(asked["role"], "user");
     assert_contains(
         asked["content"].as_str().unwrap(),
-        "Next: finish with a plain-text answer. A plain-text answer is your report to a human",
+        "Your part of this task ends here. Make no more tool calls: reply to this message with \
+         your report to a human in two or three plain sentences (not JSON, not a tool call)",
     );
     let denied = project.events("tool.denied");
     assert_eq!(denied.len(), 1, "{denied:#?}");

@@ -67,7 +67,7 @@ pub fn refusal(messages: &[Message], call: &ToolCall) -> Option<String> {
 
 /// How [`ask`]'s message begins.
 const ASK_START: &str =
-    "[agentctl: your last reply repeated a call that was already answered twice";
+    "[agentctl: your last call was refused: it repeated a call already answered twice.";
 
 /// Whether the last reply in `messages` had a call refused by [`refusal`] and agentctl has not
 /// yet asked the persona how it goes on ([`ask`]).
@@ -91,13 +91,25 @@ pub fn needs_asking(messages: &[Message]) -> bool {
 /// How the tool call loop begins a denied call's answer.
 pub const DENIED_PREFIX: &str = "denied: ";
 
-/// agentctl's message after a reply with a refused repeat: the persona's part ends here, and
-/// `way_on` says how it goes on (a handoff, or a plain-text answer).
-pub fn ask(way_on: &str) -> Message {
+/// agentctl's message after a reply with a refused repeat: the persona's part ends here; it
+/// hands off to `next` (the target that works next in gate order) or, with none, reports in
+/// plain text. The wording was chosen on the local model: told "finish with a plain-text
+/// answer", a 1.5B model wrote its last tool call out as JSON text; asked to reply "in two or
+/// three plain sentences (not JSON, not a tool call)", it wrote a report.
+pub fn ask(next: Option<&str>) -> Message {
+    let how = match next {
+        Some(target) => format!(
+            "Hand off with `handoff` to {target}, who works next on this task in gate order, \
+             with a summary of what you did; or, if you cannot, reply with your report to a \
+             human"
+        ),
+        None => {
+            "Make no more tool calls: reply to this message with your report to a human".to_owned()
+        }
+    };
     Message::user(format!(
-        "{ASK_START}, so it was not run. Your part of this task ends here. Next: {way_on}. \
-         A plain-text answer is your report to a human: say in a few sentences what you did on \
-         this task and what is left.]"
+        "{ASK_START} Your part of this task ends here. {how} in two or three plain sentences \
+         (not JSON, not a tool call): what you did on this task and what is left.]"
     ))
 }
 
@@ -311,7 +323,7 @@ mod tests {
         ];
         assert!(needs_asking(&messages));
         assert!(!asked(&messages));
-        messages.push(ask("finish with a plain-text answer"));
+        messages.push(ask(None));
         assert!(asked(&messages));
         // Asked once: the same reply does not ask again.
         assert!(!needs_asking(&messages));

@@ -534,8 +534,13 @@ impl Engine<'_> {
         // it goes on, and that request offers only the way on: the handoff tool, or no call at
         // all. Derived from the conversation, so a resume asks the same way.
         if repeated_call::needs_asking(&self.state.messages) {
-            let way_on = self.way_on()?.text();
-            self.state.messages.push(repeated_call::ask(&way_on));
+            let next = match self.way_on()? {
+                WayOn::HandOff { to, .. } => Some(to),
+                WayOn::Finish { .. } => None,
+            };
+            self.state
+                .messages
+                .push(repeated_call::ask(next.as_deref()));
         }
         let narrowed = if repeated_call::asked(&self.state.messages) {
             Some(self.way_on()?)
