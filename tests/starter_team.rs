@@ -104,6 +104,22 @@ fn through_s08_and_resumed(
     expect(project, endpoint, &["resume", "T-155"], 0)
 }
 
+/// DevOps' write of a short deployment record.
+fn record() -> agentctl_test_support::MockReply {
+    tool_call(
+        "fs_write",
+        json!({"path": "docs/deployment.md", "content": "# Deployment\n"}),
+    )
+}
+
+/// The release manager's write of a short changelog.
+fn changelog() -> agentctl_test_support::MockReply {
+    tool_call(
+        "fs_write",
+        json!({"path": "CHANGELOG.md", "content": "# Changelog\n\n## 0.1.0\n"}),
+    )
+}
+
 /// The tool messages the model was sent in its last request.
 fn last_tool_messages(endpoint: &agentctl_test_support::MockEndpoint) -> Vec<String> {
     let requests = endpoint.chat_requests();
@@ -1060,21 +1076,12 @@ fn a_repeated_long_answer_is_not_sent_again_and_a_third_identical_call_is_refuse
 fn the_last_role_stuck_on_a_repeat_is_asked_for_its_report_without_tools() {
     let runtime = runtime();
     let project = Project::initialized();
-    let changelog = || {
-        tool_call(
-            "fs_write",
-            json!({"path": "CHANGELOG.md", "content": "# Changelog\n\n## 0.1.0\n"}),
-        )
-    };
     let endpoint = mock(
         &runtime,
         [
             up_to_s08(),
             vec![
-                tool_call(
-                    "fs_write",
-                    json!({"path": "docs/deployment.md", "content": "# Deployment\n"}),
-                ),
+                record(),
                 handoff("release-manager", "recorded; write the changelog"),
                 changelog(),
                 // Unchanged: "already holds this content"; then the same answer again, noted;
@@ -1207,18 +1214,6 @@ fn writing_the_same_content_again_changes_nothing_and_says_how_to_go_on() {
         "personas/release-manager.md",
         &release.replace("handoffs: []\n", "handoffs: [ops-devops]\n"),
     );
-    let record = || {
-        tool_call(
-            "fs_write",
-            json!({"path": "docs/deployment.md", "content": "# Deployment\n"}),
-        )
-    };
-    let changelog = || {
-        tool_call(
-            "fs_write",
-            json!({"path": "CHANGELOG.md", "content": "# Changelog\n\n## 0.1.0\n"}),
-        )
-    };
     let endpoint = mock(
         &runtime,
         [
