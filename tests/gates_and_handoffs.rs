@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use agentctl_test_support::MockReply;
 use common::{
-    assert_contains, bash_call, handoff, interrupt, mock, project_with_approval_rule, runtime,
-    stderr_of, stdout_of, text, tool_call, tool_results, wait_until, Project,
+    assert_contains, bash_call, expect_exit, handoff, interrupt, mock, project_with_approval_rule,
+    runtime, stderr_of, stdout_of, text, tool_call, tool_results, wait_until, Project,
 };
 use serde_json::json;
 
@@ -470,22 +470,69 @@ fn kill_9_during_a_model_call_then_resume_continues_without_duplicates() {
     project.assert_audit_intact();
 }
 
+/// The command's scratch directories (`agentctl-call-PID-*`) in `temporary`.
+fn scratch_directories(temporary: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(temporary)
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("agentctl-call-"))
+        .collect()
+}
+
+/// A run killed with SIGKILL while a command runs: `resume` tells the model, runs one decision
+/// per call, and the killed process's scratch directory (no destructor ran) is removed by the
+/// next process that makes one.
 #[test]
 fn kill_9_during_a_tool_call_then_resume_tells_the_model_and_continues() {
     let runtime = runtime();
     let project = project_with_approval_rule();
-    let endpoint = mock(&runtime, vec![bash_call("sleep 30"), text("Recovered.")]);
-    kill_when(&project, &endpoint, || {
-        project.read("AUDIT_LOG.md").contains("tool.allowed")
-    });
-    project.expect(&endpoint, &["resume", "T-154"], 0);
+    let endpoint = mock(
+        &runtime,
+        vec![
+            bash_call("sleep 30"),
+            bash_call("sleep 0"),
+            text("Recovered."),
+        ],
+    );
+    let temporary = tempfile::tempdir().unwrap();
+    let mut child = project
+        .background(&endpoint)
+        .env("TMPDIR", temporary.path())
+        .args(["run", "ops-devops", "--task", "T-154"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until(
+        "the command starts",
+        &mut child,
+        Duration::from_secs(20),
+        || project.read("AUDIT_LOG.md").contains("tool.allowed"),
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let left = scratch_directories(temporary.path());
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert!(
+        left[0].starts_with(&format!("agentctl-call-{}-", child.id())),
+        "{left:?}"
+    );
+    expect_exit(
+        project
+            .agentctl_with(&endpoint)
+            .env("TMPDIR", temporary.path())
+            .args(["resume", "T-154"]),
+        0,
+    );
+    assert_eq!(scratch_directories(temporary.path()), Vec::<String>::new());
     assert_eq!(
         project.events("tool.allowed").len(),
-        1,
-        "exactly one decision entry for the call"
+        2,
+        "exactly one decision entry for each call"
     );
     let results = project.events("tool.result");
-    assert_eq!(results.len(), 1);
+    assert_eq!(results.len(), 2);
     assert_eq!(results[0]["details"]["error_kind"], "interrupted");
     let last = tool_results(&endpoint.chat_requests().last().unwrap().body);
     assert!(

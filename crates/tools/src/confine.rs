@@ -81,14 +81,11 @@ impl Confinement {
         extra_read: &[PathBuf],
     ) -> Result<Self, ToolError> {
         let base = ctx.scratch_base.clone().unwrap_or_else(std::env::temp_dir);
-        let scratch = tempfile::Builder::new()
-            .prefix("agentctl-call-")
-            .tempdir_in(&base)
-            .map_err(|source| ToolError::Io {
-                action: "create a scratch directory in",
-                path: base.display().to_string(),
-                source,
-            })?;
+        let scratch = crate::scratch::create(&base).map_err(|source| ToolError::Io {
+            action: "create a scratch directory in",
+            path: base.display().to_string(),
+            source,
+        })?;
         let helper = match &ctx.sandbox {
             SandboxMode::Off => {
                 let record = json!({

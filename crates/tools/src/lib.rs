@@ -22,6 +22,7 @@ mod environment;
 mod error;
 mod files;
 mod process;
+mod scratch;
 mod specs;
 mod write;
 
