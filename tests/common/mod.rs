@@ -14,7 +14,7 @@ pub const REPOSITORY: &str = env!("CARGO_MANIFEST_DIR");
 
 /// What the tests' environment may set that would change what agentctl does; every command the
 /// tests start runs without them.
-const CLEARED_VARIABLES: [&str; 10] = [
+pub const CLEARED_VARIABLES: [&str; 10] = [
     "OPENAI_BASE_URL",
     "OPENAI_API_KEY",
     "AGENTCTL_MODEL",
