@@ -75,14 +75,15 @@ unset OPENAI_API_KEY AGENTCTL_MODEL
 
 # --- the project directory ----------------------------------------------------------------------
 demo="${AGENTCTL_DEMO_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/agentctl-demo.XXXXXX")}"
-mkdir -p "$demo"
-demo="$(cd "$demo" && pwd -P)"
+# Checked before anything is created: the demo never writes inside the repository.
+demo="$(realpath -m -- "$demo")"
 case "$demo/" in
-"$(cd "$root" && pwd -P)"/*)
+"$(realpath -- "$root")"/*)
     say "AGENTCTL_DEMO_DIR=$demo is inside the repository; choose a directory outside it"
     exit 2
     ;;
 esac
+mkdir -p "$demo"
 if [ -n "$(ls -A "$demo")" ]; then
     say "AGENTCTL_DEMO_DIR=$demo is not empty; choose an empty or new directory"
     exit 2

@@ -18,8 +18,8 @@ fn shipped_script() -> ScriptFile {
     ScriptFile::parse(&fs_err::read_to_string(path).unwrap()).unwrap()
 }
 
-/// Runs the demo script with the project under `directory`, against `endpoint`.
-fn demo(directory: &Path, endpoint: &MockEndpoint) -> Output {
+/// The demo script with the project under `directory`, against `endpoint`.
+fn demo(directory: &Path, endpoint: &MockEndpoint) -> std::process::Command {
     let mut command = std::process::Command::new("bash");
     command
         .arg(Path::new(REPOSITORY).join("scripts/demo-team-mock.sh"))
@@ -32,7 +32,12 @@ fn demo(directory: &Path, endpoint: &MockEndpoint) -> Output {
     for name in CLEARED_VARIABLES {
         command.env_remove(name);
     }
-    command.output().unwrap()
+    command
+}
+
+/// Runs the demo script with the project under `directory`, against `endpoint`.
+fn run_demo(directory: &Path, endpoint: &MockEndpoint) -> Output {
+    demo(directory, endpoint).output().unwrap()
 }
 
 fn read(path: &Path) -> String {
@@ -55,7 +60,7 @@ fn the_demo_plays_the_whole_team_through_s08_to_a_verified_reviewed_release() {
     let replies = script.replies.len();
     let endpoint = runtime.block_on(script.into_builder().start());
     let directory = tempfile::tempdir().unwrap();
-    let output = demo(directory.path(), &endpoint);
+    let output = run_demo(directory.path(), &endpoint);
     let stderr = stderr_of(&output);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     // Every reply was asked for: the first run stopped at S08 and the resume went on from there.
@@ -114,7 +119,7 @@ fn the_demo_stops_with_a_clear_message_when_a_step_ends_unexpectedly() {
         agentctl_test_support::MockReply::text("Nothing to do."),
     ]));
     let directory = tempfile::tempdir().unwrap();
-    let output = demo(directory.path(), &endpoint);
+    let output = run_demo(directory.path(), &endpoint);
     let stderr = stderr_of(&output);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert_contains(
@@ -132,10 +137,30 @@ fn the_demo_refuses_a_directory_that_is_not_empty() {
     let directory = tempfile::tempdir().unwrap();
     fs_err::create_dir_all(directory.path().join("demo")).unwrap();
     fs_err::write(directory.path().join("demo/notes.txt"), "mine").unwrap();
-    let output = demo(directory.path(), &endpoint);
+    let output = run_demo(directory.path(), &endpoint);
     let stderr = stderr_of(&output);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert_contains(&stderr, "is not empty; choose an empty or new directory");
     assert_eq!(read(&directory.path().join("demo/notes.txt")), "mine");
     assert_eq!(endpoint.chat_requests().len(), 0);
+}
+
+/// Nor inside the repository: the directory is refused before anything is created.
+#[test]
+fn the_demo_refuses_a_directory_inside_the_repository() {
+    let runtime = runtime();
+    let endpoint = runtime.block_on(MockEndpoint::start(Vec::new()));
+    let directory = tempfile::tempdir().unwrap();
+    let inside = Path::new(REPOSITORY).join(format!("target/demo-refused-{}", std::process::id()));
+    let output = demo(directory.path(), &endpoint)
+        .env("AGENTCTL_DEMO_DIR", &inside)
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert_contains(
+        &stderr,
+        "is inside the repository; choose a directory outside it",
+    );
+    assert!(!inside.exists());
 }
