@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Output;
 
 use agentctl_test_support::{MockEndpoint, ScriptFile};
-use common::{assert_contains, runtime, stderr_of, CLEARED_VARIABLES, REPOSITORY};
+use common::{assert_contains, load_in_browser, runtime, stderr_of, CLEARED_VARIABLES, REPOSITORY};
 
 fn shipped_script() -> ScriptFile {
     let path = Path::new(REPOSITORY).join("scripts/mock/starter-team.json");
@@ -107,6 +107,31 @@ fn the_demo_plays_the_whole_team_through_s08_to_a_verified_reviewed_release() {
         &stderr,
         &format!("{}", project.join("review.html").display()),
     );
+    // In a real browser (when scripts/browser-test.sh is installed): the run, every persona,
+    // the approval with who and the note, and a passing verify result.
+    if let Some(shown) = load_in_browser(&project.join("review.html")) {
+        assert_eq!(shown["verify_class"], "ok", "{shown:#}");
+        assert_eq!(shown["runs"].as_array().unwrap().len(), 1, "{shown:#}");
+        assert_eq!(
+            shown["personas"],
+            serde_json::json!([
+                "orch-planner",
+                "qa-engineer",
+                "sec-reviewer",
+                "ops-devops",
+                "release-manager"
+            ]),
+            "{shown:#}"
+        );
+        let approvals = shown["approvals"].as_array().unwrap();
+        assert_eq!(approvals.len(), 1, "{shown:#}");
+        assert_eq!(approvals[0]["who"], "dana");
+        assert_eq!(
+            approvals[0]["note"],
+            "S06 and S07 evidence reviewed; release 0.1.0"
+        );
+        assert_eq!(shown["denials"], serde_json::json!([]), "{shown:#}");
+    }
 }
 
 /// A step that ends with another exit code than the demo expects stops it with exit 1 and says
