@@ -490,6 +490,7 @@ pub fn project_with_approval_rule() -> Project {
 
 /// What `scripts/browser-test.sh run PAGE` reports, or `None` when it printed SKIPPED (then
 /// AGENTCTL_REQUIRE_BROWSER=1 makes the skip a failure).
+#[allow(clippy::print_stderr)] // the skip is said where the test output shows it
 pub fn load_in_browser(page: &std::path::Path) -> Option<serde_json::Value> {
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/browser-test.sh");
     let output = std::process::Command::new("bash")
