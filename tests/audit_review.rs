@@ -6,8 +6,8 @@
 mod common;
 
 use common::{
-    assert_contains, bash_call, line_containing, mock, project_with_approval_rule, runtime,
-    stderr_of, text, tool_call, Project,
+    assert_contains, bash_call, line_containing, load_in_browser, mock, project_with_approval_rule,
+    runtime, stderr_of, text, tool_call, Project,
 };
 use serde_json::json;
 
@@ -340,29 +340,6 @@ fn audit_verify_json_names_the_first_problem_and_since_when() {
         entries[seq as usize - 2]["at"],
         "trustworthy up to the entry before"
     );
-}
-
-/// What `scripts/browser-test.sh run PAGE` reports, or `None` when it printed SKIPPED (then
-/// AGENTCTL_REQUIRE_BROWSER=1 makes the skip a failure).
-fn load_in_browser(page: &std::path::Path) -> Option<serde_json::Value> {
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/browser-test.sh");
-    let output = std::process::Command::new("bash")
-        .arg(script)
-        .arg("run")
-        .arg(page)
-        .output()
-        .unwrap();
-    let stderr = stderr_of(&output);
-    if output.status.code() == Some(3) {
-        assert!(
-            std::env::var("AGENTCTL_REQUIRE_BROWSER").as_deref() != Ok("1"),
-            "AGENTCTL_REQUIRE_BROWSER=1 but the browser test was skipped: {stderr}"
-        );
-        eprintln!("SKIPPED: the review page browser test: {stderr}");
-        return None;
-    }
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
-    Some(serde_json::from_slice(&output.stdout).unwrap())
 }
 
 #[test]

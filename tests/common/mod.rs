@@ -14,7 +14,7 @@ pub const REPOSITORY: &str = env!("CARGO_MANIFEST_DIR");
 
 /// What the tests' environment may set that would change what agentctl does; every command the
 /// tests start runs without them.
-const CLEARED_VARIABLES: [&str; 10] = [
+pub const CLEARED_VARIABLES: [&str; 10] = [
     "OPENAI_BASE_URL",
     "OPENAI_API_KEY",
     "AGENTCTL_MODEL",
@@ -486,4 +486,28 @@ pub fn project_with_approval_rule() -> Project {
         ),
     ]);
     project
+}
+
+/// What `scripts/browser-test.sh run PAGE` reports, or `None` when it printed SKIPPED (then
+/// AGENTCTL_REQUIRE_BROWSER=1 makes the skip a failure).
+#[allow(clippy::print_stderr)] // the skip is said where the test output shows it
+pub fn load_in_browser(page: &std::path::Path) -> Option<serde_json::Value> {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/browser-test.sh");
+    let output = std::process::Command::new("bash")
+        .arg(script)
+        .arg("run")
+        .arg(page)
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&output);
+    if output.status.code() == Some(3) {
+        assert!(
+            std::env::var("AGENTCTL_REQUIRE_BROWSER").as_deref() != Ok("1"),
+            "AGENTCTL_REQUIRE_BROWSER=1 but the browser test was skipped: {stderr}"
+        );
+        eprintln!("SKIPPED: the review page browser test: {stderr}");
+        return None;
+    }
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    Some(serde_json::from_slice(&output.stdout).unwrap())
 }

@@ -19,10 +19,14 @@ pub use server::{
 };
 
 /// A script file for the `agentctl-mock-endpoint` binary: either a bare JSON array of replies,
-/// or an object `{"model", "refuse_streaming_with_tools", "replies"}`.
+/// or an object `{"about", "model", "refuse_streaming_with_tools", "replies"}`.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScriptFile {
+    /// Lines for the human reading the script (what it plays, in which order); the mock ignores
+    /// them. JSON has no comments, and a shipped script needs to say what it is.
+    #[serde(default)]
+    pub about: Vec<String>,
     #[serde(default)]
     pub model: Option<String>,
     #[serde(default)]
@@ -36,6 +40,7 @@ impl ScriptFile {
     pub fn parse(text: &str) -> Result<ScriptFile, serde_json::Error> {
         if text.trim_start().starts_with('[') {
             Ok(ScriptFile {
+                about: Vec::new(),
                 model: None,
                 refuse_streaming_with_tools: false,
                 replies: serde_json::from_str(text)?,
@@ -65,7 +70,11 @@ mod tests {
     fn script_file_accepts_both_forms_and_reports_typos() {
         let bare = ScriptFile::parse(r#"[{"text": "a"}]"#).unwrap();
         assert_eq!(bare.replies, vec![MockReply::text("a")]);
-        let full = ScriptFile::parse(r#"{"model": "m", "replies": ["close"]}"#).unwrap();
+        let full = ScriptFile::parse(
+            r#"{"about": ["what it plays"], "model": "m", "replies": ["close"]}"#,
+        )
+        .unwrap();
+        assert_eq!(full.about, ["what it plays"]);
         assert_eq!(full.model.as_deref(), Some("m"));
         assert_eq!(full.replies, vec![MockReply::Close]);
         let typo = ScriptFile::parse("[\n {\"txt\": \"a\"}]").unwrap_err();

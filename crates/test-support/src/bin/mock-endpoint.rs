@@ -17,7 +17,9 @@ use clap::Parser;
 #[derive(Debug, Parser)]
 #[command(name = "agentctl-mock-endpoint", version)]
 struct Arguments {
-    /// JSON script: an array of replies, or {"model", "refuse_streaming_with_tools", "replies"}.
+    /// JSON script: an array of replies, or {"about", "model", "refuse_streaming_with_tools",
+    /// "replies"} ("about": lines for the reader, ignored). The replies are given in order,
+    /// one per chat request, whatever the request says; the position is kept across clients.
     #[arg(long, value_name = "FILE")]
     script: Option<PathBuf>,
     /// Where to write the base URL once listening (written atomically).
@@ -68,6 +70,7 @@ async fn serve(arguments: Arguments) -> Result<(), String> {
             })?
         }
         None => ScriptFile {
+            about: Vec::new(),
             model: None,
             refuse_streaming_with_tools: false,
             replies: Vec::new(),
