@@ -422,14 +422,17 @@ fn a_model_cannot_record_s08_or_write_the_state_file() {
         .contains("agentctl approve"));
 }
 
-/// Spawns `agentctl run` and kills it with SIGKILL once `ready` holds.
+/// Spawns `agentctl run` (with `environment` added) and kills it with SIGKILL once `ready`
+/// holds; returns the killed process's id.
 fn kill_when(
     project: &Project,
     endpoint: &agentctl_test_support::MockEndpoint,
+    environment: &[(&str, &std::path::Path)],
     ready: impl Fn() -> bool,
-) {
+) -> u32 {
     let mut child = project
         .background(endpoint)
+        .envs(environment.iter().copied())
         .args(["run", "ops-devops", "--task", "T-154"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -443,6 +446,7 @@ fn kill_when(
     );
     child.kill().unwrap();
     child.wait().unwrap();
+    child.id()
 }
 
 #[test]
@@ -457,7 +461,9 @@ fn kill_9_during_a_model_call_then_resume_continues_without_duplicates() {
             text("Deployed after the crash."),
         ],
     );
-    kill_when(&project, &endpoint, || endpoint.chat_requests().len() == 2);
+    kill_when(&project, &endpoint, &[], || {
+        endpoint.chat_requests().len() == 2
+    });
     let resumed = project.expect(&endpoint, &["resume", "T-154"], 0);
     assert_eq!(stdout_of(&resumed).trim(), "Deployed after the crash.");
     assert_eq!(project.events("run.started").len(), 1);
@@ -496,26 +502,13 @@ fn kill_9_during_a_tool_call_then_resume_tells_the_model_and_continues() {
         ],
     );
     let temporary = tempfile::tempdir().unwrap();
-    let mut child = project
-        .background(&endpoint)
-        .env("TMPDIR", temporary.path())
-        .args(["run", "ops-devops", "--task", "T-154"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_until(
-        "the command starts",
-        &mut child,
-        Duration::from_secs(20),
-        || project.read("AUDIT_LOG.md").contains("tool.allowed"),
-    );
-    child.kill().unwrap();
-    child.wait().unwrap();
+    let killed = kill_when(&project, &endpoint, &[("TMPDIR", temporary.path())], || {
+        project.read("AUDIT_LOG.md").contains("tool.allowed")
+    });
     let left = scratch_directories(temporary.path());
     assert_eq!(left.len(), 1, "{left:?}");
     assert!(
-        left[0].starts_with(&format!("agentctl-call-{}-", child.id())),
+        left[0].starts_with(&format!("agentctl-call-{killed}-")),
         "{left:?}"
     );
     expect_exit(

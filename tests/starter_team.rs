@@ -319,11 +319,9 @@ fn qa_is_told_its_part_and_a_repeated_useless_call_is_pointed_out() {
 fn a_personas_own_turn_limit_counts_its_own_turns_not_the_runs() {
     let runtime = runtime();
     let project = Project::initialized();
-    let qa = project.read("personas/qa-engineer.md");
-    assert_contains(&qa, "limits: { max_turns: 20 }");
-    project.write(
+    project.edit(
         "personas/qa-engineer.md",
-        &qa.replace("limits: { max_turns: 20 }", "limits: { max_turns: 2 }"),
+        &[("limits: { max_turns: 20 }", "limits: { max_turns: 2 }")],
     );
     let list = || tool_call("fs_list", json!({"path": "."}));
     // The planner uses three turns before its handoff; QA then gets its own two.
@@ -351,11 +349,7 @@ fn a_personas_own_turn_limit_counts_its_own_turns_not_the_runs() {
 
     // The run's own limit counts every persona's turns together.
     let project = Project::initialized();
-    let config = project.read("agentctl.toml");
-    project.write(
-        "agentctl.toml",
-        &config.replace("max_turns = 40", "max_turns = 4"),
-    );
+    project.edit_config(&[("max_turns = 40", "max_turns = 4")]);
     let endpoint = mock(
         &runtime,
         vec![
@@ -1126,11 +1120,7 @@ fn the_last_role_stuck_on_a_repeat_is_asked_for_its_report_without_tools() {
 fn a_call_repeated_in_a_loop_ends_the_run_at_the_denial_limit() {
     let runtime = runtime();
     let project = Project::initialized();
-    let config = project.read("agentctl.toml");
-    project.write(
-        "agentctl.toml",
-        &config.replace("max_denials = 10", "max_denials = 3"),
-    );
+    project.edit_config(&[("max_denials = 10", "max_denials = 3")]);
     let read_agents = || tool_call("fs_read", json!({"path": "AGENTS.md"}));
     let mut script: Vec<_> = (0..8).map(|_| read_agents()).collect();
     script.push(text("never asked"));
@@ -1208,11 +1198,9 @@ fn writing_the_same_content_again_changes_nothing_and_says_how_to_go_on() {
     let runtime = runtime();
     let project = Project::initialized();
     // A team whose release manager may send work back to DevOps (the shipped one may not).
-    let release = project.read("personas/release-manager.md");
-    assert_contains(&release, "handoffs: []\n");
-    project.write(
+    project.edit(
         "personas/release-manager.md",
-        &release.replace("handoffs: []\n", "handoffs: [ops-devops]\n"),
+        &[("handoffs: []\n", "handoffs: [ops-devops]\n")],
     );
     let endpoint = mock(
         &runtime,

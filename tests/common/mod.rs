@@ -105,15 +105,18 @@ impl Project {
     /// Replaces text in agentctl.toml; each `from` must be there, so a test can never run with a
     /// setting it only thinks it changed.
     pub fn edit_config(&self, edits: &[(&str, &str)]) {
-        let mut config = self.read("agentctl.toml");
+        self.edit("agentctl.toml", edits);
+    }
+
+    /// Replaces the first occurrence of each `from` in the file `relative` with its `to`;
+    /// asserts that each is there, so a test never edits a text that is not in the file.
+    pub fn edit(&self, relative: &str, edits: &[(&str, &str)]) {
+        let mut text = self.read(relative);
         for (from, to) in edits {
-            assert!(
-                config.contains(from),
-                "agentctl.toml has no `{from}` to replace"
-            );
-            config = config.replacen(from, to, 1);
+            assert!(text.contains(from), "{relative} has no `{from}` to replace");
+            text = text.replacen(from, to, 1);
         }
-        self.write("agentctl.toml", &config);
+        self.write(relative, &text);
     }
 
     pub fn read(&self, relative: &str) -> String {

@@ -6,7 +6,9 @@
 //!
 //! Sweeping is conservative: only directories named with a process id that no longer exists,
 //! owned by the current user, and not symbolic links. A directory of a process that is still
-//! alive, or of another user, is never touched.
+//! alive, or of another user, is never touched. A process id is read in this process's pid
+//! namespace: two agentctl processes in different pid namespaces sharing one temporary
+//! directory should each be given their own (`TMPDIR`).
 //!
 //! Does not know about: what the command does inside it (see `confine`).
 
